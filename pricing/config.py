@@ -1,0 +1,335 @@
+"""The configuration a user edits (``config/``), loaded into validated pydantic models.
+
+Three files: ``competitors.yaml`` (what to crawl and how to read it), ``pricing.yaml``
+(the pricing policy, keys fixed by the SPEC) and ``schedules.yaml`` (when the daemon
+runs what). Any problem stops with a :class:`~pricing.errors.ConfigError` naming the
+file, the key and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from pricing.errors import ConfigError
+
+_M = TypeVar("_M", bound="BaseModel")
+
+COMPETITORS_FILE = "competitors.yaml"
+PRICING_FILE = "pricing.yaml"
+SCHEDULES_FILE = "schedules.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_selector(value: str | None) -> str | None:
+    """A selector is XPath when it starts with ``/`` or ``(``, CSS otherwise."""
+    if value is None:
+        return None
+    from parsel import Selector  # parsel ships with Scrapy
+
+    probe = Selector(text="<html></html>")
+    try:
+        if is_xpath(value):
+            probe.xpath(value)
+        else:
+            probe.css(value)
+    except Exception as exc:  # parsel raises several unrelated types
+        raise ValueError(f"invalid selector {value!r}: {exc}") from None
+    return value
+
+
+def is_xpath(selector: str) -> bool:
+    return selector.lstrip().startswith(("/", "(", "./"))
+
+
+def _check_cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(f"invalid cron expression {value!r}: {exc}") from None
+    return value
+
+
+Selector = Annotated[str | None, AfterValidator(_check_selector)]
+Cron = Annotated[str, AfterValidator(_check_cron)]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class SelectorSet(_Strict):
+    """Per-competitor CSS or XPath selectors for pages without structured data."""
+
+    title: Selector = None
+    price: Selector = None
+    list_price: Selector = None
+    currency: Selector = None
+    sku: Selector = None
+    mpn: Selector = None
+    gtin: Selector = None
+    brand: Selector = None
+    availability: Selector = None
+    pack_qty: Selector = None
+
+
+class Discovery(_Strict):
+    """How a spider finds product pages: listing pages with pagination, or a sitemap."""
+
+    mode: Literal["listing", "sitemap"]
+    start_urls: list[str] = Field(default_factory=lambda: ["/"])
+    product_links: Selector = None
+    next_page: Selector = None
+    sitemap_urls: list[str] = Field(default_factory=lambda: ["/sitemap.xml"])
+    product_url_pattern: str | None = None
+
+    @field_validator("product_url_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _listing_needs_links(self) -> Discovery:
+        if self.mode == "listing" and not self.product_links:
+            raise ValueError("mode 'listing' needs a product_links selector")
+        return self
+
+
+class Competitor(_Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    display_name: str | None = None
+    base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+")]
+    currency: CurrencyCode
+    discovery: Discovery
+    selectors: SelectorSet = SelectorSet()
+    render_js: bool = False
+    download_delay: Annotated[float, Field(ge=0)] = 1.0
+    concurrency: Annotated[int, Field(ge=1, le=16)] = 2
+    enabled: bool = True
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
+    def absolute(self, url: str, base_url: str | None = None) -> str:
+        from urllib.parse import urljoin
+
+        return urljoin((base_url or self.base_url).rstrip("/") + "/", url.lstrip("/"))
+
+
+class CompetitorsFile(_Strict):
+    competitors: list[Competitor]
+
+    @field_validator("competitors")
+    @classmethod
+    def _unique(cls, value: list[Competitor]) -> list[Competitor]:
+        seen: set[str] = set()
+        for comp in value:
+            if comp.name in seen:
+                raise ValueError(f"competitor name {comp.name!r} appears twice")
+            seen.add(comp.name)
+        return value
+
+
+# --- pricing policy -----------------------------------------------------------------
+
+Fraction = Annotated[float, Field(ge=0, lt=1)]
+POLICY_KEYS = (
+    "min_margin",
+    "max_change",
+    "max_price_index",
+    "competitor_reference",
+    "elasticity_prior",
+    "price_ending",
+    "max_age_days",
+)
+
+
+class PolicyOverrides(_Strict):
+    """Any policy key; only those written in the file override the level below."""
+
+    min_margin: Fraction | None = None
+    max_change: Annotated[float, Field(gt=0, le=1)] | None = None
+    max_price_index: Annotated[float, Field(gt=0)] | None = None
+    competitor_reference: Literal["min", "median"] | None = None
+    elasticity_prior: Annotated[float, Field(lt=0)] | None = None
+    price_ending: Annotated[str, Field(pattern=r"^\.\d{1,2}$")] | None = None
+    max_age_days: Annotated[int, Field(ge=1)] | None = None
+
+    def written(self) -> dict[str, Any]:
+        """The keys this block actually sets (an explicit ``null`` counts)."""
+        return {key: getattr(self, key) for key in self.model_fields_set}
+
+
+class PolicyDefaults(PolicyOverrides):
+    min_margin: Fraction = 0.25
+    max_change: Annotated[float, Field(gt=0, le=1)] = 0.10
+    max_price_index: Annotated[float, Field(gt=0)] = 1.10
+    competitor_reference: Literal["min", "median"] = "median"
+    elasticity_prior: Annotated[float, Field(lt=0)] = -2.0
+    price_ending: Annotated[str, Field(pattern=r"^\.\d{1,2}$")] | None = None
+    max_age_days: Annotated[int, Field(ge=1)] = 14
+
+    def written(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in POLICY_KEYS}
+
+
+class CategoryPolicy(PolicyOverrides):
+    proprietary: PolicyOverrides = PolicyOverrides()
+
+    def written(self) -> dict[str, Any]:
+        values = super().written()
+        values.pop("proprietary", None)
+        return values
+
+
+class ResolvedPolicy(_Strict):
+    """The policy values that apply to one part, after the SPEC's lookup order."""
+
+    min_margin: float
+    max_change: float
+    max_price_index: float
+    competitor_reference: Literal["min", "median"]
+    elasticity_prior: float
+    price_ending: str | None
+    max_age_days: int
+    map_price: Decimal | None = None
+
+
+class PricingPolicy(_Strict):
+    base_currency: CurrencyCode = "USD"
+    defaults: PolicyDefaults = PolicyDefaults()
+    proprietary: PolicyOverrides = PolicyOverrides()
+    categories: dict[str, CategoryPolicy] = Field(default_factory=dict)
+
+    def resolve(
+        self,
+        category: str,
+        proprietary: bool,
+        *,
+        row_min_margin: Decimal | float | None = None,
+        row_map_price: Decimal | None = None,
+    ) -> ResolvedPolicy:
+        """Most specific wins: catalog row, category's proprietary block (proprietary
+        parts), category, top-level proprietary block (proprietary parts), defaults."""
+        values = self.defaults.written()
+        if proprietary:
+            values.update(self.proprietary.written())
+        cat = self.categories.get(category)
+        if cat is not None:
+            values.update(cat.written())
+            if proprietary:
+                values.update(cat.proprietary.written())
+        if row_min_margin is not None:
+            values["min_margin"] = float(row_min_margin)
+        return ResolvedPolicy(**values, map_price=row_map_price)
+
+
+# --- schedules ----------------------------------------------------------------------
+
+
+class Schedules(_Strict):
+    timezone: str = "UTC"
+    default_crawl: Cron = "0 1 * * *"
+    crawls: dict[str, Cron] = Field(default_factory=dict)
+    nightly: Cron = "30 4 * * *"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class AppConfig(_Strict):
+    directory: Path
+    competitors: list[Competitor]
+    policy: PricingPolicy
+    schedules: Schedules
+
+    def competitor(self, name: str) -> Competitor:
+        for comp in self.competitors:
+            if comp.name == name:
+                return comp
+        known = ", ".join(c.name for c in self.competitors) or "none"
+        raise ConfigError(self.directory / COMPETITORS_FILE, name, f"no such competitor (known: {known})")
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise ConfigError(path, "", "file not found")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def _validate(model: type[_M], path: Path, data: Any) -> _M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _key_path(data, err["loc"])
+        reason = err["msg"]
+        if err["type"] == "extra_forbidden":
+            reason = "unknown key"
+        raise ConfigError(path, key, reason) from None
+
+
+def _key_path(data: Any, loc: tuple[int | str, ...]) -> str:
+    """Dotted key for an error location, naming list items by their ``name`` key."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list) and item < len(node):
+            node = node[item]
+            name = node.get("name") if isinstance(node, dict) else None
+            parts.append(f"[{name}]" if name else f"[{item}]")
+            continue
+        if isinstance(item, str) and item.startswith(("function-", "nullable[", "constrained-")):
+            continue
+        parts.append(f".{item}" if parts else str(item))
+        node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def load_config(directory: Path) -> AppConfig:
+    directory = Path(directory)
+    comp_path = directory / COMPETITORS_FILE
+    competitors = _validate(CompetitorsFile, comp_path, _read_yaml(comp_path)).competitors
+    pricing_path = directory / PRICING_FILE
+    policy = _validate(PricingPolicy, pricing_path, _read_yaml(pricing_path))
+    sched_path = directory / SCHEDULES_FILE
+    schedules = _validate(Schedules, sched_path, _read_yaml(sched_path))
+    names = {c.name for c in competitors}
+    for name in schedules.crawls:
+        if name not in names:
+            raise ConfigError(sched_path, f"crawls.{name}", "no competitor of that name in competitors.yaml")
+    return AppConfig(directory=directory, competitors=competitors, policy=policy, schedules=schedules)

@@ -1,0 +1,269 @@
+"""The database schema as SQLAlchemy 2.0 typed models. Alembic owns the DDL.
+
+Money is ``Numeric`` (Decimal in Python), never float; every timestamp is UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores UTC; always hands back an aware datetime, also on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+Money = Numeric(18, 4, asdecimal=True)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Part(Base):
+    """One row of our catalog: an internal SKU."""
+
+    __tablename__ = "parts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    part_number: Mapped[str] = mapped_column(String(128))
+    part_number_norm: Mapped[str] = mapped_column(String(128), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    brand: Mapped[str] = mapped_column(String(128))
+    category: Mapped[str] = mapped_column(String(128), index=True)
+    family: Mapped[str] = mapped_column(String(128))
+    unit_cost: Mapped[Decimal] = mapped_column(Money)
+    price: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    pack_qty: Mapped[int] = mapped_column(Integer, default=1)
+    proprietary: Mapped[bool] = mapped_column(Boolean, default=False)
+    gtin: Mapped[str | None] = mapped_column(String(14), index=True)
+    map_price: Mapped[Decimal | None] = mapped_column(Money)
+    min_margin: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
+    superseded_by: Mapped[str | None] = mapped_column(String(64))
+    tier: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OurPrice(Base):
+    """Our own price over time: one row each time a SKU's price changes."""
+
+    __tablename__ = "our_prices"
+    __table_args__ = (UniqueConstraint("sku", "effective_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("parts.sku", ondelete="CASCADE"))
+    effective_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    price: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(String(32))
+
+
+class CrossReference(Base):
+    __tablename__ = "cross_references"
+    __table_args__ = (UniqueConstraint("brand_norm", "part_number_norm", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competitor_brand: Mapped[str] = mapped_column(String(128))
+    competitor_part_number: Mapped[str] = mapped_column(String(128))
+    brand_norm: Mapped[str] = mapped_column(String(128))
+    part_number_norm: Mapped[str] = mapped_column(String(128), index=True)
+    sku: Mapped[str] = mapped_column(String(64), index=True)
+    relation: Mapped[str] = mapped_column(String(16), default="equivalent")
+
+
+class SalesRecord(Base):
+    __tablename__ = "sales_history"
+    __table_args__ = (UniqueConstraint("sku", "period_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    units: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+
+
+class CompetitorRecord(Base):
+    """A competitor known to the database (from config, a crawl or an import)."""
+
+    __tablename__ = "competitors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    base_url: Mapped[str | None] = mapped_column(String(512))
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competitor: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # running | succeeded | failed | suspect | confirmed
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Listing(Base):
+    """A competitor's product page (or a row from an observations file)."""
+
+    __tablename__ = "listings"
+    __table_args__ = (UniqueConstraint("competitor", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competitor: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(1024))
+    title: Mapped[str] = mapped_column(Text)
+    brand: Mapped[str | None] = mapped_column(String(128))
+    part_number: Mapped[str | None] = mapped_column(String(128))
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    pack_qty: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # set when the listing's identifying fields change, so matching looks at it again
+    needs_match: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+
+
+class PriceObservation(Base):
+    """One price seen on one listing at one moment. Written idempotently."""
+
+    __tablename__ = "price_observations"
+    # the unique constraint's index also serves "history of one listing over time"
+    __table_args__ = (UniqueConstraint("listing_id", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )
+    observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    price_text: Mapped[str | None] = mapped_column(String(256))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    list_price: Mapped[Decimal | None] = mapped_column(Money)
+    pack_qty: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price: Mapped[Decimal | None] = mapped_column(Money)
+    availability: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default="crawl")
+
+
+class Match(Base):
+    """Which internal SKU a listing is (or none), how sure, and who said so."""
+
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), unique=True
+    )
+    sku: Mapped[str | None] = mapped_column(String(64), index=True)
+    method: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column()
+    # auto | needs_review | rejected | confirmed | unmatched
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    competitor_part_number: Mapped[str | None] = mapped_column(String(128))
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SuggestionRun(Base):
+    __tablename__ = "suggestion_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # running | complete | failed; only complete runs are ever reported or reviewed
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    base_currency: Mapped[str] = mapped_column(String(3))
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Suggestion(Base):
+    __tablename__ = "suggestions"
+    __table_args__ = (UniqueConstraint("run_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("suggestion_runs.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(128))
+    proprietary: Mapped[bool] = mapped_column(Boolean)
+    current_price: Mapped[Decimal] = mapped_column(Money)
+    suggested_price: Mapped[Decimal] = mapped_column(Money)
+    unit_cost: Mapped[Decimal] = mapped_column(Money)
+    margin_before: Mapped[Decimal] = mapped_column(Numeric(8, 4))
+    margin_after: Mapped[Decimal] = mapped_column(Numeric(8, 4))
+    competitor_reference: Mapped[Decimal | None] = mapped_column(Money)
+    competitor_count: Mapped[int] = mapped_column(Integer, default=0)
+    elasticity: Mapped[float] = mapped_column()
+    elasticity_se: Mapped[float | None] = mapped_column()
+    elasticity_source: Mapped[str] = mapped_column(String(16))
+    expected_units_before: Mapped[float] = mapped_column()
+    expected_units_after: Mapped[float] = mapped_column()
+    expected_profit_before: Mapped[Decimal] = mapped_column(Money)
+    expected_profit_after: Mapped[Decimal] = mapped_column(Money)
+    binding_constraint: Mapped[str | None] = mapped_column(String(32))
+    reason_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    explanation: Mapped[str] = mapped_column(Text)
+    # pending | approved | rejected | overridden
+    review_status: Mapped[str] = mapped_column(String(16), default="pending")
+    approved_price: Mapped[Decimal | None] = mapped_column(Money)
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    review_note: Mapped[str | None] = mapped_column(Text)
