@@ -25,12 +25,14 @@ from pydantic import (
 )
 
 from pricing.errors import ConfigError
+from pricing.matching.config import MatchingConfig
 
 _M = TypeVar("_M", bound="BaseModel")
 
 COMPETITORS_FILE = "competitors.yaml"
 PRICING_FILE = "pricing.yaml"
 SCHEDULES_FILE = "schedules.yaml"
+MATCHING_FILE = "matching.yaml"
 
 
 class _Strict(BaseModel):
@@ -271,6 +273,7 @@ class AppConfig(_Strict):
     competitors: list[Competitor]
     policy: PricingPolicy
     schedules: Schedules
+    matching: MatchingConfig = MatchingConfig()
 
     def competitor(self, name: str) -> Competitor:
         for comp in self.competitors:
@@ -332,4 +335,16 @@ def load_config(directory: Path) -> AppConfig:
     for name in schedules.crawls:
         if name not in names:
             raise ConfigError(sched_path, f"crawls.{name}", "no competitor of that name in competitors.yaml")
-    return AppConfig(directory=directory, competitors=competitors, policy=policy, schedules=schedules)
+    matching_path = directory / MATCHING_FILE
+    matching = (
+        _validate(MatchingConfig, matching_path, _read_yaml(matching_path))
+        if matching_path.is_file()
+        else MatchingConfig()
+    )
+    return AppConfig(
+        directory=directory,
+        competitors=competitors,
+        policy=policy,
+        schedules=schedules,
+        matching=matching,
+    )

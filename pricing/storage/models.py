@@ -62,6 +62,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# Match statuses whose listings feed prices; crawl run statuses whose prices count.
+TRUSTED_MATCH_STATUSES = ("auto", "confirmed")
+HUMAN_MATCH_STATUSES = ("confirmed", "rejected")
+TRUSTED_RUN_STATUSES = ("succeeded", "confirmed")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -213,7 +219,7 @@ class Match(Base):
     sku: Mapped[str | None] = mapped_column(String(64), index=True)
     method: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column()
-    # auto | needs_review | rejected | confirmed | unmatched
+    # auto | needs_review | rejected | confirmed | unmatched (see TRUSTED_MATCH_STATUSES)
     status: Mapped[str] = mapped_column(String(16), index=True)
     competitor_part_number: Mapped[str | None] = mapped_column(String(128))
     decided_by: Mapped[str | None] = mapped_column(String(128))

@@ -1,0 +1,1 @@
+"""The Scrapy project: config-driven spiders, extraction, and the storage pipeline."""

@@ -1,0 +1,122 @@
+"""Item pipeline: stores crawled products as observations and records the crawl run.
+
+Items are written in small batches, each its own transaction, so a crawl killed at
+any moment keeps every batch already committed and never stores one twice (the
+observation key is listing + observed_at). The run row is opened when the spider
+starts and closed with its counts, stats and health when it stops.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Self
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+from crawlers.items import ProductItem
+from pricing import crawlruns
+from pricing.observations import ObservationIn, ensure_competitors, store_observations
+from pricing.settings import Settings
+from pricing.storage import Database
+from pricing.storage.models import CrawlRun, utcnow
+
+BATCH_SIZE = 50
+
+
+def to_observation(item: ProductItem) -> ObservationIn:
+    p = item.product
+    return ObservationIn(
+        competitor=item.competitor,
+        url=item.url,
+        title=p.title or "",
+        observed_at=item.fetched_at,
+        price=p.price,
+        currency=p.currency,
+        brand=p.brand,
+        part_number=p.mpn or p.sku,
+        gtin=p.gtin,
+        pack_qty=p.pack_qty or 1,
+        availability=p.availability,
+        list_price=p.list_price,
+        price_text=p.price_text,
+        method=p.method,
+    )
+
+
+def _json_safe(stats: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(stats, default=str))
+
+
+class StoragePipeline:
+    def __init__(self, crawler: Crawler, database_url: str) -> None:
+        self.crawler = crawler
+        self.db = Database(database_url)
+        self.buffer: list[ObservationIn] = []
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        url = crawler.settings.get("PRICING_DATABASE_URL") or Settings().database_url
+        pipeline = cls(crawler, url)
+        # the finish reason is only known once the spider has closed, after the pipelines
+        crawler.signals.connect(pipeline.finish_run, signal=signals.spider_closed)
+        return pipeline
+
+    @property
+    def competitor(self) -> str:
+        assert self.crawler.spider is not None
+        return str(self.crawler.spider.name)
+
+    def open_spider(self) -> None:
+        self.db.require_schema()
+        with self.db.session() as session:
+            spider = self.crawler.spider
+            label = getattr(getattr(spider, "competitor", None), "label", self.competitor)
+            ensure_competitors(session, [self.competitor], {self.competitor: label})
+            self.run_id = crawlruns.start_run(session, self.competitor).id
+        self.crawler.stats.set_value("pricing/crawl_run_id", self.run_id)
+
+    def process_item(self, item: ProductItem) -> ProductItem:
+        self.buffer.append(to_observation(item))
+        self.crawler.stats.inc_value("pricing/items")
+        if item.product.price is None:
+            self.crawler.stats.inc_value("pricing/unparseable_price")
+        if len(self.buffer) >= BATCH_SIZE:
+            self._flush()
+        return item
+
+    def _flush(self) -> None:
+        if not self.buffer:
+            return
+        with self.db.session() as session:
+            store_observations(session, self.buffer, crawl_run_id=self.run_id, source="crawl")
+        self.buffer.clear()
+
+    def close_spider(self) -> None:
+        self._flush()
+
+    def finish_run(self, spider: Any, reason: str) -> None:
+        if self.run_id is None:  # the run never opened (no schema); nothing to close
+            return
+        stats = self.crawler.stats
+        items = int(stats.get_value("pricing/items", 0))
+        unparseable = int(stats.get_value("pricing/unparseable_price", 0))
+        errors = int(stats.get_value("log_count/ERROR", 0)) + int(
+            stats.get_value("downloader/exception_count", 0)
+        )
+        with self.db.session() as session:
+            run = session.get(CrawlRun, self.run_id)
+            assert run is not None
+            if reason == "finished":
+                previous = crawlruns.recent_good_item_counts(session, run.competitor, run.id)
+                health = crawlruns.assess(items, unparseable, previous)
+            else:
+                health = crawlruns.Health("failed", f"stopped early: {reason}")
+            run.status, run.note = health.status, health.note
+            run.finished_at = utcnow()
+            run.items = items
+            run.requests = int(stats.get_value("downloader/request_count", 0))
+            run.errors = errors
+            run.stats = _json_safe(stats.get_stats())
+        self.db.dispose()

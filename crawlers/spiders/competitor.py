@@ -1,0 +1,149 @@
+"""The one spider class: finds a competitor's product pages the way its config says.
+
+Discovery is either listing pages (product links plus a next-page link) or sitemaps.
+Every product page goes through :func:`crawlers.extraction.extract_product`, the same
+cascade ``pricing extract`` uses. Pages that need JavaScript are fetched through
+scrapy-playwright with the system Chromium when the competitor's ``render_js`` is set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, ClassVar
+from urllib.parse import urlparse
+
+import scrapy
+from scrapy.http import Response
+from scrapy.utils.sitemap import Sitemap
+
+from crawlers.extraction import extract_product
+from crawlers.items import ProductItem
+from pricing.config import Competitor, is_xpath
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags a sandboxed, offline machine needs: no background calls home, no GPU.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _select_all(response: Response, selector: str) -> list[str]:
+    """Links matched by a CSS or XPath selector (href attributes or text)."""
+    nodes = response.xpath(selector) if is_xpath(selector) else response.css(selector)
+    values = []
+    for node in nodes:
+        href = node.attrib.get("href") if hasattr(node, "attrib") else None
+        value = href or node.get()
+        if value:
+            values.append(value.strip())
+    return values
+
+
+class CompetitorSpider(scrapy.Spider):
+    competitor: ClassVar[Competitor]
+
+    def __init__(self, base_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_url = (base_url or self.competitor.base_url).rstrip("/")
+        self.allowed_domains = [urlparse(self.base_url).hostname or ""]
+        self._product_pattern = (
+            re.compile(self.competitor.discovery.product_url_pattern)
+            if self.competitor.discovery.product_url_pattern
+            else None
+        )
+        self._seen_products: set[str] = set()
+
+    @staticmethod
+    def settings_for(competitor: Competitor) -> dict[str, Any]:
+        """Per-competitor politeness and, where needed, the browser download handler."""
+        settings: dict[str, Any] = {
+            "DOWNLOAD_DELAY": competitor.download_delay,
+            "AUTOTHROTTLE_START_DELAY": max(1.0, competitor.download_delay),
+            "CONCURRENT_REQUESTS_PER_DOMAIN": competitor.concurrency,
+        }
+        if competitor.render_js:
+            handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+            settings |= {
+                "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+                "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+                "PLAYWRIGHT_LAUNCH_OPTIONS": {
+                    "executable_path": CHROMIUM,
+                    "headless": True,
+                    "args": CHROMIUM_ARGS,
+                },
+                "PLAYWRIGHT_MAX_CONTEXTS": 2,
+            }
+        return settings
+
+    @classmethod
+    def handles_request(cls, request: scrapy.Request) -> bool:
+        return urlparse(request.url).netloc == urlparse(cls.competitor.base_url).netloc
+
+    def _url(self, path: str) -> str:
+        return self.competitor.absolute(path, self.base_url)
+
+    async def start(self) -> AsyncIterator[Any]:
+        discovery = self.competitor.discovery
+        if discovery.mode == "sitemap":
+            for path in discovery.sitemap_urls:
+                yield scrapy.Request(self._url(path), callback=self.parse_sitemap)
+        else:
+            for path in discovery.start_urls:
+                yield scrapy.Request(self._url(path), callback=self.parse_listing)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        discovery = self.competitor.discovery
+        assert discovery.product_links is not None  # the config model guarantees it
+        for href in _select_all(response, discovery.product_links):
+            yield self._product_request(response.urljoin(href))
+        if discovery.next_page:
+            for href in _select_all(response, discovery.next_page)[:1]:
+                yield response.follow(href, callback=self.parse_listing)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        sitemap = Sitemap(response.body)
+        for entry in sitemap:
+            loc = entry.get("loc", "").strip()
+            if not loc:
+                continue
+            if sitemap.type == "sitemapindex":
+                yield scrapy.Request(response.urljoin(loc), callback=self.parse_sitemap)
+            elif self._product_pattern is None or self._product_pattern.search(loc):
+                yield self._product_request(response.urljoin(loc))
+
+    def _product_request(self, url: str) -> scrapy.Request:
+        meta: dict[str, Any] = {}
+        if self.competitor.render_js:
+            from scrapy_playwright.page import PageMethod
+
+            waits = [PageMethod("wait_for_load_state", "networkidle")]
+            meta = {"playwright": True, "playwright_page_methods": waits}
+        return scrapy.Request(url, callback=self.parse_product, meta=meta)
+
+    def parse_product(self, response: Response) -> Iterator[ProductItem]:
+        if response.url in self._seen_products:
+            return
+        self._seen_products.add(response.url)
+        product = extract_product(
+            response.body,
+            response.url,
+            selectors=self.competitor.selectors,
+            default_currency=self.competitor.currency,
+        )
+        if product.title is None and product.price is None:
+            self.crawler.stats.inc_value("pricing/not_a_product_page")
+            return
+        yield ProductItem(
+            competitor=self.competitor.name,
+            url=response.url,
+            fetched_at=dt.datetime.now(dt.UTC),
+            product=product,
+        )

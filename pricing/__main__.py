@@ -1,0 +1,5 @@
+"""``python -m pricing`` is the ``pricing`` command."""
+
+from pricing.cli import main
+
+main()

@@ -1,0 +1,212 @@
+"""Commands for the competitor side: extract, crawl, crawl runs, match, matches."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from pricing.cli.context import get
+from pricing.cli.output import Format, console, dumps, emit
+from pricing.errors import PricingError
+from pricing.storage.models import CrawlRun, Listing, Match
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+ByOpt = Annotated[str, typer.Option("--by", help="Who decides (default: your login).")]
+
+
+class FetchError(PricingError):
+    pass
+
+
+def _read_source(source: str) -> tuple[bytes, str]:
+    """The page bytes and its URL, from an http(s) URL or a saved file."""
+    if source.startswith(("http://", "https://")):
+        import requests
+
+        from crawlers.settings import USER_AGENT
+
+        try:
+            resp = requests.get(source, headers={"User-Agent": USER_AGENT}, timeout=30)
+            resp.raise_for_status()
+        except requests.RequestException as exc:
+            raise FetchError(f"{source}: {exc}") from None
+        return resp.content, resp.url
+    path = Path(source)
+    try:
+        return path.read_bytes(), path.resolve().as_uri()
+    except OSError as exc:
+        raise FetchError(f"{source}: cannot read: {exc.strerror}") from None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def extract(
+        ctx: typer.Context,
+        sources: Annotated[list[str], typer.Argument(help="Product page URLs or saved HTML files.")],
+        base_url: Annotated[
+            str | None, typer.Option("--base-url", help="The page's original URL, for saved files.")
+        ] = None,
+        competitor: Annotated[
+            str | None, typer.Option("--competitor", help="Use this competitor's selectors.")
+        ] = None,
+    ) -> None:
+        """Print what the extractor reads from each page, one JSON object a line."""
+        from crawlers.extraction import extract_product
+
+        selectors = currency = None
+        if competitor:
+            comp = get(ctx).config.competitor(competitor)
+            selectors, currency = comp.selectors, comp.currency
+        for source in sources:
+            body, url = _read_source(source)
+            if base_url and not source.startswith(("http://", "https://")):
+                url = base_url
+            product = extract_product(
+                body, url, selectors=selectors, default_currency=currency, source=source
+            )
+            sys.stdout.write(dumps(product.as_record()) + "\n")
+
+    @app.command()
+    def crawl(
+        ctx: typer.Context,
+        competitors: Annotated[
+            list[str] | None, typer.Argument(help="Competitor names (all enabled when none).")
+        ] = None,
+        base_url: Annotated[
+            list[str] | None,
+            typer.Option("--base-url", help="NAME=URL: crawl this competitor at another address."),
+        ] = None,
+    ) -> None:
+        """Run competitors' spiders now and record each crawl run."""
+        from crawlers.runner import run_crawls
+
+        app_ctx = get(ctx)
+        app_ctx.db  # noqa: B018 - refuse early when the schema is missing
+        overrides = dict(item.split("=", 1) for item in base_url or [])
+        outcomes = run_crawls(app_ctx.settings, app_ctx.config, competitors, base_urls=overrides,
+                              log_level="DEBUG" if app_ctx.settings.debug else "WARNING")
+        _print_runs(app_ctx, [o.run_id for o in outcomes if o.run_id is not None])
+
+    crawls = typer.Typer(help="Crawl runs: list them, confirm a suspect one.", invoke_without_command=True)
+
+    @crawls.callback()
+    def crawls_list(
+        ctx: typer.Context,
+        limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
+        fmt: FormatOpt = Format.table,
+    ) -> None:
+        if ctx.invoked_subcommand is None:
+            with get(ctx).db.session() as session:
+                runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit))
+                emit([_run_row(r) for r in runs], fmt, RUN_COLUMNS, title="Crawl runs")
+
+    @crawls.command("confirm")
+    def crawls_confirm(
+        ctx: typer.Context, run_id: Annotated[int, typer.Argument(help="Crawl run id.")],
+        by: ByOpt = "",
+    ) -> None:
+        """Vouch for a suspect run so its prices may drive suggestions."""
+        from pricing.crawlruns import confirm_run
+
+        with get(ctx).db.session() as session:
+            run = confirm_run(session, run_id, by or getpass.getuser())
+            console.print(f"crawl run {run.id} ({run.competitor}) confirmed")
+
+    app.add_typer(crawls, name="crawls")
+
+    @app.command()
+    def match(
+        ctx: typer.Context,
+        rematch_all: Annotated[bool, typer.Option("--all", help="Re-match every listing.")] = False,
+    ) -> None:
+        """Normalize and match new or changed competitor listings to our SKUs."""
+        from pricing.pipeline.match import run_matching
+
+        app_ctx = get(ctx)
+        summary = run_matching(app_ctx.db, app_ctx.config.matching, rematch_all=rematch_all)
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items())) or "nothing new"
+        console.print(f"matched {summary.considered} listings: {counts}")
+
+    matches = typer.Typer(help="Listing-to-SKU matches: list, confirm, reject.", invoke_without_command=True)
+
+    @matches.callback()
+    def matches_list(
+        ctx: typer.Context,
+        status: Annotated[str | None, typer.Option("--status", help="auto, needs_review, rejected, confirmed, unmatched")] = None,
+        competitor: Annotated[str | None, typer.Option("--competitor")] = None,
+        fmt: FormatOpt = Format.table,
+    ) -> None:
+        if ctx.invoked_subcommand is not None:
+            return
+        stmt = select(Match, Listing).join(Listing, Listing.id == Match.listing_id).order_by(Match.id)
+        if status:
+            stmt = stmt.where(Match.status == status)
+        if competitor:
+            stmt = stmt.where(Listing.competitor == competitor)
+        with get(ctx).db.session() as session:
+            rows = [
+                {
+                    "id": m.id, "competitor": li.competitor, "url": li.url, "title": li.title,
+                    "competitor_part_number": m.competitor_part_number or li.part_number,
+                    "sku": m.sku, "method": m.method, "confidence": round(m.confidence, 3),
+                    "status": m.status,
+                }
+                for m, li in session.execute(stmt)
+            ]
+        emit(rows, fmt, MATCH_COLUMNS, title="Matches")
+
+    def _decide(ctx: typer.Context, ids: list[int], status: str, by: str, sku: str | None,
+                note: str | None) -> None:
+        from pricing.pipeline.match import decide
+
+        with get(ctx).db.session() as session:
+            for match_id in ids:
+                m = decide(session, match_id, status=status, who=by or getpass.getuser(), sku=sku, note=note)
+                console.print(f"match {m.id}: {status} ({m.sku or 'no SKU'})")
+
+    @matches.command("confirm")
+    def matches_confirm(
+        ctx: typer.Context,
+        ids: Annotated[list[int], typer.Argument(help="Match ids.")],
+        sku: Annotated[str | None, typer.Option("--sku", help="Confirm as this SKU instead.")] = None,
+        by: ByOpt = "",
+        note: Annotated[str | None, typer.Option("--note")] = None,
+    ) -> None:
+        """Confirm matches; kept forever, it wins over later automatic runs."""
+        _decide(ctx, ids, "confirmed", by, sku, note)
+
+    @matches.command("reject")
+    def matches_reject(
+        ctx: typer.Context,
+        ids: Annotated[list[int], typer.Argument(help="Match ids.")],
+        by: ByOpt = "",
+        note: Annotated[str | None, typer.Option("--note")] = None,
+    ) -> None:
+        """Reject matches: these listings never feed a price for that SKU."""
+        _decide(ctx, ids, "rejected", by, None, note)
+
+    app.add_typer(matches, name="matches")
+
+
+MATCH_COLUMNS = ["id", "competitor", "url", "title", "competitor_part_number", "sku", "method",
+                 "confidence", "status"]
+RUN_COLUMNS = ["id", "competitor", "status", "started_at", "finished_at", "requests", "items",
+               "errors", "note"]
+
+
+def _run_row(run: CrawlRun) -> dict[str, object]:
+    return {c: getattr(run, c) for c in RUN_COLUMNS}
+
+
+def _print_runs(app_ctx: object, run_ids: list[int]) -> None:
+    from pricing.cli.context import AppContext
+
+    assert isinstance(app_ctx, AppContext)
+    with app_ctx.db.session() as session:
+        runs = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id))
+        emit([_run_row(r) for r in runs], Format.table, RUN_COLUMNS, title="Crawl runs")

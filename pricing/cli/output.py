@@ -1,0 +1,63 @@
+"""Printing lists as a table, CSV or JSON (``--format``), and one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from pricing.reports.cells import csv_value
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, default=jsonable, ensure_ascii=False)
+
+
+def emit(rows: Sequence[dict[str, Any]], fmt: Format, columns: Sequence[str], title: str = "") -> None:
+    if fmt is Format.json:
+        sys.stdout.write(dumps([{c: jsonable(r.get(c)) for c in columns} for r in rows]) + "\n")
+    elif fmt is Format.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for r in rows:
+            writer.writerow([csv_value(jsonable(r.get(c))) for c in columns])
+    else:
+        table = Table(title=title or None)
+        for c in columns:
+            table.add_column(c)
+        for r in rows:
+            # scraped text may contain rich markup; show it literally
+            table.add_row(*("" if r.get(c) is None else escape(str(jsonable(r.get(c)))) for c in columns))
+        console.print(table)
+
+
+def fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)

@@ -1,0 +1,106 @@
+"""Thresholds and knobs of the matcher, as one validated settings object.
+
+The CLI loads it from ``config/matching.yaml`` (every key optional); the matcher only
+receives the object. Confidences are in [0, 1].
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pricing.matching.normalize import normalize_brand
+
+__all__ = ["MatchingConfig"]
+
+
+class MatchingConfig(BaseModel):
+    """How sure the matcher must be before a match is used, and how hard it looks.
+
+    Status from confidence: ``auto`` at or above ``auto_threshold`` (only for methods
+    allowed to decide alone), ``needs_review`` at or above ``review_threshold``,
+    ``unmatched`` (no SKU) below it. A one-character part-number difference, a
+    conflict between two pieces of evidence, and any fuzzy match that is not
+    corroborated never become ``auto``, whatever the thresholds.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    auto_threshold: float = Field(0.9, ge=0.0, le=1.0)
+    """Confidence from which a match is used without review (reaches the optimizer)."""
+
+    review_threshold: float = Field(0.6, ge=0.0, le=1.0)
+    """Confidence from which a candidate is shown for review; below it: unmatched."""
+
+    kit_confidence: float = Field(0.8, ge=0.0, le=1.0)
+    """Confidence of a cross-reference with ``relation: kit``. A kit's contents need not
+    equal ours one for one, so by default (below ``auto_threshold``) it is reviewed."""
+
+    zero_padding_tolerant: bool = True
+    """Accept a part number that equals ours once leading zeros are dropped
+    (``986452041`` for ``0986452041``, as spreadsheets write it), as a weaker match:
+    auto only when the brand agrees explicitly."""
+
+    title_requires_brand: bool = True
+    """A part number found only in the title is auto only when the listing's brand (field,
+    or a brand named in the title) agrees with the part's; else it is reviewed."""
+
+    fuzzy_enabled: bool = True
+    """Try title/brand/attribute similarity for listings whose numbers found nothing."""
+
+    fuzzy_min_score: float = Field(0.72, ge=0.0, le=1.0)
+    """Similarity (0-1) below which a fuzzy candidate is dropped."""
+
+    fuzzy_auto_score: float = Field(0.95, ge=0.0, le=1.0)
+    """Similarity from which a fuzzy match may be auto, and only when corroborated: the
+    brand is given and agrees, every code-like attribute of the part (tokens with
+    digits) is in the title, and the runner-up is ``fuzzy_margin`` behind."""
+
+    fuzzy_margin: float = Field(0.06, ge=0.0, le=1.0)
+    """How far the best fuzzy candidate must lead the runner-up (another SKU) to be auto."""
+
+    fuzzy_review_cap: float = Field(0.85, ge=0.0, le=1.0)
+    """Highest confidence an uncorroborated fuzzy match gets (it is reviewed at most)."""
+
+    block_max_postings: int = Field(2000, ge=1)
+    """Blocking: a title token shared by more catalog parts than this is too common to
+    propose candidates (it still counts when scoring them)."""
+
+    block_tokens: int = Field(6, ge=1)
+    """Blocking: how many of a title's rarest tokens propose candidates."""
+
+    max_candidates: int = Field(25, ge=1)
+    """Blocking: how many proposed parts are scored with the fuzzy scorer."""
+
+    brand_aliases: dict[str, str] = Field(default_factory=dict)
+    """Brand spellings that name the same maker, e.g. ``{"Hewlett-Packard": "HP"}``;
+    keys and values are normalized like every brand."""
+
+    @field_validator("brand_aliases")
+    @classmethod
+    def _normalize_aliases(cls, value: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for key, target in value.items():
+            k, t = normalize_brand(key), normalize_brand(target)
+            if not k or not t:
+                raise ValueError(f"brand alias {key!r} -> {target!r} has an empty side")
+            out[k] = t
+        return out
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MatchingConfig:
+        if self.review_threshold > self.auto_threshold:
+            raise ValueError(
+                f"review_threshold ({self.review_threshold}) must not exceed "
+                f"auto_threshold ({self.auto_threshold})"
+            )
+        if self.fuzzy_min_score > self.fuzzy_auto_score:
+            raise ValueError("fuzzy_min_score must not exceed fuzzy_auto_score")
+        return self
+
+    def status_for(self, confidence: float, may_auto: bool = True) -> str:
+        """``auto``, ``needs_review`` or ``unmatched`` for ``confidence``."""
+        if may_auto and confidence >= self.auto_threshold:
+            return "auto"
+        if confidence >= self.review_threshold:
+            return "needs_review"
+        return "unmatched"

@@ -1,0 +1,132 @@
+"""Fuzzy title matching with blocking, for listings without a usable part number.
+
+Blocking: an inverted index from title words to catalog parts. A listing proposes only
+the parts that share one of its rarest words (``block_tokens`` of them, each in at most
+``block_max_postings`` parts), weighted by how rare the shared words are; the best
+``max_candidates`` of those, of an agreeing brand, are scored with rapidfuzz. The cost
+per listing is bounded by these numbers, not by the size of the catalog.
+
+Attributes: every token with a digit (``M20x1.5``, ``1150mm``, ``5PK1150``) is a
+"code". A part whose codes are all in the title is corroborated; a part whose codes
+share none with the title's is penalized (``5PK1150`` is not ``5PK1200``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, utils
+
+from pricing.matching.normalize import _MEASURE, _YEARS, _tokens, normalize_part_number
+from pricing.matching.records import CatalogPart
+
+__all__ = ["FuzzyHit", "FuzzyIndex", "codes_of"]
+
+_WORD = re.compile(r"[a-z0-9]+")
+_HAS_DIGIT = re.compile(r"\d")
+_UNIT_SUFFIX = re.compile(r"(?<=\d)[A-Z]+$")
+# Words so common in parts titles that they never propose a candidate.
+_STOP = frozenset(
+    {"for", "and", "the", "with", "fits", "fit", "of", "to", "in", "on", "new", "oem",
+     "x", "a", "an", "set", "kit", "pack", "pcs", "part", "parts", "replacement", "genuine",
+     "quality", "premium", "universal", "free", "shipping", "fur", "und", "mit"}
+)  # fmt: skip
+_CONFLICT_PENALTY = 0.75
+
+
+def codes_of(text: str) -> frozenset[str]:
+    """The code-like tokens of ``text``: normalized, units stripped from measurements
+    (``1150 mm`` and ``1150mm`` both give ``1150``), years and single digits left out."""
+    out = set()
+    for tok in _tokens(text):
+        key = normalize_part_number(tok)
+        if not _HAS_DIGIT.search(key) or _YEARS.match(key):
+            continue
+        if _MEASURE.match(key):
+            key = _UNIT_SUFFIX.sub("", key)
+        if len(key) >= 2:
+            out.add(key)
+    return frozenset(out)
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzyHit:
+    """A scored candidate: ``score`` in [0, 1] after the attribute check."""
+
+    sku: str
+    score: float
+    corroborated: bool
+    code_conflict: bool
+
+
+class FuzzyIndex:
+    """Blocking index and scorer over the catalog's brand + description texts."""
+
+    def __init__(self, parts: Iterable[CatalogPart]) -> None:
+        self.skus: list[str] = []
+        self.texts: list[str] = []
+        self.codes: list[frozenset[str]] = []
+        self.part_brands: list[str] = []
+        postings: dict[str, list[int]] = {}
+        for pid, part in enumerate(parts):
+            text = utils.default_process(f"{part.brand} {part.description}")
+            self.skus.append(part.sku)
+            self.texts.append(text)
+            self.codes.append(codes_of(part.description))
+            self.part_brands.append(part.brand)
+            words = set(_WORD.findall(f"{text} {utils.default_process(part.category)}"))
+            for word in words - _STOP:
+                postings.setdefault(word, []).append(pid)
+        self.postings = postings
+        self._n = max(len(self.skus), 1)
+
+    def __len__(self) -> int:
+        return len(self.skus)
+
+    def candidates(
+        self,
+        title: str,
+        *,
+        brand_ok: Callable[[int], bool] | None,
+        block_tokens: int,
+        block_max_postings: int,
+        max_candidates: int,
+    ) -> list[int]:
+        """Part ids proposed for ``title`` by its rarest words, best-weighted first.
+
+        ``brand_ok(part_id)`` keeps only parts of an agreeing brand (``None``: any).
+        """
+        words = set(_WORD.findall(utils.default_process(title))) - _STOP
+        rare = sorted(
+            (len(self.postings[w]), w)
+            for w in words
+            if w in self.postings and len(self.postings[w]) <= block_max_postings
+        )[:block_tokens]
+        weights: dict[int, float] = {}
+        for df, word in rare:
+            idf = math.log(1 + self._n / df)
+            for pid in self.postings[word]:
+                weights[pid] = weights.get(pid, 0.0) + idf
+        if brand_ok is not None:
+            weights = {pid: w for pid, w in weights.items() if brand_ok(pid)}
+        return heapq.nlargest(max_candidates, weights, key=weights.__getitem__)
+
+    def score(self, title: str, part_ids: Sequence[int]) -> list[FuzzyHit]:
+        """Score ``part_ids`` against ``title``, best first."""
+        query = utils.default_process(title)
+        title_codes = codes_of(title)
+        hits = []
+        for pid in part_ids:
+            text = self.texts[pid]
+            base = (fuzz.token_sort_ratio(query, text) + fuzz.token_set_ratio(query, text)) / 200
+            codes = self.codes[pid]
+            conflict = bool(codes and title_codes and not codes & title_codes)
+            corroborated = bool(codes) and codes <= title_codes
+            score = base * _CONFLICT_PENALTY if conflict else base
+            hits.append(FuzzyHit(self.skus[pid], score, corroborated, conflict))
+        hits.sort(key=lambda h: -h.score)
+        return hits

@@ -1,0 +1,142 @@
+"""Storing competitor observations: one path for crawled pages and imported files.
+
+A listing is a competitor's product page, keyed by (competitor, url); each time it is
+seen we store a price observation keyed by (listing, observed_at). Writes are
+idempotent: storing the same batch twice (a retried flush, a re-imported file) leaves
+one copy, and a listing whose identifying fields change is flagged for re-matching.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from pricing.storage.bulk import insert_ignore
+from pricing.storage.models import CompetitorRecord, Listing, PriceObservation
+
+_UNIT_PRICE_QUANTUM = Decimal("0.0001")
+_MAX_TEXT = 1000
+_LOOKUP_CHUNK = 400
+
+
+@dataclass(frozen=True)
+class ObservationIn:
+    """One sighting of a competitor listing, already parsed (money as Decimal)."""
+
+    competitor: str
+    url: str
+    title: str
+    observed_at: dt.datetime
+    price: Decimal | None
+    currency: str | None
+    brand: str | None = None
+    part_number: str | None = None
+    gtin: str | None = None
+    pack_qty: int = 1
+    availability: str | None = None
+    list_price: Decimal | None = None
+    price_text: str | None = None
+    method: str | None = None
+
+    @property
+    def unit_price(self) -> Decimal | None:
+        if self.price is None:
+            return None
+        qty = self.pack_qty if self.pack_qty > 0 else 1
+        return (self.price / qty).quantize(_UNIT_PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def _clip(text: str | None, limit: int = _MAX_TEXT) -> str | None:
+    """Scraped text is untrusted: bound its size before it reaches the database."""
+    if text is None:
+        return None
+    return text[:limit]
+
+
+def ensure_competitors(session: Session, names: Iterable[str], labels: dict[str, str] | None = None) -> None:
+    labels = labels or {}
+    rows = [{"name": n, "display_name": labels.get(n, n), "base_url": None} for n in set(names)]
+    insert_ignore(session, CompetitorRecord, rows, keys=["name"])
+
+
+def store_observations(
+    session: Session,
+    observations: Sequence[ObservationIn],
+    *,
+    crawl_run_id: int | None = None,
+    source: str = "crawl",
+) -> int:
+    """Upsert the listings and insert the observations; returns observations given."""
+    if not observations:
+        return 0
+    ensure_competitors(session, (o.competitor for o in observations))
+    listing_ids = _upsert_listings(session, observations)
+    rows = [
+        {
+            "listing_id": listing_ids[(o.competitor, o.url)],
+            "crawl_run_id": crawl_run_id,
+            "observed_at": o.observed_at,
+            "price": o.price,
+            "price_text": _clip(o.price_text, 256),
+            "currency": o.currency,
+            "list_price": o.list_price,
+            "pack_qty": o.pack_qty,
+            "unit_price": o.unit_price,
+            "availability": _clip(o.availability, 32),
+            "method": o.method,
+            "source": source,
+        }
+        for o in observations
+    ]
+    insert_ignore(session, PriceObservation, rows, keys=["listing_id", "observed_at"])
+    return len(rows)
+
+
+def _upsert_listings(
+    session: Session, observations: Sequence[ObservationIn]
+) -> dict[tuple[str, str], int]:
+    latest: dict[tuple[str, str], ObservationIn] = {}
+    for obs in observations:
+        key = (obs.competitor, obs.url)
+        if key not in latest or obs.observed_at >= latest[key].observed_at:
+            latest[key] = obs
+    keys = list(latest)
+    existing: dict[tuple[str, str], Listing] = {}
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        wanted = tuple_(Listing.competitor, Listing.url).in_(keys[start : start + _LOOKUP_CHUNK])
+        existing.update(
+            ((row.competitor, row.url), row) for row in session.scalars(select(Listing).where(wanted))
+        )
+    for key, obs in latest.items():
+        fields = {
+            "title": _clip(obs.title) or "",
+            "brand": _clip(obs.brand, 128),
+            "part_number": _clip(obs.part_number, 128),
+            "gtin": _clip(obs.gtin, 14),
+            "pack_qty": obs.pack_qty,
+        }
+        row = existing.get(key)
+        if row is None:
+            row = Listing(
+                competitor=obs.competitor,
+                url=obs.url,
+                first_seen=obs.observed_at,
+                last_seen=obs.observed_at,
+                needs_match=True,
+                **fields,
+            )
+            session.add(row)
+            existing[key] = row
+            continue
+        if any(getattr(row, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.needs_match = True
+        row.last_seen = max(row.last_seen, obs.observed_at)
+    session.flush()
+    return {key: row.id for key, row in existing.items()}

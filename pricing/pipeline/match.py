@@ -1,0 +1,129 @@
+"""Match step: new or changed listings -> internal SKUs, stored as Match rows.
+
+A person's decision (confirmed or rejected) is never overwritten by a later run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from pricing.errors import NotFoundError
+from pricing.matching.config import MatchingConfig
+from pricing.matching.matcher import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
+from pricing.storage import Database
+from pricing.storage.bulk import upsert
+from pricing.storage.models import (
+    HUMAN_MATCH_STATUSES,
+    CrossReference,
+    Listing,
+    Match,
+    Part,
+    utcnow,
+)
+
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    considered: int
+    by_status: dict[str, int]
+
+
+def load_index(session: Session) -> CatalogIndex:
+    parts = [
+        CatalogPart(
+            sku=p.sku,
+            part_number=p.part_number,
+            brand=p.brand,
+            description=p.description,
+            category=p.category,
+            gtin=p.gtin,
+            pack_qty=p.pack_qty,
+            superseded_by=p.superseded_by,
+        )
+        for p in session.scalars(select(Part))
+    ]
+    xrefs = [
+        CrossRef(
+            competitor_brand=x.competitor_brand,
+            competitor_part_number=x.competitor_part_number,
+            sku=x.sku,
+            relation=x.relation,
+        )
+        for x in session.scalars(select(CrossReference))
+    ]
+    return CatalogIndex.build(parts, xrefs)
+
+
+def run_matching(db: Database, config: MatchingConfig, *, rematch_all: bool = False) -> MatchSummary:
+    with db.session() as session:
+        matcher = Matcher(load_index(session), config)
+        decided = select(Match.listing_id).where(Match.status.in_(HUMAN_MATCH_STATUSES))
+        unmatched = ~select(Match.id).where(Match.listing_id == Listing.id).exists()
+        stmt = select(Listing).where(Listing.id.not_in(decided))
+        if not rematch_all:
+            stmt = stmt.where(Listing.needs_match | unmatched)
+        listings = list(session.scalars(stmt))
+        results = matcher.match_many(
+            ListingInput(
+                listing_id=row.id,
+                competitor=row.competitor,
+                title=row.title,
+                brand=row.brand,
+                part_number=row.part_number,
+                gtin=row.gtin,
+                pack_qty=row.pack_qty,
+            )
+            for row in listings
+        )
+        now = utcnow()
+        upsert(
+            session,
+            Match,
+            (
+                {
+                    "listing_id": r.listing_id,
+                    "sku": r.sku,
+                    "method": r.method,
+                    "confidence": r.confidence,
+                    "status": r.status,
+                    "competitor_part_number": r.competitor_part_number,
+                    "updated_at": now,
+                }
+                for r in results
+            ),
+            keys=["listing_id"],
+            update=["sku", "method", "confidence", "status", "competitor_part_number", "updated_at"],
+        )
+        ids = [row.id for row in listings]
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(Listing).where(Listing.id.in_(ids[start : start + 500])).values(needs_match=False)
+            )
+    return MatchSummary(len(results), dict(Counter(r.status for r in results)))
+
+
+def decide(session: Session, match_id: int, *, status: str, who: str, sku: str | None = None,
+           note: str | None = None) -> Match:
+    """Record a person's confirm or reject; it wins over every later automatic run."""
+    if status not in HUMAN_MATCH_STATUSES:
+        raise ValueError(status)
+    match = session.get(Match, match_id)
+    if match is None:
+        raise NotFoundError(f"no match {match_id}")
+    if sku is not None:
+        if session.scalar(select(Part.id).where(Part.sku == sku)) is None:
+            raise NotFoundError(f"no SKU {sku!r} in the catalog")
+        match.sku = sku
+        match.method = "manual"
+    if status == "confirmed" and match.sku is None:
+        raise NotFoundError(f"match {match_id} has no SKU to confirm; give one with --sku")
+    match.status = status
+    match.confidence = 1.0
+    match.decided_by, match.decided_at, match.note = who, utcnow(), note
+    match.updated_at = utcnow()
+    return match
