@@ -13,15 +13,28 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from demo_market.common import gtin13, money, normalize_part_number, rng
-from demo_market.parts import FAMILIES, MACHINES, Family, PartSpec
+from demo_market.parts import FAMILIES, Family
+from demo_market.specs import MACHINES, PartSpec
 
 OEM_BRAND = "Northline"
 CURRENCY = "USD"
-_PN_PREFIX = {"Filters": "FR", "Belts": "BT", "Hoses": "HS", "Seals": "SL", "Bearings": "BR",
-              "Electrical": "EL"}  # fmt: skip
+_PN_PREFIX = {
+    "Filters": "FR",
+    "Belts": "BT",
+    "Hoses": "HS",
+    "Seals": "SL",
+    "Bearings": "BR",
+    "Electrical": "EL",
+}
 _GTIN_COMPANY = "4063829"  # fictional GS1 company prefix
-SPECIALISTS = {"Filters": "Filtrex", "Belts": "Beltco", "Hoses": "FlowMax", "Seals": "SealPro",
-               "Bearings": "RollTek", "Electrical": "Voltex"}  # fmt: skip
+SPECIALISTS = {
+    "Filters": "Filtrex",
+    "Belts": "Beltco",
+    "Hoses": "FlowMax",
+    "Seals": "SealPro",
+    "Bearings": "RollTek",
+    "Electrical": "Voltex",
+}
 GENERALISTS = (("Kessler", 0.5), ("ProLine", 0.35))
 
 
@@ -130,12 +143,23 @@ def _family_parts(family: Family, r: random.Random, nums: _Numbers, seen: set[st
         per_piece = _log_uniform(r, *family.unit_cost)
         cost = money(per_piece * pack * (0.85 if pack >= 10 else 1.0))
         base = Part(
-            sku="", part_number=nums.oem(family.category), description=description,
-            brand=OEM_BRAND, category=family.category, family=family.name, unit_cost=cost,
-            price=_price(r, cost, proprietary), currency=CURRENCY, pack_qty=pack,
-            proprietary=proprietary, gtin=nums.gtin() if r.random() < 0.45 else None,
-            title=title, code=spec.code, kit=spec.kit, multipack_ok=family.multipack_ok,
-        )  # fmt: skip
+            sku="",
+            part_number=nums.oem(family.category),
+            description=description,
+            brand=OEM_BRAND,
+            category=family.category,
+            family=family.name,
+            unit_cost=cost,
+            price=_price(r, cost, proprietary),
+            currency=CURRENCY,
+            pack_qty=pack,
+            proprietary=proprietary,
+            gtin=nums.gtin() if r.random() < 0.45 else None,
+            title=title,
+            code=spec.code,
+            kit=spec.kit,
+            multipack_ok=family.multipack_ok,
+        )
         if not family.tiers:
             parts.append(base)
             continue
@@ -146,10 +170,15 @@ def _family_parts(family: Family, r: random.Random, nums: _Numbers, seen: set[st
         suffix = "remanufactured" if value == "reman" else value
         parts.append(
             replace(
-                base, tier=value, unit_cost=value_cost, price=value_price,
-                part_number=nums.oem(family.category), gtin=None,
-                description=f"{description}, {suffix}", title=f"{title}, {suffix.title()}",
-            )  # fmt: skip
+                base,
+                tier=value,
+                unit_cost=value_cost,
+                price=value_price,
+                part_number=nums.oem(family.category),
+                gtin=None,
+                description=f"{description}, {suffix}",
+                title=f"{title}, {suffix.title()}",
+            )
         )
     return parts
 
@@ -172,10 +201,15 @@ def _superseded(r: random.Random, parts: list[Part], nums: _Numbers, first_no: i
     for i, new in enumerate(r.sample(candidates, 8)):
         old.append(
             replace(
-                new, sku=f"NL-{first_no + i}", part_number=nums.oem(new.category),
-                price=money(float(new.price) * r.uniform(0.92, 0.98)), gtin=None,
-                map_price=None, min_margin=None, superseded_by=new.sku,
-            )  # fmt: skip
+                new,
+                sku=f"NL-{first_no + i}",
+                part_number=nums.oem(new.category),
+                price=money(float(new.price) * r.uniform(0.92, 0.98)),
+                gtin=None,
+                map_price=None,
+                min_margin=None,
+                superseded_by=new.sku,
+            )
         )
     return old
 
@@ -188,9 +222,7 @@ def build_catalog(seed: int) -> tuple[Part, ...]:
     for family in FAMILIES:
         parts.extend(_family_parts(family, rng(seed, "catalog", family.name), nums, seen))
     r = rng(seed, "policy")
-    parts = [
-        _policy_columns(r, replace(p, sku=f"NL-{10001 + i}")) for i, p in enumerate(parts)
-    ]
+    parts = [_policy_columns(r, replace(p, sku=f"NL-{10001 + i}")) for i, p in enumerate(parts)]
     parts += _superseded(rng(seed, "superseded"), parts, nums, 10001 + len(parts))
     return tuple(parts)
 

@@ -28,13 +28,24 @@ from demo_market.common import money, rng
 WEEKS = 104
 # Mean own-price elasticity of competitive parts by category; proprietary parts are
 # far less elastic (no equivalent to switch to).
-CATEGORY_ELASTICITY = {"Filters": -2.8, "Belts": -2.5, "Hoses": -2.0, "Seals": -2.2,
-                       "Bearings": -2.7, "Electrical": -2.1}  # fmt: skip
+CATEGORY_ELASTICITY = {
+    "Filters": -2.8,
+    "Belts": -2.5,
+    "Hoses": -2.0,
+    "Seals": -2.2,
+    "Bearings": -2.7,
+    "Electrical": -2.1,
+}
 PROPRIETARY_ELASTICITY = -1.0
 # Units a week at today's price, drawn log-uniformly: consumables sell faster.
-CATEGORY_BASE_RATE = {"Filters": (0.4, 60.0), "Belts": (0.3, 25.0), "Hoses": (0.15, 14.0),
-                      "Seals": (0.3, 30.0), "Bearings": (0.3, 30.0),
-                      "Electrical": (0.1, 12.0)}  # fmt: skip
+CATEGORY_BASE_RATE = {
+    "Filters": (0.4, 60.0),
+    "Belts": (0.3, 25.0),
+    "Hoses": (0.15, 14.0),
+    "Seals": (0.3, 30.0),
+    "Bearings": (0.3, 30.0),
+    "Electrical": (0.1, 12.0),
+}
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,9 @@ def demand_models(seed: int, parts: tuple[Part, ...]) -> dict[str, DemandModel]:
             elasticity = min(-1.5, max(-3.5, r.gauss(CATEGORY_ELASTICITY[part.category], 0.45)))
         lo, hi = CATEGORY_BASE_RATE[part.category]
         base_rate = math.exp(r.uniform(math.log(lo), math.log(hi)))
-        models[part.sku] = DemandModel(part.sku, round(elasticity, 4), round(base_rate, 4), part.price)
+        models[part.sku] = DemandModel(
+            part.sku, round(elasticity, 4), round(base_rate, 4), part.price
+        )
     return models
 
 
@@ -75,11 +88,11 @@ def week_starts(anchor: dt.date) -> list[dt.date]:
 def price_path(seed: int, part: Part) -> list[Decimal]:
     """Our weekly price over the history, ending at today's catalog price."""
     r = rng(seed, "price-path", part.sku)
-    changes = sorted(r.sample(range(6, WEEKS - 2), r.randint(2, 5)))
+    changes = sorted(r.sample(range(6, WEEKS - 2), r.randint(3, 6)))
     path = [part.price] * WEEKS
     price = float(part.price)
     for week in reversed(changes):
-        step = r.uniform(0.03, 0.08) * (1 if r.random() < 0.7 else -1)
+        step = r.uniform(0.04, 0.10) * (1 if r.random() < 0.65 else -1)
         price /= 1 + step
         path[:week] = [money(price)] * week
     return path

@@ -14,8 +14,8 @@ import datetime as dt
 import random
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 
 from demo_market.catalog import CURRENCY, OEM_BRAND, CrossRef, Part
 from demo_market.common import gtin13, money, normalize_part_number, rng, slugify
@@ -128,12 +128,21 @@ class ShopCatalog:
     def truth(self, day: dt.date, base_url: str = "") -> list[ListingTruth]:
         return [
             ListingTruth(
-                competitor=self.name, url=base_url.rstrip("/") + p.path, item_no=p.item_no,
-                title=title(self.profile, p), brand=p.brand, part_number=p.part_number,
-                gtin=p.gtin, pack_qty=p.pack_qty, price=self.price(p, day),
-                list_price=self.list_price(p), currency=CURRENCY,
-                availability="InStock" if p.in_stock else "OutOfStock", sku=p.sku, kind=p.kind,
-            )  # fmt: skip
+                competitor=self.name,
+                url=base_url.rstrip("/") + p.path,
+                item_no=p.item_no,
+                title=title(self.profile, p),
+                brand=p.brand,
+                part_number=p.part_number,
+                gtin=p.gtin,
+                pack_qty=p.pack_qty,
+                price=self.price(p, day),
+                list_price=self.list_price(p),
+                currency=CURRENCY,
+                availability="InStock" if p.in_stock else "OutOfStock",
+                sku=p.sku,
+                kind=p.kind,
+            )
             for p in self.products
         ]
 
@@ -152,37 +161,39 @@ def title(profile: ShopProfile, product: ShopProduct) -> str:
     return f"{product.name}{suffix} – {product.brand} {product.part_number}"
 
 
-NOISE = (
-    ("ShopPro", "Nitrile Disposable Gloves, Box of 100, Size L", "Shop supplies", 9, 16),
-    ("ShopPro", "Shop Towels, Blue, 200 Count Roll", "Shop supplies", 6, 12),
-    ("ShopPro", "Multi-Purpose Lithium Grease, 400 g Cartridge", "Shop supplies", 4, 9),
-    ("ShopPro", "Brake & Parts Cleaner, 500 ml Aerosol", "Shop supplies", 4, 8),
-    ("ShopPro", "Cable Ties, 200 mm, Black, Bag of 100", "Shop supplies", 3, 7),
-    ("ShopPro", "Dielectric Grease, 85 g Tube", "Shop supplies", 5, 10),
-    ("ShopPro", "Thread Locker, Medium Strength, 10 ml", "Shop supplies", 6, 11),
-    ("ShopPro", "Hydraulic Oil AW 46, 5 gal Pail", "Fluids", 55, 90),
-    ("ShopPro", "15W-40 Heavy Duty Engine Oil, 1 gal", "Fluids", 18, 30),
-    ("ShopPro", "Extended Life Coolant 50/50, 1 gal", "Fluids", 14, 24),
-    ("TorqMaster", "Socket Set, 1/2 in Drive, 24 pc, Metric", "Tools", 45, 95),
-    ("TorqMaster", "Pistol Grip Grease Gun, 14 oz", "Tools", 22, 40),
-    ("TorqMaster", "Oil Filter Wrench, Adjustable, 60-120 mm", "Tools", 9, 18),
-    ("TorqMaster", "Belt Tension Gauge", "Tools", 25, 48),
-    ("TorqMaster", "Hose Clamp Pliers, Flexible Cable", "Tools", 19, 35),
-    ("TorqMaster", "Bearing Puller Set, 3-Jaw, 6 pc", "Tools", 60, 120),
-    ("TorqMaster", "Digital Multimeter, Auto-Ranging", "Tools", 28, 60),
-    ("TorqMaster", "Drain Pan, 15 L, Low Profile", "Tools", 16, 30),
-    ("Alcor", "Spin-On Oil Filter 3/4-16 UNF, 76 x 98 mm", "Filters", 5, 11),
-    ("Alcor", "Primary Air Filter Element, 280 mm OD x 410 mm", "Filters", 28, 55),
-    ("Alcor", "In-Line Fuel Filter 10 Micron for 8 mm Hose", "Filters", 6, 12),
-    ("Dynaflex", "Serpentine Belt 6PK1500 Aramid", "Belts", 14, 28),
-    ("Dynaflex", "Classic V-Belt A38, 13 x 965 mm", "Belts", 6, 12),
-    ("Dynaflex", "Heater Hose 16 mm ID, 3 m Roll", "Hoses", 12, 24),
-    ("Ostra", "Battery Terminal Set, Brass, Pair", "Electrical", 7, 14),
-    ("Ostra", "Toggle Switch, 12V 20A, Illuminated", "Electrical", 5, 11),
-    ("Ostra", "Amber LED Beacon, Magnetic Mount", "Electrical", 35, 70),
-    ("Ostra", "Trailer Wiring Harness, 7-Way, 2.5 m", "Electrical", 18, 36),
-    ("Ostra", "Jump Starter Cables, 4 m, 400 A", "Electrical", 25, 45),
-    ("Ostra", "Battery Disconnect Switch, 12-24 V", "Electrical", 12, 25),
+# Products we do not make: (brand, name, category, price range of the pack, pack size).
+# A "24 pc" socket set is one item: a trap for pack size readers.
+NOISE: tuple[tuple[str, str, str, float, float, int], ...] = (
+    ("ShopPro", "Nitrile Disposable Gloves, Size L", "Shop supplies", 9, 16, 100),
+    ("ShopPro", "Shop Towels, Blue, Heavy Duty Roll", "Shop supplies", 6, 12, 1),
+    ("ShopPro", "Multi-Purpose Lithium Grease, 400 g Cartridge", "Shop supplies", 4, 9, 1),
+    ("ShopPro", "Brake & Parts Cleaner, 500 ml Aerosol", "Shop supplies", 4, 8, 1),
+    ("ShopPro", "Cable Ties, 200 mm, Black", "Shop supplies", 3, 7, 100),
+    ("ShopPro", "Dielectric Grease, 85 g Tube", "Shop supplies", 5, 10, 1),
+    ("ShopPro", "Thread Locker, Medium Strength, 10 ml", "Shop supplies", 6, 11, 1),
+    ("ShopPro", "Hydraulic Oil AW 46, 5 gal Pail", "Fluids", 55, 90, 1),
+    ("ShopPro", "15W-40 Heavy Duty Engine Oil, 1 gal", "Fluids", 18, 30, 1),
+    ("ShopPro", "Extended Life Coolant 50/50, 1 gal", "Fluids", 14, 24, 1),
+    ("TorqMaster", "Socket Set, 1/2 in Drive, 24 pc, Metric", "Tools", 45, 95, 1),
+    ("TorqMaster", "Pistol Grip Grease Gun, 14 oz", "Tools", 22, 40, 1),
+    ("TorqMaster", "Oil Filter Wrench, Adjustable, 60-120 mm", "Tools", 9, 18, 1),
+    ("TorqMaster", "Belt Tension Gauge", "Tools", 25, 48, 1),
+    ("TorqMaster", "Hose Clamp Pliers, Flexible Cable", "Tools", 19, 35, 1),
+    ("TorqMaster", "Bearing Puller Set, 3-Jaw, 6 pc", "Tools", 60, 120, 1),
+    ("TorqMaster", "Digital Multimeter, Auto-Ranging", "Tools", 28, 60, 1),
+    ("TorqMaster", "Drain Pan, 15 L, Low Profile", "Tools", 16, 30, 1),
+    ("Alcor", "Spin-On Oil Filter 3/4-16 UNF, 76 x 98 mm", "Filters", 5, 11, 1),
+    ("Alcor", "Primary Air Filter Element, 280 mm OD x 410 mm", "Filters", 28, 55, 1),
+    ("Alcor", "In-Line Fuel Filter 10 Micron for 8 mm Hose", "Filters", 6, 12, 1),
+    ("Dynaflex", "Serpentine Belt 6PK1500 Aramid", "Belts", 14, 28, 1),
+    ("Dynaflex", "Classic V-Belt A38, 13 x 965 mm", "Belts", 6, 12, 1),
+    ("Dynaflex", "Heater Hose 16 mm ID, 3 m Roll", "Hoses", 12, 24, 1),
+    ("Ostra", "Battery Terminal Set, Brass, Pair", "Electrical", 7, 14, 1),
+    ("Ostra", "Toggle Switch, 12V 20A, Illuminated", "Electrical", 5, 11, 1),
+    ("Ostra", "Amber LED Beacon, Magnetic Mount", "Electrical", 35, 70, 1),
+    ("Ostra", "Trailer Wiring Harness, 7-Way, 2.5 m", "Electrical", 18, 36, 1),
+    ("Ostra", "Jump Starter Cables, 4 m, 400 A", "Electrical", 25, 45, 1),
+    ("Ostra", "Battery Disconnect Switch, 12-24 V", "Electrical", 12, 25, 1),
 )
 
 
@@ -190,7 +201,9 @@ def _near_miss_number(r: random.Random, number: str, taken: set[str]) -> str | N
     digits = [i for i, c in enumerate(number) if c.isdigit()]
     for _ in range(20):
         i = r.choice(digits)
-        changed = number[:i] + r.choice([d for d in "0123456789" if d != number[i]]) + number[i + 1 :]
+        changed = (
+            number[:i] + r.choice([d for d in "0123456789" if d != number[i]]) + number[i + 1 :]
+        )
         if normalize_part_number(changed) not in taken:
             return changed
     return None
@@ -242,21 +255,36 @@ def _carried(
             ref = r.choice(refs)
             gtin = gtin13(brand_prefix[ref.competitor_brand] + f"{r.randrange(100000):05d}")
             drafts.append(
-                _Draft(ref.competitor_brand, ref.competitor_part_number,
-                       gtin if r.random() < 0.5 else None, part.title, part.category, pack,
-                       price, part.sku, "xref")  # fmt: skip
+                _Draft(
+                    ref.competitor_brand,
+                    ref.competitor_part_number,
+                    gtin if r.random() < 0.5 else None,
+                    part.title,
+                    part.category,
+                    pack,
+                    price,
+                    part.sku,
+                    "xref",
+                )
             )
         else:
             drafts.append(
-                _Draft(OEM_BRAND, part.part_number, part.gtin, part.title, part.category, pack,
-                       price, part.sku, "oem")  # fmt: skip
+                _Draft(
+                    OEM_BRAND,
+                    part.part_number,
+                    part.gtin,
+                    part.title,
+                    part.category,
+                    pack,
+                    price,
+                    part.sku,
+                    "oem",
+                )
             )
     return drafts
 
 
-def _decoys(
-    r: random.Random, parts: tuple[Part, ...], xrefs: tuple[CrossRef, ...]
-) -> list[_Draft]:
+def _decoys(r: random.Random, parts: tuple[Part, ...], xrefs: tuple[CrossRef, ...]) -> list[_Draft]:
     """Near-miss part numbers and products we do not make: none of them is ours."""
     taken = {normalize_part_number(x.competitor_part_number) for x in xrefs}
     taken |= {normalize_part_number(p.part_number) for p in parts}
@@ -272,12 +300,14 @@ def _decoys(
         name = _near_miss_name(r, part.title, old_code, new_code)
         price = float(part.unit_price) * r.uniform(0.8, 1.2)
         drafts.append(
-            _Draft(ref.competitor_brand, number, None, name, part.category, 1, price, None,
-                   "near_miss")  # fmt: skip
+            _Draft(
+                ref.competitor_brand, number, None, name, part.category, 1, price, None, "near_miss"
+            )
         )
-    for brand, label, category, lo, hi in r.sample(NOISE, 24):
+    for brand, label, category, lo, hi, pack in r.sample(NOISE, 24):
         number = f"{brand[:2].upper()}-{r.randrange(1000, 9999)}"
-        drafts.append(_Draft(brand, number, None, label, category, 1, r.uniform(lo, hi), None, "noise"))
+        price = r.uniform(lo, hi)
+        drafts.append(_Draft(brand, number, None, label, category, pack, price, None, "noise"))
     return drafts
 
 
@@ -304,13 +334,23 @@ def build_shop(
         on_sale = r.random() < 0.25
         products.append(
             ShopProduct(
-                item_no=item_no, slug=slug, path=profile.product_prefix + slug, name=d.name,
-                brand=d.brand, part_number=d.part_number, gtin=d.gtin, category=d.category,
-                pack_qty=d.pack_qty, base_price=money(d.price),
-                list_ratio=round(r.uniform(1.15, 1.35), 3) if on_sale else None, stock=stock,
+                item_no=item_no,
+                slug=slug,
+                path=profile.product_prefix + slug,
+                name=d.name,
+                brand=d.brand,
+                part_number=d.part_number,
+                gtin=d.gtin,
+                category=d.category,
+                pack_qty=d.pack_qty,
+                base_price=money(d.price),
+                list_ratio=round(r.uniform(1.15, 1.35), 3) if on_sale else None,
+                stock=stock,
                 condition="refurbished" if "Remanufactured" in d.name else "new",
-                sku=d.sku, kind=d.kind, drift_key=f"{seed}:{name}:{item_no}",
+                sku=d.sku,
+                kind=d.kind,
+                drift_key=f"{seed}:{name}:{item_no}",
                 drift_period=r.randint(3, 12),
-            )  # fmt: skip
+            )
         )
     return ShopCatalog(profile, tuple(products))

@@ -25,6 +25,7 @@ class Page:
 
     url: str
     html: str
+    default_currency: str | None = None
     selector: Selector = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -35,8 +36,8 @@ class Page:
             self.selector = Selector(text="<html></html>", base_url=self.url)
 
     @classmethod
-    def parse(cls, html: str | bytes, url: str) -> Page:
-        return cls(url=url or "", html=decode_html(html or ""))
+    def parse(cls, html: str | bytes, url: str, default_currency: str | None = None) -> Page:
+        return cls(url=url or "", html=decode_html(html or ""), default_currency=default_currency)
 
     @property
     def root(self) -> etree._Element:
@@ -83,6 +84,11 @@ class Page:
     @cached_property
     def locale_currency(self) -> str | None:
         return locale_currency(self.url, self.locales)
+
+    @property
+    def currency_hint(self) -> str | None:
+        """What names a bare ``$`` or ``kr``: the configured currency, else the locale's."""
+        return self.default_currency or self.locale_currency
 
     @cached_property
     def h1(self) -> etree._Element | None:

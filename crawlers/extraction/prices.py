@@ -55,16 +55,30 @@ def parse_price(
 ) -> ParsedPrice | None:
     """The first price in ``text``, or None when it holds no number ("Call for price").
 
-    ``currency_hint`` is an ISO code (or symbol) used to name an ambiguous symbol and
-    when the text shows none; ``decimal_separator`` settles ``1.234`` / ``1,234``.
+    ``currency_hint`` (an ISO code) names an ambiguous symbol (``$`` with ``CAD``) and is
+    the currency when the text shows none; ``decimal_separator`` settles ``1.234`` and
+    ``1,234``, which otherwise read as thousands.
     """
+    parsed = read_price(text, currency_hint=currency_hint, decimal_separator=decimal_separator)
+    if parsed is None or parsed.currency is not None or not currency_hint:
+        return parsed
+    return ParsedPrice(parsed.amount, currency_code(currency_hint), parsed.text)
+
+
+def read_price(
+    text: str,
+    *,
+    currency_hint: str | None = None,
+    decimal_separator: str | None = None,
+) -> ParsedPrice | None:
+    """Like :func:`parse_price`, but the currency is only what the text itself shows."""
     if not isinstance(text, str):
         return None
     cleaned = normalize_price_text(text)
     if not any(ch.isdigit() for ch in cleaned):
         return None
     hint_code = currency_code(currency_hint) if currency_hint else None
-    parsed = Price.fromstring(cleaned, currency_hint=currency_hint)
+    parsed = Price.fromstring(cleaned)
     if parsed.amount is None or parsed.amount_text is None:
         return None
     amount = _settle_ambiguous(parsed.amount_text, parsed.amount, decimal_separator, hint_code)
@@ -111,7 +125,7 @@ def to_decimal(value: object, *, currency_hint: str | None = None) -> Decimal | 
         elif _US_GROUPED.match(text):
             amount = Decimal(text.replace(",", ""))
         else:
-            parsed = parse_price(text, currency_hint=currency_hint)
+            parsed = read_price(text, currency_hint=currency_hint)
             amount = parsed.amount if parsed else None
     else:
         return None

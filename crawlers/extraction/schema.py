@@ -19,7 +19,7 @@ from crawlers.extraction.availability import normalize_availability
 from crawlers.extraction.currency import currency_code
 from crawlers.extraction.fields import Found
 from crawlers.extraction.packs import parse_pack_qty
-from crawlers.extraction.prices import normalize_price_text, parse_price, to_decimal
+from crawlers.extraction.prices import normalize_price_text, read_price, to_decimal
 from crawlers.extraction.text import clean_text
 
 Node = dict[str, Any]
@@ -103,7 +103,9 @@ def same_page(candidate: object, page_url: str, *, exact: bool = False) -> bool:
     if cand_path != page_path:
         return False
     if exact:
-        return bool(page_query) and page_query <= cand_query | page_query and cand_query == page_query
+        return bool(page_query and cand_query) and (
+            page_query <= cand_query or cand_query <= page_query
+        )
     return True
 
 
@@ -228,7 +230,7 @@ def read_offer(offer: Node, found: Found, currency_hint: str | None) -> None:
         found.set("price", price)
         found.price_text = normalize_price_text(str(price_value))
         if currency is None and isinstance(price_value, str):
-            parsed = parse_price(price_value, currency_hint=currency_hint)
+            parsed = read_price(price_value, currency_hint=currency_hint)
             currency = parsed.currency if parsed else None
         found.set("currency", currency)
         list_price = to_decimal(list_value, currency_hint=currency or hint)

@@ -99,7 +99,7 @@ def iter_text(element: etree._Element, *, skip: frozenset[str] = INVISIBLE_TAGS)
         return
     if element.tag in BLOCK_TAGS:
         yield " "
-    if element.tag == "sup" and _is_cents(element):
+    if element.tag == "sup" and is_cents(element):
         yield "." + (element.text or "").strip()
     elif element.text:
         yield element.text
@@ -111,7 +111,7 @@ def iter_text(element: etree._Element, *, skip: frozenset[str] = INVISIBLE_TAGS)
         yield " "
 
 
-def _is_cents(sup: etree._Element) -> bool:
+def is_cents(sup: etree._Element) -> bool:
     cents = (sup.text or "").strip()
     if len(cents) != 2 or not cents.isdigit() or len(sup):
         return False

@@ -31,9 +31,11 @@ class MatchingConfig(BaseModel):
     review_threshold: float = Field(0.6, ge=0.0, le=1.0)
     """Confidence from which a candidate is shown for review; below it: unmatched."""
 
-    kit_confidence: float = Field(0.8, ge=0.0, le=1.0)
-    """Confidence of a cross-reference with ``relation: kit``. A kit's contents need not
-    equal ours one for one, so by default (below ``auto_threshold``) it is reviewed."""
+    kit_confidence: float = Field(0.9, ge=0.0, le=1.0)
+    """Confidence of a cross-reference with ``relation: kit`` (it maps to our kit SKU,
+    with the note ``kit``). A curated kit reference is used like any other at the
+    default 0.9; a kit's contents need not equal ours one for one, so set it below
+    ``auto_threshold`` to have every kit match reviewed."""
 
     zero_padding_tolerant: bool = True
     """Accept a part number that equals ours once leading zeros are dropped

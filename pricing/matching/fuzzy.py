@@ -7,8 +7,9 @@ the parts that share one of its rarest words (``block_tokens`` of them, each in 
 per listing is bounded by these numbers, not by the size of the catalog.
 
 Attributes: every token with a digit (``M20x1.5``, ``1150mm``, ``5PK1150``) is a
-"code". A part whose codes are all in the title is corroborated; a part whose codes
-share none with the title's is penalized (``5PK1150`` is not ``5PK1200``).
+"code". A part whose codes are all in the title, however spaced, is corroborated (a
+part without codes only by a title without codes); a part none of whose codes is in a
+title that has codes of its own is penalized (``5PK1150`` is not ``5PK1200``).
 """
 
 from __future__ import annotations
@@ -21,14 +22,23 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, utils
 
-from pricing.matching.normalize import _MEASURE, _YEARS, _tokens, normalize_part_number
+from pricing.matching.normalize import (
+    _MEASURE,
+    _YEARS,
+    _ascii_fold,
+    _tokens,
+    normalize_part_number,
+)
 from pricing.matching.records import CatalogPart
 
-__all__ = ["FuzzyHit", "FuzzyIndex", "codes_of"]
+__all__ = ["FuzzyHit", "FuzzyIndex", "codes_of", "compact", "contains_code", "process"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 _HAS_DIGIT = re.compile(r"\d")
 _UNIT_SUFFIX = re.compile(r"(?<=\d)[A-Z]+$")
+_NON_ALNUM = re.compile(r"[^A-Z0-9|]+")
+_DIGIT_GAP = re.compile(r"(?<=\d)[^A-Z0-9]+(?=\d)")
+_SPLIT_ALNUM = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 # Words so common in parts titles that they never propose a candidate.
 _STOP = frozenset(
     {"for", "and", "the", "with", "fits", "fit", "of", "to", "in", "on", "new", "oem",
@@ -38,19 +48,48 @@ _STOP = frozenset(
 _CONFLICT_PENALTY = 0.75
 
 
+def compact(text: str) -> str:
+    """``text`` upper case, letters and digits only, for finding a code however it is
+    spaced: separators vanish except between two digits, where they leave ``|``
+    (``M20 x 1.5 79mm`` gives ``M20X1|5|79MM``, so ``1.5`` and ``15`` stay apart)."""
+    upper = _ascii_fold(text).upper()
+    return _NON_ALNUM.sub("", _DIGIT_GAP.sub("|", upper))
+
+
 def codes_of(text: str) -> frozenset[str]:
-    """The code-like tokens of ``text``: normalized, units stripped from measurements
-    (``1150 mm`` and ``1150mm`` both give ``1150``), years and single digits left out."""
+    """The code-like tokens of ``text`` in :func:`compact` form, units stripped from
+    measurements (``1150 mm`` and ``1150mm`` both give ``1150``), years left out."""
     out = set()
     for tok in _tokens(text):
         key = normalize_part_number(tok)
         if not _HAS_DIGIT.search(key) or _YEARS.match(key):
             continue
+        code = compact(tok)
         if _MEASURE.match(key):
-            key = _UNIT_SUFFIX.sub("", key)
-        if len(key) >= 2:
-            out.add(key)
+            code = _UNIT_SUFFIX.sub("", code)
+        out.add(code)
     return frozenset(out)
+
+
+def contains_code(compact_text: str, code: str) -> bool:
+    """Whether ``code`` occurs in ``compact_text`` with no digit glued to either end
+    (``45X62X8`` is not in ``45X62X10``)."""
+    start = compact_text.find(code)
+    while start >= 0:
+        end = start + len(code)
+        before = compact_text[start - 1] if start else ""
+        after = compact_text[end] if end < len(compact_text) else ""
+        if not before.isdigit() and not after.isdigit():
+            return True
+        start = compact_text.find(code, start + 1)
+    return False
+
+
+def process(text: str) -> str:
+    """The text the fuzzy scorer compares: lower case, accents folded, punctuation to
+    spaces, and letters split from digits (``79mm`` -> ``79 mm``, ``245x180`` ->
+    ``245 x 180``) so that spacing habits do not count."""
+    return _SPLIT_ALNUM.sub(" ", utils.default_process(_ascii_fold(text)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +112,12 @@ class FuzzyIndex:
         self.part_brands: list[str] = []
         postings: dict[str, list[int]] = {}
         for pid, part in enumerate(parts):
-            text = utils.default_process(f"{part.brand} {part.description}")
+            text = process(f"{part.brand} {part.description}")
             self.skus.append(part.sku)
             self.texts.append(text)
             self.codes.append(codes_of(part.description))
             self.part_brands.append(part.brand)
-            words = set(_WORD.findall(f"{text} {utils.default_process(part.category)}"))
+            words = set(_WORD.findall(f"{text} {process(part.category)}"))
             for word in words - _STOP:
                 postings.setdefault(word, []).append(pid)
         self.postings = postings
@@ -100,7 +139,7 @@ class FuzzyIndex:
 
         ``brand_ok(part_id)`` keeps only parts of an agreeing brand (``None``: any).
         """
-        words = set(_WORD.findall(utils.default_process(title))) - _STOP
+        words = set(_WORD.findall(process(title))) - _STOP
         rare = sorted(
             (len(self.postings[w]), w)
             for w in words
@@ -117,15 +156,17 @@ class FuzzyIndex:
 
     def score(self, title: str, part_ids: Sequence[int]) -> list[FuzzyHit]:
         """Score ``part_ids`` against ``title``, best first."""
-        query = utils.default_process(title)
-        title_codes = codes_of(title)
+        query = process(title)
+        title_compact = compact(title)
+        title_has_codes = bool(codes_of(title))
         hits = []
         for pid in part_ids:
             text = self.texts[pid]
             base = (fuzz.token_sort_ratio(query, text) + fuzz.token_set_ratio(query, text)) / 200
             codes = self.codes[pid]
-            conflict = bool(codes and title_codes and not codes & title_codes)
-            corroborated = bool(codes) and codes <= title_codes
+            present = [contains_code(title_compact, c) for c in codes]
+            conflict = bool(codes) and title_has_codes and not any(present)
+            corroborated = all(present) and (bool(codes) or not title_has_codes)
             score = base * _CONFLICT_PENALTY if conflict else base
             hits.append(FuzzyHit(self.skus[pid], score, corroborated, conflict))
         hits.sort(key=lambda h: -h.score)

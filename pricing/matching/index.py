@@ -11,10 +11,19 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from pricing.matching.fuzzy import FuzzyIndex
-from pricing.matching.normalize import normalize_brand, normalize_gtin, normalize_part_number
+from pricing.matching.normalize import (
+    find_part_numbers,
+    normalize_brand,
+    normalize_gtin,
+    normalize_part_number,
+)
 from pricing.matching.records import RELATIONS, CatalogPart, CrossRef
 
 __all__ = ["CatalogIndex", "IndexedXref", "Resolved"]
+
+# A description candidate must look like a model number (letters and digits, or a long
+# digit run), not like a size: see normalize._score.
+_CODE_MIN_SCORE = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +107,22 @@ class CatalogIndex:
             self.xrefs_by_number.setdefault(key, []).append(entry)
             self.xrefs_by_unpadded.setdefault(key.lstrip("0"), []).append(entry)
 
+        self.by_description_code = self._description_codes()
         self.brands: frozenset[str] = frozenset(
             b for b in (*self.part_brand.values(), *self._xref_brands()) if b
         )
+
+    def _description_codes(self) -> dict[str, list[str]]:
+        """Model numbers written in our descriptions (``Sony turntable - PSLX350H``) that
+        name exactly one current SKU and are nobody's part number: a second, weaker way
+        to find a SKU by number."""
+        seen: dict[str, set[str]] = {}
+        for sku, part in self.parts.items():
+            current = self.resolved[sku].sku
+            for cand in find_part_numbers(part.description):
+                if cand.score >= _CODE_MIN_SCORE and cand.key not in self.by_number:
+                    seen.setdefault(cand.key, set()).add(current)
+        return {key: sorted(skus) for key, skus in seen.items() if len(skus) == 1}
 
     @classmethod
     def build(cls, parts: Iterable[CatalogPart], xrefs: Iterable[CrossRef]) -> CatalogIndex:
@@ -174,8 +196,11 @@ def _one_edit(a: str, b: str) -> bool:
         diff = [i for i in range(len(a)) if a[i] != b[i]]
         if len(diff) == 1:
             return True
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and (
-            a[diff[1]] == b[diff[0]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and (a[diff[1]] == b[diff[0]])
         )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))

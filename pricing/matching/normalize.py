@@ -116,6 +116,7 @@ def normalize_gtin(text: str | None) -> str | None:
 
 # --- part numbers in free text ------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A plausible part number found in free text.

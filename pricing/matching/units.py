@@ -13,11 +13,12 @@ __all__ = ["parse_pack_qty", "unit_price"]
 
 _MAX_PACK = 1000
 _N = r"(\d{1,4})"
+_UNITS = r"pack|pk|pcs?|pieces?|stück|stk|st\.|pezzi|pièces|unidades|units?|er[- ]?set"
 _PATTERNS = [
     re.compile(p, re.IGNORECASE)
     for p in (
         rf"\b(?:pack|set|box|case|bag|lot|kit)\s+of\s+{_N}\b",
-        rf"\b{_N}\s*-?\s*(?:pack|pk|pcs?|pieces?|stück|stk|st\.|pezzi|pièces|unidades|units?|er[- ]?set)(?![a-z])",
+        rf"\b{_N}\s*-?\s*(?:{_UNITS})(?![a-z])",
         rf"\b(?:qty|quantity|menge|pu|vpe)\s*[:.]?\s*{_N}\b",
         rf"(?<![\w.,]){_N}\s*[x×]\s+(?=[a-z])",
         rf"\b[x×]\s*{_N}\b(?![.,]\d)",

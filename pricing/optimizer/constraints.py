@@ -23,7 +23,9 @@ CENT = Decimal("0.01")
 NO_CAP = np.iinfo(np.int64).max
 
 # Why a bound sits where it does; the names double as binding-constraint labels.
-KINDS = ("MARGIN_FLOOR", "MAP_FLOOR", "MAX_CHANGE_DOWN", "MAX_CHANGE_UP", "PRICE_INDEX_CAP", "LADDER")
+KINDS = (
+    "MARGIN_FLOOR", "MAP_FLOOR", "MAX_CHANGE_DOWN", "MAX_CHANGE_UP", "PRICE_INDEX_CAP", "LADDER",
+)
 MARGIN_FLOOR, MAP_FLOOR, MAX_CHANGE_DOWN, MAX_CHANGE_UP, PRICE_INDEX_CAP, LADDER = range(len(KINDS))
 
 IntArray = npt.NDArray[np.int64]

@@ -69,7 +69,8 @@ class PartInput:
     def check(self) -> None:
         """Raise :class:`OptimizerInputError` when the part cannot be priced."""
         if not self.current_price.is_finite() or self.current_price <= 0:
-            raise OptimizerInputError(self.sku, f"current price {self.current_price} is not positive")
+            raise OptimizerInputError(
+                self.sku, f"current price {self.current_price} is not positive")
         if not self.unit_cost.is_finite() or self.unit_cost < 0:
             raise OptimizerInputError(self.sku, f"unit cost {self.unit_cost} is negative")
         if self.pack_qty < 1:

@@ -1,0 +1,216 @@
+"""The visible page as short text blocks with layout hints, for the fallback heuristics.
+
+One pass over the tree records every element whose visible text is short, with what a
+reader would notice: is it struck through (``<del>``, ``<s>``, ``old-price``), inside
+page chrome or a related-products shelf, inside a listing card, hidden, and how far it
+sits from the product's heading in reading order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from crawlers.extraction.page import Page
+from crawlers.extraction.text import BLOCK_TAGS, INVISIBLE_TAGS, is_cents
+
+MAX_BLOCK_CHARS = 200
+MAX_DEPTH = 250
+SKIPPED_TAGS = INVISIBLE_TAGS | {"select", "option", "textarea", "button", "iframe", "object"}
+
+# Sections that never hold the main product's data (unless they hold its heading).
+NOISE = re.compile(
+    r"related|recommend|upsell|up-sell|cross-?sell|similar|also[-_]?(?:bought|viewed|like)|"
+    r"recently|viewed|you[-_]?may|carousel|swiper|slick|breadcrumb|mini-?cart|cart-?drawer|"
+    r"menu-?drawer|newsletter|cookie|announcement|promo-?bar|top-?bar|footer|header|navbar|"
+    r"megamenu|mega-menu|quick-?view|frequently|bought-?together|\bfbt\b|accessor|"
+    r"complementary|product-?recommendations|products-?grid|product-?list(?:ing)?\b|"
+    r"search-?results|wishlist|bundle",
+    re.IGNORECASE,
+)
+WEAK_NOISE = re.compile(r"sidebar|review|comment|rating|question|faq|tab-?content", re.I)
+CARD = re.compile(
+    r"product[-_]?(?:item|card|tile|box|miniature|thumb|teaser|grid-item|list-item)|"
+    r"grid-product|card-product|item-card|productcard|producttile",
+    re.IGNORECASE,
+)
+STRUCK_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:old|was|strike|strikethrough|crossed|rrp|uvp|msrp|compare|"
+    r"compare-at|before|prev|previous|oldprice|wasprice)(?:$|[\s_-])|line-through|"
+    r"price-old|old-price|was-price|price-was|price-before|price--compare|compare-price",
+    re.IGNORECASE,
+)
+SOFT_OLD_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:regular|list|original|retail|standard|normal|reference|"
+    r"listprice|regularprice|non-sale|strikeout)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+TITLE_CLASS = re.compile(
+    r"product[-_]*(?:title|name)|productname|pdp[-_]*(?:title|name)|item[-_]?title", re.I
+)
+
+
+@dataclass(slots=True)
+class Block:
+    """An element with short visible text, and where it sits on the page."""
+
+    element: etree._Element
+    order: int
+    text: str  # visible text without struck-through parts
+    full_text: str  # visible text including struck-through parts
+    attrs: str  # own class, id, itemprop and data-* hints, lowercased
+    near_attrs: str  # the same for the element and its two nearest ancestors
+    struck: bool
+    soft_old: bool
+    noise: bool
+    weak_noise: bool
+    card: bool
+    hidden: bool
+
+
+@dataclass
+class Layout:
+    blocks: list[Block] = field(default_factory=list)
+    anchor_order: int | None = None
+    short_text: dict[etree._Element, str] = field(default_factory=dict)
+
+
+def attrs_of(element: etree._Element) -> str:
+    parts = [element.get("class") or "", element.get("id") or "", element.get("itemprop") or ""]
+    if element.tag == "ins":
+        parts.append("ins")
+    for name, value in element.attrib.items():
+        if name.startswith("data-") and ("price" in name or "stock" in name or "avail" in name):
+            parts.append(f"{name} {value}" if len(value) < 40 else name)
+    return " ".join(parts).lower()
+
+
+def layout_of(page: Page) -> Layout:
+    """Short-text blocks of the page body in reading order."""
+    layout = Layout()
+    body = next(page.root.iter("body"), None)
+    start = body if body is not None else page.root
+    heading = page.h1
+    if heading is None:
+        heading = next(
+            (el for el in start.iter() if isinstance(el.tag, str) and el.tag in {"h1", "h2", "div",
+             "span", "p"} and TITLE_CLASS.search(el.get("class") or "")),  # fmt: skip
+            None,
+        )
+    holds_heading = set(heading.iterancestors()) | {heading} if heading is not None else set()
+    counter = [0]
+    state = _State(False, False, False, False, False, False, "", "")
+    _visit(start, state, 0, layout, holds_heading, heading, counter)
+    return layout
+
+
+@dataclass(slots=True, frozen=True)
+class _State:
+    struck: bool
+    soft_old: bool
+    noise: bool
+    weak_noise: bool
+    card: bool
+    hidden: bool
+    parent_attrs: str
+    grandparent_attrs: str
+
+
+def _visit(
+    element: etree._Element,
+    state: _State,
+    depth: int,
+    layout: Layout,
+    holds_heading: set[etree._Element],
+    heading: etree._Element | None,
+    counter: list[int],
+) -> tuple[str, str] | None:
+    """Visit an element; returns its (full, unstruck) text while short, else None."""
+    if not isinstance(element.tag, str) or element.tag in SKIPPED_TAGS or depth > MAX_DEPTH:
+        return "", ""
+    order = counter[0]
+    counter[0] += 1
+    if element is heading:
+        layout.anchor_order = order
+    attrs = attrs_of(element)
+    class_id = f"{element.get('class') or ''} {element.get('id') or ''}"
+    outside = element not in holds_heading
+    style = (element.get("style") or "").replace(" ", "").lower()
+    struck = state.struck or element.tag in {"del", "s", "strike"} or bool(
+        STRUCK_CLASS.search(class_id)
+    ) or "line-through" in style
+    soft_old = state.soft_old or bool(SOFT_OLD_CLASS.search(class_id))
+    noise = state.noise or (
+        outside and (element.tag in {"footer", "nav", "header"} or bool(NOISE.search(class_id)))
+    )
+    weak = state.weak_noise or (outside and (element.tag == "aside" or bool(WEAK_NOISE.search(class_id))))
+    card = state.card or (outside and bool(CARD.search(class_id)))
+    hidden = state.hidden or "display:none" in style or element.get("hidden") is not None
+    child_state = _State(struck, soft_old, noise, weak, card, hidden, attrs, state.parent_attrs)
+
+    block_gap = " " if element.tag in BLOCK_TAGS else ""
+    full: list[str] = [block_gap]
+    clean: list[str] = [block_gap]
+    too_long = False
+    if element.tag == "sup" and is_cents(element):
+        full.append("." + (element.text or "").strip())
+        clean.append(full[-1])
+    elif element.text:
+        full.append(element.text)
+        clean.append(element.text)
+    for child in element:
+        result = _visit(child, child_state, depth + 1, layout, holds_heading, heading, counter)
+        if result is None:
+            too_long = True
+        elif not too_long:
+            full.append(result[0])
+            child_struck = isinstance(child.tag, str) and (
+                child.tag in {"del", "s", "strike"}
+                or bool(STRUCK_CLASS.search(f"{child.get('class') or ''} {child.get('id') or ''}"))
+            )
+            clean.append("" if child_struck and not struck else result[1])
+        if child.tail and not too_long:
+            full.append(child.tail)
+            clean.append(child.tail)
+        if not too_long and sum(map(len, full)) > MAX_BLOCK_CHARS * 4:
+            too_long = True
+    if too_long:
+        return None
+    full_text = " ".join("".join(full).split())
+    clean_text = " ".join("".join(clean).split())
+    if len(full_text) > MAX_BLOCK_CHARS:
+        return None
+    if full_text:
+        layout.short_text[element] = full_text
+        layout.blocks.append(
+            Block(
+                element=element,
+                order=order,
+                text=clean_text,
+                full_text=full_text,
+                attrs=attrs,
+                near_attrs=" ".join((attrs, state.parent_attrs, state.grandparent_attrs)),
+                struck=struck,
+                soft_old=soft_old,
+                noise=noise,
+                weak_noise=weak,
+                card=card,
+                hidden=hidden,
+            )
+        )
+    return block_gap + full_text + block_gap, block_gap + clean_text + block_gap
+
+
+def ancestor_texts(layout: Layout, element: etree._Element, levels: int = 3) -> list[str]:
+    """Short texts of an element's nearest ancestors (nearest first)."""
+    texts: list[str] = []
+    for ancestor in element.iterancestors():
+        if len(texts) >= levels:
+            break
+        text = layout.short_text.get(ancestor)
+        if text is None:
+            break
+        texts.append(text)
+    return texts

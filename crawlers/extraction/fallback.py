@@ -1,0 +1,176 @@
+"""The visible-page fallback: the main product's price as a shopper reads it.
+
+Candidates are short text blocks that look like money: a number with a currency sign,
+or a number in an element whose class says "price". A candidate loses when it is
+struck through (that is the list price), sits in a related-products shelf, a listing
+card or page chrome, or reads as something other than the price to pay: free-shipping
+thresholds, savings, instalments, prices per 100 g. Among the rest the one nearest
+after the product's heading, with the strongest "price" and "sale" hints, wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from crawlers.extraction.dom import Block, Layout, ancestor_texts
+from crawlers.extraction.fields import Found
+from crawlers.extraction.prices import ParsedPrice, count_numbers, read_price
+
+MAX_PRICE_BLOCK = 60
+
+PRICE_HINT = re.compile(
+    r"price|preis|prix|precio|prezzo|prijs|cena|pris|hinta|amount|betrag|money|cost", re.I
+)
+SALE_HINT = re.compile(
+    r"sale|special|final|current|\bnow\b|offer|actual|promo|deal|selling|our-?price|reduced|"
+    r"new-?price|price-?new|discounted|finalprice|\bins\b",
+    re.IGNORECASE,
+)
+UNIT_HINT = re.compile(
+    r"unit[-_]?price|price[-_]*(?:per|unit)|base[-_]?price|baseprice|grundpreis|"
+    r"reference[-_]?price|price[-_]?reference|per[-_]?unit|shipping|installment",
+    re.IGNORECASE,
+)
+SAVING_HINT = re.compile(r"sav(?:e|ing)|discount(?!ed)|rabatt|ersparnis|you-?save|percent", re.I)
+CURRENCY_MARK = re.compile(
+    r"[$€£¥₹₽₩₪฿₫₱₴₺]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|NZD|JPY|CNY|PLN|SEK|NOK|DKK|CZK|HUF|RON|"
+    r"BGN|TRY|INR|BRL|MXN|ZAR|SGD|HKD|KRW|Kč|Ft|kr|zł|lei|руб|Rs|Fr)\b|zł|円|元|,-|:-",
+    re.IGNORECASE,
+)
+# Text around a number that says it is not the price to pay.
+NOT_A_PRICE = re.compile(
+    r"shipping|delivery|versand|lieferung|livraison|envío|envio|spedizione|verzending|"
+    r"bezorg|dostaw|frakt|porto|"
+    r"per month|/\s*mo\b|/\s*month|monthly|payments? of|instal?ments?|interest|klarna|"
+    r"afterpay|affirm|sezzle|zip pay|raten|monatlich|mensualit|\bfois\b|cuotas|\brate\b|"
+    r"\bsave\b|you save|saving|sparen|ersparnis|économ|ahorra|risparmi|bespaar|oszczęd|"
+    r"\boff\b|rabatt|discount|cashback|reward|points|gift card|gutschein|coupon|"
+    r"\bover\b|\babove\b|orders? from|bestellwert|einkaufswert|ab einem|"
+    r"\bmin(?:imum)?\b|spend",
+    re.IGNORECASE,
+)
+PER_MEASURE = re.compile(
+    r"(?:/|\bper\b|\bpro\b|\bje\b|\bpar\b|\bal\b|\bpor\b)\s*(?:\d+[.,]?\d*\s*)?"
+    r"(?:g|gr|kg|mg|ml|cl|dl|l|ltr|liter|litre|m|m2|m²|m3|lb|lbs|oz|fl\.? ?oz|ft|sq ?ft)\b|"
+    r"grundpreis|unit price|prix au|precio por|prezzo al|\(\s*\d+[.,]?\d*\s*(?:g|kg|ml|l|m)\s*=",
+    re.IGNORECASE,
+)
+NEAR_LIST_PRICE = 40
+
+
+@dataclass(frozen=True)
+class Candidate:
+    block: Block
+    price: ParsedPrice
+    score: float
+
+
+def price_candidates(layout: Layout, currency_hint: str | None) -> tuple[list[Candidate], list[Candidate]]:
+    """(sale-price candidates, list-price candidates), each scored."""
+    current: list[Candidate] = []
+    struck: list[Candidate] = []
+    for block in layout.blocks:
+        if block.noise or len(block.full_text) > MAX_PRICE_BLOCK:
+            continue
+        text = block.full_text if block.struck else block.text
+        if not text or "%" in text or count_numbers(text) != 1:
+            continue
+        hinted = bool(PRICE_HINT.search(block.near_attrs))
+        marked = bool(CURRENCY_MARK.search(text))
+        if not (hinted or marked):
+            continue
+        if UNIT_HINT.search(block.attrs) or SAVING_HINT.search(block.near_attrs):
+            continue
+        if NOT_A_PRICE.search(text) or PER_MEASURE.search(text):
+            continue
+        context = ancestor_texts(layout, block.element, 2)
+        if any(NOT_A_PRICE.search(t) and count_numbers(t) == 1 for t in context if len(t) < 120):
+            continue
+        if any(PER_MEASURE.search(t) for t in context[:1]):
+            continue
+        parsed = read_price(text, currency_hint=currency_hint)
+        self_hinted = bool(PRICE_HINT.search(block.attrs))
+        if parsed is None or parsed.amount <= 0 or not (marked or self_hinted or _money_shaped(text)):
+            continue
+        score = _score(block, layout, hinted, marked)
+        candidate = Candidate(block, parsed, score)
+        (struck if block.struck or block.soft_old else current).append(candidate)
+        if block.soft_old and not block.struck:
+            current.append(Candidate(block, parsed, score - 3))
+    return current, struck
+
+
+def _money_shaped(text: str) -> bool:
+    """A bare number near a "price" class counts when it has cents: ``19,99``."""
+    return bool(re.fullmatch(r"\D{0,15}\d{1,3}(?:[.,' ]?\d{3})*[.,]\d{2}\D{0,15}", text.strip()))
+
+
+def _score(block: Block, layout: Layout, hinted: bool, marked: bool) -> float:
+    score = 0.0
+    if hinted:
+        score += 3
+    if PRICE_HINT.search(block.attrs):
+        score += 1
+    if SALE_HINT.search(block.near_attrs) or block.element.tag == "ins":
+        score += 2
+    if marked:
+        score += 1
+    if "price" in (block.element.get("itemprop") or "").lower():
+        score += 2
+    if "finalprice" in block.near_attrs:
+        score += 2
+    if block.card:
+        score -= 5
+    if block.weak_noise:
+        score -= 3
+    if block.hidden:
+        score -= 2
+    if layout.anchor_order is not None:
+        distance = block.order - layout.anchor_order
+        if distance >= 0:
+            score -= min(distance, 600) / 150
+        else:
+            score -= 2 + min(-distance, 600) / 150
+    return score
+
+
+def _best(candidates: list[Candidate]) -> Candidate | None:
+    best: Candidate | None = None
+    for candidate in candidates:
+        if best is None or candidate.score > best.score:
+            best = candidate
+    return best
+
+
+def fallback_price(layout: Layout, currency_hint: str | None) -> Found:
+    """The visible price (and the struck list price next to it) of the main product."""
+    found = Found("fallback")
+    current, struck = price_candidates(layout, currency_hint)
+    chosen = _best(current)
+    if chosen is None:
+        return found
+    found.set("price", chosen.price.amount)
+    found.set("currency", chosen.price.currency)
+    found.price_text = chosen.price.text
+    list_price = list_price_near(struck, chosen)
+    if list_price is not None:
+        found.set("list_price", list_price)
+    return found
+
+
+def list_price_near(struck: list[Candidate], chosen: Candidate) -> Decimal | None:
+    """The struck-through price shown beside the chosen one, when it is higher."""
+    nearby = [
+        c
+        for c in struck
+        if abs(c.block.order - chosen.block.order) <= NEAR_LIST_PRICE
+        and c.price.amount > chosen.price.amount
+        and c.block.card == chosen.block.card
+        and c.block.element is not chosen.block.element
+    ]
+    if not nearby:
+        return None
+    nearest = min(nearby, key=lambda c: abs(c.block.order - chosen.block.order))
+    return nearest.price.amount

@@ -1,0 +1,236 @@
+"""The extraction cascade: a product page (HTML and URL) in, an :class:`ExtractedProduct` out.
+
+Methods are tried in a fixed order and, per field, the first one that finds a value
+wins: JSON-LD, microdata, RDFa, OpenGraph, other product meta tags, the competitor's
+configured selectors, then the visible-page fallback. The price travels with its
+method's currency and list price; a currency the price's method does not state comes
+from other structured data, the visible price's symbol, the configured currency, then
+the page's locale. A pure function: no network, no clock, no global state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from crawlers.extraction.currency import ISO_CODES, currency_code, decimal_places
+from crawlers.extraction.dom import Layout, layout_of
+from crawlers.extraction.fallback import fallback_price
+from crawlers.extraction.fields import FIELDS, Found
+from crawlers.extraction.meta import meta_found, opengraph_found
+from crawlers.extraction.packs import parse_pack_qty
+from crawlers.extraction.page import Page
+from crawlers.extraction.prices import format_amount
+from crawlers.extraction.selectors import selectors_found
+from crawlers.extraction.structured import jsonld_found, microdata_found, rdfa_found
+from crawlers.extraction.visible import visible_found
+
+if TYPE_CHECKING:
+    from pricing.config import SelectorSet
+
+log = logging.getLogger(__name__)
+
+METHODS = ("json-ld", "microdata", "rdfa", "opengraph", "meta", "selectors", "fallback")
+RECORD_KEYS = (
+    "source", "title", "price", "currency", "list_price", "sku", "mpn", "gtin", "brand",
+    "availability", "pack_qty", "method",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExtractedProduct:
+    """What a product page says about its main product; None where it says nothing."""
+
+    source: str
+    title: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    list_price: Decimal | None = None
+    sku: str | None = None
+    mpn: str | None = None
+    gtin: str | None = None
+    brand: str | None = None
+    availability: str | None = None
+    pack_qty: int | None = None
+    method: str | None = None
+    methods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    price_text: str | None = None
+
+    def as_record(self) -> dict[str, object]:
+        """The ``pricing extract`` line: SPEC keys in order, money as decimal strings."""
+        record: dict[str, object] = {}
+        for key in RECORD_KEYS:
+            value = getattr(self, key)
+            record[key] = format_amount(value) if isinstance(value, Decimal) else value
+        return record
+
+
+def extract_product(
+    html: str | bytes,
+    url: str,
+    *,
+    selectors: SelectorSet | None = None,
+    default_currency: str | None = None,
+    source: str | None = None,
+) -> ExtractedProduct:
+    """Read the main product of one page. Never raises on bad pages: an empty or broken
+    page gives a product whose fields are all None."""
+    default = currency_code(default_currency) if default_currency else None
+    page = Page.parse(html, url, default_currency=default)
+    steps: list[tuple[str, Callable[[Page], Found]]] = [
+        ("json-ld", jsonld_found),
+        ("microdata", microdata_found),
+        ("rdfa", rdfa_found),
+        ("opengraph", opengraph_found),
+        ("meta", meta_found),
+        ("selectors", lambda p: selectors_found(p, selectors)),
+    ]
+    found = [_run(name, step, page) for name, step in steps]
+    merged = _Merge(found)
+    if merged.needs_fallback():
+        layout = _layout(page)
+        if layout is not None:
+            merged.add_fallback(page, layout)
+    return merged.product(source or url, page)
+
+
+def _run(name: str, step: Callable[[Page], Found], page: Page) -> Found:
+    try:
+        return step(page)
+    except Exception:  # one method's bug or odd page must not cost the other methods
+        log.warning("extraction method %s failed on %s", name, page.url, exc_info=True)
+        return Found(name)
+
+
+def _layout(page: Page) -> Layout | None:
+    try:
+        return layout_of(page)
+    except Exception:  # e.g. a pathological tree; the structured results still stand
+        log.warning("page layout failed on %s", page.url, exc_info=True)
+        return None
+
+
+class _Merge:
+    """Per field, the first method's value; the price with its currency and list price."""
+
+    def __init__(self, found: list[Found]) -> None:
+        self.found = found
+
+    def first(self, name: str) -> tuple[object, str] | None:
+        for item in self.found:
+            value = item.get(name)
+            if value is not None:
+                return value, item.method
+        return None
+
+    def price_source(self) -> Found | None:
+        return next((item for item in self.found if item.get("price") is not None), None)
+
+    def needs_fallback(self) -> bool:
+        return any(self.first(name) is None for name in FIELDS if name != "pack_qty")
+
+    def add_fallback(self, page: Page, layout: Layout) -> None:
+        for part in (
+            lambda: fallback_price(layout, page.currency_hint),
+            lambda: visible_found(page, layout),
+        ):
+            try:
+                self.found.append(part())
+            except Exception:  # as in _run: the other methods' values still stand
+                log.warning("fallback failed on %s", page.url, exc_info=True)
+
+    def product(self, source: str, page: Page) -> ExtractedProduct:
+        values: dict[str, object] = {}
+        methods: dict[str, str] = {}
+        for name in FIELDS:
+            hit = self.first(name)
+            if hit is not None:
+                values[name], methods[name] = hit
+        origin = self.price_source()
+        self._price_group(origin, page, values, methods)
+        if values.get("pack_qty") is None and isinstance(values.get("title"), str):
+            pack = parse_pack_qty(str(values["title"]))
+            if pack is not None:
+                values["pack_qty"], methods["pack_qty"] = pack, methods["title"]
+        return ExtractedProduct(
+            source=source,
+            title=_str(values.get("title")),
+            price=_money(values.get("price"), values.get("currency")),
+            currency=_str(values.get("currency")),
+            list_price=_money(values.get("list_price"), values.get("currency")),
+            sku=_str(values.get("sku")),
+            mpn=_str(values.get("mpn")),
+            gtin=_str(values.get("gtin")),
+            brand=_str(values.get("brand")),
+            availability=_str(values.get("availability")),
+            pack_qty=values.get("pack_qty") if isinstance(values.get("pack_qty"), int) else None,
+            method=origin.method if origin else None,
+            methods=MappingProxyType(methods),
+            price_text=origin.price_text if origin else None,
+        )
+
+    def _price_group(
+        self,
+        origin: Found | None,
+        page: Page,
+        values: dict[str, object],
+        methods: dict[str, str],
+    ) -> None:
+        """Currency and list price must describe the price that was chosen."""
+        values.pop("list_price", None)
+        methods.pop("list_price", None)
+        if origin is None:
+            return
+        price = origin.values["price"]
+        assert isinstance(price, Decimal)
+        currency, currency_method = self._currency(origin, page)
+        values["currency"] = currency
+        if currency_method:
+            methods["currency"] = currency_method
+        else:
+            methods.pop("currency", None)
+        for item in [origin, *self.found]:
+            list_price = item.get("list_price")
+            if not isinstance(list_price, Decimal) or list_price <= price:
+                continue
+            other_price = item.get("price")
+            if item is origin or other_price is None or other_price == price:
+                values["list_price"], methods["list_price"] = list_price, item.method
+                break
+
+    def _currency(self, origin: Found, page: Page) -> tuple[str | None, str | None]:
+        own = origin.get("currency")
+        if isinstance(own, str) and own in ISO_CODES:
+            return own, origin.method
+        for item in self.found:
+            value = item.get("currency")
+            if item.method != "fallback" and isinstance(value, str) and value in ISO_CODES:
+                return value, item.method
+        for item in self.found:
+            value = item.get("currency")
+            if isinstance(value, str) and value in ISO_CODES:
+                return value, item.method
+        if page.default_currency:
+            return page.default_currency, "config"
+        if page.locale_currency:
+            return page.locale_currency, "locale"
+        return None, None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _money(value: object, currency: object) -> Decimal | None:
+    """An amount with at least the currency's minor digits: ``42.5`` USD -> ``42.50``."""
+    if not isinstance(value, Decimal):
+        return None
+    places = decimal_places(currency if isinstance(currency, str) else None)
+    exponent = value.as_tuple().exponent
+    if places and isinstance(exponent, int) and exponent > -places:
+        return value.quantize(Decimal(1).scaleb(-places))
+    return value

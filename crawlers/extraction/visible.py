@@ -1,0 +1,189 @@
+"""The visible-page fallback for everything but the price: title, availability, and the
+identifiers a shop prints next to a label ("SKU: AB-12", "Art.-Nr. 4711", "EAN ...").
+
+Availability is read, in order, from an element about stock ("stock", "availability",
+"lager" in its class), from the add-to-cart button (disabled or "sold out" means out of
+stock), then from stock phrases in the product's own section of the page.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from crawlers.extraction.availability import availability_from_text
+from crawlers.extraction.dom import Block, Layout
+from crawlers.extraction.fields import Found
+from crawlers.extraction.page import Page
+from crawlers.extraction.text import clean_text, element_text
+
+STOCK_HINT = re.compile(
+    r"stock|availab|inventory|lager|verfueg|verfüg|lieferbar|lieferstatus|dispon|voorraad|"
+    r"delivery-?status|shipping-?status|stan-?magazyn|zapas|existencia",
+    re.IGNORECASE,
+)
+CART_WORDS = re.compile(
+    r"add[-_ ]?to[-_ ]?(?:cart|basket|bag|trolley)|addtocart|buy[-_ ]?now|in den warenkorb|"
+    r"warenkorb|jetzt kaufen|ajouter au panier|añadir al carrito|aggiungi al carrello|"
+    r"in winkelwagen|do koszyka|lägg i varukorg|læg i kurv|legg i handlekurv|lisää ostoskoriin|"
+    r"do košíku|カートに入れる|product-form__submit|single_add_to_cart",
+    re.IGNORECASE,
+)
+MAX_STOCK_TEXT = 150
+MAX_SECTION_DISTANCE = 400
+
+_ID = r"([A-Za-z0-9][A-Za-z0-9._/\-]{1,39})"
+SKU_LABEL = re.compile(
+    r"(?:\bsku|item\s*(?:#|no\.?|number|code)|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|"
+    r"artikel-?nr|bestell-?nr\.?|bestellnummer|product\s*(?:code|#|no\.?|number)|"
+    r"référence|\bréf\.?|\bref\.?|código|codice(?:\s+articolo)?|cat(?:alog(?:ue)?)?\.?\s*(?:#|no\.?)|"
+    r"numer katalogowy|kod produktu|varenummer|artikelnr\.?|tuotenumero)\s*[:#.]?\s*" + _ID,
+    re.IGNORECASE,
+)
+MPN_LABEL = re.compile(
+    r"(?:\bmpn|manufacturer\s*part\s*(?:#|no\.?|number)|mfr\.?\s*(?:part\s*)?(?:#|no\.?|number)|"
+    r"part\s*(?:#|no\.?|number)|herstellernummer|hersteller-?(?:artikel)?nr\.?|"
+    r"hersteller-?artikelnummer|teilenummer|model\s*(?:#|no\.?|number)?)\s*[:#.]?\s*" + _ID,
+    re.IGNORECASE,
+)
+GTIN_LABEL = re.compile(r"\b(?:ean|gtin|upc|ean-?code|barcode)(?:-?1[234])?\s*[:#.]?\s*(\d{8,14})\b", re.I)
+BRAND_LABEL = re.compile(
+    r"^(?:brand|marke|hersteller|manufacturer|marque|marca|merk|fabrikant|producent)\s*:\s*(.{2,60})$",
+    re.IGNORECASE,
+)
+SKU_CLASS = re.compile(
+    r"(?:^|[\s_-])sku(?:$|[\s_-])|product[-_]?code|article[-_]?(?:number|no)|artikelnummer|"
+    r"item[-_]?(?:number|no|code)|art[-_]?nr|order[-_]?number|bestellnummer|product[-_]?number",
+    re.IGNORECASE,
+)
+MPN_CLASS = re.compile(r"(?:^|[\s_-])mpn(?:$|[\s_-])|part[-_]?number|partnumber|herstellernummer", re.I)
+
+
+def _near(layout: Layout, blocks: list[Block]) -> list[Block]:
+    """Blocks outside page chrome, nearest after the heading first."""
+    usable = [b for b in blocks if not b.noise and not b.card]
+    if layout.anchor_order is None:
+        return usable
+    anchor = layout.anchor_order
+
+    def distance(block: Block) -> int:
+        gap = block.order - anchor
+        return gap if gap >= 0 else 2 * -gap + 50
+
+    return sorted(usable, key=distance)
+
+
+def visible_found(page: Page, layout: Layout) -> Found:
+    found = Found("fallback")
+    heading = element_text(page.h1, "title") if page.h1 is not None else None
+    found.set("title", heading or _title_from_tag(page.title_tag))
+    found.set("availability", availability(page, layout))
+    _identifiers(layout, found)
+    return found
+
+
+def _title_from_tag(title: str | None) -> str | None:
+    """``Oil filter 123 | Shop name`` -> ``Oil filter 123``."""
+    if not title:
+        return None
+    parts = re.split(r"\s+[|–—·•]\s+|\s+-\s+", title)
+    return clean_text(max(parts[:2], key=len) if len(parts) > 1 else title, "title")
+
+
+def availability(page: Page, layout: Layout) -> str | None:
+    blocks = _near(layout, layout.blocks)
+    for block in blocks:
+        if block.weak_noise or len(block.full_text) > MAX_STOCK_TEXT:
+            continue
+        if STOCK_HINT.search(block.attrs):
+            state = availability_from_text(block.full_text, stock_context=True)
+            if state:
+                return state
+    button_state = _cart_button_state(page, layout)
+    if button_state:
+        return button_state
+    for block in blocks:
+        if layout.anchor_order is not None and abs(block.order - layout.anchor_order) > MAX_SECTION_DISTANCE:
+            continue
+        if block.weak_noise or len(block.full_text) > 80 or len(block.element):
+            continue
+        state = availability_from_text(block.full_text)
+        if state:
+            return state
+    return None
+
+
+def _cart_button_state(page: Page, layout: Layout) -> str | None:
+    """In stock when the product's add-to-cart button is live; out of stock when it is
+    disabled or says "sold out"."""
+    anchor = page.h1
+    if anchor is None:
+        return None
+    section = anchor
+    for _ in range(6):
+        parent = section.getparent()
+        if parent is None or parent.tag in {"body", "html"}:
+            break
+        section = parent
+        if section.xpath(".//button|.//input[@type='submit']"):
+            break
+    for node in section.xpath(".//button|.//input[@type='submit' or @type='button']|.//a[@href]"):
+        label = " ".join(
+            filter(None, [element_text(node) or "", node.get("value"), node.get("name"),
+                          node.get("class"), node.get("id")])  # fmt: skip
+        )
+        if not CART_WORDS.search(label) and not availability_from_text(element_text(node)):
+            continue
+        if _disabled(node):
+            return "OutOfStock"
+        state = availability_from_text(element_text(node))
+        if state in {"OutOfStock", "SoldOut", "Discontinued", "PreOrder", "BackOrder"}:
+            return "OutOfStock" if state == "SoldOut" else state
+        if CART_WORDS.search(label):
+            return "InStock"
+    return None
+
+
+def _disabled(node: etree._Element) -> bool:
+    if node.get("disabled") is not None or (node.get("aria-disabled") or "").lower() == "true":
+        return True
+    return bool(re.search(r"(?:^|\s)(?:disabled|is-disabled|btn--disabled)(?:$|\s)", node.get("class") or ""))
+
+
+def _identifiers(layout: Layout, found: Found) -> None:
+    for block in _near(layout, layout.blocks):
+        if len(block.full_text) > 100 or block.weak_noise:
+            continue
+        text = block.full_text
+        if "sku" not in found.values and SKU_CLASS.search(block.attrs):
+            found.set("sku", _identifier(text, SKU_LABEL))
+        if "mpn" not in found.values and MPN_CLASS.search(block.attrs):
+            found.set("mpn", _identifier(text, MPN_LABEL))
+        if "sku" not in found.values and (match := SKU_LABEL.search(text)):
+            found.set("sku", _valid_id(match.group(1)))
+        if "mpn" not in found.values and (match := MPN_LABEL.search(text)):
+            found.set("mpn", _valid_id(match.group(1)))
+        if "gtin" not in found.values and (match := GTIN_LABEL.search(text)):
+            digits = match.group(1)
+            found.set("gtin", digits if len(digits) in {8, 12, 13, 14} else None)
+        if "brand" not in found.values and (match := BRAND_LABEL.match(text)):
+            found.set("brand", clean_text(match.group(1), "brand"))
+
+
+def _identifier(text: str, label: re.Pattern[str]) -> str | None:
+    match = label.search(text)
+    if match:
+        return _valid_id(match.group(1))
+    bare = text.strip()
+    return _valid_id(bare) if " " not in bare else None
+
+
+def _valid_id(value: str | None) -> str | None:
+    """An identifier has a digit and no sentence in it."""
+    if not value:
+        return None
+    value = value.strip(" .:-/")
+    if not re.search(r"\d", value) or len(value) > 40:
+        return None
+    return clean_text(value, "sku")

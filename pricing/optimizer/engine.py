@@ -1,0 +1,230 @@
+"""The optimizer run: parts and policy in, one suggestion per part out.
+
+Stages, each a pure function from its own module: policy lookup and bounds
+(:mod:`.constraints`), elasticities and baseline units (:mod:`.elasticity`,
+:mod:`.demand`), one SciPy solve over all SKUs (:mod:`.solver`), cent rounding and
+price endings (:mod:`.endings`), family ladders (:mod:`.ladders`), and reasons
+(:mod:`.reasons`). Same inputs, same outputs: nothing here reads a clock, a random
+source, a file or a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+from pricing.config import PricingPolicy, ResolvedPolicy
+from pricing.optimizer import reasons as rc
+from pricing.optimizer.constraints import KINDS, apply_cap, hard_box, part_bounds
+from pricing.optimizer.demand import baseline_units, expected_units
+from pricing.optimizer.elasticity import ElasticitySettings, estimate_elasticities
+from pricing.optimizer.endings import apply_endings, parse_endings
+from pricing.optimizer.inputs import LadderPolicy, PartInput, SuggestionResult
+from pricing.optimizer.ladders import Market, build_edges, solve_family, violated_families
+from pricing.optimizer.objective import profit
+from pricing.optimizer.solver import round_cents, solve_bounded
+
+IntArray = npt.NDArray[np.int64]
+
+MARGIN_Q = Decimal("0.0001")
+MONEY_Q = Decimal("0.01")
+REFERENCE_Q = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class OptimizationRun:
+    """Suggestions in input order, with what the solver reported (for the run summary)."""
+
+    suggestions: list[SuggestionResult]
+    solver_success: bool
+    solver_message: str
+    solver_iterations: int
+    fallback_count: int
+    ladder_families: int
+
+
+def optimize(
+    parts: Sequence[PartInput],
+    policy: PricingPolicy,
+    ladders: LadderPolicy | None = LadderPolicy(),
+    elasticity: ElasticitySettings = ElasticitySettings(),
+) -> list[SuggestionResult]:
+    """One price suggestion per part, in input order. See :func:`optimize_run`."""
+    return optimize_run(parts, policy, ladders, elasticity).suggestions
+
+
+def optimize_run(
+    parts: Sequence[PartInput],
+    policy: PricingPolicy,
+    ladders: LadderPolicy | None = LadderPolicy(),
+    elasticity: ElasticitySettings = ElasticitySettings(),
+) -> OptimizationRun:
+    """Maximize expected gross profit per part within the policy's hard constraints.
+
+    ``ladders=None`` switches family ladders off. Raises
+    :class:`~pricing.optimizer.inputs.OptimizerInputError` for a part that cannot be
+    priced (non-positive current price, negative cost, ...).
+    """
+    if not parts:
+        return OptimizationRun([], True, "no parts", 0, 0, 0)
+    for part in parts:
+        part.check()
+    resolved = _resolve_all(parts, policy)
+    bounds = [part_bounds(p, r, policy.base_currency) for p, r in zip(parts, resolved, strict=True)]
+    hard = hard_box(bounds)
+    box = apply_cap(hard)
+
+    p0 = np.array([float(p.current_price) for p in parts])
+    cost = np.array([float(p.unit_cost) for p in parts])
+    packs = [p.pack_qty for p in parts]
+    histories = [p.sales for p in parts]
+    priors = np.array([r.elasticity_prior for r in resolved])
+    est = estimate_elasticities(
+        histories, [(p.category, p.proprietary) for p in parts], priors, elasticity)
+    eps = est.value
+    q0 = baseline_units(histories, p0, packs, eps)
+
+    solution = solve_bounded(cost / p0, eps, box.lo / 100.0 / p0, box.hi / 100.0 / p0)
+    cont = solution.x * p0
+    price = round_cents(cont, box.lo, box.hi)
+    ending = parse_endings([r.price_ending for r in resolved])
+    price, ending_ok = apply_endings(
+        price, box.lo, box.hi, ending,
+        lambda cents, idx: profit(cents / 100.0, cost[idx], q0[idx], p0[idx], eps[idx]))
+    binding = _binding(cont, box.lo, box.hi, box.lo_kind, box.hi_kind)
+
+    ladder_moved = np.zeros(len(parts), bool)
+    ladder_conflict = np.zeros(len(parts), bool)
+    families: list[str] = []
+    if ladders is not None:
+        edges = build_edges([p.family for p in parts], [p.tier for p in parts], packs, ladders)
+        families = violated_families(edges, price)
+        market = Market(cost, q0, p0, eps, ending)
+        for fam in families:
+            res = solve_family(edges[fam], hard, market)
+            idx = np.asarray(res.nodes)
+            for name in ("lo", "hi", "lo_kind", "hi_kind", "cannot_compete", "cap_deferred"):
+                getattr(box, name)[idx] = getattr(res.box, name)
+            new_price = np.array([res.price[n] for n in res.nodes], dtype=np.int64)
+            ladder_moved[idx] = new_price != price[idx]
+            price[idx] = new_price
+            cont[idx] = [res.continuous[n] for n in res.nodes]
+            ending_ok[idx] = [n in res.ending for n in res.nodes]
+            binding[idx] = _binding(cont[idx], box.lo[idx], box.hi[idx], box.lo_kind[idx],
+                                    box.hi_kind[idx])
+            for n in res.merged | res.pushed:
+                if binding[n] < 0:
+                    binding[n] = KINDS.index("LADDER")
+            ladder_conflict[list(res.conflicts)] = True
+
+    units_after = expected_units(q0, p0, eps, price / 100.0)
+    profit_before = (p0 - cost) * q0
+    profit_after = (price / 100.0 - cost) * units_after
+    suggestions = []
+    for i, part in enumerate(parts):
+        rp, b = resolved[i], bounds[i]
+        flags = {
+            rc.FLOOR_ABOVE_MAX_CHANGE: box.floor_over_step[i],
+            rc.CANNOT_COMPETE_AT_FLOOR: box.cannot_compete[i],
+            rc.PRICE_INDEX_CAP_DEFERRED: box.cap_deferred[i],
+            rc.PRICE_ENDING: ending_ok[i],
+            rc.LADDER: ladder_moved[i],
+            rc.LADDER_CONFLICT: ladder_conflict[i],
+            rc.SOLVER_FALLBACK: solution.fallback[i],
+        }
+        codes = _codes(part, b.competitor_count, b.currency_mismatch, int(binding[i]),
+                       {code for code, on in flags.items() if on}, float(eps[i]), est.source[i])
+        suggested = Decimal(int(price[i])).scaleb(-2)
+        bind_name = KINDS[binding[i]] if binding[i] >= 0 else None
+        pb, pa = _money(profit_before[i]), _money(profit_after[i])
+        facts = rc.Facts(
+            part.currency, part.current_price, suggested, bind_name, codes, rp.min_margin,
+            rp.max_change, rp.max_price_index, rp.competitor_reference, b.reference_pack,
+            float(eps[i]), est.source[i], pb, pa, rp.price_ending)
+        se = float(est.se[i])
+        suggestions.append(SuggestionResult(
+            sku=part.sku,
+            category=part.category,
+            proprietary=part.proprietary,
+            current_price=part.current_price,
+            suggested_price=suggested,
+            unit_cost=part.unit_cost,
+            margin_before=_margin(part.current_price, part.unit_cost),
+            margin_after=_margin(suggested, part.unit_cost),
+            competitor_reference=(b.reference_pack.quantize(REFERENCE_Q, ROUND_HALF_UP)
+                                  if b.reference_pack is not None else None),
+            competitor_count=b.competitor_count,
+            elasticity=float(eps[i]),
+            elasticity_se=se if np.isfinite(se) else None,
+            elasticity_source=est.source[i],
+            expected_units_before=float(q0[i]),
+            expected_units_after=float(units_after[i]),
+            expected_profit_before=pb,
+            expected_profit_after=pa,
+            binding_constraint=bind_name,
+            reason_codes=codes,
+            explanation=rc.explain(facts),
+        ))
+    return OptimizationRun(
+        suggestions, solution.success, solution.message, solution.iterations,
+        int(solution.fallback.sum()), len(families))
+
+
+def _resolve_all(parts: Sequence[PartInput], policy: PricingPolicy) -> list[ResolvedPolicy]:
+    cache: dict[tuple[str, bool, Decimal | None, Decimal | None], ResolvedPolicy] = {}
+    out = []
+    for p in parts:
+        key = (p.category, p.proprietary, p.min_margin, p.map_price)
+        rp = cache.get(key)
+        if rp is None:
+            rp = cache[key] = policy.resolve(
+                p.category, p.proprietary, row_min_margin=p.min_margin, row_map_price=p.map_price)
+        out.append(rp)
+    return out
+
+
+def _binding(cont: npt.NDArray[np.float64], lo: IntArray, hi: IntArray,
+             lo_kind: npt.NDArray[np.int8], hi_kind: npt.NDArray[np.int8]) -> IntArray:
+    """Index into KINDS of the bound the continuous optimum sits on, or -1 (interior).
+    A box of one price is bound by its lower end, the stronger constraint."""
+    tol = 1e-9 * np.maximum(cont, 1e-2)
+    at_lo = (lo == hi) | (cont <= lo / 100.0 + tol)
+    at_hi = cont >= hi / 100.0 - tol
+    return np.where(at_lo, lo_kind, np.where(at_hi, hi_kind, -1)).astype(np.int64)
+
+
+def _codes(part: PartInput, competitors: int, mismatch: bool, binding: int, flags: set[str],
+           eps: float, source: str) -> tuple[str, ...]:
+    """Reason codes in a fixed order: the binding constraint (or PROFIT_OPTIMUM), then
+    conditions, then where the elasticity came from."""
+    bound = KINDS[binding] if binding >= 0 else rc.PROFIT_OPTIMUM
+    codes = [bound]
+    if rc.LADDER in flags and bound != rc.LADDER:
+        codes.append(rc.LADDER)
+    codes += [c for c in (rc.FLOOR_ABOVE_MAX_CHANGE, rc.CANNOT_COMPETE_AT_FLOOR,
+                          rc.PRICE_INDEX_CAP_DEFERRED) if c in flags]
+    if part.proprietary:
+        codes.append(rc.PROPRIETARY)
+    elif mismatch:
+        codes.append(rc.CURRENCY_MISMATCH)
+    elif competitors == 0:
+        codes.append(rc.NO_COMPETITOR_PRICE)
+    if eps >= -1.0 and bound in (rc.MAX_CHANGE_UP, rc.PRICE_INDEX_CAP):
+        codes.append(rc.INELASTIC_DEMAND)
+    codes += [c for c in (rc.PRICE_ENDING, rc.LADDER_CONFLICT, rc.SOLVER_FALLBACK) if c in flags]
+    codes.append(rc.ELASTICITY_CODES[source])
+    return tuple(codes)
+
+
+def _margin(price: Decimal, cost: Decimal) -> Decimal:
+    if price <= 0:
+        return Decimal(0).quantize(MARGIN_Q)
+    return ((price - cost) / price).quantize(MARGIN_Q, ROUND_HALF_UP)
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(value).quantize(MONEY_Q, ROUND_HALF_UP)
