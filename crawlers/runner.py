@@ -48,7 +48,7 @@ def run_crawls(
         competitors = [config.competitor(n) for n in names]
     else:
         competitors = [c for c in config.competitors if c.enabled]
-    process = CrawlerProcess(scrapy_settings(settings, log_level), install_root_handler=True)
+    process = CrawlerProcess(scrapy_settings(settings, log_level))
     crawlers = []
     for comp in competitors:
         crawler = process.create_crawler(spider_class(comp))

@@ -213,10 +213,10 @@ def test_true_elasticities_are_known_and_recoverable_from_sales() -> None:
         assert low <= elasticity <= high, sku
     errors = []
     history: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    for sku, _day, units, price in world.sales():
-        history[sku].append((float(price), units))
+    for sku, _day, n, price in world.sales():
+        history[sku].append((float(price), n))
     for sku, rows in history.items():
-        prices, units = np.array([p for p, _ in rows]), np.array([u for _, u in rows], float)
+        prices, units = np.array([p for p, _ in rows]), np.array([n for _, n in rows], float)
         if units.mean() < 10:
             continue
         x = np.c_[np.ones(len(prices)), np.log(prices / prices[-1])]
@@ -323,7 +323,7 @@ def test_partsdepot_selectors_read_what_the_page_shows(
         assert got["price"] == f"${item.price:,.2f}"
         assert got["list_price"] == (f"${item.list_price:,.2f}" if item.list_price else None)
         assert got["mpn"] == item.part_number and got["brand"] == item.brand
-        assert got["sku"] == item.item_no and int(got["pack_qty"]) == item.pack_qty
+        assert got["sku"] == item.item_no and got["pack_qty"] == str(item.pack_qty)
         in_stock = got["availability"] != "Out of stock"
         assert in_stock == (item.availability == "InStock"), got["availability"]
 

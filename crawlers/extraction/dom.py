@@ -30,6 +30,18 @@ NOISE = re.compile(
     r"search-?results|wishlist|bundle",
     re.IGNORECASE,
 )
+# Headings that open a shelf of other products.
+SHELF_HEADING = re.compile(
+    r"related|similar|also (?:like|bought|viewed|purchased)|you may|you might|recommended|"
+    r"recently viewed|frequently bought|bought together|customers who|people also|"
+    r"complete the|goes well with|accessor|alternative|top sellers|bestsellers|"
+    r"kunden kauften|ähnliche|passend|zubehör|empfehlung|zuletzt angesehen|das könnte|"
+    r"vous aimerez|produits similaires|articles similaires|accessoires|"
+    r"productos relacionados|también te|prodotti correlati|potrebbe interessarti|"
+    r"gerelateerde|vergelijkbare|podobne produkty|polecane|liknande|relaterade",
+    re.IGNORECASE,
+)
+HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "strong", "header"})
 WEAK_NOISE = re.compile(r"sidebar|review|comment|rating|question|faq|tab-?content", re.I)
 CARD = re.compile(
     r"product[-_]?(?:item|card|tile|box|miniature|thumb|teaser|grid-item|list-item)|"
@@ -143,7 +155,12 @@ def _visit(
     ) or "line-through" in style
     soft_old = state.soft_old or bool(SOFT_OLD_CLASS.search(class_id))
     noise = state.noise or (
-        outside and (element.tag in {"footer", "nav", "header"} or bool(NOISE.search(class_id)))
+        outside
+        and (
+            element.tag in {"footer", "nav", "header"}
+            or bool(NOISE.search(class_id))
+            or _opens_shelf(element)
+        )
     )
     weak = state.weak_noise or (outside and (element.tag == "aside" or bool(WEAK_NOISE.search(class_id))))
     card = state.card or (outside and bool(CARD.search(class_id)))
@@ -201,6 +218,21 @@ def _visit(
             )
         )
     return block_gap + full_text + block_gap, block_gap + clean_text + block_gap
+
+
+def _opens_shelf(element: etree._Element) -> bool:
+    """A section whose first heading says "related products", "you may also like"..."""
+    for child in element[:3]:
+        if not isinstance(child.tag, str):
+            continue
+        heading = child if child.tag in HEADING_TAGS else None
+        if heading is None and len(child):
+            heading = child[0] if isinstance(child[0].tag, str) and child[0].tag in HEADING_TAGS else None
+        if heading is not None:
+            text = " ".join(heading.itertext())[:120]
+            if SHELF_HEADING.search(text):
+                return True
+    return False
 
 
 def ancestor_texts(layout: Layout, element: etree._Element, levels: int = 3) -> list[str]:

@@ -147,9 +147,11 @@ def fit_sku_elasticities(
 ) -> tuple[Array, Array]:
     """Per-SKU Poisson GLM slope on centred log price and its quasi-Poisson standard
     error; NaN where a SKU's history cannot support an estimate."""
-    n = len(histories)
+    return _fit_skus(_stack(histories, settings), len(histories), settings)
+
+
+def _fit_skus(st: _Stacked, n: int, settings: ElasticitySettings) -> tuple[Array, Array]:
     raw, raw_se = np.full(n, np.nan), np.full(n, np.nan)
-    st = _stack(histories, settings)
     if st.who.size:
         fit = _newton(st, np.arange(st.who.size), st.who.size, settings.max_iter)
         raw[st.who] = np.where(fit.converged, fit.slope, np.nan)
@@ -165,9 +167,13 @@ def fit_pooled_elasticities(
     """One slope per pool (``pools[i]`` numbers SKU ``i``'s pool, 0..k-1) with an
     intercept per SKU, over the SKUs that pass the per-SKU thresholds; NaN where a pool
     has none."""
+    return _fit_pools(_stack(histories, settings), pools, settings)
+
+
+def _fit_pools(st: _Stacked, pools: Sequence[int], settings: ElasticitySettings
+               ) -> tuple[Array, Array]:
     k = max(pools, default=-1) + 1
     slope, se = np.full(k, np.nan), np.full(k, np.nan)
-    st = _stack(histories, settings)
     if st.who.size and k:
         fit = _newton(st, np.asarray(pools, np.intp)[st.who], k, settings.max_iter)
         has = np.bincount(np.asarray(pools, np.intp)[st.who], minlength=k) > 0
@@ -258,6 +264,7 @@ def estimate_elasticities(
     numbering: dict[tuple[Hashable, float], int] = {}
     pools = [numbering.setdefault((g, float(p)), len(numbering)) for g, p in zip(
         groups, priors.tolist(), strict=True)]
-    raw, raw_se = fit_sku_elasticities(histories, settings)
-    pooled, _ = fit_pooled_elasticities(histories, pools, settings)
+    st = _stack(histories, settings)
+    raw, raw_se = _fit_skus(st, len(histories), settings)
+    pooled, _ = _fit_pools(st, pools, settings)
     return shrink(raw, raw_se, pools, priors, pooled, settings)

@@ -1,0 +1,295 @@
+"""Evidence from numbers: GTINs, part-number fields and part numbers in titles.
+
+Each piece of evidence names a (current) SKU, a method, a confidence, and whether it
+may decide alone. :class:`~pricing.matching.matcher.Matcher` weighs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from pricing.matching.brands import BrandRules, TitleBrands
+from pricing.matching.config import MatchingConfig
+from pricing.matching.index import CatalogIndex, IndexedXref
+from pricing.matching.normalize import (
+    find_part_numbers,
+    gtin_check_digit,
+    normalize_gtin,
+    normalize_part_number,
+)
+from pricing.matching.records import ListingInput
+
+__all__ = ["Evidence", "ListingContext", "NumberEvidence", "gtin_in_number_field"]
+
+# Confidence of each kind of evidence; the thresholds in MatchingConfig turn them into
+# a status. Evidence marked "may not auto" below is reviewed whatever its confidence.
+GTIN = 0.99
+GTIN_CASE = 0.75  # may not auto: a case of our item, the pack differs
+XREF = {"equivalent": 0.98, "superseded": 0.97}
+XREF_BRAND_IN_TITLE = 0.95  # brand field empty, the xref's brand is named in the title
+XREF_NO_BRAND = 0.75  # may not auto
+OWN = 0.97  # our number, brand agrees
+OWN_NO_BRAND = 0.93  # our number, no brand anywhere
+OWN_OTHER_BRAND = 0.65  # may not auto; weak: dropped when anything else is found
+AFFIX = 0.94  # our number once a brand prefix/suffix is removed, that brand agrees
+UNPADDED = 0.92  # leading zeros dropped, brand agrees explicitly
+UNPADDED_NO_BRAND = 0.8  # may not auto
+IN_FIELD_TEXT = 0.92  # a number inside the part-number field's text
+TITLE = 0.93  # our number in the title, brand agrees
+TITLE_XREF = 0.92  # a cross-referenced number in the title, its brand agrees
+TITLE_NO_BRAND = 0.75  # may not auto when title_requires_brand
+TITLE_OTHER_BRAND = 0.62  # may not auto; weak
+DESCRIPTION = 0.91  # a model number written in our description, brand agrees
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One reason to think a listing is a SKU."""
+
+    sku: str  # the current SKU, after supersession
+    method: str
+    confidence: float
+    may_auto: bool
+    number: str | None
+    notes: tuple[str, ...] = ()
+    weak: bool = False  # a brand conflict: counts only when nothing else was found
+
+
+@dataclass(slots=True)
+class ListingContext:
+    """What the matcher knows about a listing beyond its fields."""
+
+    listing: ListingInput
+    brand: str  # the brand field, normalized and aliased
+    title_brand: str  # a known brand leading the title
+    title_brands: TitleBrands
+    pack_qty: int | None
+    near: dict[str, str] = field(default_factory=dict)  # near-miss SKU -> its number
+    number_missed: bool = False  # a part number was given and found nothing
+
+    @property
+    def effective_brand(self) -> str:
+        return self.brand or self.title_brand
+
+
+class NumberEvidence:
+    """Finds SKUs by GTIN and part number for one catalog index."""
+
+    def __init__(self, index: CatalogIndex, config: MatchingConfig, brands: BrandRules) -> None:
+        self.index = index
+        self.config = config
+        self.brands = brands
+
+    def _agree(self, a: str, b: str) -> bool:
+        return self.brands.agree(a, b)
+
+    def _mentioned(self, ctx: ListingContext, brand: str) -> bool:
+        return self.brands.mentioned(brand, ctx.title_brands)
+
+    def evidence(
+        self,
+        sku: str,
+        method: str,
+        confidence: float,
+        may_auto: bool,
+        number: str | None,
+        notes: tuple[str, ...] = (),
+        weak: bool = False,
+    ) -> Evidence:
+        resolved = self.index.current_sku(sku)
+        if resolved.note:
+            notes = (*notes, resolved.note)
+        return Evidence(
+            resolved.sku, method, confidence, may_auto and resolved.ok, number, notes, weak
+        )
+
+    def by_gtin(self, gtin: str) -> list[Evidence]:
+        skus = self.index.by_gtin.get(gtin, [])
+        if skus:
+            return [self.evidence(s, "gtin", GTIN, True, None) for s in skus]
+        if gtin[0] in "12345678":  # a GTIN-14 for a case of a base item
+            body = "0" + gtin[1:13]
+            base = body + str(gtin_check_digit(body))
+            note = f"GTIN {gtin} is a case or pack of {base}"
+            return [
+                self.evidence(s, "gtin", GTIN_CASE, False, None, (note,))
+                for s in self.index.by_gtin.get(base, [])
+            ]
+        return []
+
+    def _xref_evidence(
+        self, ctx: ListingContext, entry: IndexedXref, number: str, *, in_text: bool
+    ) -> Evidence | None:
+        relation = entry.xref.relation
+        brand = ctx.effective_brand
+        notes: list[str] = []
+        if brand:
+            if not self._agree(brand, entry.brand):
+                return None
+            conf, may = (TITLE_XREF if in_text else XREF.get(relation, XREF["equivalent"])), True
+        elif self._mentioned(ctx, entry.brand):
+            conf, may = (TITLE_XREF if in_text else XREF_BRAND_IN_TITLE), True
+        else:
+            conf, may = XREF_NO_BRAND, False
+            notes.append(f"no brand given; {entry.xref.competitor_brand} number")
+        if in_text:
+            notes.append("number found in the title")
+        if relation == "kit":
+            conf = min(conf, self.config.kit_confidence)
+            notes.append(f"kit: {entry.xref.competitor_brand} {entry.xref.competitor_part_number}")
+        elif relation == "superseded":
+            notes.append("competitor number is superseded")
+        return self.evidence(entry.xref.sku, "xref", conf, may, number, tuple(notes))
+
+    def _own_evidence(
+        self,
+        ctx: ListingContext,
+        sku: str,
+        number: str,
+        *,
+        in_text: bool,
+        method: str,
+        in_description: bool = False,
+    ) -> Evidence:
+        part = self.index.parts[sku]
+        fits = self.brands.fits(ctx.effective_brand, self.index.part_brand[sku], part.description)
+        notes = ("number found in our description",) if in_description else ()
+        if fits is False:
+            conf = TITLE_OTHER_BRAND if in_text else OWN_OTHER_BRAND
+            listed = ctx.listing.brand or ctx.title_brand
+            notes += (f"brand {listed} differs from {part.brand}",)
+            return self.evidence(sku, method, conf, False, number, notes, weak=True)
+        if fits is None and (in_text or in_description):
+            part_brand = self.index.part_brand[sku]
+            if (part_brand and self._mentioned(ctx, part_brand)) or (
+                not self.config.title_requires_brand
+            ):
+                fits = True
+        if fits is True:
+            conf = TITLE if in_text else OWN
+        elif in_text or in_description:
+            conf, notes = TITLE_NO_BRAND, (*notes, "no brand to confirm the number")
+            return self.evidence(sku, method, conf, False, number, notes)
+        else:
+            conf = OWN_NO_BRAND  # our number, no brand to contradict it
+        if in_description:
+            conf = min(conf, DESCRIPTION)
+        return self.evidence(sku, method, conf, True, number, notes)
+
+    def _exact(
+        self, ctx: ListingContext, key: str, number: str, *, in_text: bool, method: str
+    ) -> list[Evidence]:
+        out = [
+            ev
+            for entry in self.index.xrefs_by_number.get(key, ())
+            if (ev := self._xref_evidence(ctx, entry, number, in_text=in_text))
+        ]
+        out += [
+            self._own_evidence(ctx, sku, number, in_text=in_text, method=method)
+            for sku in self.index.by_number.get(key, ())
+        ]
+        if not out:
+            out = [
+                self._own_evidence(
+                    ctx, sku, number, in_text=in_text, method=method, in_description=True
+                )
+                for sku in self.index.by_description_code.get(key, ())
+            ]
+        return out
+
+    def by_field_number(self, ctx: ListingContext, raw: str) -> list[Evidence]:
+        key = normalize_part_number(raw)
+        found = self._exact(ctx, key, raw, in_text=False, method="part_number")
+        if not found:
+            found = self._by_brand_affix(ctx, key, raw)
+        if not found and self.config.zero_padding_tolerant and key.isdigit():
+            found = self._by_unpadded(ctx, key, raw)
+        if not found:
+            found = [
+                e
+                for e in self.by_text_numbers(ctx, raw, in_field=True)
+                if e.number is None or normalize_part_number(e.number) != key
+            ]
+        if not found and len(key) >= 3 and any(ch.isdigit() for ch in key):
+            ctx.number_missed = True  # a real number that is not ours: no guessing
+            self._note_near(ctx, key)
+        return found
+
+    def _by_brand_affix(self, ctx: ListingContext, key: str, raw: str) -> list[Evidence]:
+        out: list[Evidence] = []
+        for n in range(2, len(key) - 2):
+            for brand, rest in ((key[:n], key[n:]), (key[-n:], key[:-n])):
+                if brand not in self.brands.known or not any(ch.isdigit() for ch in rest):
+                    continue
+                if ctx.effective_brand and not self._agree(ctx.effective_brand, brand):
+                    continue
+                note = f"brand {brand} removed from the number"
+                for entry in self.index.xrefs_by_number.get(rest, ()):
+                    if self._agree(brand, entry.brand):
+                        sku = entry.xref.sku
+                        out.append(self.evidence(sku, "xref", AFFIX, True, raw, (note,)))
+                for sku in self.index.by_number.get(rest, ()):
+                    if self._agree(brand, self.index.part_brand[sku]):
+                        out.append(self.evidence(sku, "part_number", AFFIX, True, raw, (note,)))
+        return out
+
+    def _by_unpadded(self, ctx: ListingContext, key: str, raw: str) -> list[Evidence]:
+        short = key.lstrip("0")
+        if len(short) < 4:
+            return []
+        brand = ctx.effective_brand
+        note = "equal once leading zeros are dropped"
+        out: list[Evidence] = []
+        owners = [
+            (s, self.index.part_brand[s]) for s in self.index.by_number_unpadded.get(short, ())
+        ]
+        owners += [(e.xref.sku, e.brand) for e in self.index.xrefs_by_unpadded.get(short, ())]
+        for sku, owner_brand in owners:
+            if brand and self._agree(brand, owner_brand):
+                out.append(self.evidence(sku, "part_number", UNPADDED, True, raw, (note,)))
+            elif not brand:
+                conf = UNPADDED_NO_BRAND
+                out.append(self.evidence(sku, "part_number", conf, False, raw, (note,)))
+        return out
+
+    def _note_near(self, ctx: ListingContext, key: str) -> None:
+        if len(key) < 4:
+            return
+        for near in sorted(self.index.near_numbers(key)):
+            for sku in self.index.by_number.get(near, ()):
+                ctx.near[self.index.current_sku(sku).sku] = near
+            for entry in self.index.xrefs_by_number.get(near, ()):
+                if not ctx.effective_brand or self._agree(ctx.effective_brand, entry.brand):
+                    ctx.near[self.index.current_sku(entry.xref.sku).sku] = near
+
+    def by_text_numbers(self, ctx: ListingContext, text: str, *, in_field: bool) -> list[Evidence]:
+        method = "part_number" if in_field else "title_part_number"
+        hits = []
+        for cand in find_part_numbers(text):
+            found = self._exact(ctx, cand.key, cand.raw, in_text=not in_field, method=method)
+            if in_field:
+                found = [replace(e, confidence=min(e.confidence, IN_FIELD_TEXT)) for e in found]
+            if found:
+                hits.append((cand, found))
+        out: list[Evidence] = []
+        for cand, found in hits:
+            if any(
+                o.start <= cand.start
+                and cand.end <= o.end
+                and (o.start, o.end) != (cand.start, cand.end)
+                for o, _ in hits
+            ):
+                continue  # a longer number around it was found too; that one counts
+            for e in found:
+                if cand.extendable or e.sku in ctx.near:
+                    note = f"'{cand.raw}' may be part of a longer number in the text"
+                    e = replace(e, may_auto=False, notes=(*e.notes, note))
+                out.append(e)
+        return out
+
+
+def gtin_in_number_field(text: str) -> str | None:
+    """Shops put EAN/UPC codes in the part-number field; a 12- to 14-digit value with a
+    valid check digit is taken as a GTIN as well."""
+    digits = normalize_part_number(text)
+    return normalize_gtin(digits) if digits.isdigit() and len(digits) >= 12 else None
