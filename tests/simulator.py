@@ -39,6 +39,7 @@ POLICY = PricingPolicy.model_validate({
 })
 CATEGORIES = ("Filters", "Belts", "Electrical", "Hoses")
 PACKS = (1, 1, 1, 2, 4, 10)
+LUMP_SHAPE = 1.0  # gamma shape of week-to-week demand shocks in lumpy histories
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def _history(rng: np.random.Generator, p0: float, eps: float, q0: float, pack: i
     paid = np.where(promo, level * 0.85, level)
     mean = q0 * (paid / p0) ** eps
     if lumpy:
-        mean = rng.gamma(0.5, mean / 0.5)
+        mean = rng.gamma(LUMP_SHAPE, mean / LUMP_SHAPE)
     units = rng.poisson(mean).astype(float)
     if pack > 1 and rng.random() < 0.5:  # some histories count single units
         units, paid = units * pack, paid / pack
@@ -235,22 +236,105 @@ def rule_prices(market: Market, rule: str, box: Allowed | None = None) -> Array:
 
 
 def violations(market: Market, results: Sequence[SuggestionResult]) -> list[str]:
-    """Every hard-constraint breach of a set of suggestions, checked in Decimal."""
-    box = allowed(market)
+    """Every hard-constraint breach of a set of suggestions, checked in Decimal from the
+    SPEC's rules: whole cents, margin floor, MAP, max_change (unless the floor forces a
+    bigger step), the price index (unless floor or max_change keep the price above it,
+    or a family ladder does, which the suggestion must then say), claimed endings."""
     found = []
-    for i, (part, res) in enumerate(zip(market.parts, results, strict=True)):
-        s = res.suggested_price
+    for part, res in zip(market.parts, results, strict=True):
+        s, sku = res.suggested_price, part.sku
         rp = _resolved(market, part)
+        codes = set(res.reason_codes)
         if s != s.quantize(CENT):
-            found.append(f"{part.sku}: {s} is not a whole cent")
+            found.append(f"{sku}: {s} is not a whole cent")
         if s <= 0 or (s - part.unit_cost) / s < Decimal(str(rp.min_margin)):
-            found.append(f"{part.sku}: margin below {rp.min_margin} at {s}")
+            found.append(f"{sku}: margin below {rp.min_margin} at {s}")
         if part.map_price is not None and s < part.map_price:
-            found.append(f"{part.sku}: {s} below MAP {part.map_price}")
-        low, high = box.exact[i]
-        if not low <= s <= high:
-            found.append(f"{part.sku}: {s} outside the allowed [{low}, {high}]")
-        if rp.price_ending and "PRICE_ENDING" in res.reason_codes and not str(s).endswith(
+            found.append(f"{sku}: {s} below MAP {part.map_price}")
+        floor = _ceil(part.unit_cost / (1 - Decimal(str(rp.min_margin))))
+        if part.map_price is not None:
+            floor = max(floor, _ceil(part.map_price))
+        change = Decimal(str(rp.max_change))
+        down = _ceil(part.current_price * (1 - change))
+        up = _floor(part.current_price * (1 + change))
+        forced = floor > up
+        if not (down <= s <= up or (forced and s == floor)):
+            found.append(f"{sku}: {s} moves more than {change} from {part.current_price}")
+        prices = sorted(part.competitor_unit_prices)
+        if not part.proprietary and prices and part.currency == market.policy.base_currency:
+            ref = prices[0] if rp.competitor_reference == "min" else (
+                prices[len(prices) // 2] if len(prices) % 2 else
+                (prices[len(prices) // 2 - 1] + prices[len(prices) // 2]) / 2)
+            cap = Decimal(str(rp.max_price_index)) * ref * part.pack_qty
+            lowest = floor if forced else max(floor, down)
+            ladder_held = {"LADDER", "PRICE_INDEX_CAP_DEFERRED"} <= codes
+            if s > cap and s != lowest and not ladder_held:
+                found.append(f"{sku}: {s} above the price index cap {cap}")
+        if rp.price_ending and "PRICE_ENDING" in codes and not str(s).endswith(
                 rp.price_ending.ljust(3, "0")):
-            found.append(f"{part.sku}: {s} claims but lacks the ending {rp.price_ending}")
+            found.append(f"{sku}: {s} claims but lacks the ending {rp.price_ending}")
+    return found
+
+
+# --- families with price ladders ----------------------------------------------------------
+
+TIERS = ("genuine", "reman", "economy")
+
+
+def make_ladder_market(seed: int, families: int = 200, policy: PricingPolicy = POLICY) -> Market:
+    """Families of genuine / reman / economy parts (single units), some with a genuine
+    4-pack, priced so that per-SKU optima often break the ladder: economy parts are
+    less elastic than genuine ones and genuine parts often face a tight competitor cap.
+    Current prices keep the ladder."""
+    rng = np.random.default_rng(seed)
+    parts: list[PartInput] = []
+    eps: list[float] = []
+    q0: list[float] = []
+    for f in range(families):
+        category = CATEGORIES[rng.integers(len(CATEGORIES))]
+        base_cost = float(np.exp(rng.normal(np.log(12), 0.6)))
+        genuine_price = base_cost * rng.uniform(1.8, 2.4)
+        members = [("genuine", 1, 1.0, 1.0), ("reman", 1, 0.75, 0.93), ("economy", 1, 0.6, 0.86)]
+        if rng.random() < 0.5:
+            members.append(("genuine", 4, 3.6, 3.7))
+        for tier, pack, cost_f, price_f in members:
+            e = {"genuine": -3.0, "reman": -2.2, "economy": -1.6}[tier] + rng.normal(0, 0.2)
+            comps: list[Decimal] = []
+            if tier == "genuine" and rng.random() < 0.5:
+                comps = [_money(genuine_price * rng.uniform(0.8, 0.95))]
+            parts.append(PartInput(
+                sku=f"L{seed}-{f:04d}-{tier[0]}{pack}", category=category, family=f"LF{f:04d}",
+                proprietary=False, unit_cost=_money(base_cost * cost_f),
+                current_price=_money(genuine_price * price_f), currency="USD", pack_qty=pack,
+                tier=tier, competitor_unit_prices=comps))
+            eps.append(float(e))
+            q0.append(float(np.exp(rng.normal(np.log(3.0), 0.5))))
+    return Market(parts, policy, np.array(eps), np.array(q0))
+
+
+def ladder_violations(market: Market, results: Sequence[SuggestionResult],
+                      ratios: Sequence[float] = (1.0, 1.0)) -> list[str]:
+    """Every broken ladder between two parts of a family (all pairs, not only
+    neighbours), skipping pairs the optimizer reported as LADDER_CONFLICT."""
+    rank = {t: i for i, t in enumerate(TIERS)}
+    found = []
+    items = list(zip(market.parts, results, strict=True))
+    for a, ra in items:
+        for b, rb in items:
+            if a.family != b.family or a.sku == b.sku:
+                continue
+            if {"LADDER_CONFLICT"} & (set(ra.reason_codes) | set(rb.reason_codes)):
+                continue
+            ua = ra.suggested_price / a.pack_qty
+            ub = rb.suggested_price / b.pack_qty
+            if (a.tier == b.tier and a.pack_qty < b.pack_qty and ub > ua):
+                found.append(f"{b.sku} costs more per unit ({ub}) than {a.sku} ({ua})")
+            if (a.pack_qty == b.pack_qty and a.tier in rank and b.tier in rank
+                    and rank[a.tier] < rank[b.tier]):
+                k = Decimal(1)
+                for r in ratios[rank[a.tier]:rank[b.tier]]:
+                    k *= Decimal(repr(r))
+                if ra.suggested_price < k * rb.suggested_price:
+                    found.append(f"{a.sku} ({ra.suggested_price}) below {k} x {b.sku} "
+                                 f"({rb.suggested_price})")
     return found

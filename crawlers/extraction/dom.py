@@ -50,7 +50,8 @@ CARD = re.compile(
 )
 STRUCK_CLASS = re.compile(
     r"(?:^|[\s_-])(?:old|was|strike|strikethrough|crossed|rrp|uvp|msrp|compare|"
-    r"compare-at|before|prev|previous|oldprice|wasprice)(?:$|[\s_-])|line-through|"
+    r"compare-at|before|prev|previous|oldprice|wasprice|statt|ancien|barre|tachado|antes|"
+    r"vorher|streichpreis|strikeprice|strike-price|crossprice)(?:$|[\s_-])|line-through|streich|"
     r"price-old|old-price|was-price|price-was|price-before|price--compare|compare-price",
     re.IGNORECASE,
 )
@@ -150,9 +151,13 @@ def _visit(
     class_id = f"{element.get('class') or ''} {element.get('id') or ''}"
     outside = element not in holds_heading
     style = (element.get("style") or "").replace(" ", "").lower()
-    struck = state.struck or element.tag in {"del", "s", "strike"} or bool(
-        STRUCK_CLASS.search(class_id)
-    ) or "line-through" in style
+    struck = (
+        state.struck
+        or element.tag in {"del", "s", "strike"}
+        or bool(STRUCK_CLASS.search(class_id))
+        or "line-through" in style
+        or _strike_flag(element)
+    )
     soft_old = state.soft_old or bool(SOFT_OLD_CLASS.search(class_id))
     noise = state.noise or (
         outside
@@ -218,6 +223,15 @@ def _visit(
             )
         )
     return block_gap + full_text + block_gap, block_gap + clean_text + block_gap
+
+
+def _strike_flag(element: etree._Element) -> bool:
+    """``data-a-strike="true"`` and the like."""
+    return any(
+        "strike" in name and value.lower() not in {"false", "0"}
+        for name, value in element.attrib.items()
+        if name.startswith("data-")
+    )
 
 
 def _opens_shelf(element: etree._Element) -> bool:

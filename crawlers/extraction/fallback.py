@@ -33,9 +33,11 @@ UNIT_HINT = re.compile(
     r"reference[-_]?price|price[-_]?reference|per[-_]?unit|shipping|installment",
     re.IGNORECASE,
 )
+# Pieces of a split price ("19." and "99" in separate spans): the whole is read instead.
+PRICE_PART = re.compile(r"whole|fraction|decimal|cents|integer|symbol|currency", re.I)
 SAVING_HINT = re.compile(r"sav(?:e|ing)|discount(?!ed)|rabatt|ersparnis|you-?save|percent", re.I)
 CURRENCY_MARK = re.compile(
-    r"[$€£¥₹₽₩₪฿₫₱₴₺]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|NZD|JPY|CNY|PLN|SEK|NOK|DKK|CZK|HUF|RON|"
+    r"[$€£¥￥₹₽₩₪฿₫₱₴₺]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|NZD|JPY|CNY|PLN|SEK|NOK|DKK|CZK|HUF|RON|"
     r"BGN|TRY|INR|BRL|MXN|ZAR|SGD|HKD|KRW|Kč|Ft|kr|zł|lei|руб|Rs|Fr)\b|zł|円|元|,-|:-",
     re.IGNORECASE,
 )
@@ -58,6 +60,13 @@ PER_MEASURE = re.compile(
     re.IGNORECASE,
 )
 NEAR_LIST_PRICE = 40
+# A label in front of the number that makes it the old or list price.
+OLD_LABEL = re.compile(
+    r"^\W*(?:was|rrp|uvp|msrp|srp|list(?:\s*price)?|reg(?:ular)?\.?(?:\s*price)?|retail|"
+    r"compare at|originally|statt|vorher|bisher|unverbindliche|au lieu de|prix barré|"
+    r"prix conseillé|antes|prima|era|van|voorheen|adviesprijs|przed|tidigare|ord\.?|før)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,8 @@ def price_candidates(layout: Layout, currency_hint: str | None) -> tuple[list[Ca
             continue
         if UNIT_HINT.search(block.attrs) or SAVING_HINT.search(block.near_attrs):
             continue
+        if PRICE_PART.search(block.attrs) and not marked:
+            continue
         if NOT_A_PRICE.search(text) or PER_MEASURE.search(text):
             continue
         context = ancestor_texts(layout, block.element, 2)
@@ -96,8 +107,9 @@ def price_candidates(layout: Layout, currency_hint: str | None) -> tuple[list[Ca
             continue
         score = _score(block, layout, hinted, marked)
         candidate = Candidate(block, parsed, score)
-        (struck if block.struck or block.soft_old else current).append(candidate)
-        if block.soft_old and not block.struck:
+        old = block.struck or bool(OLD_LABEL.search(block.full_text))
+        (struck if old or block.soft_old else current).append(candidate)
+        if block.soft_old and not old:
             current.append(Candidate(block, parsed, score - 3))
     return current, struck
 

@@ -22,7 +22,7 @@ _PACK_WORDS = (
 _UNIT_WORDS = (
     r"pcs|pc|pce|pces|pieces|piece|stück|stuck|stueck|stk|st\.|ea|each|units|unit|count|ct|"
     r"pièces|pièce|pcs\.|unidades|unids|uds|pezzi|pz|stuks|szt|sztuk|stk\.|kpl|kappaletta|"
-    r"個|本|枚|入"
+    r"個入り|個入|本入り|本入|枚入り|枚入|入り|個|本|枚|入"
 )
 
 _RULES: tuple[re.Pattern[str], ...] = tuple(

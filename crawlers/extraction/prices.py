@@ -81,10 +81,12 @@ def read_price(
     parsed = Price.fromstring(cleaned)
     if parsed.amount is None or parsed.amount_text is None:
         return None
-    amount = _settle_ambiguous(parsed.amount_text, parsed.amount, decimal_separator, hint_code)
+    currency = currency_code(parsed.currency, hint_code) if parsed.currency else None
+    amount = _settle_ambiguous(
+        parsed.amount_text, parsed.amount, decimal_separator, currency or hint_code
+    )
     if amount is None or amount < 0 or amount >= MAX_AMOUNT:
         return None
-    currency = currency_code(parsed.currency, hint_code) if parsed.currency else None
     return ParsedPrice(amount=amount, currency=currency, text=cleaned)
 
 

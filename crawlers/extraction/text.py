@@ -24,6 +24,9 @@ MAX_LENGTHS: dict[str, int] = {
     "availability": 40,
 }
 DEFAULT_MAX = 300
+# Placeholders templates print where a value is missing.
+_PLACEHOLDERS = frozenset({"null", "none", "undefined", "n/a", "na", "-", "0", "false", "nan", "tbd"})
+_IDENTIFIER_FIELDS = frozenset({"sku", "mpn", "gtin", "brand"})
 
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
@@ -58,6 +61,8 @@ def clean_text(value: object, field: str | None = None) -> str | None:
     text = _CONTROL.sub("", text)
     text = _WHITESPACE.sub(" ", text).strip()
     if not text:
+        return None
+    if field in _IDENTIFIER_FIELDS and text.lower() in _PLACEHOLDERS:
         return None
     limit = MAX_LENGTHS.get(field or "", DEFAULT_MAX)
     if len(text) > limit:

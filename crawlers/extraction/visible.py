@@ -35,16 +35,18 @@ MAX_SECTION_DISTANCE = 400
 
 _ID = r"([A-Za-z0-9][A-Za-z0-9._/\-]{1,39})"
 SKU_LABEL = re.compile(
-    r"(?:\bsku|item\s*(?:#|no\.?|number|code)|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|"
+    r"(?:\bsku|\basin|item\s*(?:#|no\.?|number|code)|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|"
     r"artikel-?nr|bestell-?nr\.?|bestellnummer|product\s*(?:code|#|no\.?|number)|"
     r"référence|\bréf\.?|\bref\.?|código|codice(?:\s+articolo)?|cat(?:alog(?:ue)?)?\.?\s*(?:#|no\.?)|"
-    r"numer katalogowy|kod produktu|varenummer|artikelnr\.?|tuotenumero)\s*[:#.]?\s*" + _ID,
+    r"numer katalogowy|kod produktu|varenummer|artikelnr\.?|tuotenumero|品番|商品コード|商品番号)"
+    r"\s*[:#.：]?\s*" + _ID,
     re.IGNORECASE,
 )
 MPN_LABEL = re.compile(
     r"(?:\bmpn|manufacturer\s*part\s*(?:#|no\.?|number)|mfr\.?\s*(?:part\s*)?(?:#|no\.?|number)|"
     r"part\s*(?:#|no\.?|number)|herstellernummer|hersteller-?(?:artikel)?nr\.?|"
-    r"hersteller-?artikelnummer|teilenummer|model\s*(?:#|no\.?|number)?)\s*[:#.]?\s*" + _ID,
+    r"hersteller-?artikelnummer|teilenummer|model\s*(?:#|no\.?|number)?|型番|メーカー品番)"
+    r"\s*[:#.：]?\s*" + _ID,
     re.IGNORECASE,
 )
 GTIN_LABEL = re.compile(r"\b(?:ean|gtin|upc|ean-?code|barcode)(?:-?1[234])?\s*[:#.]?\s*(\d{8,14})\b", re.I)

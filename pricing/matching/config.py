@@ -49,7 +49,7 @@ class MatchingConfig(BaseModel):
     fuzzy_enabled: bool = True
     """Try title/brand/attribute similarity for listings whose numbers found nothing."""
 
-    fuzzy_min_score: float = Field(0.72, ge=0.0, le=1.0)
+    fuzzy_min_score: float = Field(0.8, ge=0.0, le=1.0)
     """Similarity (0-1) below which a fuzzy candidate is dropped."""
 
     fuzzy_auto_score: float = Field(0.95, ge=0.0, le=1.0)

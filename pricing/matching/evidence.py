@@ -41,6 +41,9 @@ TITLE_NO_BRAND = 0.75  # may not auto when title_requires_brand
 TITLE_OTHER_BRAND = 0.62  # may not auto; weak
 DESCRIPTION = 0.91  # a model number written in our description, brand agrees
 
+_MODEL_LIKE = 2.0  # candidate score of letters+digits or a long digit run
+_NEAR_CHECKS = 3  # title candidates checked for one-character near misses
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -61,14 +64,19 @@ class ListingContext:
 
     listing: ListingInput
     brand: str  # the brand field, normalized and aliased
-    title_brand: str  # a known brand leading the title
-    title_brands: TitleBrands
+    title_brands: TitleBrands  # known brands in the title
     pack_qty: int | None
     near: dict[str, str] = field(default_factory=dict)  # near-miss SKU -> its number
     number_missed: bool = False  # a part number was given and found nothing
 
     @property
+    def title_brand(self) -> str:
+        """The known brand the title starts with, if any."""
+        return self.title_brands.leading
+
+    @property
     def effective_brand(self) -> str:
+        """The brand field, or failing that the brand the title starts with."""
         return self.brand or self.title_brand
 
 
@@ -265,12 +273,17 @@ class NumberEvidence:
     def by_text_numbers(self, ctx: ListingContext, text: str, *, in_field: bool) -> list[Evidence]:
         method = "part_number" if in_field else "title_part_number"
         hits = []
-        for cand in find_part_numbers(text):
+        candidates = find_part_numbers(text)
+        for cand in candidates:
             found = self._exact(ctx, cand.key, cand.raw, in_text=not in_field, method=method)
             if in_field:
                 found = [replace(e, confidence=min(e.confidence, IN_FIELD_TEXT)) for e in found]
             if found:
                 hits.append((cand, found))
+        if not hits and not in_field:
+            # a model number in the title one character away from ours rules that part out
+            for cand in [c for c in candidates if c.score >= _MODEL_LIKE][:_NEAR_CHECKS]:
+                self._note_near(ctx, cand.key)
         out: list[Evidence] = []
         for cand, found in hits:
             if any(
@@ -281,7 +294,7 @@ class NumberEvidence:
             ):
                 continue  # a longer number around it was found too; that one counts
             for e in found:
-                if cand.extendable or e.sku in ctx.near:
+                if cand.extendable:
                     note = f"'{cand.raw}' may be part of a longer number in the text"
                     e = replace(e, may_auto=False, notes=(*e.notes, note))
                 out.append(e)

@@ -6,6 +6,7 @@ resolved at build time: every SKU knows its current SKU.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +25,8 @@ __all__ = ["CatalogIndex", "IndexedXref", "Resolved"]
 # A description candidate must look like a model number (letters and digits, or a long
 # digit run), not like a size: see normalize._score.
 _CODE_MIN_SCORE = 2.0
+# Sizes and threads (45x62x8, 245x180x50, M20x1.5) describe, they do not identify.
+_DIMENSIONS = re.compile(r"^M?\d+(?:X\d+)+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,11 @@ class CatalogIndex:
         for sku, part in self.parts.items():
             current = self.resolved[sku].sku
             for cand in find_part_numbers(part.description):
-                if cand.score >= _CODE_MIN_SCORE and cand.key not in self.by_number:
+                if (
+                    cand.score >= _CODE_MIN_SCORE
+                    and cand.key not in self.by_number
+                    and not _DIMENSIONS.match(cand.key)
+                ):
                     seen.setdefault(cand.key, set()).add(current)
         return {key: sorted(skus) for key, skus in seen.items() if len(skus) == 1}
 

@@ -1,17 +1,18 @@
 """Match competitor listings to our SKUs: pure functions over an indexed catalog.
 
-Evidence is gathered in this order, and the first stage that finds any decides:
+Evidence is gathered in this order; the first stage that finds any decides:
 
-1. GTIN (valid check digit) equal to a catalog GTIN: ``gtin``, 0.99, auto. A GTIN-14
-   whose base item is ours (a case of it) is reviewed. Field part-number evidence is
-   gathered alongside, so a GTIN and a part number that disagree are reviewed.
-2. The listing's part-number field, normalized:
-   cross-reference on (brand, number) -> ``xref`` (auto; kit relations get
-   ``kit_confidence``, reviewed by default); our own number with the brand agreeing
-   or absent -> ``part_number`` (auto); then the same number with a brand prefix or
-   suffix removed (``BOSCH0986452041``), then, for all-digit numbers, with leading
-   zeros dropped (auto only when the brand agrees explicitly), then numbers inside
-   the field's text (``Art.-Nr. FX-4471``).
+1. GTIN (valid check digit; also a valid 12-14 digit code in the part-number field)
+   equal to a catalog GTIN: ``gtin``, 0.99, auto. A GTIN-14 whose base item is ours (a
+   case of it) is reviewed. Part-number evidence is gathered alongside, so a GTIN and a
+   part number that disagree are reviewed.
+2. The listing's part-number field, normalized: cross-reference on (brand, number) ->
+   ``xref`` (auto; a ``kit`` relation gets ``kit_confidence`` and the note ``kit``); our
+   own number with the brand agreeing or absent -> ``part_number`` (auto); then the
+   number with a brand prefix or suffix removed (``BOSCH0986452041``); for all-digit
+   numbers, with leading zeros dropped (auto only when the brand agrees explicitly);
+   then numbers inside the field's text (``Art.-Nr. FX-4471``); then model numbers
+   written in our descriptions (unique ones only).
 3. Part numbers found in the title -> ``title_part_number`` (our number) or ``xref``:
    auto only when the listing's brand (field, or a brand named in the title) agrees
    and every hit resolves to one SKU; a hit that the title might continue (``HU 7008``
@@ -19,11 +20,11 @@ Evidence is gathered in this order, and the first stage that finds any decides:
 4. Fuzzy title similarity with blocking -> ``fuzzy``: reviewed, unless very strong and
    corroborated (see :class:`~pricing.matching.config.MatchingConfig`).
 
-Everywhere: every SKU is followed through its supersession chain to the current SKU
-(a cycle is reviewed); evidence for two different SKUs is a conflict and is reviewed;
-a number one character away from ours is never a match (it is named in the note, and
-any fuzzy match for that listing is reviewed at most); a different brand is never an
-automatic match.
+Everywhere: every SKU is followed through its supersession chain to the current SKU (a
+cycle is reviewed); evidence for two different SKUs is a conflict and is reviewed, except
+between pack variants of one number, where the listing's pack (or the single unit)
+decides; a number one character away from ours is never a match (the note names it, and
+no other evidence for that SKU is auto); a different brand is never an automatic match.
 """
 
 from __future__ import annotations
@@ -86,13 +87,7 @@ class Matcher:
         found = self.brands.in_title(listing.title)
         pack = listing.pack_qty or parse_pack_qty(listing.title)
         brand = self.brands.canon(normalize_brand(listing.brand))
-        return ListingContext(listing, brand, found.leading, found, pack)
-
-    def _agree(self, a: str, b: str) -> bool:
-        return self.brands.agree(a, b)
-
-    def _mentioned(self, ctx: ListingContext, brand: str) -> bool:
-        return self.brands.mentioned(brand, ctx.title_brands)
+        return ListingContext(listing, brand, found, pack)
 
     # --- fuzzy -------------------------------------------------------------------------
 
@@ -100,7 +95,7 @@ class Matcher:
         pids = self._brand_pids.get(brand)
         if pids is None:
             fz = self.index.fuzzy
-            ok = {b for b in set(fz.part_brands) if self._agree(brand, normalize_brand(b))}
+            ok = {b for b in set(fz.part_brands) if self.brands.agree(brand, normalize_brand(b))}
             pids = frozenset(i for i, b in enumerate(fz.part_brands) if b in ok)
             self._brand_pids[brand] = pids
         return pids

@@ -157,6 +157,11 @@ _STOPWORDS = frozenset(
      "ET", "DU", "VON", "ZU", "PACK", "QTY", "REF", "OE", "OEM", "PN", "MPN", "NO", "NR"}
 )  # fmt: skip
 _MAX_JOIN = 4
+# Unit words: after a number they are its unit (``100 mm``), not part of a part number.
+_UNIT_WORDS = frozenset(
+    {"MM", "CM", "M", "V", "W", "KW", "A", "AH", "L", "ML", "KG", "G", "NM", "IN", "HP",
+     "PS", "GB", "TB", "MP", "HZ", "MHZ", "GHZ", "BAR", "PSI", "CC", "MAH"}
+)  # fmt: skip
 _DECIMAL = re.compile(r"^\d{1,2}[.,]\d{1,2}$")
 
 
@@ -190,6 +195,13 @@ def _joinable(token: str) -> bool:
     if not key.isalpha():
         return False
     return len(key) <= 2 or (len(key) == 3 and token.isupper())
+
+
+def _joins(left: str, right: str) -> bool:
+    """Whether ``right`` may continue a part number that ends with ``left``."""
+    if not _joinable(left) or not _joinable(right):
+        return False
+    return not (_HAS_DIGIT.search(left) and normalize_part_number(right) in _UNIT_WORDS)
 
 
 def _letter_group(token: str | None) -> bool:
@@ -234,7 +246,7 @@ def find_part_numbers(text: str | None) -> list[Candidate]:
         for n in range(1, _MAX_JOIN + 1):
             if i + n > len(tokens):
                 break
-            if n > 1 and not all(_joinable(t) for t in tokens[i : i + n]):
+            if n > 1 and not _joins(tokens[i + n - 2], tokens[i + n - 1]):
                 break
             key = "".join(keys[i : i + n])
             if not _plausible(key):
@@ -242,7 +254,9 @@ def find_part_numbers(text: str | None) -> list[Candidate]:
             raw = " ".join(tokens[i : i + n])
             before = tokens[i - 1] if i > 0 else None
             after = tokens[i + n] if i + n < len(tokens) else None
-            extendable = _letter_group(before) or _letter_group(after)
+            extendable = (_letter_group(before) and _joins(before, tokens[i])) or (
+                _letter_group(after) and _joins(tokens[i + n - 1], after)
+            )
             cand = Candidate(key, raw, i, i + n, _score(key, raw, labelled, n), extendable)
             best = found.get(key)
             if best is None or cand.score > best.score:

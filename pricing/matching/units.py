@@ -18,7 +18,7 @@ _PATTERNS = [
     re.compile(p, re.IGNORECASE)
     for p in (
         rf"\b(?:pack|set|box|case|bag|lot|kit)\s+of\s+{_N}\b",
-        rf"\b{_N}\s*-?\s*(?:{_UNITS})(?![a-z])",
+        rf"\b{_N}\s*-?\s*(?:{_UNITS})(?![a-z0-9])",
         rf"\b(?:qty|quantity|menge|pu|vpe)\s*[:.]?\s*{_N}\b",
         rf"(?<![\w.,]){_N}\s*[x×]\s+(?=[a-z])",
         rf"\b[x×]\s*{_N}\b(?![.,]\d)",

@@ -10,12 +10,14 @@ Two stages, both pure functions of arrays:
    Pearson dispersion floored at 1). SKUs with too few periods, too few units or too
    little price variation get no estimate of their own.
 2. Per group (category x proprietary), an empirical-Bayes normal-normal model: SKU
-   elasticities scatter around a group mean with spread ``tau``. The group mean's data
-   estimate is a pooled Poisson GLM (one slope, an intercept per SKU), which pools the
-   data before any nonlinearity and so stays unbiased where single SKUs are noisy; it
-   is then shrunk toward the policy prior. ``tau`` is the posterior mode of the normal
-   marginal likelihood under a log-normal prior centred on ``default_tau`` (so a group
-   whose SKUs say little about ``tau`` keeps the default). Each SKU's estimate is
+   elasticities scatter around a group mean with spread ``tau``. ``tau`` is the posterior
+   mode of the normal marginal likelihood of the SKU estimates under a log-normal prior
+   centred on ``default_tau`` (a group whose SKUs say little about ``tau`` keeps about
+   the default). The group mean's data estimate is a pooled Poisson GLM (one slope, an
+   intercept per SKU) whose SKU scores are weighted ``1 / (dispersion + tau**2 *
+   information)``: asymptotically the random-effects mean, but with the data pooled
+   before the nonlinearity, so it stays unbiased where single SKUs are noisy and lumpy.
+   That mean is then shrunk toward the policy prior. Each SKU's estimate is
    precision-weighted toward the group mean: where price variation is small its
    standard error is large and the result falls back to the group, and where the group
    has no data at all, to the prior.
@@ -103,14 +105,17 @@ def _stack(histories: Sequence[SalesHistory | None], settings: ElasticitySetting
 @dataclass(frozen=True)
 class _Fit:
     slope: Array  # per parameter
-    se: Array  # quasi-Poisson, per parameter
+    info: Array  # (weighted) Fisher information per parameter
     converged: npt.NDArray[np.bool_]
+    sku_dispersion: Array  # per SKU of the stack: Pearson statistic / dof, floored at 1
 
 
-def _newton(st: _Stacked, param: npt.NDArray[np.intp], n_param: int, max_iter: int) -> _Fit:
+def _newton(st: _Stacked, param: npt.NDArray[np.intp], n_param: int, max_iter: int,
+            phi: Array | None = None, tau2: Array | None = None) -> _Fit:
     """Poisson GLM ``log mu = a_sku + b_param * x``, intercepts profiled out, by
     Newton's method on the (concave) profile likelihood of the slopes. ``param[j]``
-    says which slope SKU ``j`` of ``st.who`` shares."""
+    says which slope SKU ``j`` of the stack shares. With ``phi`` (per SKU) and ``tau2``
+    (per slope), SKU ``j``'s score is weighted ``1 / (phi_j + tau2 * info_j)``."""
     m, owner, x, y = st.who.size, st.owner, st.x, st.y
     s_y = np.bincount(owner, y, m)
     s_yx = np.bincount(owner, y * x, m)
@@ -122,8 +127,9 @@ def _newton(st: _Stacked, param: npt.NDArray[np.intp], n_param: int, max_iter: i
         s0 = np.bincount(owner, w, m)
         m1 = np.bincount(owner, w * x, m) / s0
         info_sku = s_y * (np.bincount(owner, w * x * x, m) / s0 - m1 * m1)
-        return w, s0, np.bincount(param, s_yx - s_y * m1, n_param), np.bincount(
-            param, info_sku, n_param)
+        omega = 1.0 if phi is None or tau2 is None else 1.0 / (phi + tau2[param] * info_sku)
+        score = np.bincount(param, omega * (s_yx - s_y * m1), n_param)
+        return w, s0, score, np.bincount(param, omega * info_sku, n_param)
 
     for _ in range(max_iter):
         _, _, grad, info = moments()
@@ -133,13 +139,10 @@ def _newton(st: _Stacked, param: npt.NDArray[np.intp], n_param: int, max_iter: i
             break
     w, s0, _, info = moments()
     mu = (s_y / s0)[owner] * w
-    pearson = np.bincount(param[owner], (y - mu) ** 2 / mu, n_param)
-    rows = np.bincount(param[owner], minlength=n_param)
-    skus = np.bincount(param, minlength=n_param)
-    dispersion = np.maximum(pearson / np.maximum(rows - skus - 1, 1), 1.0)
+    pearson = np.bincount(owner, (y - mu) ** 2 / mu, m)
+    dof = np.maximum(np.bincount(owner, minlength=m) - 2, 1)
     ok = (np.abs(step) < 1e-6) & (b > _B_MIN + 1e-9) & (b < _B_MAX - 1e-9) & (info > 1e-12)
-    se = np.sqrt(dispersion / np.where(ok, info, 1.0))
-    return _Fit(b, se, ok)
+    return _Fit(b, info, ok, np.maximum(pearson / dof, 1.0))
 
 
 def fit_sku_elasticities(
@@ -147,106 +150,104 @@ def fit_sku_elasticities(
 ) -> tuple[Array, Array]:
     """Per-SKU Poisson GLM slope on centred log price and its quasi-Poisson standard
     error; NaN where a SKU's history cannot support an estimate."""
-    return _fit_skus(_stack(histories, settings), len(histories), settings)
-
-
-def _fit_skus(st: _Stacked, n: int, settings: ElasticitySettings) -> tuple[Array, Array]:
-    raw, raw_se = np.full(n, np.nan), np.full(n, np.nan)
-    if st.who.size:
-        fit = _newton(st, np.arange(st.who.size), st.who.size, settings.max_iter)
-        raw[st.who] = np.where(fit.converged, fit.slope, np.nan)
-        raw_se[st.who] = np.where(fit.converged, fit.se, np.nan)
+    raw, raw_se, _ = _fit_skus(_stack(histories, settings), len(histories), settings)
     return raw, raw_se
 
 
-def fit_pooled_elasticities(
-    histories: Sequence[SalesHistory | None],
-    pools: Sequence[int],
-    settings: ElasticitySettings = ElasticitySettings(),
-) -> tuple[Array, Array]:
-    """One slope per pool (``pools[i]`` numbers SKU ``i``'s pool, 0..k-1) with an
-    intercept per SKU, over the SKUs that pass the per-SKU thresholds; NaN where a pool
-    has none."""
-    return _fit_pools(_stack(histories, settings), pools, settings)
+def _fit_skus(st: _Stacked, n: int, settings: ElasticitySettings) -> tuple[Array, Array, Array]:
+    raw, raw_se, phi = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    if st.who.size:
+        fit = _newton(st, np.arange(st.who.size), st.who.size, settings.max_iter)
+        raw[st.who] = np.where(fit.converged, fit.slope, np.nan)
+        se = np.sqrt(fit.sku_dispersion / np.where(fit.converged, fit.info, 1.0))
+        raw_se[st.who] = np.where(fit.converged, se, np.nan)
+        phi[st.who] = fit.sku_dispersion
+    return raw, raw_se, phi
 
 
-def _fit_pools(st: _Stacked, pools: Sequence[int], settings: ElasticitySettings
-               ) -> tuple[Array, Array]:
-    k = max(pools, default=-1) + 1
-    slope, se = np.full(k, np.nan), np.full(k, np.nan)
-    if st.who.size and k:
-        fit = _newton(st, np.asarray(pools, np.intp)[st.who], k, settings.max_iter)
-        has = np.bincount(np.asarray(pools, np.intp)[st.who], minlength=k) > 0
-        good = has & fit.converged
-        slope[good], se[good] = fit.slope[good], fit.se[good]
-    return slope, se
+@dataclass(frozen=True)
+class PoolStats:
+    """Per pool: SKU-to-SKU variance ``tau2`` and the data's estimate of the pool mean
+    with its variance (NaN where the pool has no SKU with its own estimate)."""
+
+    tau2: Array
+    mean: Array
+    var: Array
 
 
-def shrink(
-    raw: Array,
-    raw_se: Array,
-    pools: Sequence[int],
-    priors: Array,
-    pooled: Array | None = None,
-    settings: ElasticitySettings = ElasticitySettings(),
-) -> Elasticities:
-    """Empirical-Bayes pooling of per-SKU estimates within pools, toward the priors.
-
-    ``pools[i]`` numbers SKU ``i``'s pool and ``priors[i]`` its policy prior (one per
-    pool). ``pooled[g]`` is pool ``g``'s pooled-GLM slope; without it the group's data
-    mean is the random-effects mean of its SKUs' estimates.
-    """
-    n = len(raw)
-    value, se = np.array(priors, dtype=np.float64), np.full(n, np.nan)
-    source = ["prior"] * n
-    members_of: dict[int, list[int]] = {}
-    for i, g in enumerate(pools):
-        members_of.setdefault(int(g), []).append(i)
-
-    for g, members_list in members_of.items():
-        members = np.asarray(members_list)
-        usable = members[np.isfinite(raw[members])]
-        if usable.size == 0:
+def pool_stats(st_raw: tuple[Array, Array, Array], pools: npt.NDArray[np.intp], k: int,
+               settings: ElasticitySettings, st: _Stacked | None = None) -> PoolStats:
+    """``tau2`` per pool, then the pool mean: the weighted pooled GLM where ``st`` is
+    given and converges, else the random-effects mean of the SKU estimates."""
+    raw, raw_se, phi = st_raw
+    tau2, mean, var = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
+    usable = np.isfinite(raw)
+    for g in range(k):
+        members = usable & (pools == g)
+        if not members.any():
             continue
-        prior = float(priors[members[0]])
-        est, var = raw[usable], raw_se[usable] ** 2
-        center = float(pooled[g]) if pooled is not None and np.isfinite(pooled[g]) else None
-        tau2 = _tau2(est, var, center, settings)
-        weight = 1.0 / (var + tau2)
-        data_precision = float(weight.sum())
-        data_mean = center if center is not None else float(np.sum(weight * est)) / data_precision
-        prior_precision = 1.0 / settings.prior_sd**2
-        mean_var = 1.0 / (prior_precision + data_precision)
-        mean = (prior * prior_precision + data_mean * data_precision) * mean_var
-
-        value[members] = mean
-        se[members] = np.sqrt(tau2 + mean_var)
-        for i in members_list:
-            source[i] = "pooled"
-        pull = var / (var + tau2)  # weight of the group mean in each SKU's estimate
-        value[usable] = mean + (1.0 - pull) * (est - mean)
-        se[usable] = np.sqrt((1.0 - pull) * var + pull**2 * mean_var)
-        for i, own in zip(usable.tolist(), (1.0 - pull).tolist(), strict=True):
-            source[i] = "estimated" if own >= 0.5 else "pooled"
-
-    np.clip(value, settings.lower, settings.upper, out=value)
-    return Elasticities(value, se, tuple(source), raw, raw_se)
+        est, v = raw[members], raw_se[members] ** 2
+        tau2[g] = _tau2(est, v, settings)
+        w = 1.0 / (v + tau2[g])
+        mean[g], var[g] = float(np.sum(w * est) / w.sum()), float(1.0 / w.sum())
+    if st is not None and st.who.size:
+        keep = usable[st.who]
+        sub = _Stacked(st.y, st.x, st.owner, st.who)
+        if not keep.all():
+            rows = keep[st.owner]
+            remap = np.cumsum(keep) - 1
+            sub = _Stacked(st.y[rows], st.x[rows], remap[st.owner[rows]], st.who[keep])
+        if sub.who.size:
+            fit = _newton(sub, pools[sub.who], k, settings.max_iter, phi[sub.who],
+                          np.nan_to_num(tau2))
+            good = fit.converged & np.isfinite(mean)
+            mean[good], var[good] = fit.slope[good], 1.0 / fit.info[good]
+    return PoolStats(tau2, mean, var)
 
 
-def _tau2(est: Array, var: Array, center: float | None, settings: ElasticitySettings) -> float:
-    """Posterior mode of ``tau**2`` on a grid: normal marginal likelihood of the SKU
-    estimates (``est ~ N(mean, var + tau**2)``; the mean profiled out unless given as
-    ``center``) times a log-normal prior around ``default_tau``."""
+def _tau2(est: Array, var: Array, settings: ElasticitySettings) -> float:
+    """Posterior mode of ``tau**2`` on a grid: restricted normal likelihood of the SKU
+    estimates (``est ~ N(mean, var + tau**2)``, mean profiled out) times a log-normal
+    prior around ``default_tau``."""
     tau = np.geomspace(settings.min_tau, settings.max_tau, 80)[:, None]
     total = var[None, :] + tau**2
     w = 1.0 / total
-    mean = center if center is not None else (np.sum(w * est, axis=1) / np.sum(w, axis=1))[:, None]
+    mean = (np.sum(w * est, axis=1) / np.sum(w, axis=1))[:, None]
     loglik = -0.5 * np.sum(np.log(total) + w * (est[None, :] - mean) ** 2, axis=1)
-    if center is None:
-        loglik -= 0.5 * np.log(np.sum(w, axis=1))  # REML correction for the profiled mean
+    loglik -= 0.5 * np.log(np.sum(w, axis=1))
     logprior = -0.5 * ((np.log(tau[:, 0]) - np.log(settings.default_tau))
                        / settings.tau_prior_log_sd) ** 2
     return float(tau[int(np.argmax(loglik + logprior)), 0] ** 2)
+
+
+def shrink(raw: Array, raw_se: Array, pools: npt.NDArray[np.intp], priors: Array,
+           stats: PoolStats, settings: ElasticitySettings = ElasticitySettings()
+           ) -> Elasticities:
+    """Empirical-Bayes estimates: each pool's data mean shrunk toward its policy prior,
+    each SKU's own estimate precision-weighted toward that mean."""
+    n = len(raw)
+    value, se = np.array(priors, dtype=np.float64), np.full(n, np.nan)
+    source = ["prior"] * n
+    usable = np.isfinite(raw)
+    prior_precision = 1.0 / settings.prior_sd**2
+    for g in np.flatnonzero(np.isfinite(stats.mean)):
+        members = np.flatnonzero(pools == g)
+        own = members[usable[members]]
+        tau2 = float(stats.tau2[g])
+        mean_var = 1.0 / (prior_precision + 1.0 / stats.var[g])
+        data = stats.mean[g] / stats.var[g]
+        mean = (float(priors[members[0]]) * prior_precision + data) * mean_var
+        value[members] = mean
+        se[members] = np.sqrt(tau2 + mean_var)
+        var = raw_se[own] ** 2
+        pull = var / (var + tau2)  # weight of the pool mean in each SKU's estimate
+        value[own] = mean + (1.0 - pull) * (raw[own] - mean)
+        se[own] = np.sqrt((1.0 - pull) * var + pull**2 * mean_var)
+        weights = dict(zip(own.tolist(), (1.0 - pull).tolist(), strict=True))
+        for i in members.tolist():
+            source[i] = "estimated" if weights.get(i, 0.0) >= 0.5 else "pooled"
+    np.clip(value, settings.lower, settings.upper, out=value)
+    return Elasticities(value, se, tuple(source), raw, raw_se)
 
 
 def estimate_elasticities(
@@ -255,16 +256,16 @@ def estimate_elasticities(
     priors: Array,
     settings: ElasticitySettings = ElasticitySettings(),
 ) -> Elasticities:
-    """Per-SKU GLM fits, pooled GLM fits per group, then shrinkage toward the priors.
+    """Per-SKU GLM fits, the pools' spread and mean, then shrinkage toward the priors.
 
     ``groups[i]`` names SKU ``i``'s pool (the optimizer uses category x proprietary);
     SKUs with different priors never share a pool.
     """
     priors = np.asarray(priors, dtype=np.float64)
     numbering: dict[tuple[Hashable, float], int] = {}
-    pools = [numbering.setdefault((g, float(p)), len(numbering)) for g, p in zip(
-        groups, priors.tolist(), strict=True)]
+    pools = np.array([numbering.setdefault((g, float(p)), len(numbering)) for g, p in zip(
+        groups, priors.tolist(), strict=True)], dtype=np.intp)
     st = _stack(histories, settings)
-    raw, raw_se = _fit_skus(st, len(histories), settings)
-    pooled, _ = _fit_pools(st, pools, settings)
-    return shrink(raw, raw_se, pools, priors, pooled, settings)
+    fits = _fit_skus(st, len(histories), settings)
+    stats = pool_stats(fits, pools, len(numbering), settings, st)
+    return shrink(fits[0], fits[1], pools, priors, stats, settings)

@@ -93,7 +93,8 @@ def explain(f: Facts) -> str:
                      "would be below our floor, so we cannot compete on price here")
     elif PRICE_INDEX_CAP_DEFERRED in codes:
         parts.append(f"the competitive cap ({_pct(f.max_price_index)} of the competitor "
-                     f"{f.reference_kind}) is further down than this run may move")
+                     f"{f.reference_kind}) is below what the step limit or the family "
+                     "ladder allows this run")
     if LADDER_CONFLICT in codes:
         parts.append("a family price ladder could not be kept without breaking the floor or "
                      "the step limit")

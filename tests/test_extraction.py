@@ -1,0 +1,427 @@
+"""The extraction cascade on saved product pages, and on the markup variants real shops use.
+
+Each ``tests/sample_pages/<name>.html`` has a ``<name>.json`` beside it with the URL
+the page was saved from, optional ``selectors`` / ``default_currency``, and the
+``expected`` record fields; the test compares them field by field.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawlers.extraction import METHODS, ExtractedProduct, extract_product
+from pricing.config import SelectorSet
+
+PAGES = Path(__file__).parent / "sample_pages"
+SAMPLES = sorted(path.stem for path in PAGES.glob("*.json"))
+RECORD_KEYS = [
+    "source", "title", "price", "currency", "list_price", "sku", "mpn", "gtin", "brand",
+    "availability", "pack_qty", "method",
+]  # fmt: skip
+
+
+def _load(name: str) -> tuple[dict[str, Any], ExtractedProduct]:
+    spec = json.loads((PAGES / f"{name}.json").read_text(encoding="utf-8"))
+    body = (PAGES / f"{name}.html").read_bytes()
+    html: str | bytes = body if spec.get("read_as") == "bytes" else body.decode("utf-8")
+    selectors = SelectorSet(**spec["selectors"]) if "selectors" in spec else None
+    product = extract_product(
+        html, spec["url"], selectors=selectors, default_currency=spec.get("default_currency")
+    )
+    return spec, product
+
+
+def test_every_sample_page_has_its_expected_output() -> None:
+    assert len(SAMPLES) >= 10
+    for name in SAMPLES:
+        assert (PAGES / f"{name}.html").is_file(), name
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_sample_page(name: str) -> None:
+    spec, product = _load(name)
+    record = product.as_record()
+    for key, expected in spec["expected"].items():
+        assert record[key] == expected, f"{name}: {key} is {record[key]!r}, expected {expected!r}"
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_value_names_the_method_that_found_it(name: str) -> None:
+    _, product = _load(name)
+    record = product.as_record()
+    for key in ("title", "price", "sku", "availability"):
+        if record[key] is not None:
+            assert product.methods[key] in METHODS
+    if product.price is not None:
+        assert product.method == product.methods["price"]
+        assert product.price_text
+        assert isinstance(product.price, Decimal)
+    if product.list_price is not None:
+        assert product.price is not None and product.list_price > product.price
+
+
+def test_record_has_the_spec_keys_in_order() -> None:
+    _, product = _load("magento_graph")
+    record = product.as_record()
+    assert list(record) == RECORD_KEYS
+    assert record["price"] == "57.30" and isinstance(record["price"], str)
+    assert json.loads(json.dumps(record)) == record
+
+
+def test_source_defaults_to_the_url_and_can_be_a_file() -> None:
+    page = "<html><body><h1>X</h1></body></html>"
+    assert extract_product(page, "https://a.example/p").source == "https://a.example/p"
+    named = extract_product(page, "https://a.example/p", source="saved/p.html")
+    assert named.source == "saved/p.html"
+
+
+def test_extraction_is_a_pure_function() -> None:
+    body = (PAGES / "fallback_related.html").read_text(encoding="utf-8")
+    url = "https://www.hubcitysupply.com/p/x"
+    assert extract_product(body, url) == extract_product(body, url)
+
+
+# --- pages that are not pages -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "",
+        b"",
+        "   ",
+        "<html>",
+        "<html><body></body></html>",
+        b"\x00\xff\xfe\x00garbage\x89PNG",
+        "<div>" * 5000 + "$12.99" + "</div>" * 5000,
+        "<html><head><script type='application/ld+json'>{not json at all</script></head></html>",
+        "<?xml version='1.0' encoding='utf-8'?><html><body><p>x</p></body></html>",
+        '<html><body><div itemscope itemtype="http://schema.org/Product"><span itemprop="offers" '
+        'itemscope itemtype="http://schema.org/Offer"></span></div></body></html>',
+    ],
+    ids=["empty", "empty-bytes", "blank", "unclosed", "no-body", "binary", "deep", "bad-json",
+         "xml-decl", "empty-microdata"],  # fmt: skip
+)
+def test_broken_or_empty_pages_never_raise(html: str | bytes) -> None:
+    product = extract_product(html, "https://shop.example.com/p/1")
+    assert isinstance(product, ExtractedProduct)
+    if not html or not str(html).strip() or html == "<html>":
+        assert all(value is None for key, value in product.as_record().items() if key != "source")
+
+
+def test_bytes_in_a_declared_legacy_encoding_are_decoded() -> None:
+    body = (
+        '<html><head><meta charset="windows-1252"></head><body><h1>Dichtring für Ölwanne</h1>'
+        '<div class="price">12,50 €</div></body></html>'
+    ).encode("cp1252")
+    product = extract_product(body, "https://shop.example.de/p")
+    assert product.title == "Dichtring für Ölwanne"
+    assert product.price == Decimal("12.50") and product.currency == "EUR"
+
+
+def test_undeclared_utf8_bytes_are_decoded() -> None:
+    body = "<html><body><h1>Kühlerschlauch</h1><p class='price'>9,95 €</p></body></html>"
+    product = extract_product(body.encode("utf-8"), "https://shop.example.de/p")
+    assert product.title == "Kühlerschlauch"
+
+
+# --- JSON-LD variety ----------------------------------------------------------------
+
+
+def _script_safe(data: object) -> str:
+    return json.dumps(data).replace("</", "<\\/")  # as shops escape it inside <script>
+
+
+def _jsonld(data: object, body: str = "") -> str:
+    return (
+        f'<html><head><script type="application/ld+json">{_script_safe(data)}</script></head>'
+        f"<body>{body}</body></html>"
+    )
+
+
+def test_jsonld_offers_as_list_prefers_the_variant_in_the_url() -> None:
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "Belt",
+        "offers": [
+            {"@type": "Offer", "price": "10.00", "priceCurrency": "USD", "sku": "B-1",
+             "url": "https://s.example/p/belt?variant=1", "availability": "InStock"},
+            {"@type": "Offer", "price": "36.00", "priceCurrency": "USD", "sku": "B-4",
+             "url": "https://s.example/p/belt?variant=4", "availability": "OutOfStock"},
+        ],
+    }  # fmt: skip
+    chosen = extract_product(_jsonld(data), "https://s.example/p/belt?variant=4")
+    assert (chosen.price, chosen.sku, chosen.availability) == (Decimal("36.00"), "B-4", "OutOfStock")
+    default = extract_product(_jsonld(data), "https://s.example/p/belt")
+    assert (default.price, default.sku, default.availability) == (Decimal("10.00"), "B-1", "InStock")
+
+
+def test_jsonld_first_offer_in_stock_when_the_url_names_none() -> None:
+    data = {
+        "@type": "Product",
+        "name": "Seal",
+        "offers": [
+            {"@type": "Offer", "price": 5, "priceCurrency": "EUR", "availability": "OutOfStock"},
+            {"@type": "Offer", "price": 7, "priceCurrency": "EUR", "availability": "InStock"},
+        ],
+    }
+    product = extract_product(_jsonld(data), "https://s.example/seal")
+    assert product.price == Decimal("7.00") and product.availability == "InStock"
+
+
+def test_jsonld_graph_with_id_references_and_http_schema() -> None:
+    data = {
+        "@context": "http://schema.org",
+        "@graph": [
+            {"@type": "WebPage", "@id": "#page", "mainEntity": {"@id": "#product"}},
+            {"@type": "http://schema.org/Product", "@id": "#product", "name": "Bearing 6204",
+             "brand": "SKF", "gtin8": "12345670", "offers": {"@id": "#offer"}},
+            {"@type": "Offer", "@id": "#offer", "price": "8.40", "priceCurrency": "GBP",
+             "availability": "http://schema.org/LimitedAvailability"},
+        ],
+    }  # fmt: skip
+    product = extract_product(_jsonld(data), "https://s.example/6204")
+    assert product.title == "Bearing 6204"
+    assert (product.price, product.currency) == (Decimal("8.40"), "GBP")
+    assert product.brand == "SKF" and product.gtin == "12345670"
+    assert product.availability == "LimitedAvailability"
+
+
+def test_jsonld_price_only_in_price_specification() -> None:
+    data = {
+        "@type": "Product",
+        "name": "Hose",
+        "offers": {
+            "@type": "Offer",
+            "availability": "https://schema.org/InStock",
+            "priceSpecification": [
+                {"@type": "UnitPriceSpecification", "price": 3.1, "priceCurrency": "EUR",
+                 "referenceQuantity": {"value": 100, "unitCode": "GRM"}},
+                {"@type": "UnitPriceSpecification", "price": 21.9, "priceCurrency": "EUR"},
+                {"@type": "UnitPriceSpecification", "price": 25.0, "priceCurrency": "EUR",
+                 "priceType": "https://schema.org/ListPrice"},
+            ],
+        },
+    }  # fmt: skip
+    product = extract_product(_jsonld(data), "https://s.example/hose")
+    assert (product.price, product.list_price, product.currency) == (
+        Decimal("21.90"),
+        Decimal("25.00"),
+        "EUR",
+    )
+
+
+def test_jsonld_related_products_are_not_the_product() -> None:
+    data = [
+        {"@type": "ItemList", "itemListElement": [
+            {"@type": "ListItem", "item": {"@type": "Product", "name": "Other",
+             "offers": {"@type": "Offer", "price": "1.00", "priceCurrency": "USD"}}}]},
+        {"@type": "Product", "name": "Main part", "sku": "MAIN-1",
+         "isSimilarTo": {"@type": "Product", "name": "Similar", "sku": "SIM-1",
+                         "offers": {"@type": "Offer", "price": "2.00"}},
+         "offers": {"@type": "Offer", "price": "99.00", "priceCurrency": "USD"}},
+    ]  # fmt: skip
+    product = extract_product(_jsonld(data), "https://s.example/main")
+    assert (product.sku, product.price) == ("MAIN-1", Decimal("99.00"))
+
+
+def test_jsonld_german_price_string_and_plain_availability_names() -> None:
+    data = {
+        "@type": "Product",
+        "name": "Anlasser",
+        "offers": {"@type": "Offer", "price": "1.234,56", "priceCurrency": "EUR",
+                   "availability": "in stock"},
+    }  # fmt: skip
+    product = extract_product(_jsonld(data), "https://s.example.de/a")
+    assert product.price == Decimal("1234.56") and product.availability == "InStock"
+
+
+def test_zero_price_in_structured_data_is_not_a_price() -> None:
+    data = {"@type": "Product", "name": "Kit", "offers": {"@type": "Offer", "price": "0"}}
+    product = extract_product(_jsonld(data, "<h1>Kit</h1><p>Call for price</p>"), "https://s/k")
+    assert product.price is None and product.method is None
+
+
+def test_two_items_in_one_jsonld_script_with_trailing_commas() -> None:
+    html = (
+        '<script type="application/ld+json">{"@type":"Organization","name":"Shop",}'
+        '{"@type":"Product","name":"Gasket","sku":"G-1","offers":{"price":"4.20",'
+        '"priceCurrency":"USD",},}</script>'
+    )
+    product = extract_product(html, "https://s.example/g")
+    assert (product.sku, product.price) == ("G-1", Decimal("4.20"))
+
+
+# --- meta tags, currency and locale -------------------------------------------------
+
+
+def test_product_meta_tags_with_sale_price() -> None:
+    html = (
+        '<meta property="product:price:amount" content="30.00">'
+        '<meta property="product:sale_price:amount" content="24.00">'
+        '<meta property="product:price:currency" content="EUR">'
+        '<meta property="product:availability" content="out of stock">'
+    )
+    product = extract_product(html, "https://s.example/p")
+    assert (product.price, product.list_price, product.currency) == (
+        Decimal("24.00"),
+        Decimal("30.00"),
+        "EUR",
+    )
+    assert product.availability == "OutOfStock" and product.method == "meta"
+
+
+def test_loose_itemprop_meta_outside_any_item() -> None:
+    html = (
+        '<h1>Filter</h1><meta itemprop="price" content="15.5">'
+        '<meta itemprop="priceCurrency" content="SEK"><span itemprop="sku">F-15</span>'
+    )
+    product = extract_product(html, "https://s.example/f")
+    assert (product.price, product.currency, product.sku, product.method) == (
+        Decimal("15.50"),
+        "SEK",
+        "F-15",
+        "meta",
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "lang", "currency"),
+    [
+        ("https://teile.example.de/p", "", "EUR"),
+        ("https://parts.example.co.uk/p", "", "GBP"),
+        ("https://parts.example.ca/p", "", "CAD"),
+        ("https://parts.example.com.au/p", "", "AUD"),
+        ("https://parts.example.jp/p", "", "JPY"),
+        ("https://teile.example.ch/p", "", "CHF"),
+        ("https://czesci.example.pl/p", "", "PLN"),
+        ("https://delar.example.se/p", "", "SEK"),
+        ("https://parts.example.com/p", "de-CH", "CHF"),
+        ("https://parts.example.com/p", "fr", "EUR"),
+        ("https://parts.example.com/p", "", None),
+    ],
+)
+def test_currency_from_locale_hints(url: str, lang: str, currency: str | None) -> None:
+    html = f'<html lang="{lang}"><body><h1>Part</h1><div class="price">12.50</div></body></html>'
+    product = extract_product(html, url)
+    assert product.price == Decimal("12.50")
+    assert product.currency == currency
+
+
+def test_configured_currency_beats_locale_and_names_the_dollar() -> None:
+    html = '<html lang="en-US"><body><h1>Part</h1><div class="price">$12.50</div></body></html>'
+    assert extract_product(html, "https://p.example.com/x", default_currency="CAD").currency == "CAD"
+    plain = '<html><body><h1>Part</h1><div class="price">12.50</div></body></html>'
+    product = extract_product(plain, "https://p.example.de/x", default_currency="USD")
+    assert product.currency == "USD" and product.methods["currency"] == "config"
+
+
+def test_currency_in_the_data_beats_the_symbol() -> None:
+    html = (
+        '<meta property="og:price:amount" content="12.50">'
+        '<meta property="og:price:currency" content="NZD"><h1>Part</h1><p class="price">$12.50</p>'
+    )
+    assert extract_product(html, "https://p.example.com/x").currency == "NZD"
+
+
+# --- selectors ----------------------------------------------------------------------
+
+
+def test_xpath_attribute_selectors_and_labels() -> None:
+    html = (
+        '<div id="p" data-price="1.234,00" data-stock="Nicht auf Lager"></div>'
+        '<p class="code">Art.-Nr.: 4711-X</p>'
+    )
+    selectors = SelectorSet(price="//div[@id='p']/@data-price", sku="p.code",
+                            availability="#p::attr(data-stock)")  # fmt: skip
+    product = extract_product(html, "https://shop.example.de/p", selectors=selectors)
+    assert (product.price, product.currency, product.method) == (
+        Decimal("1234.00"),
+        "EUR",
+        "selectors",
+    )
+    assert product.sku == "4711-X" and product.availability == "OutOfStock"
+
+
+def test_structured_data_wins_over_selectors() -> None:
+    html = _jsonld(
+        {"@type": "Product", "name": "A", "offers": {"price": "5.00", "priceCurrency": "USD"}},
+        '<span class="p">$6.00</span>',
+    )
+    product = extract_product(html, "https://s/a", selectors=SelectorSet(price="span.p"))
+    assert product.price == Decimal("5.00") and product.method == "json-ld"
+
+
+# --- the visible-page fallback ------------------------------------------------------
+
+
+def test_fallback_ignores_banners_savings_and_unit_prices() -> None:
+    html = """
+    <div class="topbar">Free shipping on orders over $50</div>
+    <h1>Grease 400 g cartridge</h1>
+    <div class="product-price"><span class="price">$7.99</span></div>
+    <div class="base-price">$2.00 / 100 g</div>
+    <div>You save $2.00</div>
+    """
+    product = extract_product(html, "https://s.example/grease")
+    assert product.price == Decimal("7.99") and product.method == "fallback"
+
+
+def test_fallback_finds_nothing_rather_than_a_wrong_price() -> None:
+    html = "<h1>Quote-only gearbox</h1><p>Free delivery on orders over $100.</p>"
+    assert extract_product(html, "https://s.example/g").price is None
+
+
+def test_fallback_reads_cents_in_superscript() -> None:
+    html = '<h1>Relay</h1><div class="price">$12<sup>99</sup></div>'
+    assert extract_product(html, "https://s.example/r").price == Decimal("12.99")
+
+
+@pytest.mark.parametrize(
+    ("text", "availability"),
+    [
+        ("Auf Lager", "InStock"),
+        ("Nicht verfügbar", "OutOfStock"),
+        ("En stock", "InStock"),
+        ("Rupture de stock", "OutOfStock"),
+        ("Sold out", "OutOfStock"),
+        ("Only 2 left in stock", "InStock"),
+        ("Pre-order now", "PreOrder"),
+        ("Discontinued", "Discontinued"),
+    ],
+)
+def test_fallback_availability_phrases(text: str, availability: str) -> None:
+    html = f'<h1>Part</h1><div class="price">$5.00</div><div class="stock">{text}</div>'
+    assert extract_product(html, "https://s.example/p").availability == availability
+
+
+def test_disabled_add_to_cart_means_out_of_stock() -> None:
+    html = '<main><h1>Part</h1><p class="price">$5.00</p><button disabled>Add to cart</button></main>'
+    assert extract_product(html, "https://s.example/p").availability == "OutOfStock"
+
+
+# --- untrusted text -----------------------------------------------------------------
+
+
+def test_scraped_text_is_collapsed_stripped_and_capped() -> None:
+    name = "Filter  <script>alert(1)</script>\n\t" + "x" * 5000
+    data = {"@type": "Product", "name": name, "sku": "  S-1\u200b ",
+            "offers": {"price": "1.00", "priceCurrency": "USD"}}  # fmt: skip
+    product = extract_product(_jsonld(data), "https://s.example/p")
+    assert product.title is not None
+    assert "<script>" not in product.title and "\n" not in product.title
+    assert product.title.startswith("Filter ") and len(product.title) <= 300
+    assert product.sku == "S-1"
+
+
+def test_pack_quantity_from_the_title() -> None:
+    data = {"@type": "Product", "name": "Cable Tie 200 mm Box/100",
+            "offers": {"price": "9.00", "priceCurrency": "USD"}}  # fmt: skip
+    product = extract_product(_jsonld(data), "https://s.example/p")
+    assert product.pack_qty == 100 and product.methods["pack_qty"] == "json-ld"

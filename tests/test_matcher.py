@@ -1,0 +1,346 @@
+"""Matching: listings to SKUs, rule by rule, and precision/recall on a labeled set."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from pricing.matching import (
+    CatalogIndex,
+    CatalogPart,
+    CrossRef,
+    ListingInput,
+    Matcher,
+    MatchingConfig,
+    MatchResult,
+    normalize_part_number,
+)
+
+DATA = Path(__file__).parent / "data"
+
+PARTS = [
+    CatalogPart("OF-1", "FX-4471", "Acme", "Oil filter, spin-on, M20x1.5, 79 mm", "Filters",
+                "4006381333931"),
+    CatalogPart("OF-1-4", "FX-4471", "Acme", "Oil filter, spin-on, M20x1.5, 79 mm, pack of 4",
+                "Filters", None, 4),
+    CatalogPart("OF-2", "FX-4477", "Acme", "Oil filter, spin-on, M20x1.5, 100 mm", "Filters"),
+    CatalogPart("OF-OLD", "FX-4400", "Acme", "Oil filter (old)", "Filters", None, 1, "OF-MID"),
+    CatalogPart("OF-MID", "FX-4400A", "Acme", "Oil filter (revised)", "Filters", None, 1, "OF-1"),
+    CatalogPart("HS-A", "HS-9001", "Acme", "Heater hose 16 mm", "Hoses", None, 1, "HS-B"),
+    CatalogPart("HS-B", "HS-9002", "Acme", "Heater hose 16 mm revised", "Hoses", None, 1, "HS-A"),
+    CatalogPart("BT-1", "5PK1150", "Acme", "Poly V-belt 5 ribs 1150 mm", "Belts"),
+    CatalogPart("BT-2", "5PK1200", "Acme", "Poly V-belt 5 ribs 1200 mm", "Belts"),
+    CatalogPart("KIT-1", "TB-3021K", "Acme", "Timing belt kit with tensioner", "Belts"),
+    CatalogPart("EL-1", "AL-1420", "Acme", "Alternator 14V 120A", "Electrical"),
+    CatalogPart("EL-2", "ST-0012", "Acme", "Starter motor 12V 1.4 kW", "Electrical"),
+    CatalogPart("EL-3", "0986452041", "Acme", "Ignition coil, pencil type", "Electrical"),
+    CatalogPart("TV-1", "KDL-40V4100", "Sony", "Sony Bravia V Series 40 inch LCD HDTV", "TVs"),
+]  # fmt: skip
+XREFS = [
+    CrossRef("MANN-FILTER", "W 712/75", "OF-1"),
+    CrossRef("Bosch", "0 986 452 044", "OF-1"),
+    CrossRef("Gates", "K015603XS", "KIT-1", "kit"),
+    CrossRef("Gates", "02-1650", "HS-A"),
+    CrossRef("Hella", "AL-1420", "EL-2"),
+    CrossRef("Acme", "FX-4300", "OF-1", "superseded"),
+    CrossRef("Mahle", "OC 999", "NOPE"),
+]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(CatalogIndex.build(PARTS, XREFS))
+
+
+def listing(title: str = "", brand: str | None = None, pn: str | None = None,
+            gtin: str | None = None, pack: int | None = None) -> ListingInput:  # fmt: skip
+    return ListingInput(1, "shop", title, brand, pn, gtin, pack)
+
+
+def check(result: MatchResult, sku: str | None, status: str, method: str | None = None) -> None:
+    assert (result.sku, result.status) == (sku, status), result
+    if method:
+        assert result.method == method, result
+
+
+@pytest.mark.parametrize(
+    ("brand", "pn", "sku"),
+    [("Acme", "FX-4471", "OF-1"), ("ACME", "fx 4471", "OF-1"), ("Acme GmbH", "FX.4471", "OF-1"),
+     (None, "FX_4471", "OF-1"), ("Acme", "FX-4477", "OF-2"), ("Acme", "5 PK 1150", "BT-1"),
+     ("Acme", "0986 452 041", "EL-3"), ("Acme", "ACME-FX-4471", "OF-1")],
+)  # fmt: skip
+def test_own_part_number_is_auto(matcher: Matcher, brand: str | None, pn: str, sku: str) -> None:
+    check(matcher.match(listing("Oil filter", brand, pn)), sku, "auto", "part_number")
+
+
+@pytest.mark.parametrize(
+    "pn", ["FX-4472", "FX-4417", "FX-4471B", "FX-447", "5PK1151", "6PK1150", "FX-4478", "HS-9003"]
+)
+def test_one_character_difference_is_never_auto(matcher: Matcher, pn: str) -> None:
+    result = matcher.match(listing(f"Acme {pn} oil filter spin-on M20x1.5 79 mm", "Acme", pn))
+    assert result.status != "auto", result
+    assert "differs by one character" in (result.note or "")
+
+
+def test_one_character_difference_in_the_title_is_not_matched(matcher: Matcher) -> None:
+    result = matcher.match(listing("Acme FX-4472 spin-on oil filter M20x1.5 79 mm", "Acme"))
+    assert result.status != "auto", result
+
+
+def test_random_one_character_mutations_never_auto_match() -> None:
+    parts = _labeled_parts()
+    m = Matcher(CatalogIndex.build(parts, _labeled_xrefs()))
+    known = set(m.index.by_number) | set(m.index.xrefs_by_number) | set(m.index.by_description_code)
+    rng = random.Random(7)
+    alphabet = "0123456789ABCDEFGHJKLMNPRSTVXZ"
+    tried = 0
+    for part in parts:
+        key = normalize_part_number(part.part_number)
+        for _ in range(6):
+            i = rng.randrange(len(key))
+            mutated = key[:i] + rng.choice(alphabet) + key[i + 1 :]
+            if mutated in known or mutated.lstrip("0") != mutated:
+                continue
+            tried += 1
+            for title in (part.description, f"{part.brand} {mutated} {part.description}"):
+                result = m.match(ListingInput(1, "s", title, part.brand, mutated, None, None))
+                assert result.status != "auto", (part.sku, mutated, result)
+    assert tried > 150
+
+
+def test_gtin_is_auto_and_checked(matcher: Matcher) -> None:
+    check(matcher.match(listing("Filter", gtin="4006381333931")), "OF-1", "auto", "gtin")
+    check(matcher.match(listing("Filter", gtin="4 006381 333931")), "OF-1", "auto", "gtin")
+    bad = matcher.match(listing("Filter", gtin="4006381333932"))
+    check(bad, None, "unmatched")
+
+
+def test_gtin_in_the_part_number_field(matcher: Matcher) -> None:
+    check(matcher.match(listing("Filter", pn="4006381333931")), "OF-1", "auto", "gtin")
+
+
+def test_gtin_and_number_that_disagree_are_reviewed(matcher: Matcher) -> None:
+    result = matcher.match(listing("Filter", "Acme", "FX-4477", "4006381333931"))
+    check(result, "OF-1", "needs_review", "gtin")
+    assert "conflicts with SKU OF-2" in (result.note or "")
+
+
+def test_case_gtin_is_reviewed(matcher: Matcher) -> None:
+    result = matcher.match(listing("Filter case", gtin="14006381333938"))
+    check(result, "OF-1", "needs_review", "gtin")
+
+
+def test_cross_reference_is_auto(matcher: Matcher) -> None:
+    for brand, pn in [("MANN-FILTER", "W 712/75"), ("Mann", "W712/75"), ("MANN+HUMMEL", "W712-75"),
+                      ("Robert Bosch GmbH", "0986452044"), ("Bosch", "BOSCH 0 986 452 044")]:  # fmt: skip
+        check(matcher.match(listing("oil filter", brand, pn)), "OF-1", "auto", "xref")
+
+
+def test_cross_reference_needs_the_right_brand(matcher: Matcher) -> None:
+    check(matcher.match(listing("oil filter", "Mahle", "W 712/75")), None, "unmatched")
+    no_brand = matcher.match(listing("oil filter", None, "W 712/75"))
+    check(no_brand, "OF-1", "needs_review", "xref")
+    in_title = matcher.match(listing("MANN-FILTER oil filter", None, "W 712/75"))
+    check(in_title, "OF-1", "auto", "xref")
+
+
+def test_cross_reference_versus_own_number(matcher: Matcher) -> None:
+    """AL-1420 is our alternator and Hella's number for a starter: the brand decides."""
+    check(matcher.match(listing("starter", "Hella", "AL-1420")), "EL-2", "auto", "xref")
+    check(matcher.match(listing("alternator", "Acme", "AL-1420")), "EL-1", "auto", "part_number")
+    unsure = matcher.match(listing("alternator or starter", None, "AL-1420"))
+    assert unsure.status == "needs_review" and "conflicts" in (unsure.note or "")
+
+
+def test_supersession_chain_resolves_to_current_sku(matcher: Matcher) -> None:
+    result = matcher.match(listing("oil filter", "Acme", "FX-4400"))
+    check(result, "OF-1", "auto", "part_number")
+    assert "OF-OLD -> OF-MID -> OF-1" in (result.note or "")
+    superseded_xref = matcher.match(listing("oil filter", "Acme", "FX-4300"))
+    check(superseded_xref, "OF-1", "auto", "xref")
+
+
+def test_supersession_cycle_is_safe_and_reviewed(matcher: Matcher) -> None:
+    assert any("cycle" in p for p in matcher.index.problems)
+    check(matcher.match(listing("hose", "Acme", "HS-9001")), "HS-A", "needs_review")
+    check(matcher.match(listing("hose", "Gates", "02-1650")), "HS-A", "needs_review", "xref")
+
+
+def test_dangling_cross_reference_is_reported_and_ignored(matcher: Matcher) -> None:
+    assert any("unknown SKU NOPE" in p for p in matcher.index.problems)
+    check(matcher.match(listing("oil filter", "Mahle", "OC 999")), None, "unmatched")
+
+
+def test_kit_maps_to_the_kit_sku_with_a_note(matcher: Matcher) -> None:
+    result = matcher.match(listing("timing belt kit", "Gates", "K015603XS"))
+    check(result, "KIT-1", "auto", "xref")
+    assert result.confidence == pytest.approx(0.9) and "kit" in (result.note or "")
+    strict = Matcher(matcher.index, MatchingConfig(kit_confidence=0.8))
+    check(strict.match(listing("kit", "Gates", "K015603XS")), "KIT-1", "needs_review", "xref")
+
+
+@pytest.mark.parametrize(
+    ("title", "brand", "sku", "status"),
+    [("Acme FX-4471 spin-on oil filter", "Acme", "OF-1", "auto"),
+     ("ACME FX 4471 Oil Filter", None, "OF-1", "auto"),
+     ("Oil filter FX-4477 by Acme", None, "OF-2", "auto"),
+     ("MANN-FILTER W 712/75 Ölfilter", None, "OF-1", "auto"),
+     ("Sony KDL40V4100 Bravia", None, "TV-1", "auto"),
+     ("Spin-on oil filter FX-4471", None, "OF-1", "needs_review"),
+     ("Febi FX-4471 oil filter", "Febi", "OF-1", "needs_review"),
+     ("Acme FX-4471 / FX-4477 oil filters", "Acme", "OF-1", "needs_review")],
+)  # fmt: skip
+def test_part_numbers_in_titles(matcher: Matcher, title: str, brand: str | None, sku: str,
+                                status: str) -> None:  # fmt: skip
+    result = matcher.match(listing(title, brand))
+    assert (result.sku, result.status) == (sku, status), result
+
+
+def test_number_the_title_may_continue_is_reviewed() -> None:
+    parts = [CatalogPart("X", "HU-7008", "Mann", "Filter element", "Filters")]
+    m = Matcher(CatalogIndex.build(parts, []))
+    check(m.match(listing("MANN HU 7008 z filter", "Mann")), "X", "needs_review")
+    check(m.match(listing("MANN HU 7008 filter", "Mann")), "X", "auto")
+
+
+@pytest.mark.parametrize("brand", ["Febi", "Bosch", "Sharp"])
+def test_same_title_different_brand_is_not_a_match(matcher: Matcher, brand: str) -> None:
+    for part in PARTS:
+        result = matcher.match(listing(part.description, brand))
+        assert result.status != "auto" and result.sku is None, (brand, part.sku, result)
+
+
+def test_fuzzy_strong_and_corroborated_is_auto(matcher: Matcher) -> None:
+    result = matcher.match(listing("Acme spin-on oil filter M20x1.5 79mm", "Acme"))
+    check(result, "OF-1", "auto", "fuzzy")
+
+
+@pytest.mark.parametrize(
+    ("title", "brand", "sku"),
+    [("oil filter spin-on M20x1.5 79 mm", None, "OF-1"),  # no brand: never auto
+     ("Acme Oil Filter Spin On 100mm thread M20", "Acme", "OF-2"),  # weaker similarity
+     ("Acme poly V belt 1150", "Acme", "BT-1")],  # rib count missing: not corroborated
+)  # fmt: skip
+def test_fuzzy_is_reviewed_unless_corroborated(
+    matcher: Matcher, title: str, brand: str | None, sku: str
+) -> None:
+    check(matcher.match(listing(title, brand)), sku, "needs_review", "fuzzy")
+
+
+def test_fuzzy_never_auto_for_a_listing_whose_number_is_unknown(matcher: Matcher) -> None:
+    result = matcher.match(listing("Acme spin-on oil filter M20x1.5 79mm", "Acme", "ZZ-1234"))
+    assert result.status != "auto", result
+
+
+def test_code_attributes_must_not_conflict(matcher: Matcher) -> None:
+    result = matcher.match(listing("Acme Poly V-belt 5 ribs 1250 mm", "Acme"))
+    assert result.status != "auto", result
+
+
+def test_pack_variants(matcher: Matcher) -> None:
+    check(matcher.match(listing("Acme FX-4471 (pack of 4)", "Acme", "FX-4471")), "OF-1-4", "auto")
+    check(matcher.match(listing("Acme FX-4471", "Acme", "FX-4471", pack=4)), "OF-1-4", "auto")
+    check(matcher.match(listing("Acme FX-4471", "Acme", "FX-4471")), "OF-1", "auto")
+    check(matcher.match(listing("Acme FX-4471, 2 pcs", "Acme", "FX-4471")), "OF-1", "auto")
+
+
+def test_match_many_keeps_order(matcher: Matcher) -> None:
+    items = [ListingInput(i, "s", "Acme oil filter", "Acme", pn, None, None)
+             for i, pn in enumerate(["FX-4471", "nothing", "FX-4477"])]  # fmt: skip
+    results = matcher.match_many(items)
+    assert [r.listing_id for r in results] == [0, 1, 2]
+    assert [r.sku for r in results] == ["OF-1", None, "OF-2"]
+    assert results[1].method == "none" and results[1].status == "unmatched"
+
+
+def test_blocking_bounds_the_candidates() -> None:
+    parts = [CatalogPart(f"S{i}", f"P{i:05d}", "Acme", f"Oil filter type {i} spin-on", "Filters")
+             for i in range(3000)]  # fmt: skip
+    index = CatalogIndex.build(parts, [])
+    proposed = index.fuzzy.candidates(
+        "Acme oil filter spin-on type 1234", brand_ok=None, block_tokens=6,
+        block_max_postings=500, max_candidates=25,
+    )  # fmt: skip
+    assert 0 < len(proposed) <= 25 and index.fuzzy.skus[proposed[0]] == "S1234"
+    common_only = index.fuzzy.candidates(
+        "Acme oil filter", brand_ok=None, block_tokens=6, block_max_postings=500, max_candidates=25
+    )
+    assert common_only == []
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ValidationError):
+        MatchingConfig(auto_treshold=0.9)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="review_threshold"):
+        MatchingConfig(auto_threshold=0.5, review_threshold=0.7)
+    with pytest.raises(ValidationError):
+        MatchingConfig(auto_threshold=1.5)
+    cfg = MatchingConfig(brand_aliases={"Hewlett-Packard": "HP"})
+    assert cfg.brand_aliases == {"HEWLETTPACKARD": "HP"}
+    assert [cfg.status_for(c) for c in (0.95, 0.7, 0.3)] == ["auto", "needs_review", "unmatched"]
+    assert cfg.status_for(0.99, may_auto=False) == "needs_review"
+
+
+def test_brand_aliases() -> None:
+    parts = [CatalogPart("P", "C-1234", "HP", "Toner cartridge black", "Printing")]
+    index = CatalogIndex.build(parts, [])
+    plain = Matcher(index).match(listing("toner", "Hewlett-Packard", "C-1234"))
+    assert plain.status == "needs_review"
+    aliased = Matcher(index, MatchingConfig(brand_aliases={"Hewlett Packard": "HP"}))
+    check(aliased.match(listing("toner", "Hewlett-Packard", "C-1234")), "P", "auto")
+
+
+# --- the labeled set -------------------------------------------------------------------
+
+
+def _labeled_parts() -> list[CatalogPart]:
+    with open(DATA / "matching_catalog.csv", newline="", encoding="utf-8") as f:
+        return [
+            CatalogPart(r["sku"], r["part_number"], r["brand"], r["description"], r["category"],
+                        r["gtin"] or None, int(r["pack_qty"]), r["superseded_by"] or None)
+            for r in csv.DictReader(f)
+        ]  # fmt: skip
+
+
+def _labeled_xrefs() -> list[CrossRef]:
+    with open(DATA / "matching_xrefs.csv", newline="", encoding="utf-8") as f:
+        return [
+            CrossRef(r["competitor_brand"], r["competitor_part_number"], r["sku"], r["relation"])
+            for r in csv.DictReader(f)
+        ]
+
+
+def test_labeled_set_precision_and_f1() -> None:
+    """Precision first: only ``auto`` matches count as predictions (they reach the
+    optimizer); a listing reviewed or unmatched is a miss when it has a right SKU."""
+    matcher = Matcher(CatalogIndex.build(_labeled_parts(), _labeled_xrefs()))
+    with open(DATA / "matching_labeled.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) >= 150
+    tp = fp = fn = 0
+    wrong = []
+    for row in rows:
+        item = ListingInput(
+            int(row["listing_id"]), row["competitor"], row["title"], row["brand"] or None,
+            row["part_number"] or None, row["gtin"] or None,
+            int(row["pack_qty"]) if row["pack_qty"] else None,
+        )  # fmt: skip
+        result = matcher.match(item)
+        predicted = result.sku if result.status == "auto" else None
+        expected = row["expected_sku"] or None
+        tp += bool(predicted and predicted == expected)
+        fp += bool(predicted and predicted != expected)
+        fn += bool(expected and predicted != expected)
+        if predicted and predicted != expected:
+            wrong.append((row["case"], row["title"], expected, result))
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn)
+    f1 = 2 * precision * recall / (precision + recall)
+    print(f"\nlabeled set: {len(rows)} listings, tp={tp} fp={fp} fn={fn} "
+          f"precision={precision:.3f} recall={recall:.3f} F1={f1:.3f}")  # fmt: skip
+    assert precision >= 0.95, wrong
+    assert f1 >= 0.87
