@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 
 from pricing.matching import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
 from pricing.matching.fuzzy import process as fuzzy_text
-from pricing.matching.normalize import gtin_check_digit
+from pricing.matching.normalize import gtin_check_digit, normalize_part_number
 
 OUR_BRANDS = ["Acme", "Acme Pro"]
 MAKERS = ["Bosch", "MANN-FILTER", "Mahle", "Gates", "ContiTech", "Dayco", "SKF", "FAG",
@@ -121,6 +121,7 @@ def build_market(n_skus: int, n_listings: int, seed: int) -> Market:
         relation = "kit" if rng.random() < 0.03 else "equivalent"
         xrefs.append(CrossRef(rng.choice(MAKERS), number, rng.choice(parts).sku, relation))
     index = CatalogIndex.build(parts, xrefs)
+    taken = {normalize_part_number(n) for n in numbers}
 
     listings: list[ListingInput] = []
     truth: list[str | None] = []
@@ -146,8 +147,10 @@ def build_market(n_skus: int, n_listings: int, seed: int) -> Market:
             words = part.description.replace(",", "").split()
             rng.shuffle(words)
             title = f"{part.brand} {' '.join(words)}"
-        elif kind < 0.90:  # one character off: a different part
+        elif kind < 0.90:  # one character off: a different part (and nobody's number)
             pn = _mutate(part.part_number, rng)
+            while normalize_part_number(pn) in taken:
+                pn = _mutate(part.part_number, rng)
             expected = None
         else:  # not ours
             brand = rng.choice(MAKERS)

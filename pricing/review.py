@@ -128,7 +128,8 @@ def export_approved(session: Session, run_id: int, out: Path, who: str) -> Expor
             part = parts[s.sku]
             assert s.approved_price is not None
             writer.writerow([csv_value(v) for v in (
-                s.sku, part.part_number, s.approved_price, part.currency, part.price,
+                s.sku, part.part_number, s.approved_price.quantize(CENT), part.currency,
+                part.price.quantize(CENT),
                 now.date().isoformat(), run_id, s.reviewed_by, s.review_note,
             )])
             if part.price != s.approved_price:

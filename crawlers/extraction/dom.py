@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from crawlers.extraction.page import Page
-from crawlers.extraction.text import BLOCK_TAGS, INVISIBLE_TAGS, is_cents
+from crawlers.extraction.text import BLOCK_TAGS, INVISIBLE_CHARS, INVISIBLE_TAGS, is_cents
 
 MAX_BLOCK_CHARS = 200
 MAX_DEPTH = 250
@@ -41,7 +41,7 @@ SHELF_HEADING = re.compile(
     r"gerelateerde|vergelijkbare|podobne produkty|polecane|liknande|relaterade",
     re.IGNORECASE,
 )
-HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "strong", "header"})
+HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "header", "p"})
 WEAK_NOISE = re.compile(r"sidebar|review|comment|rating|question|faq|tab-?content", re.I)
 CARD = re.compile(
     r"product[-_]?(?:item|card|tile|box|miniature|thumb|teaser|grid-item|list-item)|"
@@ -55,9 +55,11 @@ STRUCK_CLASS = re.compile(
     r"price-old|old-price|was-price|price-was|price-before|price--compare|compare-price",
     re.IGNORECASE,
 )
+# Old-price words that only count inside a price class ("price--regular", "list-price").
 SOFT_OLD_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:regular|list|original|retail|standard|normal|reference|"
-    r"listprice|regularprice|non-sale|strikeout)(?:$|[\s_-])",
+    r"(?:regular|list|original|retail|standard|normal|reference|non-sale)[-_]*price|"
+    r"price[-_a-z]*?[-_](?:regular|list|original|retail|standard|normal|non-sale)\b|"
+    r"listprice|regularprice|strikeout|(?:^|\s)(?:regular|original)(?:$|\s)",
     re.IGNORECASE,
 )
 TITLE_CLASS = re.compile(
@@ -74,6 +76,7 @@ class Block:
     text: str  # visible text without struck-through parts
     full_text: str  # visible text including struck-through parts
     attrs: str  # own class, id, itemprop and data-* hints, lowercased
+    parent_attrs: str  # the same for its parent
     near_attrs: str  # the same for the element and its two nearest ancestors
     struck: bool
     soft_old: bool
@@ -139,10 +142,11 @@ def _visit(
     holds_heading: set[etree._Element],
     heading: etree._Element | None,
     counter: list[int],
-) -> tuple[str, str] | None:
-    """Visit an element; returns its (full, unstruck) text while short, else None."""
+) -> tuple[str, str, bool] | None:
+    """Visit an element; returns its (full, unstruck) text while short and whether it
+    holds a listing card, else None."""
     if not isinstance(element.tag, str) or element.tag in SKIPPED_TAGS or depth > MAX_DEPTH:
-        return "", ""
+        return "", "", False
     order = counter[0]
     counter[0] += 1
     if element is heading:
@@ -151,13 +155,7 @@ def _visit(
     class_id = f"{element.get('class') or ''} {element.get('id') or ''}"
     outside = element not in holds_heading
     style = (element.get("style") or "").replace(" ", "").lower()
-    struck = (
-        state.struck
-        or element.tag in {"del", "s", "strike"}
-        or bool(STRUCK_CLASS.search(class_id))
-        or "line-through" in style
-        or _strike_flag(element)
-    )
+    struck = state.struck or _struck_here(element)
     soft_old = state.soft_old or bool(SOFT_OLD_CLASS.search(class_id))
     noise = state.noise or (
         outside
@@ -176,6 +174,7 @@ def _visit(
     full: list[str] = [block_gap]
     clean: list[str] = [block_gap]
     too_long = False
+    holds_card = card
     if element.tag == "sup" and is_cents(element):
         full.append("." + (element.text or "").strip())
         clean.append(full[-1])
@@ -187,11 +186,9 @@ def _visit(
         if result is None:
             too_long = True
         elif not too_long:
+            holds_card = holds_card or result[2]
             full.append(result[0])
-            child_struck = isinstance(child.tag, str) and (
-                child.tag in {"del", "s", "strike"}
-                or bool(STRUCK_CLASS.search(f"{child.get('class') or ''} {child.get('id') or ''}"))
-            )
+            child_struck = isinstance(child.tag, str) and _struck_here(child)
             clean.append("" if child_struck and not struck else result[1])
         if child.tail and not too_long:
             full.append(child.tail)
@@ -200,8 +197,8 @@ def _visit(
             too_long = True
     if too_long:
         return None
-    full_text = " ".join("".join(full).split())
-    clean_text = " ".join("".join(clean).split())
+    full_text = " ".join("".join(full).translate(INVISIBLE_CHARS).split())
+    clean_text = " ".join("".join(clean).translate(INVISIBLE_CHARS).split())
     if len(full_text) > MAX_BLOCK_CHARS:
         return None
     if full_text:
@@ -213,20 +210,28 @@ def _visit(
                 text=clean_text,
                 full_text=full_text,
                 attrs=attrs,
+                parent_attrs=state.parent_attrs,
                 near_attrs=" ".join((attrs, state.parent_attrs, state.grandparent_attrs)),
                 struck=struck,
                 soft_old=soft_old,
                 noise=noise,
                 weak_noise=weak,
-                card=card,
+                card=holds_card,
                 hidden=hidden,
             )
         )
-    return block_gap + full_text + block_gap, block_gap + clean_text + block_gap
+    return block_gap + full_text + block_gap, block_gap + clean_text + block_gap, holds_card
 
 
-def _strike_flag(element: etree._Element) -> bool:
-    """``data-a-strike="true"`` and the like."""
+def _struck_here(element: etree._Element) -> bool:
+    """Struck through by its tag, class, inline style or a ``data-*strike*`` flag."""
+    if element.tag in {"del", "s", "strike"}:
+        return True
+    class_id = f"{element.get('class') or ''} {element.get('id') or ''}"
+    if STRUCK_CLASS.search(class_id):
+        return True
+    if "line-through" in (element.get("style") or ""):
+        return True
     return any(
         "strike" in name and value.lower() not in {"false", "0"}
         for name, value in element.attrib.items()
@@ -235,7 +240,12 @@ def _strike_flag(element: etree._Element) -> bool:
 
 
 def _opens_shelf(element: etree._Element) -> bool:
-    """A section whose first heading says "related products", "you may also like"..."""
+    """A section whose first heading, or the heading just before it, says "related
+    products", "you may also like"..."""
+    previous = element.getprevious()
+    if previous is not None and isinstance(previous.tag, str) and previous.tag in HEADING_TAGS:
+        if SHELF_HEADING.search(" ".join(previous.itertext())[:120]):
+            return True
     for child in element[:3]:
         if not isinstance(child.tag, str):
             continue

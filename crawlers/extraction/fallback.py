@@ -33,6 +33,11 @@ UNIT_HINT = re.compile(
     r"reference[-_]?price|price[-_]?reference|per[-_]?unit|shipping|installment",
     re.IGNORECASE,
 )
+_WITH_DISCOUNT = re.compile(r"\b(?:has|with|is|on)-(?:discount|saving)\w*", re.IGNORECASE)
+# Prices before tax are shown beside the price to pay, rarely instead of it.
+NET_LABEL = re.compile(
+    r"ex\.? tax|excl|exkl|zzgl|netto|\bnet\b|\bht\b|hors taxe|sin iva|ex\.? vat|\bex gst", re.I
+)
 # Pieces of a split price ("19." and "99" in separate spans): the whole is read instead.
 PRICE_PART = re.compile(r"whole|fraction|decimal|cents|integer|symbol|currency", re.I)
 SAVING_HINT = re.compile(r"sav(?:e|ing)|discount(?!ed)|rabatt|ersparnis|you-?save|percent", re.I)
@@ -90,7 +95,8 @@ def price_candidates(layout: Layout, currency_hint: str | None) -> tuple[list[Ca
         marked = bool(CURRENCY_MARK.search(text))
         if not (hinted or marked):
             continue
-        if UNIT_HINT.search(block.attrs) or SAVING_HINT.search(block.near_attrs):
+        own_and_parent = _WITH_DISCOUNT.sub("", f"{block.attrs} {block.parent_attrs}")
+        if UNIT_HINT.search(block.attrs) or SAVING_HINT.search(own_and_parent):
             continue
         if PRICE_PART.search(block.attrs) and not marked:
             continue
@@ -135,6 +141,8 @@ def _score(block: Block, layout: Layout, hinted: bool, marked: bool) -> float:
         score += 2
     if block.card:
         score -= 5
+    if NET_LABEL.search(block.full_text):
+        score -= 1
     if block.weak_noise:
         score -= 3
     if block.hidden:

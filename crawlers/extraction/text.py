@@ -31,6 +31,12 @@ _IDENTIFIER_FIELDS = frozenset({"sku", "mpn", "gtin", "brand"})
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
 _WHITESPACE = re.compile(r"\s+")
+# Invisible marks (bidi, zero-width) and icon-font glyphs dropped from visible text.
+INVISIBLE_CHARS = {
+    code: None
+    for code in [*range(0x200B, 0x2010), *range(0x202A, 0x202F), 0x2060, 0xFEFF, 0x00AD,
+                 *range(0xE000, 0xF900)]
+}  # fmt: skip
 
 # Elements whose text is never what a shopper reads.
 INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "title"})

@@ -186,6 +186,12 @@ def pool_stats(st_raw: tuple[Array, Array, Array], pools: npt.NDArray[np.intp], 
         members = usable & (pools == g)
         if not members.any():
             continue
+        # A lump both moves a SKU's slope and inflates its own dispersion, so SKUs whose
+        # history happened to stay calm would be over-trusted: floor each SKU's
+        # dispersion at the pool's median.
+        pool_phi = float(np.median(phi[members]))
+        raw_se[members] *= np.sqrt(np.maximum(pool_phi / phi[members], 1.0))
+        phi[members] = np.maximum(phi[members], pool_phi)
         est, v = raw[members], raw_se[members] ** 2
         tau2[g] = _tau2(est, v, settings)
         w = 1.0 / (v + tau2[g])

@@ -1,0 +1,124 @@
+"""The analyst's path through the real commands, on SQLite and PostgreSQL:
+import, match, optimize, report, review, export, history."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pricing.cli import app
+from tests.conftest import CONFIG_DIR, run_cli
+
+CATALOG = """sku,part_number,description,brand,category,family,unit_cost,price,currency,pack_qty,proprietary,gtin,map_price
+NL-2001,NL-2001,V-belt 6PK1220,Northline,Belts,v-belt,6.00,12.00,USD,1,false,,
+NL-2002,NL-2002,Oil filter spin-on,Northline,Filters,oil-filter,4.00,9.00,USD,1,false,4006381333931,
+NL-2003,NL-2003,Alternator 120A,Northline,Electrical,alternator,80.00,150.00,USD,1,true,,
+NL-2004,NL-2004,Radiator hose upper,Northline,Hoses,hose,5.00,8.00,USD,1,false,,7.50
+"""
+XREF = """competitor_brand,competitor_part_number,sku,relation
+Beltco,B 6PK1220,NL-2001,equivalent
+"""
+SALES = "sku,date,units,unit_price\n" + "".join(
+    f"NL-200{n},2026-{m:02d}-05,{10 + n},{p}\n"
+    for n, p in [(1, "12.00"), (2, "9.00"), (3, "150.00"), (4, "8.00")]
+    for m in range(1, 11)
+)
+OBS = """competitor,url,title,price,currency,brand,part_number,gtin,pack_qty
+shopa,https://a.example/p/1,Beltco V-belt,10.00,USD,Beltco,B-6PK1220,,1
+shopa,https://a.example/p/2,Oil filter,34.00,USD,Filtrex,FX-1,4006381333931,4
+shopb,https://b.example/p/9,Beltco V-belt,10.40,USD,Beltco,B 6PK1221,,1
+shopb,https://b.example/p/7,Radiator hose,6.00,USD,Northline,NL-2004,,1
+"""
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str) -> str:
+        result = runner.invoke(app, ["--db", db_url, "--config", str(CONFIG_DIR), *args])
+        assert result.exit_code == 0, (args, result.output, result.exception)
+        return result.stdout
+
+    for name, text in [("catalog", CATALOG), ("xref", XREF), ("sales", SALES), ("obs", OBS)]:
+        (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+    return invoke
+
+
+def test_analyst_flow(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("init")
+    cli("catalog", "import", str(tmp_path / "catalog.csv"))
+    cli("xref", "import", str(tmp_path / "xref.csv"))
+    cli("sales", "import", str(tmp_path / "sales.csv"))
+    cli("observations", "import", str(tmp_path / "obs.csv"))
+    cli("match")
+
+    matches = {m["url"]: m for m in json.loads(cli("matches", "--format", "json"))}
+    assert matches["https://a.example/p/1"]["sku"] == "NL-2001"  # cross-reference
+    assert matches["https://a.example/p/1"]["status"] == "auto"
+    assert matches["https://a.example/p/2"]["sku"] == "NL-2002"  # GTIN
+    assert matches["https://b.example/p/7"]["sku"] == "NL-2004"  # our own part number
+    near_miss = matches["https://b.example/p/9"]  # one character off: a different part
+    assert near_miss["status"] != "auto"
+
+    # a person's reject wins over later automatic runs
+    hose = matches["https://b.example/p/7"]["id"]
+    cli("matches", "reject", str(hose), "--by", "carol", "--note", "different diameter")
+    cli("match", "--all")
+    rejected = json.loads(cli("matches", "--status", "rejected", "--format", "json"))
+    assert [m["id"] for m in rejected] == [hose]
+
+    out = json.loads(cli("optimize", "--format", "json"))
+    by_sku = {s["sku"]: s for s in out["suggestions"]}
+    assert isinstance(out["run_id"], int) and set(by_sku) == {"NL-2001", "NL-2002", "NL-2003", "NL-2004"}
+    for s in by_sku.values():
+        assert {"sku", "current_price", "suggested_price", "unit_cost", "margin", "reasons"} <= set(s)
+        assert s["reasons"]["codes"] and s["reasons"]["text"]
+    belt = by_sku["NL-2001"]
+    # competitor reference per unit: median of the trusted matched prices (10.00 only)
+    assert Decimal(belt["competitor_reference"]) == Decimal("10.00")
+    assert Decimal(belt["suggested_price"]) <= Decimal("11.00")  # index cap 1.05 for Belts... or floor
+    hose_s = by_sku["NL-2004"]
+    assert hose_s["competitor_count"] == 0  # the rejected listing does not count
+    assert Decimal(hose_s["suggested_price"]) >= Decimal("7.50")  # MAP
+    assert by_sku["NL-2003"]["proprietary"] is True and by_sku["NL-2003"]["competitor_reference"] is None
+
+    cli("report", "--out", str(tmp_path / "report"))
+    assert (tmp_path / "report" / "suggestions.xlsx").exists()
+
+    cli("review", "--approve", "--sku", "NL-2001", "--by", "alice", "--why", "matches market")
+    cli("review", "--override", "9.49", "--sku", "NL-2002", "--by", "alice", "--why", "promo")
+    cli("review", "--reject", "--sku", "NL-2003", "--by", "alice", "--why", "hold")
+    export = tmp_path / "erp.csv"
+    cli("export", "--out", str(export), "--by", "bob")
+    with export.open() as handle:
+        exported = {r["sku"]: r for r in csv.DictReader(handle)}
+    assert set(exported) == {"NL-2001", "NL-2002"}
+    assert exported["NL-2002"]["price"] == "9.49" and exported["NL-2002"]["approved_by"] == "alice"
+    assert Decimal(exported["NL-2001"]["price"]) == Decimal(belt["suggested_price"])
+
+    history = json.loads(cli("history", "NL-2002", "--format", "json"))
+    ours = [h for h in history if h["competitor"] == "ours"]
+    assert [Decimal(h["price"]) for h in ours] == [Decimal("9.00"), Decimal("9.49")]
+    theirs = [h for h in history if h["competitor"] == "shopa"]
+    assert len(theirs) == 1 and Decimal(theirs[0]["unit_price"]) == Decimal("8.50")
+    for row in history:
+        assert {"sku", "competitor", "observed_at", "price", "currency", "unit_price"} <= set(row)
+
+
+def test_override_below_the_floor_is_refused(cli, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("init")
+    cli("catalog", "import", str(tmp_path / "catalog.csv"))
+    cli("optimize")
+    # Filters floor: 4.00 / (1 - 0.30) = 5.72
+    result = run_cli("review", "--override", "5.00", "--sku", "NL-2002", "--why", "clearance",
+                     db_url=db_url)
+    assert result.returncode == 1
+    assert "NL-2002: override 5.00 is below the floor 5.72" in result.stderr
+    pending = json.loads(cli("review", "--sku", "NL-2002", "--format", "json"))
+    assert [p["review_status"] for p in pending] == ["pending"]
