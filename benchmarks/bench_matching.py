@@ -6,7 +6,7 @@ catalog text with rapidfuzz's C scorer, scaled up to all listings. Also prints
 precision/recall of the auto matches on the synthetic truth, as a sanity check.
 
     .venv/bin/python benchmarks/bench_matching.py [--skus 50000] [--listings 100000]
-        [--workers 2] [--baseline-sample 200] [--seed 1]
+        [--workers 1] [--baseline-sample 200] [--seed 1]
 
 Target: the full run in under two minutes on 2 cores.
 """
@@ -27,26 +27,72 @@ from pricing.matching.fuzzy import process as fuzzy_text
 from pricing.matching.normalize import gtin_check_digit, normalize_part_number
 
 OUR_BRANDS = ["Acme", "Acme Pro"]
-MAKERS = ["Bosch", "MANN-FILTER", "Mahle", "Gates", "ContiTech", "Dayco", "SKF", "FAG",
-          "NGK", "Valeo", "Hella", "Febi", "Corteco", "Elring", "Sachs", "Lemförder", "TRW",
-          "Delphi", "Denso", "Purflux"]  # fmt: skip
+MAKERS = [
+    "Bosch",
+    "MANN-FILTER",
+    "Mahle",
+    "Gates",
+    "ContiTech",
+    "Dayco",
+    "SKF",
+    "FAG",
+    "NGK",
+    "Valeo",
+    "Hella",
+    "Febi",
+    "Corteco",
+    "Elring",
+    "Sachs",
+    "Lemförder",
+    "TRW",
+    "Delphi",
+    "Denso",
+    "Purflux",
+]
 CATEGORIES = {
-    "Filters": (["oil filter", "air filter", "fuel filter", "cabin filter", "hydraulic filter"],
-                ["spin-on", "cartridge", "panel", "inline", "with gasket", "activated carbon"]),
-    "Belts": (["poly v-belt", "timing belt", "v-belt", "timing belt kit"],
-              ["ribbed", "with tensioner", "heavy duty", "EPDM"]),
-    "Hoses": (["radiator hose", "heater hose", "coolant hose", "turbo hose"],
-              ["upper", "lower", "silicone", "moulded"]),
-    "Seals": (["oil seal", "o-ring", "valve cover gasket", "head gasket"],
-              ["NBR", "FKM", "PTFE lip", "cork"]),
-    "Bearings": (["ball bearing", "wheel bearing kit", "roller bearing", "clutch bearing"],
-                 ["sealed both sides", "open", "with ABS ring", "high temperature"]),
-    "Electrical": (["alternator", "starter motor", "relay", "ignition coil", "glow plug"],
-                   ["12V", "24V", "pencil type", "5 pin", "with pulley"]),
-}  # fmt: skip
-VEHICLES = ["VW Golf", "Audi A4", "BMW 320d", "Ford Focus", "Opel Astra", "Renault Clio",
-            "Toyota Corolla", "Skoda Octavia", "Fiat Ducato", "Mercedes Sprinter",
-            "Volvo FH", "Scania R", "MAN TGX", "Iveco Daily", "Peugeot 308", "Seat Leon"]  # fmt: skip
+    "Filters": (
+        ["oil filter", "air filter", "fuel filter", "cabin filter", "hydraulic filter"],
+        ["spin-on", "cartridge", "panel", "inline", "with gasket", "activated carbon"],
+    ),
+    "Belts": (
+        ["poly v-belt", "timing belt", "v-belt", "timing belt kit"],
+        ["ribbed", "with tensioner", "heavy duty", "EPDM"],
+    ),
+    "Hoses": (
+        ["radiator hose", "heater hose", "coolant hose", "turbo hose"],
+        ["upper", "lower", "silicone", "moulded"],
+    ),
+    "Seals": (
+        ["oil seal", "o-ring", "valve cover gasket", "head gasket"],
+        ["NBR", "FKM", "PTFE lip", "cork"],
+    ),
+    "Bearings": (
+        ["ball bearing", "wheel bearing kit", "roller bearing", "clutch bearing"],
+        ["sealed both sides", "open", "with ABS ring", "high temperature"],
+    ),
+    "Electrical": (
+        ["alternator", "starter motor", "relay", "ignition coil", "glow plug"],
+        ["12V", "24V", "pencil type", "5 pin", "with pulley"],
+    ),
+}
+VEHICLES = [
+    "VW Golf",
+    "Audi A4",
+    "BMW 320d",
+    "Ford Focus",
+    "Opel Astra",
+    "Renault Clio",
+    "Toyota Corolla",
+    "Skoda Octavia",
+    "Fiat Ducato",
+    "Mercedes Sprinter",
+    "Volvo FH",
+    "Scania R",
+    "MAN TGX",
+    "Iveco Daily",
+    "Peugeot 308",
+    "Seat Leon",
+]
 
 
 def _gtin(rng: random.Random) -> str:
@@ -102,16 +148,30 @@ def build_market(n_skus: int, n_listings: int, seed: int) -> Market:
             number = _number(rng)
         numbers.add(number)
         brand = rng.choice(OUR_BRANDS) if rng.random() < 0.6 else rng.choice(MAKERS)
-        size = f"{rng.randint(10, 400)} mm" if rng.random() < 0.7 else f"{rng.randint(20, 90)}x{rng.randint(30, 120)}x{rng.randint(5, 30)}"  # noqa: E501
-        description = (f"{rng.choice(kinds).capitalize()}, {rng.choice(traits)}, {size}, "
-                       f"for {rng.choice(VEHICLES)} {rng.randint(1, 9)}.{rng.randint(0, 9)}")  # fmt: skip
+        size = (
+            f"{rng.randint(10, 400)} mm"
+            if rng.random() < 0.7
+            else f"{rng.randint(20, 90)}x{rng.randint(30, 120)}x{rng.randint(5, 30)}"
+        )
+        description = (
+            f"{rng.choice(kinds).capitalize()}, {rng.choice(traits)}, {size}, "
+            f"for {rng.choice(VEHICLES)} {rng.randint(1, 9)}.{rng.randint(0, 9)}"
+        )
         gtin = _gtin(rng) if rng.random() < 0.5 else None
         parts.append(CatalogPart(f"SKU{i:06d}", number, brand, description, category, gtin))
     # 2% superseded by a later SKU
     for i in rng.sample(range(n_skus - 1), n_skus // 50):
         p = parts[i]
-        parts[i] = CatalogPart(p.sku, p.part_number, p.brand, p.description, p.category, p.gtin,
-                               p.pack_qty, parts[i + 1].sku)  # fmt: skip
+        parts[i] = CatalogPart(
+            p.sku,
+            p.part_number,
+            p.brand,
+            p.description,
+            p.category,
+            p.gtin,
+            p.pack_qty,
+            parts[i + 1].sku,
+        )
     xrefs = []
     for _ in range(n_skus):
         number = _number(rng)
@@ -175,8 +235,10 @@ def run(n_skus: int, n_listings: int, workers: int, sample: int, seed: int) -> N
     t0 = time.perf_counter()
     market = build_market(n_skus, n_listings, seed)
     t_gen = time.perf_counter() - t0
-    print(f"synthetic market: {len(market.parts):,} SKUs, {len(market.xrefs):,} cross-references,"
-          f" {len(market.listings):,} listings (generated in {t_gen:.1f}s, not timed below)")  # fmt: skip
+    print(
+        f"synthetic market: {len(market.parts):,} SKUs, {len(market.xrefs):,} cross-references,"
+        f" {len(market.listings):,} listings (generated in {t_gen:.1f}s, not timed below)"
+    )
 
     t0 = time.perf_counter()
     index = CatalogIndex.build(market.parts, market.xrefs)
@@ -198,12 +260,20 @@ def run(n_skus: int, n_listings: int, workers: int, sample: int, seed: int) -> N
     total = t_index + t_match
     rate = len(market.listings) / total
 
-    tp = sum(1 for (sku, st), exp in zip(results, market.truth, strict=True)
-             if st == "auto" and sku == exp and exp)  # fmt: skip
-    fp = sum(1 for (sku, st), exp in zip(results, market.truth, strict=True)
-             if st == "auto" and sku != exp)  # fmt: skip
+    tp = sum(
+        1
+        for (sku, st), exp in zip(results, market.truth, strict=True)
+        if st == "auto" and sku == exp and exp
+    )
+    fp = sum(
+        1
+        for (sku, st), exp in zip(results, market.truth, strict=True)
+        if st == "auto" and sku != exp
+    )
     positives = sum(1 for exp in market.truth if exp)
-    statuses = {s: sum(1 for _, st in results if st == s) for s in ("auto", "needs_review", "unmatched")}  # noqa: E501
+    statuses = {
+        s: sum(1 for _, st in results if st == s) for s in ("auto", "needs_review", "unmatched")
+    }
 
     # baseline: every sampled listing against every catalog text, rapidfuzz in C
     rng = random.Random(seed + 1)
@@ -211,8 +281,9 @@ def run(n_skus: int, n_listings: int, workers: int, sample: int, seed: int) -> N
     texts = [fuzzy_text(f"{p.brand} {p.description}") for p in market.parts]
     t2 = time.perf_counter()
     for item in picks:
-        process.extractOne(fuzzy_text(item.title), texts, scorer=fuzz.token_set_ratio,
-                           processor=None)  # fmt: skip
+        process.extractOne(
+            fuzzy_text(item.title), texts, scorer=fuzz.token_set_ratio, processor=None
+        )
     t_base = (time.perf_counter() - t2) / len(picks)
     base_total = t_base * len(market.listings) / workers
     base_rate = len(market.listings) / base_total
@@ -221,20 +292,26 @@ def run(n_skus: int, n_listings: int, workers: int, sample: int, seed: int) -> N
     print(f"matching:    {t_match:6.1f} s  ({workers} worker{'s' if workers > 1 else ''})")
     print(f"whole run:   {total:6.1f} s  -> {rate:,.0f} listings/s")
     print(f"statuses:    {statuses}")
-    print(f"synthetic truth: auto precision {tp / max(tp + fp, 1):.4f}, "
-          f"auto recall {tp / max(positives, 1):.4f}")  # fmt: skip
-    print(f"baseline (exhaustive token_set_ratio over {len(market.parts):,} texts, "
-          f"{len(picks)} sampled listings, {workers} worker(s)): {t_base * 1000:.1f} ms/listing "
-          f"-> {base_total:,.0f} s for all, {base_rate:,.1f} listings/s")  # fmt: skip
-    print(f"speed-up over baseline: {base_total / total:,.0f}x; target under 120 s: "
-          f"{'met' if total < 120 else 'MISSED'}")  # fmt: skip
+    print(
+        f"synthetic truth: auto precision {tp / max(tp + fp, 1):.4f}, "
+        f"auto recall {tp / max(positives, 1):.4f}"
+    )
+    print(
+        f"baseline (exhaustive token_set_ratio over {len(market.parts):,} texts, "
+        f"{len(picks)} sampled listings, {workers} worker(s)): {t_base * 1000:.1f} ms/listing "
+        f"-> {base_total:,.0f} s for all, {base_rate:,.1f} listings/s"
+    )
+    print(
+        f"speed-up over baseline: {base_total / total:,.0f}x; target under 120 s: "
+        f"{'met' if total < 120 else 'MISSED'}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=50_000)
     parser.add_argument("--listings", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--baseline-sample", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

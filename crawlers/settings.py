@@ -11,7 +11,9 @@ SPIDER_LOADER_CLASS = "crawlers.spiderloader.ConfigSpiderLoader"
 NEWSPIDER_MODULE = "crawlers.spiders"
 
 # Identify ourselves and respect the sites we read.
-USER_AGENT = "PricingMonitorBot/0.1 (+competitive price monitoring; contact: pricing-ops@example.com)"
+USER_AGENT = (
+    "PricingMonitorBot/0.1 (+competitive price monitoring; contact: pricing-ops@example.com)"
+)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

@@ -280,7 +280,9 @@ class AppConfig(_Strict):
             if comp.name == name:
                 return comp
         known = ", ".join(c.name for c in self.competitors) or "none"
-        raise ConfigError(self.directory / COMPETITORS_FILE, name, f"no such competitor (known: {known})")
+        raise ConfigError(
+            self.directory / COMPETITORS_FILE, name, f"no such competitor (known: {known})"
+        )
 
 
 def _read_yaml(path: Path) -> Any:
@@ -334,7 +336,9 @@ def load_config(directory: Path) -> AppConfig:
     names = {c.name for c in competitors}
     for name in schedules.crawls:
         if name not in names:
-            raise ConfigError(sched_path, f"crawls.{name}", "no competitor of that name in competitors.yaml")
+            raise ConfigError(
+                sched_path, f"crawls.{name}", "no competitor of that name in competitors.yaml"
+            )
     matching_path = directory / MATCHING_FILE
     matching = (
         _validate(MatchingConfig, matching_path, _read_yaml(matching_path))

@@ -61,8 +61,11 @@ def sku_history(
             stmt = stmt.where(OurPrice.effective_at >= start)
         for p in session.scalars(stmt):
             unit = (p.price / part.pack_qty).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-            rows.append(HistoryRow(sku, OURS, p.effective_at, p.price, p.currency, unit,
-                                   part.pack_qty, None, None))
+            rows.append(
+                HistoryRow(
+                    sku, OURS, p.effective_at, p.price, p.currency, unit, part.pack_qty, None, None
+                )
+            )
     if competitor != OURS:
         stmt2 = (
             select(Listing, PriceObservation)
@@ -80,7 +83,18 @@ def sku_history(
             stmt2 = stmt2.where(PriceObservation.observed_at >= start)
         for listing, obs in session.execute(stmt2):
             assert obs.price is not None and obs.unit_price is not None
-            rows.append(HistoryRow(sku, listing.competitor, obs.observed_at, obs.price, obs.currency,
-                                   obs.unit_price, obs.pack_qty, listing.url, listing.title))
+            rows.append(
+                HistoryRow(
+                    sku,
+                    listing.competitor,
+                    obs.observed_at,
+                    obs.price,
+                    obs.currency,
+                    obs.unit_price,
+                    obs.pack_qty,
+                    listing.url,
+                    listing.title,
+                )
+            )
     rows.sort(key=lambda r: (r.observed_at, r.competitor != OURS, r.competitor))
     return rows

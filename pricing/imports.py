@@ -211,8 +211,13 @@ def import_catalog(db: Database, path: Path, *, skip_bad_rows: bool = False) -> 
         columns = [c for c in parts[0] if c != "sku"] if parts else []
         upsert(session, Part, parts, keys=["sku"], update=columns)
         changed = [
-            {"sku": r.sku, "effective_at": now, "price": r.price, "currency": r.currency,
-             "source": "catalog"}
+            {
+                "sku": r.sku,
+                "effective_at": now,
+                "price": r.price,
+                "currency": r.currency,
+                "source": "catalog",
+            }
             for _, r in rows
             if latest.get(r.sku) != r.price
         ]
@@ -237,7 +242,11 @@ def import_xrefs(db: Database, path: Path, *, skip_bad_rows: bool = False) -> Im
     with db.session() as session:
         rows = _check_skus(rows, _known_skus(session), path, skip_bad_rows, bad, lambda r: r.sku)
         values = {
-            (normalize_brand(r.competitor_brand), normalize_part_number(r.competitor_part_number), r.sku): {
+            (
+                normalize_brand(r.competitor_brand),
+                normalize_part_number(r.competitor_part_number),
+                r.sku,
+            ): {
                 **r.model_dump(),
                 "brand_norm": normalize_brand(r.competitor_brand),
                 "part_number_norm": normalize_part_number(r.competitor_part_number),
@@ -262,7 +271,13 @@ def import_sales(db: Database, path: Path, *, skip_bad_rows: bool = False) -> Im
             {"sku": r.sku, "period_start": r.date, "units": r.units, "unit_price": r.unit_price}
             for _, r in rows
         )
-        upsert(session, SalesRecord, values, keys=["sku", "period_start"], update=["units", "unit_price"])
+        upsert(
+            session,
+            SalesRecord,
+            values,
+            keys=["sku", "period_start"],
+            update=["units", "unit_price"],
+        )
     return ImportResult(str(path), len(rows), bad)
 
 

@@ -58,7 +58,9 @@ def _clip(text: str | None, limit: int = _MAX_TEXT) -> str | None:
     return text[:limit]
 
 
-def ensure_competitors(session: Session, names: Iterable[str], labels: dict[str, str] | None = None) -> None:
+def ensure_competitors(
+    session: Session, names: Iterable[str], labels: dict[str, str] | None = None
+) -> None:
     labels = labels or {}
     rows = [{"name": n, "display_name": labels.get(n, n), "base_url": None} for n in set(names)]
     insert_ignore(session, CompetitorRecord, rows, keys=["name"])
@@ -110,7 +112,8 @@ def _upsert_listings(
     for start in range(0, len(keys), _LOOKUP_CHUNK):
         wanted = tuple_(Listing.competitor, Listing.url).in_(keys[start : start + _LOOKUP_CHUNK])
         existing.update(
-            ((row.competitor, row.url), row) for row in session.scalars(select(Listing).where(wanted))
+            ((row.competitor, row.url), row)
+            for row in session.scalars(select(Listing).where(wanted))
         )
     for key, obs in latest.items():
         fields = {

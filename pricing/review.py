@@ -53,13 +53,20 @@ def selected(session: Session, run_id: int, flt: ReviewFilter) -> list[Suggestio
     if flt.skus:
         missing = set(flt.skus) - {s.sku for s in rows}
         if missing:
-            raise NotFoundError(f"run {run_id} has no {flt.status or ''} suggestion for: {', '.join(sorted(missing))}")
+            raise NotFoundError(
+                f"run {run_id} has no {flt.status or ''} suggestion for: "
+                + ", ".join(sorted(missing))
+            )
     return rows
 
 
 def floor_price(part: Part, policy: PricingPolicy) -> Decimal:
-    resolved = policy.resolve(part.category, part.proprietary, row_min_margin=part.min_margin,
-                              row_map_price=part.map_price)
+    resolved = policy.resolve(
+        part.category,
+        part.proprietary,
+        row_min_margin=part.min_margin,
+        row_map_price=part.map_price,
+    )
     floor = (part.unit_cost / (1 - Decimal(str(resolved.min_margin)))).quantize(CENT, ROUND_UP)
     return max(floor, part.map_price or Decimal(0))
 
@@ -95,7 +102,9 @@ def decide(
             floor = floor_price(part, policy)
             price = override_price.quantize(CENT)
             if price < floor:
-                raise ReviewError(f"{s.sku}: override {price} is below the floor {floor} (margin floor or MAP)")
+                raise ReviewError(
+                    f"{s.sku}: override {price} is below the floor {floor} (margin floor or MAP)"
+                )
         s.review_status, s.approved_price = status, price
         s.reviewed_by, s.reviewed_at, s.review_note = who, now, why
     return len(suggestions)
@@ -112,31 +121,67 @@ def export_approved(session: Session, run_id: int, out: Path, who: str) -> Expor
     run = session.get(SuggestionRun, run_id)
     if run is None or run.status != "complete":
         raise NotFoundError(f"no complete suggestion run {run_id}")
-    rows = list(session.scalars(
-        select(Suggestion)
-        .where(Suggestion.run_id == run_id, Suggestion.review_status.in_(("approved", "overridden")))
-        .order_by(Suggestion.sku)
-    ))
+    rows = list(
+        session.scalars(
+            select(Suggestion)
+            .where(
+                Suggestion.run_id == run_id,
+                Suggestion.review_status.in_(("approved", "overridden")),
+            )
+            .order_by(Suggestion.sku)
+        )
+    )
     now = utcnow()
     out.parent.mkdir(parents=True, exist_ok=True)
-    parts = {p.sku: p for p in session.scalars(select(Part).where(Part.sku.in_([s.sku for s in rows])))}
+    parts = {
+        p.sku: p for p in session.scalars(select(Part).where(Part.sku.in_([s.sku for s in rows])))
+    }
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["sku", "part_number", "price", "currency", "previous_price", "effective_date",
-                         "run_id", "approved_by", "note"])
+        writer.writerow(
+            [
+                "sku",
+                "part_number",
+                "price",
+                "currency",
+                "previous_price",
+                "effective_date",
+                "run_id",
+                "approved_by",
+                "note",
+            ]
+        )
         for s in rows:
             part = parts[s.sku]
             assert s.approved_price is not None
-            writer.writerow([csv_value(v) for v in (
-                s.sku, part.part_number, s.approved_price.quantize(CENT), part.currency,
-                part.price.quantize(CENT),
-                now.date().isoformat(), run_id, s.reviewed_by, s.review_note,
-            )])
+            writer.writerow(
+                [
+                    csv_value(v)
+                    for v in (
+                        s.sku,
+                        part.part_number,
+                        s.approved_price.quantize(CENT),
+                        part.currency,
+                        part.price.quantize(CENT),
+                        now.date().isoformat(),
+                        run_id,
+                        s.reviewed_by,
+                        s.review_note,
+                    )
+                ]
+            )
             if part.price != s.approved_price:
                 part.price = s.approved_price
                 part.updated_at = now
-                session.add(OurPrice(sku=s.sku, effective_at=now, price=s.approved_price,
-                                     currency=part.currency, source=f"export:run{run_id}"))
+                session.add(
+                    OurPrice(
+                        sku=s.sku,
+                        effective_at=now,
+                        price=s.approved_price,
+                        currency=part.currency,
+                        source=f"export:run{run_id}",
+                    )
+                )
     summary = dict(run.summary)
     exports = list(summary.get("exports", []))
     exports.append({"at": now.isoformat(), "by": who, "rows": len(rows), "file": str(out)})

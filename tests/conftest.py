@@ -99,12 +99,18 @@ def sqlite_db(sqlite_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def run_cli(*args: str, db_url: str | None = None, config_dir: Path = CONFIG_DIR,
-            cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str,
+    db_url: str | None = None,
+    config_dir: Path = CONFIG_DIR,
+    cwd: Path | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``pricing`` command in a child process, as a user would."""
     cmd = [sys.executable, "-m", "pricing", "--config", str(config_dir)]
     if db_url:
         cmd += ["--db", db_url]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout,
-                          cwd=cwd or ROOT, env=env)
+    return subprocess.run(
+        cmd + list(args), capture_output=True, text=True, timeout=timeout, cwd=cwd or ROOT, env=env
+    )

@@ -39,7 +39,7 @@ POLICY = PricingPolicy.model_validate({
 })
 CATEGORIES = ("Filters", "Belts", "Electrical", "Hoses")
 PACKS = (1, 1, 1, 2, 4, 10)
-LUMP_SHAPE = 1  # gamma shape of week-to-week demand shocks in lumpy histories
+LUMP_SHAPE = 1.0  # gamma shape of week-to-week demand shocks in lumpy histories
 
 
 @dataclass(frozen=True)

@@ -75,18 +75,30 @@ def test_analyst_flow(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
 
     out = json.loads(cli("optimize", "--format", "json"))
     by_sku = {s["sku"]: s for s in out["suggestions"]}
-    assert isinstance(out["run_id"], int) and set(by_sku) == {"NL-2001", "NL-2002", "NL-2003", "NL-2004"}
+    assert isinstance(out["run_id"], int) and set(by_sku) == {
+        "NL-2001",
+        "NL-2002",
+        "NL-2003",
+        "NL-2004",
+    }
     for s in by_sku.values():
-        assert {"sku", "current_price", "suggested_price", "unit_cost", "margin", "reasons"} <= set(s)
+        assert {"sku", "current_price", "suggested_price", "unit_cost", "margin", "reasons"} <= set(
+            s
+        )
         assert s["reasons"]["codes"] and s["reasons"]["text"]
     belt = by_sku["NL-2001"]
     # competitor reference per unit: median of the trusted matched prices (10.00 only)
     assert Decimal(belt["competitor_reference"]) == Decimal("10.00")
-    assert Decimal(belt["suggested_price"]) <= Decimal("11.00")  # index cap 1.05 for Belts... or floor
+    assert Decimal(belt["suggested_price"]) <= Decimal(
+        "11.00"
+    )  # index cap 1.05 for Belts... or floor
     hose_s = by_sku["NL-2004"]
     assert hose_s["competitor_count"] == 0  # the rejected listing does not count
     assert Decimal(hose_s["suggested_price"]) >= Decimal("7.50")  # MAP
-    assert by_sku["NL-2003"]["proprietary"] is True and by_sku["NL-2003"]["competitor_reference"] is None
+    assert (
+        by_sku["NL-2003"]["proprietary"] is True
+        and by_sku["NL-2003"]["competitor_reference"] is None
+    )
 
     cli("report", "--out", str(tmp_path / "report"))
     assert (tmp_path / "report" / "suggestions.xlsx").exists()
@@ -116,8 +128,9 @@ def test_override_below_the_floor_is_refused(cli, db_url: str, tmp_path: Path) -
     cli("catalog", "import", str(tmp_path / "catalog.csv"))
     cli("optimize")
     # Filters floor: 4.00 / (1 - 0.30) = 5.72
-    result = run_cli("review", "--override", "5.00", "--sku", "NL-2002", "--why", "clearance",
-                     db_url=db_url)
+    result = run_cli(
+        "review", "--override", "5.00", "--sku", "NL-2002", "--why", "clearance", db_url=db_url
+    )
     assert result.returncode == 1
     assert "NL-2002: override 5.00 is below the floor 5.72" in result.stderr
     pending = json.loads(cli("review", "--sku", "NL-2002", "--format", "json"))

@@ -37,18 +37,37 @@ def _edit(config_dir: Path, name: str, old: str, new: str) -> None:
 @pytest.mark.parametrize(
     ("file", "old", "new", "expected"),
     [
-        ("pricing.yaml", "  max_change: 0.10", "  max_chnage: 0.10",
-         r"pricing.yaml: defaults.max_chnage: unknown key"),
-        ("pricing.yaml", "  min_margin: 0.25", "  min_margin: lots",
-         r"pricing.yaml: defaults.min_margin: Input should be a valid number"),
-        ("pricing.yaml", "competitor_reference: median", "competitor_reference: mean",
-         r"pricing.yaml: defaults.competitor_reference: Input should be 'min' or 'median'"),
-        ("schedules.yaml", 'nightly: "30 4 * * *"', 'nightly: "61 4 * * *"',
-         r"schedules.yaml: nightly: .*invalid cron expression '61 4 \* \* \*'"),
-        ("schedules.yaml", "  gearhub:", "  nosuchshop:",
-         r"schedules.yaml: crawls.nosuchshop: no competitor of that name"),
-        ("pricing.yaml", "defaults:", "defaults: [",
-         r"pricing.yaml: line \d+: not valid YAML"),
+        (
+            "pricing.yaml",
+            "  max_change: 0.10",
+            "  max_chnage: 0.10",
+            r"pricing.yaml: defaults.max_chnage: unknown key",
+        ),
+        (
+            "pricing.yaml",
+            "  min_margin: 0.25",
+            "  min_margin: lots",
+            r"pricing.yaml: defaults.min_margin: Input should be a valid number",
+        ),
+        (
+            "pricing.yaml",
+            "competitor_reference: median",
+            "competitor_reference: mean",
+            r"pricing.yaml: defaults.competitor_reference: Input should be 'min' or 'median'",
+        ),
+        (
+            "schedules.yaml",
+            'nightly: "30 4 * * *"',
+            'nightly: "61 4 * * *"',
+            r"schedules.yaml: nightly: .*invalid cron expression '61 4 \* \* \*'",
+        ),
+        (
+            "schedules.yaml",
+            "  gearhub:",
+            "  nosuchshop:",
+            r"schedules.yaml: crawls.nosuchshop: no competitor of that name",
+        ),
+        ("pricing.yaml", "defaults:", "defaults: [", r"pricing.yaml: line \d+: not valid YAML"),
     ],
 )
 def test_bad_config_names_file_key_and_reason(
@@ -67,7 +86,10 @@ def test_invalid_selector_names_the_competitor(config_dir: Path) -> None:
     data["competitors"][0]["selectors"]["price"] = "div[[price"
     (config_dir / "competitors.yaml").write_text(yaml.safe_dump(data))
     name = data["competitors"][0]["name"]
-    with pytest.raises(ConfigError, match=rf"competitors.yaml: competitors\[{name}\].selectors.price: .*invalid selector"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"competitors.yaml: competitors\[{name}\].selectors.price: .*invalid selector",
+    ):
         load_config(config_dir)
 
 
@@ -82,10 +104,19 @@ def test_bad_config_stops_the_command_with_one_line(config_dir: Path) -> None:
 
 POLICY = PricingPolicy.model_validate(
     {
-        "defaults": {"min_margin": 0.25, "max_change": 0.10, "elasticity_prior": -2.0, "price_ending": ".99"},
+        "defaults": {
+            "min_margin": 0.25,
+            "max_change": 0.10,
+            "elasticity_prior": -2.0,
+            "price_ending": ".99",
+        },
         "proprietary": {"max_change": 0.08, "elasticity_prior": -1.2},
         "categories": {
-            "Filters": {"min_margin": 0.30, "price_ending": None, "proprietary": {"elasticity_prior": -0.9}},
+            "Filters": {
+                "min_margin": 0.30,
+                "price_ending": None,
+                "proprietary": {"elasticity_prior": -0.9},
+            },
         },
     }
 )
@@ -94,15 +125,36 @@ POLICY = PricingPolicy.model_validate(
 @pytest.mark.parametrize(
     ("category", "proprietary", "row_margin", "expected"),
     [
-        ("Belts", False, None, {"min_margin": 0.25, "max_change": 0.10, "elasticity_prior": -2.0, "price_ending": ".99"}),
+        (
+            "Belts",
+            False,
+            None,
+            {
+                "min_margin": 0.25,
+                "max_change": 0.10,
+                "elasticity_prior": -2.0,
+                "price_ending": ".99",
+            },
+        ),
         ("Belts", True, None, {"min_margin": 0.25, "max_change": 0.08, "elasticity_prior": -1.2}),
-        ("Filters", False, None, {"min_margin": 0.30, "max_change": 0.10, "elasticity_prior": -2.0, "price_ending": None}),
+        (
+            "Filters",
+            False,
+            None,
+            {
+                "min_margin": 0.30,
+                "max_change": 0.10,
+                "elasticity_prior": -2.0,
+                "price_ending": None,
+            },
+        ),
         ("Filters", True, None, {"min_margin": 0.30, "max_change": 0.08, "elasticity_prior": -0.9}),
         ("Filters", True, Decimal("0.4"), {"min_margin": 0.40}),
     ],
 )
-def test_policy_lookup_order(category: str, proprietary: bool, row_margin: Decimal | None,
-                             expected: dict[str, object]) -> None:
+def test_policy_lookup_order(
+    category: str, proprietary: bool, row_margin: Decimal | None, expected: dict[str, object]
+) -> None:
     resolved = POLICY.resolve(category, proprietary, row_min_margin=row_margin)
     for key, value in expected.items():
         assert getattr(resolved, key) == value, key

@@ -51,8 +51,9 @@ def crawl_db(sqlite_url: str) -> Iterator[Database]:
 def test_scrapy_list_shows_one_spider_per_competitor() -> None:
     env = {**os.environ, "PRICING_CONFIG_DIR": str(CONFIG_DIR)}
     scrapy = Path(sys.executable).with_name("scrapy")
-    result = subprocess.run([str(scrapy), "list"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [str(scrapy), "list"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == sorted(c.name for c in load_config(CONFIG_DIR).competitors)
 
@@ -119,7 +120,15 @@ def test_a_broken_selector_makes_the_run_suspect_until_confirmed(
         assert bad.items < good.items / 2 and "recent good runs found" in (bad.note or "")
         # match every listing by hand so only the run's health decides what counts
         for listing in s.scalars(select(Listing)):
-            s.add(Match(listing_id=listing.id, sku="X", method="manual", confidence=1.0, status="confirmed"))
+            s.add(
+                Match(
+                    listing_id=listing.id,
+                    sku="X",
+                    method="manual",
+                    confidence=1.0,
+                    status="confirmed",
+                )
+            )
     listed = run_cli("crawls", "--format", "json", db_url=crawl_db.url)
     assert '"status": "suspect"' in listed.stdout
 
@@ -128,10 +137,14 @@ def test_a_broken_selector_makes_the_run_suspect_until_confirmed(
         with crawl_db.session() as s:
             prices = trusted_competitor_prices(s, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
             return {
-                s.scalar(select(PriceObservation.crawl_run_id).where(
-                    PriceObservation.listing_id == cp.listing_id,
-                    PriceObservation.observed_at == cp.observed_at))
-                for cps in prices.values() for cp in cps
+                s.scalar(
+                    select(PriceObservation.crawl_run_id).where(
+                        PriceObservation.listing_id == cp.listing_id,
+                        PriceObservation.observed_at == cp.observed_at,
+                    )
+                )
+                for cps in prices.values()
+                for cp in cps
             }
 
     assert used_run_ids() == {good.id}

@@ -46,10 +46,14 @@ def test_demo_crawled_matched_and_suggested(demo: tuple[Path, str]) -> None:
     with db.session() as s:
         runs = s.scalars(select(CrawlRun)).all()
         assert {r.competitor for r in runs} >= {"partsdepot", "gearhub"}
-        assert all(r.status == "succeeded" and r.items > 20 for r in runs), [(r.competitor, r.status, r.items, r.note) for r in runs]
+        assert all(r.status == "succeeded" and r.items > 20 for r in runs), [
+            (r.competitor, r.status, r.items, r.note) for r in runs
+        ]
         auto = s.scalar(select(func.count()).where(Match.status == "auto"))
         assert auto and auto > 20
-        current = s.scalar(select(func.count()).select_from(Part).where(Part.superseded_by.is_(None)))
+        current = s.scalar(
+            select(func.count()).select_from(Part).where(Part.superseded_by.is_(None))
+        )
         suggestions = s.scalars(select(Suggestion)).all()
         assert len(suggestions) == current
         assert sum(1 for x in suggestions if x.competitor_count > 0) > 20
@@ -68,10 +72,16 @@ def test_report_rows_respect_the_policy(demo: tuple[Path, str]) -> None:
     assert len(rows) == sum(1 for p in parts.values() if p.superseded_by is None)
     for row in rows:
         part = parts[row["sku"]]
-        resolved = policy.resolve(part.category, part.proprietary, row_min_margin=part.min_margin,
-                                  row_map_price=part.map_price)
+        resolved = policy.resolve(
+            part.category,
+            part.proprietary,
+            row_min_margin=part.min_margin,
+            row_map_price=part.map_price,
+        )
         price, current = Decimal(row["suggested_price"]), Decimal(row["current_price"])
-        floor = (part.unit_cost / (1 - Decimal(str(resolved.min_margin)))).quantize(Decimal("0.01"), ROUND_UP)
+        floor = (part.unit_cost / (1 - Decimal(str(resolved.min_margin)))).quantize(
+            Decimal("0.01"), ROUND_UP
+        )
         floor = max(floor, part.map_price or Decimal(0))
         assert price >= floor, row
         step = abs(price - current) / current
@@ -103,4 +113,6 @@ def test_report_html_and_xlsx_carry_the_same_rows(demo: tuple[Path, str]) -> Non
     first = sheet[1]
     assert first[header.index("sku")] == rows[0]["sku"]
     assert isinstance(first[header.index("suggested_price")], float)
-    assert first[header.index("suggested_price")] == pytest.approx(float(rows[0]["suggested_price"]))
+    assert first[header.index("suggested_price")] == pytest.approx(
+        float(rows[0]["suggested_price"])
+    )

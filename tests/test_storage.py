@@ -42,8 +42,18 @@ def count(db: Database, model: type) -> int:
 def test_init_is_idempotent_and_creates_every_table(db: Database) -> None:
     db.upgrade()  # second time: nothing to do, no error
     tables = set(inspect(db.engine).get_table_names())
-    assert {"parts", "cross_references", "sales_history", "competitors", "crawl_runs", "listings",
-            "price_observations", "matches", "suggestion_runs", "suggestions"} <= tables
+    assert {
+        "parts",
+        "cross_references",
+        "sales_history",
+        "competitors",
+        "crawl_runs",
+        "listings",
+        "price_observations",
+        "matches",
+        "suggestion_runs",
+        "suggestions",
+    } <= tables
     db.require_schema()
 
 
@@ -61,18 +71,24 @@ def test_catalog_import_keeps_decimals_and_updates(db: Database, tmp_path: Path)
         assert part is not None
         assert part.unit_cost == Decimal("7.5000") and isinstance(part.unit_cost, Decimal)
         assert part.price == Decimal("15.00") and part.currency == "USD"
-        assert part.pack_qty == 4 and part.proprietary is True and part.map_price == Decimal("12.00")
+        assert (
+            part.pack_qty == 4 and part.proprietary is True and part.map_price == Decimal("12.00")
+        )
         assert part.part_number_norm == "NL1002A"
     # a second load updates prices and adds a history row only for what changed
     import_catalog(db, write(tmp_path, "catalog2.csv", CATALOG.replace("9.99", "10.49")))
     with db.session() as s:
-        prices = s.execute(select(OurPrice.sku, OurPrice.price).order_by(OurPrice.effective_at)).all()
+        prices = s.execute(
+            select(OurPrice.sku, OurPrice.price).order_by(OurPrice.effective_at)
+        ).all()
         assert count(db, Part) == 2
         assert [p for sku, p in prices if sku == "NL-1001"] == [Decimal("9.99"), Decimal("10.49")]
         assert [p for sku, p in prices if sku == "NL-1002"] == [Decimal("15.00")]
 
 
-def test_bad_rows_are_reported_by_line_and_nothing_is_imported(db: Database, tmp_path: Path) -> None:
+def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
+    db: Database, tmp_path: Path
+) -> None:
     bad = CATALOG + "NL-1003,NL-1003,Belt,Northline,Belts,belt,abc,5.00,USD,1,false\n"
     bad += "NL-1004,NL-1004,Belt,Northline,Belts,belt,2.00,5.00,US Dollar,1,false\n"
     path = write(tmp_path, "bad.csv", bad)
@@ -89,14 +105,20 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(db: Database, tmp
 
 def test_missing_column_names_the_column(db: Database, tmp_path: Path) -> None:
     path = write(tmp_path, "c.csv", "sku,part_number\nA,B\n")
-    with pytest.raises(InputFileError, match=r"c.csv: line 1: missing required columns: description"):
+    with pytest.raises(
+        InputFileError, match=r"c.csv: line 1: missing required columns: description"
+    ):
         import_catalog(db, path)
 
 
 def test_xref_and_sales_need_known_skus(db: Database, tmp_path: Path) -> None:
     import_catalog(db, write(tmp_path, "catalog.csv", CATALOG))
-    xref = write(tmp_path, "x.csv", "competitor_brand,competitor_part_number,sku,relation\n"
-                 "Filtrex,FX-4471,NL-1001,\nFiltrex,FX-9999,NL-9999,equivalent\n")
+    xref = write(
+        tmp_path,
+        "x.csv",
+        "competitor_brand,competitor_part_number,sku,relation\n"
+        "Filtrex,FX-4471,NL-1001,\nFiltrex,FX-9999,NL-9999,equivalent\n",
+    )
     with pytest.raises(InputFileError, match=r"x.csv: line 3: unknown sku 'NL-9999'"):
         import_xrefs(db, xref)
     assert count(db, CrossReference) == 0
@@ -105,11 +127,17 @@ def test_xref_and_sales_need_known_skus(db: Database, tmp_path: Path) -> None:
         x = s.scalar(select(CrossReference))
         assert x is not None and x.relation == "equivalent" and x.part_number_norm == "FX4471"
 
-    sales = write(tmp_path, "s.csv", "sku,date,units,unit_price\nNL-1001,2026-01-05,3,9.99\n"
-                  "NL-1001,2026-01-12,0,9.99\nNL-1001,2026-01-12,2,9.49\n")
+    sales = write(
+        tmp_path,
+        "s.csv",
+        "sku,date,units,unit_price\nNL-1001,2026-01-05,3,9.99\n"
+        "NL-1001,2026-01-12,0,9.99\nNL-1001,2026-01-12,2,9.49\n",
+    )
     import_sales(db, sales)  # the repeated period is an update, not a duplicate
     with db.session() as s:
-        rows = s.execute(select(SalesRecord.period_start, SalesRecord.units).order_by(SalesRecord.period_start)).all()
+        rows = s.execute(
+            select(SalesRecord.period_start, SalesRecord.units).order_by(SalesRecord.period_start)
+        ).all()
     assert rows == [(dt.date(2026, 1, 5), Decimal("3")), (dt.date(2026, 1, 12), Decimal("2"))]
 
 
@@ -139,10 +167,24 @@ def test_changed_listing_is_flagged_for_rematch(db: Database) -> None:
     with db.session() as s:
         store_observations(s, [first])
         s.execute(Listing.__table__.update().values(needs_match=False))
-    later = ObservationIn("acme", "https://a/1", "Belt", at + dt.timedelta(days=1), Decimal("6"), "USD",
-                          part_number="B-2")
-    same = ObservationIn("acme", "https://a/1", "Belt", at + dt.timedelta(days=2), Decimal("6"), "USD",
-                         part_number="B-2")
+    later = ObservationIn(
+        "acme",
+        "https://a/1",
+        "Belt",
+        at + dt.timedelta(days=1),
+        Decimal("6"),
+        "USD",
+        part_number="B-2",
+    )
+    same = ObservationIn(
+        "acme",
+        "https://a/1",
+        "Belt",
+        at + dt.timedelta(days=2),
+        Decimal("6"),
+        "USD",
+        part_number="B-2",
+    )
     with db.session() as s:
         store_observations(s, [later])
         listing = s.scalar(select(Listing))
@@ -159,8 +201,12 @@ def test_changed_listing_is_flagged_for_rematch(db: Database) -> None:
 def test_a_failed_write_leaves_earlier_data(db: Database) -> None:
     at = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
     with db.session() as s:
-        store_observations(s, [ObservationIn("acme", "https://a/1", "Belt", at, Decimal("5"), "USD")])
+        store_observations(
+            s, [ObservationIn("acme", "https://a/1", "Belt", at, Decimal("5"), "USD")]
+        )
     with pytest.raises(RuntimeError), db.session() as s:
-        store_observations(s, [ObservationIn("acme", "https://a/2", "Hose", at, Decimal("7"), "USD")])
+        store_observations(
+            s, [ObservationIn("acme", "https://a/2", "Hose", at, Decimal("7"), "USD")]
+        )
         raise RuntimeError("killed mid-batch")
     assert count(db, PriceObservation) == 1 and count(db, Listing) == 1

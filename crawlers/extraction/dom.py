@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -41,6 +42,7 @@ SHELF_HEADING = re.compile(
     r"gerelateerde|vergelijkbare|podobne produkty|polecane|liknande|relaterade",
     re.IGNORECASE,
 )
+SECTION_TAGS = frozenset({"div", "section", "aside", "ul", "ol", "article", "table", "tbody"})
 HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "header", "p"})
 WEAK_NOISE = re.compile(r"sidebar|review|comment|rating|question|faq|tab-?content", re.I)
 CARD = re.compile(
@@ -134,6 +136,31 @@ class _State:
     grandparent_attrs: str
 
 
+@lru_cache(maxsize=4096)
+def _class_flags(class_id: str) -> tuple[bool, bool, bool, bool, bool]:
+    """(struck, soft_old, noise, weak_noise, card) as one class/id string says."""
+    return (
+        bool(STRUCK_CLASS.search(class_id)),
+        bool(SOFT_OLD_CLASS.search(class_id)),
+        bool(NOISE.search(class_id)),
+        bool(WEAK_NOISE.search(class_id)),
+        bool(CARD.search(class_id)),
+    )
+
+
+def _struck_here(element: etree._Element, class_struck: bool) -> bool:
+    """Struck through by its tag, class, inline style or a ``data-*strike*`` flag."""
+    if class_struck or element.tag in {"del", "s", "strike"}:
+        return True
+    if "line-through" in (element.get("style") or ""):
+        return True
+    return any(
+        "strike" in name and value.lower() not in {"false", "0"}
+        for name, value in element.attrib.items()
+        if name.startswith("data-")
+    )
+
+
 def _visit(
     element: etree._Element,
     state: _State,
@@ -142,45 +169,56 @@ def _visit(
     holds_heading: set[etree._Element],
     heading: etree._Element | None,
     counter: list[int],
-) -> tuple[str, str, bool] | None:
-    """Visit an element; returns its (full, unstruck) text while short and whether it
-    holds a listing card, else None."""
+) -> tuple[str, str, bool, bool] | None:
+    """Visit an element; while its text is short, returns (full text, text without
+    struck parts, whether it holds a listing card, whether it is struck itself)."""
     if not isinstance(element.tag, str) or element.tag in SKIPPED_TAGS or depth > MAX_DEPTH:
-        return "", "", False
+        return "", "", False, False
     order = counter[0]
     counter[0] += 1
     if element is heading:
         layout.anchor_order = order
     attrs = attrs_of(element)
-    class_id = f"{element.get('class') or ''} {element.get('id') or ''}"
+    class_struck, class_old, class_noise, class_weak, class_card = _class_flags(
+        f"{element.get('class') or ''} {element.get('id') or ''}"
+    )
     outside = element not in holds_heading
-    style = (element.get("style") or "").replace(" ", "").lower()
-    struck = state.struck or _struck_here(element)
-    soft_old = state.soft_old or bool(SOFT_OLD_CLASS.search(class_id))
+    struck_here = _struck_here(element, class_struck)
     noise = state.noise or (
         outside
         and (
             element.tag in {"footer", "nav", "header"}
-            or bool(NOISE.search(class_id))
-            or _opens_shelf(element)
+            or class_noise
+            or (element.tag in SECTION_TAGS and _opens_shelf(element))
         )
     )
-    weak = state.weak_noise or (outside and (element.tag == "aside" or bool(WEAK_NOISE.search(class_id))))
-    card = state.card or (outside and bool(CARD.search(class_id)))
-    hidden = state.hidden or "display:none" in style or element.get("hidden") is not None
-    child_state = _State(struck, soft_old, noise, weak, card, hidden, attrs, state.parent_attrs)
-
+    style = element.get("style")
+    hidden = state.hidden or element.get("hidden") is not None or (
+        style is not None and "display:none" in style.replace(" ", "").lower()
+    )
+    child_state = _State(
+        struck=state.struck or struck_here,
+        soft_old=state.soft_old or class_old,
+        noise=noise,
+        weak_noise=state.weak_noise or (outside and (element.tag == "aside" or class_weak)),
+        card=state.card or (outside and class_card),
+        hidden=hidden,
+        parent_attrs=attrs,
+        grandparent_attrs=state.parent_attrs,
+    )
     block_gap = " " if element.tag in BLOCK_TAGS else ""
     full: list[str] = [block_gap]
     clean: list[str] = [block_gap]
+    size = 0
     too_long = False
-    holds_card = card
+    holds_card = child_state.card
     if element.tag == "sup" and is_cents(element):
         full.append("." + (element.text or "").strip())
         clean.append(full[-1])
     elif element.text:
         full.append(element.text)
         clean.append(element.text)
+        size += len(element.text)
     for child in element:
         result = _visit(child, child_state, depth + 1, layout, holds_heading, heading, counter)
         if result is None:
@@ -188,19 +226,20 @@ def _visit(
         elif not too_long:
             holds_card = holds_card or result[2]
             full.append(result[0])
-            child_struck = isinstance(child.tag, str) and _struck_here(child)
-            clean.append("" if child_struck and not struck else result[1])
+            clean.append("" if result[3] and not child_state.struck else result[1])
+            size += len(result[0])
         if child.tail and not too_long:
             full.append(child.tail)
             clean.append(child.tail)
-        if not too_long and sum(map(len, full)) > MAX_BLOCK_CHARS * 4:
+            size += len(child.tail)
+        if size > MAX_BLOCK_CHARS * 4:
             too_long = True
     if too_long:
         return None
     full_text = " ".join("".join(full).translate(INVISIBLE_CHARS).split())
-    clean_text = " ".join("".join(clean).translate(INVISIBLE_CHARS).split())
     if len(full_text) > MAX_BLOCK_CHARS:
         return None
+    clean_text = " ".join("".join(clean).translate(INVISIBLE_CHARS).split())
     if full_text:
         layout.short_text[element] = full_text
         layout.blocks.append(
@@ -212,31 +251,16 @@ def _visit(
                 attrs=attrs,
                 parent_attrs=state.parent_attrs,
                 near_attrs=" ".join((attrs, state.parent_attrs, state.grandparent_attrs)),
-                struck=struck,
-                soft_old=soft_old,
+                struck=child_state.struck,
+                soft_old=child_state.soft_old,
                 noise=noise,
-                weak_noise=weak,
+                weak_noise=child_state.weak_noise,
                 card=holds_card,
                 hidden=hidden,
             )
         )
-    return block_gap + full_text + block_gap, block_gap + clean_text + block_gap, holds_card
-
-
-def _struck_here(element: etree._Element) -> bool:
-    """Struck through by its tag, class, inline style or a ``data-*strike*`` flag."""
-    if element.tag in {"del", "s", "strike"}:
-        return True
-    class_id = f"{element.get('class') or ''} {element.get('id') or ''}"
-    if STRUCK_CLASS.search(class_id):
-        return True
-    if "line-through" in (element.get("style") or ""):
-        return True
-    return any(
-        "strike" in name and value.lower() not in {"false", "0"}
-        for name, value in element.attrib.items()
-        if name.startswith("data-")
-    )
+    gap_full = block_gap + full_text + block_gap
+    return gap_full, block_gap + clean_text + block_gap, holds_card, struck_here
 
 
 def _opens_shelf(element: etree._Element) -> bool:

@@ -65,6 +65,8 @@ PER_MEASURE = re.compile(
     re.IGNORECASE,
 )
 NEAR_LIST_PRICE = 40
+WINDOW_BEFORE = 1500
+WINDOW_AFTER = 3000
 # A label in front of the number that makes it the old or list price.
 OLD_LABEL = re.compile(
     r"^\W*(?:was|rrp|uvp|msrp|srp|list(?:\s*price)?|reg(?:ular)?\.?(?:\s*price)?|retail|"
@@ -81,43 +83,64 @@ class Candidate:
     score: float
 
 
-def price_candidates(layout: Layout, currency_hint: str | None) -> tuple[list[Candidate], list[Candidate]]:
+def price_candidates(
+    layout: Layout, currency_hint: str | None
+) -> tuple[list[Candidate], list[Candidate]]:
     """(sale-price candidates, list-price candidates), each scored."""
     current: list[Candidate] = []
     struck: list[Candidate] = []
     for block in layout.blocks:
-        if block.noise or len(block.full_text) > MAX_PRICE_BLOCK:
+        if block.noise or len(block.full_text) > MAX_PRICE_BLOCK or not _in_window(layout, block):
             continue
-        text = block.full_text if block.struck else block.text
+        if not any(ch.isdigit() for ch in block.full_text):
+            continue
+        old = block.struck or bool(OLD_LABEL.search(block.full_text))
+        text = block.full_text if old else block.text
         if not text or "%" in text or count_numbers(text) != 1:
             continue
         hinted = bool(PRICE_HINT.search(block.near_attrs))
         marked = bool(CURRENCY_MARK.search(text))
         if not (hinted or marked):
             continue
-        own_and_parent = _WITH_DISCOUNT.sub("", f"{block.attrs} {block.parent_attrs}")
-        if UNIT_HINT.search(block.attrs) or SAVING_HINT.search(own_and_parent):
-            continue
-        if PRICE_PART.search(block.attrs) and not marked:
-            continue
-        if NOT_A_PRICE.search(text) or PER_MEASURE.search(text):
-            continue
-        context = ancestor_texts(layout, block.element, 2)
-        if any(NOT_A_PRICE.search(t) and count_numbers(t) == 1 for t in context if len(t) < 120):
-            continue
-        if any(PER_MEASURE.search(t) for t in context[:1]):
+        if not _reads_as_price(block, layout, text, marked, old or block.soft_old):
             continue
         parsed = read_price(text, currency_hint=currency_hint)
         self_hinted = bool(PRICE_HINT.search(block.attrs))
-        if parsed is None or parsed.amount <= 0 or not (marked or self_hinted or _money_shaped(text)):
+        if parsed is None or parsed.amount <= 0:
+            continue
+        if not (marked or self_hinted or _money_shaped(text)):
             continue
         score = _score(block, layout, hinted, marked)
         candidate = Candidate(block, parsed, score)
-        old = block.struck or bool(OLD_LABEL.search(block.full_text))
         (struck if old or block.soft_old else current).append(candidate)
         if block.soft_old and not old:
             current.append(Candidate(block, parsed, score - 3))
     return current, struck
+
+
+def _reads_as_price(block: Block, layout: Layout, text: str, marked: bool, old: bool) -> bool:
+    """False for savings, per-measure prices, shipping thresholds, instalments and
+    fragments of a split price."""
+    if UNIT_HINT.search(block.attrs) or (PRICE_PART.search(block.attrs) and not marked):
+        return False
+    if PER_MEASURE.search(text):
+        return False
+    if old:
+        return True
+    own_and_parent = _WITH_DISCOUNT.sub("", f"{block.attrs} {block.parent_attrs}")
+    if SAVING_HINT.search(own_and_parent) or NOT_A_PRICE.search(text):
+        return False
+    context = ancestor_texts(layout, block.element, 2)
+    if any(NOT_A_PRICE.search(t) and count_numbers(t) == 1 for t in context if len(t) < 120):
+        return False
+    return not any(PER_MEASURE.search(t) for t in context[:1])
+
+
+def _in_window(layout: Layout, block: Block) -> bool:
+    """The main price sits near the heading; far-off blocks are not worth reading."""
+    if layout.anchor_order is None:
+        return block.order < WINDOW_AFTER
+    return -WINDOW_BEFORE <= block.order - layout.anchor_order <= WINDOW_AFTER
 
 
 def _money_shaped(text: str) -> bool:

@@ -54,6 +54,15 @@ _RULES: tuple[re.Pattern[str], ...] = tuple(
 )
 
 
+_PIECES = _RULES[6]
+# A count of pieces inside one set or kit describes what is in the box, not a pack.
+_KIT = re.compile(
+    r"\b(?:set|kit|assortment|sortiment|satz|coffret|jeu|juego|estuche|assortimento|"
+    r"zestaw|organi[sz]er|tool ?box|case)\b",
+    re.IGNORECASE,
+)
+
+
 def parse_pack_qty(text: str | None) -> int | None:
     """How many units one listing sells, when the text says so clearly; else None."""
     if not isinstance(text, str) or not text.strip():
@@ -63,7 +72,10 @@ def parse_pack_qty(text: str | None) -> int | None:
     if normalized.strip().isdigit():
         value = int(normalized.strip())
         return value if 1 <= value <= MAX_PACK else None
+    kit = _KIT.search(normalized) is not None
     for rule in _RULES:
+        if kit and rule is _PIECES:
+            continue  # "Socket Set, 24 pc" is one set of 24 pieces, not 24 sets
         for match in rule.finditer(normalized):
             number = next((group for group in match.groups() if group), None)
             if number is None:

@@ -25,8 +25,12 @@ app = typer.Typer(
 @app.callback()
 def _root(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", help="SQLAlchemy database URL (env PRICING_DATABASE_URL).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Config folder (env PRICING_CONFIG_DIR).")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="SQLAlchemy database URL (env PRICING_DATABASE_URL).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Config folder (env PRICING_CONFIG_DIR).")
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     settings = Settings().with_overrides(db=db, config=config)

@@ -17,13 +17,29 @@ from pricing.errors import PricingError
 from pricing.storage.models import CrawlRun, Suggestion, SuggestionRun, utcnow
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
-RunOpt = Annotated[int | None, typer.Option("--run", help="Suggestion run id (default: the latest).")]
+RunOpt = Annotated[
+    int | None, typer.Option("--run", help="Suggestion run id (default: the latest).")
+]
 
 SUGGESTION_COLUMNS = [
-    "sku", "category", "proprietary", "current_price", "suggested_price", "unit_cost",
-    "margin_before", "margin_after", "competitor_reference", "competitor_count", "elasticity",
-    "expected_units_before", "expected_units_after", "expected_profit_before",
-    "expected_profit_after", "binding_constraint", "reason_codes", "explanation",
+    "sku",
+    "category",
+    "proprietary",
+    "current_price",
+    "suggested_price",
+    "unit_cost",
+    "margin_before",
+    "margin_after",
+    "competitor_reference",
+    "competitor_count",
+    "elasticity",
+    "expected_units_before",
+    "expected_units_after",
+    "expected_profit_before",
+    "expected_profit_after",
+    "binding_constraint",
+    "reason_codes",
+    "explanation",
 ]
 
 
@@ -51,25 +67,44 @@ def register(app: typer.Typer) -> None:
         app_ctx = get(ctx)
         run_id = run_optimizer(app_ctx.db, app_ctx.config.policy)
         with app_ctx.db.session() as session:
-            rows = [_suggestion_dict(s) for s in session.scalars(
-                select(Suggestion).where(Suggestion.run_id == run_id).order_by(Suggestion.sku))]
+            rows = [
+                _suggestion_dict(s)
+                for s in session.scalars(
+                    select(Suggestion).where(Suggestion.run_id == run_id).order_by(Suggestion.sku)
+                )
+            ]
             summary = session.get(SuggestionRun, run_id).summary  # type: ignore[union-attr]
         if fmt is Format.json:
-            sys.stdout.write(dumps({"run_id": run_id, "summary": summary, "suggestions": rows}) + "\n")
+            sys.stdout.write(
+                dumps({"run_id": run_id, "summary": summary, "suggestions": rows}) + "\n"
+            )
             return
         changed = [r for r in rows if r["suggested_price"] != r["current_price"]]
         if fmt is Format.csv:
             emit(rows, fmt, SUGGESTION_COLUMNS)
             return
-        emit(changed, fmt, ["sku", "current_price", "suggested_price", "margin_after",
-                            "binding_constraint", "explanation"], title=f"Suggestion run {run_id}: changes")
+        emit(
+            changed,
+            fmt,
+            [
+                "sku",
+                "current_price",
+                "suggested_price",
+                "margin_after",
+                "binding_constraint",
+                "explanation",
+            ],
+            title=f"Suggestion run {run_id}: changes",
+        )
         console.print(f"suggestion run {run_id}: {len(rows)} SKUs, {len(changed)} price changes")
 
     @app.command()
     def report(
         ctx: typer.Context,
         run: RunOpt = None,
-        out: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path("var/report"),
+        out: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path(
+            "var/report"
+        ),
     ) -> None:
         """Write the nightly report: report.html, suggestions.csv, suggestions.xlsx."""
         from pricing.reports.nightly import write_report
@@ -81,15 +116,31 @@ def register(app: typer.Typer) -> None:
     def review(
         ctx: typer.Context,
         run: RunOpt = None,
-        approve: Annotated[bool, typer.Option("--approve", help="Approve the selected suggestions.")] = False,
-        reject: Annotated[bool, typer.Option("--reject", help="Reject the selected suggestions.")] = False,
-        override: Annotated[str | None, typer.Option("--override", help="Set this price instead.")] = None,
-        sku: Annotated[list[str] | None, typer.Option("--sku", help="Select a SKU (repeatable).")] = None,
-        category: Annotated[str | None, typer.Option("--category", help="Select a category.")] = None,
-        reason: Annotated[str | None, typer.Option("--reason", help="Select by reason code.")] = None,
-        changes_only: Annotated[bool, typer.Option("--changes-only", help="Only suggestions that move a price.")] = False,
+        approve: Annotated[
+            bool, typer.Option("--approve", help="Approve the selected suggestions.")
+        ] = False,
+        reject: Annotated[
+            bool, typer.Option("--reject", help="Reject the selected suggestions.")
+        ] = False,
+        override: Annotated[
+            str | None, typer.Option("--override", help="Set this price instead.")
+        ] = None,
+        sku: Annotated[
+            list[str] | None, typer.Option("--sku", help="Select a SKU (repeatable).")
+        ] = None,
+        category: Annotated[
+            str | None, typer.Option("--category", help="Select a category.")
+        ] = None,
+        reason: Annotated[
+            str | None, typer.Option("--reason", help="Select by reason code.")
+        ] = None,
+        changes_only: Annotated[
+            bool, typer.Option("--changes-only", help="Only suggestions that move a price.")
+        ] = False,
         by: Annotated[str, typer.Option("--by", help="Who decides (default: your login).")] = "",
-        why: Annotated[str | None, typer.Option("--why", help="Why (required for overrides).")] = None,
+        why: Annotated[
+            str | None, typer.Option("--why", help="Why (required for overrides).")
+        ] = None,
         fmt: FormatOpt = Format.table,
     ) -> None:
         """Approve, reject or override suggestions; with no action, list pending ones."""
@@ -104,9 +155,20 @@ def register(app: typer.Typer) -> None:
             flt = ReviewFilter(tuple(sku or ()), category, reason, changes_only)
             rows = selected(session, run_id, flt)
             if not any(actions):
-                emit([_suggestion_dict(s) for s in rows], fmt,
-                     ["sku", "current_price", "suggested_price", "margin_after", "binding_constraint",
-                      "review_status", "explanation"], title=f"Pending suggestions, run {run_id}")
+                emit(
+                    [_suggestion_dict(s) for s in rows],
+                    fmt,
+                    [
+                        "sku",
+                        "current_price",
+                        "suggested_price",
+                        "margin_after",
+                        "binding_constraint",
+                        "review_status",
+                        "explanation",
+                    ],
+                    title=f"Pending suggestions, run {run_id}",
+                )
                 return
             price = None
             if override is not None:
@@ -115,8 +177,15 @@ def register(app: typer.Typer) -> None:
                 except InvalidOperation:
                     raise PricingError(f"--override: not a price: {override!r}") from None
             action = "approve" if approve else "reject" if reject else "override"
-            count = decide(session, rows, action=action, who=by or getpass.getuser(), why=why,
-                           policy=app_ctx.config.policy, override_price=price)
+            count = decide(
+                session,
+                rows,
+                action=action,
+                who=by or getpass.getuser(),
+                why=why,
+                policy=app_ctx.config.policy,
+                override_price=price,
+            )
         console.print(f"run {run_id}: {action} applied to {count} suggestions")
 
     @app.command()
@@ -131,8 +200,12 @@ def register(app: typer.Typer) -> None:
 
         with get(ctx).db.session() as session:
             run_id = _run_id(session, run)
-            result = export_approved(session, run_id, out or default_export_path(run_id, utcnow().date()),
-                                     by or getpass.getuser())
+            result = export_approved(
+                session,
+                run_id,
+                out or default_export_path(run_id, utcnow().date()),
+                by or getpass.getuser(),
+            )
         console.print(f"exported {result.rows} approved prices to {result.path.resolve()}")
 
     @app.command()
@@ -143,33 +216,51 @@ def register(app: typer.Typer) -> None:
         rows: list[dict[str, object]] = []
         with app_ctx.db.session() as session:
             for comp in config.competitors:
-                last = session.scalar(select(CrawlRun).where(CrawlRun.competitor == comp.name)
-                                      .order_by(CrawlRun.id.desc()).limit(1))
-                rows.append({
-                    "job": f"crawl {comp.name}",
-                    "schedule": config.schedules.crawls.get(comp.name, config.schedules.default_crawl),
-                    "last_run": last.started_at if last else None,
-                    "status": last.status if last else "never run",
-                    "note": last.note if last else None,
-                })
-            last_run = session.scalar(select(SuggestionRun).order_by(SuggestionRun.id.desc()).limit(1))
-            rows.append({
-                "job": "nightly (match, optimize, report)",
-                "schedule": config.schedules.nightly,
-                "last_run": last_run.created_at if last_run else None,
-                "status": last_run.status if last_run else "never run",
-                "note": None,
-            })
+                last = session.scalar(
+                    select(CrawlRun)
+                    .where(CrawlRun.competitor == comp.name)
+                    .order_by(CrawlRun.id.desc())
+                    .limit(1)
+                )
+                rows.append(
+                    {
+                        "job": f"crawl {comp.name}",
+                        "schedule": config.schedules.crawls.get(
+                            comp.name, config.schedules.default_crawl
+                        ),
+                        "last_run": last.started_at if last else None,
+                        "status": last.status if last else "never run",
+                        "note": last.note if last else None,
+                    }
+                )
+            last_run = session.scalar(
+                select(SuggestionRun).order_by(SuggestionRun.id.desc()).limit(1)
+            )
+            rows.append(
+                {
+                    "job": "nightly (match, optimize, report)",
+                    "schedule": config.schedules.nightly,
+                    "last_run": last_run.created_at if last_run else None,
+                    "status": last_run.status if last_run else "never run",
+                    "note": None,
+                }
+            )
         emit(rows, fmt, ["job", "schedule", "last_run", "status", "note"], title="Status")
 
     @app.command()
     def demo(
         ctx: typer.Context,
-        out: Annotated[Path, typer.Option("--out", help="Folder for the demo database, inputs and report.")] = Path("var/demo"),
+        out: Annotated[
+            Path, typer.Option("--out", help="Folder for the demo database, inputs and report.")
+        ] = Path("var/demo"),
     ) -> None:
         """Run the whole pipeline on the bundled demo market with a fresh SQLite database."""
         from pricing.pipeline.demo import run_demo
 
         app_ctx = get(ctx)
-        result = run_demo(out, app_ctx.settings.config_dir, progress=lambda msg: console.print(msg, highlight=False))
+        result = run_demo(
+            out,
+            app_ctx.settings.config_dir,
+            progress=lambda msg: console.print(msg, highlight=False),
+        )
         console.print(f"\nreport: {result.report.resolve()}")

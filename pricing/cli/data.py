@@ -58,15 +58,29 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         sku: Annotated[str, typer.Argument(help="Internal SKU.")],
         competitor: Annotated[
-            str | None, typer.Option("--competitor", help="Only this competitor ('ours' for our price).")
+            str | None,
+            typer.Option("--competitor", help="Only this competitor ('ours' for our price)."),
         ] = None,
         since: Annotated[
-            dt.datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="From this date.")
+            dt.datetime | None,
+            typer.Option("--since", formats=["%Y-%m-%d"], help="From this date."),
         ] = None,
         fmt: FormatOpt = Format.json,
     ) -> None:
         """Our price and every matched competitor's price for a SKU over time."""
         with get(ctx).db.session() as session:
-            rows = sku_history(session, sku, competitor=competitor, since=since.date() if since else None)
-        columns = ["sku", "competitor", "observed_at", "price", "currency", "unit_price", "pack_qty", "url", "title"]
+            rows = sku_history(
+                session, sku, competitor=competitor, since=since.date() if since else None
+            )
+        columns = [
+            "sku",
+            "competitor",
+            "observed_at",
+            "price",
+            "currency",
+            "unit_price",
+            "pack_qty",
+            "url",
+            "title",
+        ]
         emit([r.as_json() for r in rows], fmt, columns, title=f"Price history of {sku}")

@@ -47,7 +47,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def extract(
         ctx: typer.Context,
-        sources: Annotated[list[str], typer.Argument(help="Product page URLs or saved HTML files.")],
+        sources: Annotated[
+            list[str], typer.Argument(help="Product page URLs or saved HTML files.")
+        ],
         base_url: Annotated[
             str | None, typer.Option("--base-url", help="The page's original URL, for saved files.")
         ] = None,
@@ -88,11 +90,18 @@ def register(app: typer.Typer) -> None:
         app_ctx = get(ctx)
         app_ctx.db  # noqa: B018 - refuse early when the schema is missing
         overrides = dict(item.split("=", 1) for item in base_url or [])
-        outcomes = run_crawls(app_ctx.settings, app_ctx.config, competitors, base_urls=overrides,
-                              log_level="DEBUG" if app_ctx.settings.debug else "WARNING")
+        outcomes = run_crawls(
+            app_ctx.settings,
+            app_ctx.config,
+            competitors,
+            base_urls=overrides,
+            log_level="DEBUG" if app_ctx.settings.debug else "WARNING",
+        )
         _print_runs(app_ctx, [o.run_id for o in outcomes if o.run_id is not None])
 
-    crawls = typer.Typer(help="Crawl runs: list them, confirm a suspect one.", invoke_without_command=True)
+    crawls = typer.Typer(
+        help="Crawl runs: list them, confirm a suspect one.", invoke_without_command=True
+    )
 
     @crawls.callback()
     def crawls_list(
@@ -107,7 +116,8 @@ def register(app: typer.Typer) -> None:
 
     @crawls.command("confirm")
     def crawls_confirm(
-        ctx: typer.Context, run_id: Annotated[int, typer.Argument(help="Crawl run id.")],
+        ctx: typer.Context,
+        run_id: Annotated[int, typer.Argument(help="Crawl run id.")],
         by: ByOpt = "",
     ) -> None:
         """Vouch for a suspect run so its prices may drive suggestions."""
@@ -129,21 +139,30 @@ def register(app: typer.Typer) -> None:
 
         app_ctx = get(ctx)
         summary = run_matching(app_ctx.db, app_ctx.config.matching, rematch_all=rematch_all)
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items())) or "nothing new"
+        counts = (
+            ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items())) or "nothing new"
+        )
         console.print(f"matched {summary.considered} listings: {counts}")
 
-    matches = typer.Typer(help="Listing-to-SKU matches: list, confirm, reject.", invoke_without_command=True)
+    matches = typer.Typer(
+        help="Listing-to-SKU matches: list, confirm, reject.", invoke_without_command=True
+    )
 
     @matches.callback()
     def matches_list(
         ctx: typer.Context,
-        status: Annotated[str | None, typer.Option("--status", help="auto, needs_review, rejected, confirmed, unmatched")] = None,
+        status: Annotated[
+            str | None,
+            typer.Option("--status", help="auto, needs_review, rejected, confirmed, unmatched"),
+        ] = None,
         competitor: Annotated[str | None, typer.Option("--competitor")] = None,
         fmt: FormatOpt = Format.table,
     ) -> None:
         if ctx.invoked_subcommand is not None:
             return
-        stmt = select(Match, Listing).join(Listing, Listing.id == Match.listing_id).order_by(Match.id)
+        stmt = (
+            select(Match, Listing).join(Listing, Listing.id == Match.listing_id).order_by(Match.id)
+        )
         if status:
             stmt = stmt.where(Match.status == status)
         if competitor:
@@ -151,29 +170,44 @@ def register(app: typer.Typer) -> None:
         with get(ctx).db.session() as session:
             rows = [
                 {
-                    "id": m.id, "competitor": li.competitor, "url": li.url, "title": li.title,
+                    "id": m.id,
+                    "competitor": li.competitor,
+                    "url": li.url,
+                    "title": li.title,
                     "competitor_part_number": m.competitor_part_number or li.part_number,
-                    "sku": m.sku, "method": m.method, "confidence": round(m.confidence, 3),
+                    "sku": m.sku,
+                    "method": m.method,
+                    "confidence": round(m.confidence, 3),
                     "status": m.status,
                 }
                 for m, li in session.execute(stmt)
             ]
         emit(rows, fmt, MATCH_COLUMNS, title="Matches")
 
-    def _decide(ctx: typer.Context, ids: list[int], status: str, by: str, sku: str | None,
-                note: str | None) -> None:
+    def _decide(
+        ctx: typer.Context, ids: list[int], status: str, by: str, sku: str | None, note: str | None
+    ) -> None:
         from pricing.pipeline.match import decide
 
         with get(ctx).db.session() as session:
             for match_id in ids:
-                m = decide(session, match_id, status=status, who=by or getpass.getuser(), sku=sku, note=note)
+                m = decide(
+                    session,
+                    match_id,
+                    status=status,
+                    who=by or getpass.getuser(),
+                    sku=sku,
+                    note=note,
+                )
                 console.print(f"match {m.id}: {status} ({m.sku or 'no SKU'})")
 
     @matches.command("confirm")
     def matches_confirm(
         ctx: typer.Context,
         ids: Annotated[list[int], typer.Argument(help="Match ids.")],
-        sku: Annotated[str | None, typer.Option("--sku", help="Confirm as this SKU instead.")] = None,
+        sku: Annotated[
+            str | None, typer.Option("--sku", help="Confirm as this SKU instead.")
+        ] = None,
         by: ByOpt = "",
         note: Annotated[str | None, typer.Option("--note")] = None,
     ) -> None:
@@ -193,10 +227,28 @@ def register(app: typer.Typer) -> None:
     app.add_typer(matches, name="matches")
 
 
-MATCH_COLUMNS = ["id", "competitor", "url", "title", "competitor_part_number", "sku", "method",
-                 "confidence", "status"]
-RUN_COLUMNS = ["id", "competitor", "status", "started_at", "finished_at", "requests", "items",
-               "errors", "note"]
+MATCH_COLUMNS = [
+    "id",
+    "competitor",
+    "url",
+    "title",
+    "competitor_part_number",
+    "sku",
+    "method",
+    "confidence",
+    "status",
+]
+RUN_COLUMNS = [
+    "id",
+    "competitor",
+    "status",
+    "started_at",
+    "finished_at",
+    "requests",
+    "items",
+    "errors",
+    "note",
+]
 
 
 def _run_row(run: CrawlRun) -> dict[str, object]:
@@ -208,5 +260,7 @@ def _print_runs(app_ctx: object, run_ids: list[int]) -> None:
 
     assert isinstance(app_ctx, AppContext)
     with app_ctx.db.session() as session:
-        runs = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id))
+        runs = session.scalars(
+            select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id)
+        )
         emit([_run_row(r) for r in runs], Format.table, RUN_COLUMNS, title="Crawl runs")

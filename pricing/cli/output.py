@@ -41,7 +41,9 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, default=jsonable, ensure_ascii=False)
 
 
-def emit(rows: Sequence[dict[str, Any]], fmt: Format, columns: Sequence[str], title: str = "") -> None:
+def emit(
+    rows: Sequence[dict[str, Any]], fmt: Format, columns: Sequence[str], title: str = ""
+) -> None:
     if fmt is Format.json:
         sys.stdout.write(dumps([{c: jsonable(r.get(c)) for c in columns} for r in rows]) + "\n")
     elif fmt is Format.csv:
@@ -55,7 +57,9 @@ def emit(rows: Sequence[dict[str, Any]], fmt: Format, columns: Sequence[str], ti
             table.add_column(c)
         for r in rows:
             # scraped text may contain rich markup; show it literally
-            table.add_row(*("" if r.get(c) is None else escape(str(jsonable(r.get(c)))) for c in columns))
+            table.add_row(
+                *("" if r.get(c) is None else escape(str(jsonable(r.get(c)))) for c in columns)
+            )
         console.print(table)
 
 

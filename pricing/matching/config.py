@@ -25,13 +25,13 @@ class MatchingConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    auto_threshold: float = Field(0.9, ge=0.0, le=1.0)
+    auto_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
     """Confidence from which a match is used without review (reaches the optimizer)."""
 
-    review_threshold: float = Field(0.6, ge=0.0, le=1.0)
+    review_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
     """Confidence from which a candidate is shown for review; below it: unmatched."""
 
-    kit_confidence: float = Field(0.9, ge=0.0, le=1.0)
+    kit_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
     """Confidence of a cross-reference with ``relation: kit`` (it maps to our kit SKU,
     with the note ``kit``). A curated kit reference is used like any other at the
     default 0.9; a kit's contents need not equal ours one for one, so set it below
@@ -49,28 +49,28 @@ class MatchingConfig(BaseModel):
     fuzzy_enabled: bool = True
     """Try title/brand/attribute similarity for listings whose numbers found nothing."""
 
-    fuzzy_min_score: float = Field(0.8, ge=0.0, le=1.0)
+    fuzzy_min_score: float = Field(default=0.8, ge=0.0, le=1.0)
     """Similarity (0-1) below which a fuzzy candidate is dropped."""
 
-    fuzzy_auto_score: float = Field(0.95, ge=0.0, le=1.0)
+    fuzzy_auto_score: float = Field(default=0.95, ge=0.0, le=1.0)
     """Similarity from which a fuzzy match may be auto, and only when corroborated: the
     brand is given and agrees, every code-like attribute of the part (tokens with
     digits) is in the title, and the runner-up is ``fuzzy_margin`` behind."""
 
-    fuzzy_margin: float = Field(0.06, ge=0.0, le=1.0)
+    fuzzy_margin: float = Field(default=0.06, ge=0.0, le=1.0)
     """How far the best fuzzy candidate must lead the runner-up (another SKU) to be auto."""
 
-    fuzzy_review_cap: float = Field(0.85, ge=0.0, le=1.0)
+    fuzzy_review_cap: float = Field(default=0.85, ge=0.0, le=1.0)
     """Highest confidence an uncorroborated fuzzy match gets (it is reviewed at most)."""
 
-    block_max_postings: int = Field(2000, ge=1)
+    block_max_postings: int = Field(default=2000, ge=1)
     """Blocking: a title token shared by more catalog parts than this is too common to
     propose candidates (it still counts when scoring them)."""
 
-    block_tokens: int = Field(6, ge=1)
+    block_tokens: int = Field(default=6, ge=1)
     """Blocking: how many of a title's rarest tokens propose candidates."""
 
-    max_candidates: int = Field(25, ge=1)
+    max_candidates: int = Field(default=25, ge=1)
     """Blocking: how many proposed parts are scored with the fuzzy scorer."""
 
     brand_aliases: dict[str, str] = Field(default_factory=dict)

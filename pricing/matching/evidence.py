@@ -30,7 +30,10 @@ XREF_BRAND_IN_TITLE = 0.95  # brand field empty, the xref's brand is named in th
 XREF_NO_BRAND = 0.75  # may not auto
 OWN = 0.97  # our number, brand agrees
 OWN_NO_BRAND = 0.93  # our number, no brand anywhere
-OWN_OTHER_BRAND = 0.65  # may not auto; weak: dropped when anything else is found
+# Our number under another maker's brand: below review_threshold by default, so the
+# listing stays unmatched and the note names the candidate; weak: dropped when anything
+# else is found.
+OWN_OTHER_BRAND = 0.5
 AFFIX = 0.94  # our number once a brand prefix/suffix is removed, that brand agrees
 UNPADDED = 0.92  # leading zeros dropped, brand agrees explicitly
 UNPADDED_NO_BRAND = 0.8  # may not auto
@@ -38,7 +41,7 @@ IN_FIELD_TEXT = 0.92  # a number inside the part-number field's text
 TITLE = 0.93  # our number in the title, brand agrees
 TITLE_XREF = 0.92  # a cross-referenced number in the title, its brand agrees
 TITLE_NO_BRAND = 0.75  # may not auto when title_requires_brand
-TITLE_OTHER_BRAND = 0.62  # may not auto; weak
+TITLE_OTHER_BRAND = 0.5  # the same in a title
 DESCRIPTION = 0.91  # a model number written in our description, brand agrees
 
 _MODEL_LIKE = 2.0  # candidate score of letters+digits or a long digit run
@@ -104,6 +107,8 @@ class NumberEvidence:
         notes: tuple[str, ...] = (),
         weak: bool = False,
     ) -> Evidence:
+        """Evidence for ``sku`` moved to its current SKU; a broken supersession chain
+        makes it reviewed."""
         resolved = self.index.current_sku(sku)
         if resolved.note:
             notes = (*notes, resolved.note)
@@ -112,6 +117,7 @@ class NumberEvidence:
         )
 
     def by_gtin(self, gtin: str) -> list[Evidence]:
+        """Evidence from a valid 14-digit GTIN, or from the base item of a case GTIN."""
         skus = self.index.by_gtin.get(gtin, [])
         if skus:
             return [self.evidence(s, "gtin", GTIN, True, None) for s in skus]
@@ -161,7 +167,7 @@ class NumberEvidence:
     ) -> Evidence:
         part = self.index.parts[sku]
         fits = self.brands.fits(ctx.effective_brand, self.index.part_brand[sku], part.description)
-        notes = ("number found in our description",) if in_description else ()
+        notes: tuple[str, ...] = ("number found in our description",) if in_description else ()
         if fits is False:
             conf = TITLE_OTHER_BRAND if in_text else OWN_OTHER_BRAND
             listed = ctx.listing.brand or ctx.title_brand
@@ -206,6 +212,7 @@ class NumberEvidence:
         return out
 
     def by_field_number(self, ctx: ListingContext, raw: str) -> list[Evidence]:
+        """Evidence from the listing's part-number field (see the matcher's stage 2)."""
         key = normalize_part_number(raw)
         found = self._exact(ctx, key, raw, in_text=False, method="part_number")
         if not found:
@@ -213,11 +220,7 @@ class NumberEvidence:
         if not found and self.config.zero_padding_tolerant and key.isdigit():
             found = self._by_unpadded(ctx, key, raw)
         if not found:
-            found = [
-                e
-                for e in self.by_text_numbers(ctx, raw, in_field=True)
-                if e.number is None or normalize_part_number(e.number) != key
-            ]
+            found = self.by_text_numbers(ctx, raw, in_field=True)
         if not found and len(key) >= 3 and any(ch.isdigit() for ch in key):
             ctx.number_missed = True  # a real number that is not ours: no guessing
             self._note_near(ctx, key)
@@ -271,6 +274,10 @@ class NumberEvidence:
                     ctx.near[self.index.current_sku(entry.xref.sku).sku] = near
 
     def by_text_numbers(self, ctx: ListingContext, text: str, *, in_field: bool) -> list[Evidence]:
+        """Evidence from part numbers written in ``text`` (a title, or a part-number field
+        holding more than a number). A hit inside a longer hit is dropped; a hit the text
+        may continue is reviewed; with no hit, model-like numbers one character from ours
+        are recorded in ``ctx.near``."""
         method = "part_number" if in_field else "title_part_number"
         hits = []
         candidates = find_part_numbers(text)

@@ -14,12 +14,12 @@ title that has codes of its own is penalized (``5PK1150`` is not ``5PK1200``).
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, utils
 
 from pricing.matching.normalize import (
@@ -120,24 +120,36 @@ class FuzzyIndex:
             words = set(_WORD.findall(f"{text} {process(part.category)}"))
             for word in words - _STOP:
                 postings.setdefault(word, []).append(pid)
-        self.postings = postings
+        self.postings: dict[str, np.ndarray] = {
+            word: np.asarray(pids, dtype=np.int32) for word, pids in postings.items()
+        }
         self._n = max(len(self.skus), 1)
+        names = sorted(set(self.part_brands))
+        self._brand_names = names
+        position = {name: i for i, name in enumerate(names)}
+        self._brand_of = np.asarray([position[b] for b in self.part_brands], dtype=np.int32)
 
     def __len__(self) -> int:
         return len(self.skus)
+
+    def brand_mask(self, keep: Callable[[str], bool]) -> np.ndarray:
+        """A boolean mask over part ids: True where ``keep(part's brand)``."""
+        wanted = np.asarray([keep(name) for name in self._brand_names], dtype=bool)
+        return wanted[self._brand_of] if len(self._brand_of) else np.zeros(0, dtype=bool)
 
     def candidates(
         self,
         title: str,
         *,
-        brand_ok: Callable[[int], bool] | None,
+        allowed: np.ndarray | None,
         block_tokens: int,
         block_max_postings: int,
         max_candidates: int,
     ) -> list[int]:
         """Part ids proposed for ``title`` by its rarest words, best-weighted first.
 
-        ``brand_ok(part_id)`` keeps only parts of an agreeing brand (``None``: any).
+        ``allowed`` (a mask from :meth:`brand_mask`) keeps only parts of an agreeing
+        brand; ``None`` keeps all.
         """
         words = set(_WORD.findall(process(title))) - _STOP
         rare = sorted(
@@ -145,14 +157,23 @@ class FuzzyIndex:
             for w in words
             if w in self.postings and len(self.postings[w]) <= block_max_postings
         )[:block_tokens]
-        weights: dict[int, float] = {}
-        for df, word in rare:
-            idf = math.log(1 + self._n / df)
-            for pid in self.postings[word]:
-                weights[pid] = weights.get(pid, 0.0) + idf
-        if brand_ok is not None:
-            weights = {pid: w for pid, w in weights.items() if brand_ok(pid)}
-        return heapq.nlargest(max_candidates, weights, key=weights.__getitem__)
+        if not rare:
+            return []
+        ids = np.concatenate([self.postings[w] for _, w in rare])
+        idf = np.repeat([math.log(1 + self._n / df) for df, _ in rare], [df for df, _ in rare])
+        if allowed is not None:
+            keep = allowed[ids]
+            ids, idf = ids[keep], idf[keep]
+            if not len(ids):
+                return []
+        unique, inverse = np.unique(ids, return_inverse=True)
+        weights = np.bincount(inverse, weights=idf)
+        if len(unique) > max_candidates:
+            top = np.argpartition(-weights, max_candidates - 1)[:max_candidates]
+        else:
+            top = np.arange(len(unique))
+        order = top[np.lexsort((unique[top], -weights[top]))]
+        return [int(pid) for pid in unique[order]]
 
     def score(self, title: str, part_ids: Sequence[int]) -> list[FuzzyHit]:
         """Score ``part_ids`` against ``title``, best first."""

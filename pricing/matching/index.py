@@ -41,6 +41,8 @@ class Resolved:
 
 @dataclass(frozen=True, slots=True)
 class IndexedXref:
+    """A cross-reference with its brand normalized once."""
+
     brand: str  # normalized competitor brand
     xref: CrossRef
 
@@ -55,8 +57,12 @@ def _add(table: dict[str, list[str]], key: str, sku: str) -> None:
 class CatalogIndex:
     """Our parts and the cross-references, keyed for matching.
 
-    ``problems`` lists what was wrong in the data (cycles, dangling references,
-    invalid GTINs, shared GTINs), in words, for the caller to log.
+    Keys are normalized part numbers (``by_number``, ``xrefs_by_number``, and the same
+    with leading zeros dropped), 14-digit GTINs (``by_gtin``) and model numbers written
+    in our descriptions that name one SKU (``by_description_code``). ``resolved`` maps
+    every SKU to the end of its supersession chain. ``problems`` lists what was wrong in
+    the data (cycles, dangling references, invalid or shared GTINs), in words, for the
+    caller to log.
     """
 
     def __init__(self, parts: list[CatalogPart], xrefs: list[CrossRef]) -> None:

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from pricing.matching.brands import BrandRules
 from pricing.matching.config import MatchingConfig
 from pricing.matching.evidence import (
@@ -58,7 +60,7 @@ class Matcher:
         self.config = config or MatchingConfig()
         self.brands = BrandRules(index.brands, self.config.brand_aliases)
         self.numbers = NumberEvidence(index, self.config, self.brands)
-        self._brand_pids: dict[str, frozenset[int]] = {}
+        self._brand_masks: dict[str, np.ndarray] = {}
 
     # --- public ----------------------------------------------------------------------
 
@@ -91,30 +93,29 @@ class Matcher:
 
     # --- fuzzy -------------------------------------------------------------------------
 
-    def _pids_for_brand(self, brand: str) -> frozenset[int]:
-        pids = self._brand_pids.get(brand)
-        if pids is None:
-            fz = self.index.fuzzy
-            ok = {b for b in set(fz.part_brands) if self.brands.agree(brand, normalize_brand(b))}
-            pids = frozenset(i for i, b in enumerate(fz.part_brands) if b in ok)
-            self._brand_pids[brand] = pids
-        return pids
+    def _brand_mask(self, brand: str) -> np.ndarray:
+        mask = self._brand_masks.get(brand)
+        if mask is None:
+            mask = self.index.fuzzy.brand_mask(
+                lambda name: self.brands.agree(brand, normalize_brand(name))
+            )
+            self._brand_masks[brand] = mask
+        return mask
 
     def _by_fuzzy(self, ctx: ListingContext) -> MatchResult:
         cfg, title = self.config, ctx.listing.title
         if not cfg.fuzzy_enabled or not title or not len(self.index.fuzzy):
             return self._unmatched(ctx)
         brand = ctx.effective_brand
-        brand_ok = None
+        allowed = None
         if brand:
-            allowed = self._pids_for_brand(brand)
-            if not allowed:
+            allowed = self._brand_mask(brand)
+            if not allowed.any():
                 return self._unmatched(ctx, f"no part of brand {brand}")
-            brand_ok = allowed.__contains__
         fz = self.index.fuzzy
         pids = fz.candidates(
             title,
-            brand_ok=brand_ok,
+            allowed=allowed,
             block_tokens=cfg.block_tokens,
             block_max_postings=cfg.block_max_postings,
             max_candidates=cfg.max_candidates,
@@ -161,9 +162,11 @@ class Matcher:
         notes = [*best.notes, *notes]
         notes += [f"conflicts with SKU {r.sku} ({r.method})" for r in rivals]
         notes += self._near_notes(ctx)
-        # the listing's own number is one character away from this SKU's: not this part
-        contradicted = best.sku in ctx.near
-        status = cfg.status_for(best.confidence, best.may_auto and not rivals and not contradicted)
+        if best.sku in ctx.near:
+            # the listing's own number is one character away from this SKU's: another part
+            notes.insert(0, f"candidate SKU {best.sku} by {best.method} ruled out")
+            return self._unmatched(ctx, *notes, confidence=0.0)
+        status = cfg.status_for(best.confidence, best.may_auto and not rivals)
         if status == "unmatched":
             notes.insert(0, f"best candidate SKU {best.sku} by {best.method}")
             return self._unmatched(ctx, *notes, confidence=best.confidence)
@@ -192,6 +195,8 @@ class Matcher:
             same = [e for e in tied if self.index.parts[e.sku].pack_qty == wanted]
             if len(same) == 1:
                 rest = [e for e in ranked if e not in tied]
+                if ctx.pack_qty is None:
+                    return [same[0], *rest], "no pack stated: the single unit is chosen"
                 return [same[0], *rest], f"pack of {pack}: SKU with pack {wanted} chosen"
         return ranked, None
 

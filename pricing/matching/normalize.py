@@ -12,7 +12,8 @@ Decisions, documented once:
   by the matcher as a weaker, separately reported lookup, not here.
 * A normalized brand is upper case ASCII letters and digits only (accents folded,
   punctuation and spaces dropped), with trailing legal-form and generic words removed:
-  ``"Mann-Filter"``, ``"MANN FILTER GmbH"`` and ``"mann"`` all give ``"MANN"``.
+  ``"Mann-Filter"``, ``"MANN FILTER GmbH"`` and ``"mann"`` all give ``"MANN"``;
+  placeholders (``"Unbranded"``, ``"Generic"``, ``"N/A"``) give ``""``, no brand.
 * A GTIN is accepted only with a valid check digit and returned in its 14-digit form.
 """
 
@@ -61,6 +62,11 @@ _BRAND_NOISE = frozenset(
     }
 )  # fmt: skip
 _BRAND_WORDS = re.compile(r"[A-Z0-9]+")
+# What shops write when they do not know the maker: no brand at all.
+_NO_BRAND = frozenset(
+    {"NA", "NONE", "NULL", "UNKNOWN", "UNBRANDED", "GENERIC", "NOBRAND", "NONAME",
+     "DOESNOTAPPLY", "NOTAPPLICABLE", "OTHER", "OEM", "AFTERMARKET"}
+)  # fmt: skip
 
 
 def _ascii_fold(text: str) -> str:
@@ -82,7 +88,8 @@ def normalize_brand(text: str | None) -> str:
     words = _BRAND_WORDS.findall(folded)
     while len(words) > 1 and words[-1] in _BRAND_NOISE:
         words.pop()
-    return "".join(words)
+    brand = "".join(words)
+    return "" if brand in _NO_BRAND else brand
 
 
 _GTIN_SEPARATORS = re.compile(r"[\s\-.]+")
@@ -204,8 +211,8 @@ def _joins(left: str, right: str) -> bool:
     return not (_HAS_DIGIT.search(left) and normalize_part_number(right) in _UNIT_WORDS)
 
 
-def _letter_group(token: str | None) -> bool:
-    return token is not None and token.isalpha() and len(token) <= 2 and _joinable(token)
+def _letter_group(token: str) -> bool:
+    return token.isalpha() and len(token) <= 2 and _joinable(token)
 
 
 def _plausible(key: str) -> bool:
@@ -252,8 +259,8 @@ def find_part_numbers(text: str | None) -> list[Candidate]:
             if not _plausible(key):
                 continue
             raw = " ".join(tokens[i : i + n])
-            before = tokens[i - 1] if i > 0 else None
-            after = tokens[i + n] if i + n < len(tokens) else None
+            before = tokens[i - 1] if i > 0 else ""
+            after = tokens[i + n] if i + n < len(tokens) else ""
             extendable = (_letter_group(before) and _joins(before, tokens[i])) or (
                 _letter_group(after) and _joins(tokens[i + n - 1], after)
             )

@@ -30,6 +30,8 @@ from pricing.optimizer.solver import round_cents, solve_scalar
 IntArray = npt.NDArray[np.int64]
 Array = npt.NDArray[np.float64]
 
+MAX_MERGE_EDGES = 400  # block merging is quadratic; bigger families are only pushed up
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -95,26 +97,56 @@ def violated_families(edges: dict[str, list[Edge]], price: IntArray) -> list[str
     return [fam for fam, es in edges.items() if not all(e.holds(price) for e in es)]
 
 
-def propagate(edges: Sequence[Edge], lo: IntArray, hi: IntArray, lo_kind: npt.NDArray[np.int8],
+@dataclass(frozen=True)
+class Graph:
+    """A family's edges indexed for one-pass sweeps: ``order`` lists nodes so that
+    every edge's low end comes before its high end (tiers and packs make a DAG)."""
+
+    edges: tuple[Edge, ...]
+    order: tuple[int, ...]
+    into: dict[int, list[Edge]]  # edges whose high end is the node
+    out_of: dict[int, list[Edge]]  # edges whose low end is the node
+
+    @classmethod
+    def build(cls, edges: Sequence[Edge], n: int) -> Graph:
+        into: dict[int, list[Edge]] = {i: [] for i in range(n)}
+        out_of: dict[int, list[Edge]] = {i: [] for i in range(n)}
+        for e in edges:
+            into[e.high].append(e)
+            out_of[e.low].append(e)
+        waiting = {i: len({e.low for e in into[i]}) for i in range(n)}
+        ready = sorted(i for i in range(n) if waiting[i] == 0)
+        order: list[int] = []
+        while ready:
+            node = ready.pop(0)
+            order.append(node)
+            for high in sorted({e.high for e in out_of[node]}):
+                waiting[high] -= 1
+                if waiting[high] == 0:
+                    ready.append(high)
+        if len(order) != n:
+            raise ValueError("ladder edges form a cycle")
+        return cls(tuple(edges), tuple(order), into, out_of)
+
+
+def propagate(graph: Graph, lo: IntArray, hi: IntArray, lo_kind: npt.NDArray[np.int8],
               hi_kind: npt.NDArray[np.int8]) -> bool:
-    """Tighten the boxes in place until every edge is consistent with them (bounds
+    """Tighten the boxes in place so that every edge is consistent with them (bounds
     moved by an edge are labelled LADDER); ``False`` when some box becomes empty.
 
     Each edge is monotone, so the feasible set is a lattice: afterwards ``lo`` is its
-    least point, and any price vector pushed up edge by edge from inside the boxes
-    stays inside them.
+    least point, and prices pushed up edge by edge from inside the boxes stay inside.
     """
-    for _ in range(len(edges) + 2):
-        changed = False
-        for e in edges:
+    for node in graph.order:
+        for e in graph.into[node]:
             need = e.min_high(int(lo[e.low]))
-            if need > lo[e.high]:
-                lo[e.high], lo_kind[e.high], changed = need, LADDER, True
+            if need > lo[node]:
+                lo[node], lo_kind[node] = need, LADDER
+    for node in reversed(graph.order):
+        for e in graph.out_of[node]:
             room = e.max_low(int(hi[e.high]))
-            if room < hi[e.low]:
-                hi[e.low], hi_kind[e.low], changed = room, LADDER, True
-        if not changed:
-            break
+            if room < hi[node]:
+                hi[node], hi_kind[node] = room, LADDER
     return bool(np.all(lo <= hi))
 
 
@@ -154,17 +186,17 @@ def solve_family(edges: Sequence[Edge], hard: Box, market: Market) -> FamilyResu
     local = [Edge(pos[e.high], pos[e.low], e.num, e.den) for e in edges]
     box = Box(*(getattr(hard, f)[sub] for f in Box.__dataclass_fields__))
 
-    kept: list[Edge] = []
+    n = len(nodes)
+    kept = local
     conflicts: set[int] = set()
-    for e in local:
-        trial = (box.lo.copy(), box.hi.copy(), box.lo_kind.copy(), box.hi_kind.copy())
-        if propagate([*kept, e], *trial):
-            kept.append(e)
-        else:
-            conflicts |= {nodes[e.high], nodes[e.low]}
-    propagate(kept, box.lo, box.hi, box.lo_kind, box.hi_kind)
+    if not propagate(Graph.build(local, n), box.lo.copy(), box.hi.copy(), box.lo_kind.copy(),
+                     box.hi_kind.copy()):
+        kept, dropped = _consistent_subset(local, box.lo, box.hi, n)
+        conflicts = {nodes[j] for e in dropped for j in (e.high, e.low)}
+    graph = Graph.build(kept, n)
+    propagate(graph, box.lo, box.hi, box.lo_kind, box.hi_kind)
     box = apply_cap(box)
-    propagate(kept, box.lo, box.hi, box.lo_kind, box.hi_kind)
+    propagate(graph, box.lo, box.hi, box.lo_kind, box.hi_kind)
 
     cost, q0, p0, eps = (getattr(market, f)[sub] for f in ("cost", "q0", "p0", "eps"))
     cont, merged = _merge_blocks(kept, box.lo / 100.0, box.hi / 100.0, cost, q0, p0, eps)
@@ -180,7 +212,7 @@ def solve_family(edges: Sequence[Edge], hard: Box, market: Market) -> FamilyResu
                 gains = profit(np.array(options) / 100.0, cost[j], q0[j], p0[j], eps[j])
                 price[j] = options[int(np.argmax(gains))]
                 with_ending.add(j)
-    pushed = _push_up(kept, price, box.hi, ending, with_ending)
+    pushed = _push_up(graph, price, box.hi, ending, with_ending)
     return FamilyResult(
         nodes=nodes,
         price={nodes[j]: int(price[j]) for j in range(len(nodes))},
@@ -191,6 +223,48 @@ def solve_family(edges: Sequence[Edge], hard: Box, market: Market) -> FamilyResu
         conflicts=conflicts,
         ending={nodes[j] for j in with_ending},
     )
+
+
+def _consistent_subset(edges: Sequence[Edge], lo: IntArray, hi: IntArray, n: int
+                       ) -> tuple[list[Edge], list[Edge]]:
+    """Add edges one at a time, in order, keeping each one that leaves every box
+    non-empty: each addition propagates only from its own ends (a worklist), and is
+    rolled back when it empties a box."""
+    low, high = [int(v) for v in lo], [int(v) for v in hi]
+    into: dict[int, list[Edge]] = {i: [] for i in range(n)}
+    out_of: dict[int, list[Edge]] = {i: [] for i in range(n)}
+    kept: list[Edge] = []
+    dropped: list[Edge] = []
+    for edge in edges:
+        undo: list[tuple[list[int], int, int]] = []
+        raise_from, lower_from = [edge], [edge]
+        ok = True
+        while ok and (raise_from or lower_from):
+            if raise_from:
+                e = raise_from.pop()
+                need = e.min_high(low[e.low])
+                if need > low[e.high]:
+                    undo.append((low, e.high, low[e.high]))
+                    low[e.high] = need
+                    ok = need <= high[e.high]
+                    raise_from += out_of[e.high]
+            else:
+                e = lower_from.pop()
+                room = e.max_low(high[e.high])
+                if room < high[e.low]:
+                    undo.append((high, e.low, high[e.low]))
+                    high[e.low] = room
+                    ok = room >= low[e.low]
+                    lower_from += into[e.low]
+        if ok:
+            kept.append(edge)
+            into[edge.high].append(edge)
+            out_of[edge.low].append(edge)
+        else:
+            for arr, i, old in reversed(undo):
+                arr[i] = old
+            dropped.append(edge)
+    return kept, dropped
 
 
 def _merge_blocks(edges: Sequence[Edge], lo: Array, hi: Array, cost: Array, q0: Array,
@@ -220,7 +294,8 @@ def _merge_blocks(edges: Sequence[Edge], lo: Array, hi: Array, cost: Array, q0: 
         solve(b)
     merged: set[int] = set()
     skipped: set[int] = set()
-    for _ in range(len(edges)):
+    rounds = len(edges) if len(edges) <= MAX_MERGE_EDGES else 0  # huge families: push-up only
+    for _ in range(rounds):
         p = ratio * scale[block]
         worst, worst_gap = -1, 1e-12
         for j, e in enumerate(edges):
@@ -249,27 +324,22 @@ def _ending_neighbours(price: int, ending: int) -> list[int]:
     return [below] if below == price else [below, below + 100]
 
 
-def _push_up(edges: Sequence[Edge], price: IntArray, hi: IntArray, ending: IntArray,
+def _push_up(graph: Graph, price: IntArray, hi: IntArray, ending: IntArray,
              with_ending: set[int]) -> set[int]:
-    """Raise high-side prices until every edge holds at whole cents (keeping an ending
-    where one fits). Stays inside the boxes because they were propagated."""
+    """Raise prices, lowest nodes first, until every edge holds at whole cents (keeping
+    an ending where one fits). Stays inside the boxes because they were propagated."""
     pushed: set[int] = set()
-    for _ in range(len(edges) + 2):
-        changed = False
-        for e in edges:
-            need = e.min_high(int(price[e.low]))
-            if price[e.high] >= need:
-                continue
-            target = need
-            if e.high in with_ending:
-                nicer = smallest_ending_at_least(need, int(ending[e.high]))
-                if nicer <= hi[e.high]:
-                    target = nicer
-                else:
-                    with_ending.discard(e.high)
-            price[e.high] = target
-            pushed.add(e.high)
-            changed = True
-        if not changed:
-            break
+    for node in graph.order:
+        need = max((e.min_high(int(price[e.low])) for e in graph.into[node]), default=0)
+        if price[node] >= need:
+            continue
+        target = need
+        if node in with_ending:
+            nicer = smallest_ending_at_least(need, int(ending[node]))
+            if nicer <= hi[node]:
+                target = nicer
+            else:
+                with_ending.discard(node)
+        price[node] = target
+        pushed.add(node)
     return pushed

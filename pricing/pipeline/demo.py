@@ -63,13 +63,17 @@ def run_demo(
         names = [c.name for c in config.competitors if c.enabled and c.name in market.base_urls]
         progress("demo market: " + ", ".join(f"{n} at {market.base_urls[n]}" for n in names))
         progress("crawling ...")
-        outcomes = run_crawls(settings, config, names, base_urls=market.base_urls, log_level="WARNING")
+        outcomes = run_crawls(
+            settings, config, names, base_urls=market.base_urls, log_level="WARNING"
+        )
     crawled = {o.competitor: o.items for o in outcomes}
     progress("crawled: " + ", ".join(f"{n}: {items} products" for n, items in crawled.items()))
 
     summary = run_matching(db, config.matching)
-    progress(f"matched {summary.considered} listings: " + ", ".join(
-        f"{n} {s}" for s, n in sorted(summary.by_status.items())))
+    progress(
+        f"matched {summary.considered} listings: "
+        + ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()))
+    )
     run_id = run_optimizer(db, config.policy)
     progress(f"suggestion run {run_id} complete")
     report = write_report(db, out / "report", run_id)

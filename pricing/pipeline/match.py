@@ -26,7 +26,6 @@ from pricing.storage.models import (
 )
 
 
-
 @dataclass(frozen=True)
 class MatchSummary:
     considered: int
@@ -59,7 +58,9 @@ def load_index(session: Session) -> CatalogIndex:
     return CatalogIndex.build(parts, xrefs)
 
 
-def run_matching(db: Database, config: MatchingConfig, *, rematch_all: bool = False) -> MatchSummary:
+def run_matching(
+    db: Database, config: MatchingConfig, *, rematch_all: bool = False
+) -> MatchSummary:
     with db.session() as session:
         matcher = Matcher(load_index(session), config)
         decided = select(Match.listing_id).where(Match.status.in_(HUMAN_MATCH_STATUSES))
@@ -97,18 +98,34 @@ def run_matching(db: Database, config: MatchingConfig, *, rematch_all: bool = Fa
                 for r in results
             ),
             keys=["listing_id"],
-            update=["sku", "method", "confidence", "status", "competitor_part_number", "updated_at"],
+            update=[
+                "sku",
+                "method",
+                "confidence",
+                "status",
+                "competitor_part_number",
+                "updated_at",
+            ],
         )
         ids = [row.id for row in listings]
         for start in range(0, len(ids), 500):
             session.execute(
-                update(Listing).where(Listing.id.in_(ids[start : start + 500])).values(needs_match=False)
+                update(Listing)
+                .where(Listing.id.in_(ids[start : start + 500]))
+                .values(needs_match=False)
             )
     return MatchSummary(len(results), dict(Counter(r.status for r in results)))
 
 
-def decide(session: Session, match_id: int, *, status: str, who: str, sku: str | None = None,
-           note: str | None = None) -> Match:
+def decide(
+    session: Session,
+    match_id: int,
+    *,
+    status: str,
+    who: str,
+    sku: str | None = None,
+    note: str | None = None,
+) -> Match:
     """Record a person's confirm or reject; it wins over every later automatic run."""
     if status not in HUMAN_MATCH_STATUSES:
         raise ValueError(status)

@@ -75,7 +75,9 @@ def trusted_competitor_prices(
     if skus is not None:
         stmt = stmt.where(Match.sku.in_(skus))
     latest: dict[int, tuple[CompetitorPrice, str | None]] = {}
-    for sku, competitor, listing_id, unit_price, currency, observed_at, avail in session.execute(stmt):
+    for sku, competitor, listing_id, unit_price, currency, observed_at, avail in session.execute(
+        stmt
+    ):
         held = latest.get(listing_id)
         if held is None or observed_at > held[0].observed_at:
             price = CompetitorPrice(sku, competitor, listing_id, unit_price, currency, observed_at)
@@ -91,8 +93,12 @@ def _sales(session: Session) -> dict[str, SalesHistory]:
     rows: dict[str, tuple[list[dt.date], list[float], list[float]]] = defaultdict(
         lambda: ([], [], [])
     )
-    stmt = select(SalesRecord.sku, SalesRecord.period_start, SalesRecord.units, SalesRecord.unit_price)
-    for sku, start, units, price in session.execute(stmt.order_by(SalesRecord.sku, SalesRecord.period_start)):
+    stmt = select(
+        SalesRecord.sku, SalesRecord.period_start, SalesRecord.units, SalesRecord.unit_price
+    )
+    for sku, start, units, price in session.execute(
+        stmt.order_by(SalesRecord.sku, SalesRecord.period_start)
+    ):
         dates, qty, prices = rows[sku]
         dates.append(start)
         qty.append(float(units))
@@ -104,11 +110,17 @@ def build_inputs(
     session: Session, policy: PricingPolicy, as_of: dt.datetime
 ) -> tuple[list[PartInput], dict[str, int]]:
     """The optimizer's inputs for every current SKU, and counts of prices left out."""
-    parts = list(session.scalars(select(Part).where(Part.superseded_by.is_(None)).order_by(Part.sku)))
+    parts = list(
+        session.scalars(select(Part).where(Part.superseded_by.is_(None)).order_by(Part.sku))
+    )
     longest = max(
         [policy.defaults.max_age_days or 14]
         + [c.max_age_days for c in policy.categories.values() if c.max_age_days]
-        + [c.proprietary.max_age_days for c in policy.categories.values() if c.proprietary.max_age_days]
+        + [
+            c.proprietary.max_age_days
+            for c in policy.categories.values()
+            if c.proprietary.max_age_days
+        ]
         + ([policy.proprietary.max_age_days] if policy.proprietary.max_age_days else [])
     )
     prices = trusted_competitor_prices(session, as_of - dt.timedelta(days=longest))

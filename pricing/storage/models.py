@@ -14,13 +14,16 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
     Text,
     TypeDecorator,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -273,3 +276,75 @@ class Suggestion(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     review_note: Mapped[str | None] = mapped_column(Text)
+
+
+# --- the scheduler daemon (scheduler/) ----------------------------------------------
+
+
+class SchedulerJob(Base):
+    """APScheduler's job store (``apscheduler_jobs``), declared here so Alembic owns it.
+
+    The columns mirror ``apscheduler.jobstores.sqlalchemy.SQLAlchemyJobStore`` exactly;
+    only the daemon writes it (pickled job state), ``pricing status`` reads the times.
+    """
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DaemonLease(Base):
+    """Leader election: the daemon named in ``holder`` may act until ``expires_at``.
+
+    Taken and renewed with conditional UPDATEs, so it works the same on SQLite and
+    PostgreSQL; ``term`` grows by one at every change of holder.
+    """
+
+    __tablename__ = "daemon_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    term: Mapped[int] = mapped_column(Integer, default=0)
+    acquired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    renewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class DaemonTask(Base):
+    """One piece of work the daemon started (a crawl or a nightly run) and how it ended.
+
+    ``after_run_id`` is the highest crawl run id (crawls) or suggestion run id (nightly)
+    when the task started: the runs it made have larger ids, which is how a restarted
+    daemon finds and fails the runs a killed one left ``running``.
+    """
+
+    __tablename__ = "daemon_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # crawl | nightly
+    target: Mapped[str] = mapped_column(String(64), index=True)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    holder: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # running | succeeded | suspect | failed | timed_out | cancelled | interrupted
+    status: Mapped[str] = mapped_column(String(16), default="running", index=True)
+    after_run_id: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertEvent(Base):
+    """Something a person should hear about; pending until a message carries it."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # crawl_failed | crawl_suspect | crawl_timed_out | nightly_failed | task_interrupted
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    delivery: Mapped[str | None] = mapped_column(Text)

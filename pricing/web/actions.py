@@ -1,0 +1,100 @@
+"""The web's read queries and its one write, shared by the pages and the JSON API.
+
+Both go through :mod:`pricing.review` (``selected``, ``decide``) and
+:mod:`pricing.reports.nightly` so the web, the CLI and the report agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pricing.errors import NotFoundError
+from pricing.reports.nightly import ReportRow
+from pricing.review import ReviewFilter, decide, selected
+from pricing.storage.models import Listing, Match, Part, SuggestionRun
+from pricing.web.deps import Principal, WebState
+
+Action = Literal["approve", "reject", "override"]
+REVIEW_STATUSES = ("pending", "approved", "rejected", "overridden")
+
+
+def complete_run(session: Session, run_id: int) -> SuggestionRun:
+    run = session.get(SuggestionRun, run_id)
+    if run is None or run.status != "complete":
+        raise NotFoundError(f"no complete suggestion run {run_id}")
+    return run
+
+
+def review_filter(
+    *, skus: tuple[str, ...] = (), category: str | None = None, reason: str | None = None,
+    status: str | None = None, only_changes: bool = False,
+) -> ReviewFilter:
+    """A :class:`ReviewFilter` from loose inputs; ``status`` ``any`` (or blank) means all.
+
+    With no status given, naming SKUs selects them whatever their status (a person may
+    change their mind), while a filter selects only pending suggestions.
+    """
+    if status is None:
+        status = "any" if skus else "pending"
+    return ReviewFilter(skus=skus, category=category or None, reason=reason or None,
+                        only_changes=only_changes,
+                        status=None if status in ("any", "") else status)
+
+
+def suggestion_rows(session: Session, run_id: int, flt: ReviewFilter) -> list[ReportRow]:
+    """The run's suggestions that pass ``flt``, with descriptions, biggest moves first."""
+    complete_run(session, run_id)
+    rows = selected(session, run_id, flt)
+    descriptions = dict(session.execute(
+        select(Part.sku, Part.description).where(Part.sku.in_([s.sku for s in rows]))
+    ).tuples().all()) if rows else {}
+    out = [ReportRow(s, descriptions.get(s.sku, "")) for s in rows]
+    out.sort(key=lambda r: (-abs(r.change_pct), r.sku))
+    return out
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    run_id: int
+    action: Action
+    skus: tuple[str, ...]
+    reviewed_by: str
+
+
+def review(
+    state: WebState, run_id: int, flt: ReviewFilter, *, action: Action, who: Principal,
+    why: str | None, price: Decimal | None,
+) -> ReviewOutcome:
+    """Apply one decision to the selected suggestions, recording who decided and why."""
+    with state.db.session() as session:
+        complete_run(session, run_id)
+        rows = selected(session, run_id, flt)
+        decide(session, rows, action=action, who=who.name, why=why or None,
+               policy=state.config.policy, override_price=price)
+        return ReviewOutcome(run_id, action, tuple(s.sku for s in rows), who.name)
+
+
+@dataclass(frozen=True)
+class MatchRow:
+    match: Match
+    listing: Listing
+
+
+def match_rows(
+    session: Session, *, status: str | None = None, competitor: str | None = None,
+    sku: str | None = None, limit: int = 500, offset: int = 0,
+) -> list[MatchRow]:
+    """Listing-to-SKU matches with their listings, oldest first."""
+    stmt = select(Match, Listing).join(Listing, Listing.id == Match.listing_id).order_by(Match.id)
+    if status:
+        stmt = stmt.where(Match.status == status)
+    if competitor:
+        stmt = stmt.where(Listing.competitor == competitor)
+    if sku:
+        stmt = stmt.where(Match.sku == sku)
+    return [MatchRow(m, li) for m, li in session.execute(stmt.limit(limit).offset(offset))]

@@ -1,0 +1,244 @@
+"""Server-rendered pages: the report with review actions, SKU history, market position.
+
+Every form carries the session's CSRF token; a POST answers with a redirect (303)
+and a one-line message on the next page, so reloading never repeats a decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+
+from pricing.errors import NotFoundError, PricingError
+from pricing.history import sku_history
+from pricing.reports.nightly import latest_complete_run, load_report
+from pricing.storage.models import Listing, Match, Part, Suggestion, SuggestionRun, utcnow
+from pricing.web import actions
+from pricing.web.auth import csrf_matches, new_csrf_token
+from pricing.web.charts import price_chart
+from pricing.web.deps import (
+    CsrfRejected,
+    State,
+    csrf_token,
+    flash,
+    pop_flash,
+    require_form_user,
+    require_reader,
+    session_of,
+    session_user,
+)
+from pricing.web.market import market_position
+
+router = APIRouter(include_in_schema=False)
+Reader = Depends(require_reader)
+FormText = Annotated[str | None, Form()]
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page from ``templates/``, with the user, the CSRF token and any message."""
+    state = request.app.state.web
+    context.update(user=session_user(request), csrf=csrf_token(request), flash=pop_flash(request))
+    response = state.templates.TemplateResponse(request, name, context, status_code=status_code)
+    assert isinstance(response, HTMLResponse)
+    return response
+
+
+def local_path(value: str | None, default: str) -> str:
+    """``value`` when it is a path on this site, so redirects never leave it."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return default
+
+
+def _since(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- report and review ----------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse, dependencies=[Reader])
+def home(request: Request, state: State) -> Response:
+    with state.db.session() as session:
+        try:
+            run_id = latest_complete_run(session)
+        except NotFoundError:
+            return render(request, "empty.html.j2", title="No suggestion run yet")
+    return report_page(request, state, run_id)
+
+
+@router.get("/runs", response_class=HTMLResponse, dependencies=[Reader])
+def runs_page(request: Request, state: State) -> Response:
+    with state.db.session() as session:
+        runs = list(session.scalars(select(SuggestionRun).order_by(SuggestionRun.id.desc()).limit(200)))
+        counts = dict(session.execute(
+            select(Suggestion.run_id, func.count()).group_by(Suggestion.run_id)).tuples().all())
+    return render(request, "runs.html.j2", title="Suggestion runs", runs=runs, counts=counts)
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse, dependencies=[Reader])
+def report_page(
+    request: Request, state: State, run_id: int, category: str | None = None,
+    reason: str | None = None, status: str | None = None, changes: str | None = None,
+) -> Response:
+    status = status if status in actions.REVIEW_STATUSES else "any"
+    flt = actions.review_filter(category=category, reason=reason, status=status,
+                                only_changes=bool(changes))
+    with state.db.session() as session:
+        data = load_report(session, run_id)
+        rows = actions.suggestion_rows(session, run_id, flt)
+    categories = sorted({r.category for r in data.rows})
+    reasons = sorted({code for r in data.rows for code in r.reason_codes})
+    query = {k: v for k, v in (("category", flt.category), ("reason", flt.reason),
+                               ("status", flt.status), ("changes", "1" if flt.only_changes else None))
+             if v}
+    here = f"/runs/{run_id}" + (f"?{urlencode(query)}" if query else "")
+    return render(request, "report.html.j2", title=f"Suggestions: run {run_id}", run=data.run,
+                  figures=data.figures, flags=data.flags, rows=rows, categories=categories,
+                  reasons=reasons, flt=flt, here=here,
+                  bulk_count=sum(1 for r in rows if r.review_status == (flt.status or "pending")))
+
+
+@router.post("/runs/{run_id}/review")
+def review_form(
+    request: Request, state: State, run_id: int,
+    csrf_token: FormText = None, action: FormText = None, sku: FormText = None,
+    category: FormText = None, reason: FormText = None, status: FormText = None,
+    changes_only: FormText = None, price: FormText = None, why: FormText = None,
+    back: FormText = None,
+) -> Response:
+    who = require_form_user(request, csrf_token)
+    target = local_path(back, f"/runs/{run_id}")
+    if action not in ("approve", "reject", "override"):
+        flash(request, "choose approve, reject or override", "error")
+        return RedirectResponse(target, status_code=303)
+    override_price = None
+    if action == "override":
+        try:
+            override_price = Decimal((price or "").strip())
+            if not override_price.is_finite() or override_price <= 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            flash(request, f"an override needs a positive price, not {price!r}", "error")
+            return RedirectResponse(target, status_code=303)
+    flt = actions.review_filter(
+        skus=(sku,) if sku else (), category=category, reason=reason,
+        status=status if status in actions.REVIEW_STATUSES else None,
+        only_changes=bool(changes_only))
+    try:
+        done = actions.review(state, run_id, flt, action=action, who=who, why=why,  # type: ignore[arg-type]
+                              price=override_price)
+    except PricingError as exc:
+        flash(request, str(exc), "error")
+    else:
+        names = ", ".join(done.skus[:5]) + (" ..." if len(done.skus) > 5 else "")
+        flash(request, f"{action}: {len(done.skus)} suggestion(s) by {who.name}"
+                       + (f" ({names})" if names else ""))
+    return RedirectResponse(target, status_code=303)
+
+
+# --- history and market ---------------------------------------------------------------
+
+
+@router.get("/sku/{sku}", response_class=HTMLResponse, dependencies=[Reader])
+def sku_page(
+    request: Request, state: State, sku: str, competitor: str | None = None,
+    since: str | None = None,
+) -> Response:
+    since_date = _since(since)
+    with state.db.session() as session:
+        part = session.scalar(select(Part).where(Part.sku == sku))
+        if part is None:
+            raise NotFoundError(f"no SKU {sku!r} in the catalog")
+        rows = sku_history(session, sku, competitor=competitor or None, since=since_date)
+        everyone = sorted({r.competitor for r in sku_history(session, sku)})
+        matches = actions.match_rows(session, sku=sku)
+        suggestion = session.scalar(
+            select(Suggestion).join(SuggestionRun, SuggestionRun.id == Suggestion.run_id)
+            .where(Suggestion.sku == sku, SuggestionRun.status == "complete")
+            .order_by(Suggestion.run_id.desc()).limit(1))
+    chart = price_chart(rows, part.currency, until=utcnow())
+    return render(request, "sku.html.j2", title=f"{sku}: price history", part=part, rows=rows[::-1],
+                  chart=chart, competitors=everyone, competitor=competitor or "",
+                  since=since_date.isoformat() if since_date else "", matches=matches,
+                  suggestion=suggestion)
+
+
+@router.get("/market", response_class=HTMLResponse, dependencies=[Reader])
+def market_page(request: Request, state: State) -> Response:
+    with state.db.session() as session:
+        cats = market_position(session, state.config.policy)
+    return render(request, "market.html.j2", title="Market position", cats=cats,
+                  policy=state.config.policy)
+
+
+@router.get("/market/{category}", response_class=HTMLResponse, dependencies=[Reader])
+def market_category_page(request: Request, state: State, category: str) -> Response:
+    with state.db.session() as session:
+        cats = market_position(session, state.config.policy, category=category)
+    if not cats:
+        raise NotFoundError(f"no category {category!r} in the catalog")
+    items = sorted(cats[0].items, key=lambda p: (p.index is None, -(p.index or 0), p.sku))
+    return render(request, "market_category.html.j2", title=f"Market position: {category}",
+                  cat=cats[0], items=items)
+
+
+@router.get("/matches", response_class=HTMLResponse, dependencies=[Reader])
+def matches_page(request: Request, state: State, status: str | None = "needs_review") -> Response:
+    with state.db.session() as session:
+        rows = actions.match_rows(session, status=status or None)
+        counts = dict(session.execute(
+            select(Match.status, func.count()).group_by(Match.status)).tuples().all())
+        listings = session.scalar(select(func.count()).select_from(Listing))
+    return render(request, "matches.html.j2", title="Matches", rows=rows, counts=counts,
+                  status=status or "", listings=listings)
+
+
+@router.get("/docs", response_class=HTMLResponse, dependencies=[Reader])
+def api_docs(request: Request) -> Response:
+    """The API's endpoints from the OpenAPI schema, without Swagger UI's CDN scripts."""
+    schema = request.app.openapi()
+    return render(request, "docs.html.j2", title="JSON API", paths=schema["paths"])
+
+
+# --- login ----------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html.j2", title="Log in", next=local_path(next, "/"), error=None)
+
+
+@router.post("/login")
+def login(
+    request: Request, state: State, csrf_token: FormText = None, username: FormText = None,
+    password: FormText = None, next: FormText = None,
+) -> Response:
+    session = session_of(request)
+    if not csrf_matches(session, csrf_token):
+        raise CsrfRejected()
+    target = local_path(next, "/")
+    if not username or not password or not state.auth.check_password(username, password):
+        return render(request, "login.html.j2", status_code=401, title="Log in", next=target,
+                      error="Unknown user or wrong password.")
+    session.clear()
+    session.update(user=username, csrf=new_csrf_token())
+    flash(request, f"Logged in as {username}.")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: FormText = None) -> Response:
+    if not csrf_matches(session_of(request), csrf_token):
+        raise CsrfRejected()
+    session_of(request).clear()
+    return RedirectResponse("/", status_code=303)
