@@ -104,8 +104,18 @@ def test_extraction_is_a_pure_function() -> None:
         '<html><body><div itemscope itemtype="http://schema.org/Product"><span itemprop="offers" '
         'itemscope itemtype="http://schema.org/Offer"></span></div></body></html>',
     ],
-    ids=["empty", "empty-bytes", "blank", "unclosed", "no-body", "binary", "deep", "bad-json",
-         "xml-decl", "empty-microdata"],  # fmt: skip
+    ids=[
+        "empty",
+        "empty-bytes",
+        "blank",
+        "unclosed",
+        "no-body",
+        "binary",
+        "deep",
+        "bad-json",
+        "xml-decl",
+        "empty-microdata",
+    ],  # fmt: skip
 )
 def test_broken_or_empty_pages_never_raise(html: str | bytes) -> None:
     product = extract_product(html, "https://shop.example.com/p/1")
@@ -157,9 +167,17 @@ def test_jsonld_offers_as_list_prefers_the_variant_in_the_url() -> None:
         ],
     }  # fmt: skip
     chosen = extract_product(_jsonld(data), "https://s.example/p/belt?variant=4")
-    assert (chosen.price, chosen.sku, chosen.availability) == (Decimal("36.00"), "B-4", "OutOfStock")
+    assert (chosen.price, chosen.sku, chosen.availability) == (
+        Decimal("36.00"),
+        "B-4",
+        "OutOfStock",
+    )
     default = extract_product(_jsonld(data), "https://s.example/p/belt")
-    assert (default.price, default.sku, default.availability) == (Decimal("10.00"), "B-1", "InStock")
+    assert (default.price, default.sku, default.availability) == (
+        Decimal("10.00"),
+        "B-1",
+        "InStock",
+    )
 
 
 def test_jsonld_first_offer_in_stock_when_the_url_names_none() -> None:
@@ -316,7 +334,9 @@ def test_currency_from_locale_hints(url: str, lang: str, currency: str | None) -
 
 def test_configured_currency_beats_locale_and_names_the_dollar() -> None:
     html = '<html lang="en-US"><body><h1>Part</h1><div class="price">$12.50</div></body></html>'
-    assert extract_product(html, "https://p.example.com/x", default_currency="CAD").currency == "CAD"
+    assert (
+        extract_product(html, "https://p.example.com/x", default_currency="CAD").currency == "CAD"
+    )
     plain = '<html><body><h1>Part</h1><div class="price">12.50</div></body></html>'
     product = extract_product(plain, "https://p.example.de/x", default_currency="USD")
     assert product.currency == "USD" and product.methods["currency"] == "config"
@@ -402,7 +422,9 @@ def test_fallback_availability_phrases(text: str, availability: str) -> None:
 
 
 def test_disabled_add_to_cart_means_out_of_stock() -> None:
-    html = '<main><h1>Part</h1><p class="price">$5.00</p><button disabled>Add to cart</button></main>'
+    html = (
+        '<main><h1>Part</h1><p class="price">$5.00</p><button disabled>Add to cart</button></main>'
+    )
     assert extract_product(html, "https://s.example/p").availability == "OutOfStock"
 
 

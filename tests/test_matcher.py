@@ -274,6 +274,8 @@ def test_code_attributes_must_not_conflict(matcher: Matcher) -> None:
 def test_pack_variants(matcher: Matcher) -> None:
     check(matcher.match(listing("Acme FX-4471 (pack of 4)", "Acme", "FX-4471")), "OF-1-4", "auto")
     check(matcher.match(listing("Acme FX-4471", "Acme", "FX-4471", pack=4)), "OF-1-4", "auto")
+    default_one = listing("Acme FX-4471 (pack of 4)", "Acme", "FX-4471", pack=1)
+    check(matcher.match(default_one), "OF-1-4", "auto")
     check(matcher.match(listing("Acme FX-4471", "Acme", "FX-4471")), "OF-1", "auto")
     check(matcher.match(listing("Acme FX-4471, 2 pcs", "Acme", "FX-4471")), "OF-1", "auto")
 

@@ -169,6 +169,8 @@ def test_three_decimal_currencies_read_dot_as_decimal() -> None:
 
 PACKS = [
     ("Oil Filter Pack of 4", 4),
+    ("Socket Set, 1/2 in Drive, 24 pc, Metric", None),
+    ("Washer kit 50 pcs", None),
     ("4-pack spark plugs", 4),
     ("Wiper blades 2 pack", 2),
     ("Cable ties Box/10", 10),
@@ -193,7 +195,7 @@ PACKS = [
     ("V-Ribbed Belt 6PK 1200", None),
     ("Hose 3/4 in x 50 ft", None),
     ("1st gear synchro ring", None),
-    ("Hydraulic Hose 1/2\" 4-wire", None),
+    ('Hydraulic Hose 1/2" 4-wire', None),
     ("", None),
 ]
 

@@ -60,15 +60,20 @@ _TEXT_RULES: tuple[tuple[str, str], ...] = (
         "OutOfStock",
     ),
     (
-        r"discontinued|no longer (?:available|sold|stocked)|nicht mehr (?:lieferbar|verfügbar|erhältlich)"
+        r"discontinued|no longer (?:available|sold|stocked)"
+        r"|nicht mehr (?:lieferbar|verfügbar|erhältlich)"
         r"|auslaufartikel|plus (?:disponible|fabriqué)|fuera de catálogo|fuori produzione",
         "Discontinued",
     ),
-    (r"pre-?order|vorbestell|précommande|pré-commande|preventa|reserva ya|in prevendita", "PreOrder"),
+    (
+        r"pre-?order|vorbestell|précommande|pré-commande|preventa|reserva ya|in prevendita",
+        "PreOrder",
+    ),
     (r"back-?order|rückstand|en réapprovisionnement|bajo pedido", "BackOrder"),
     (
         r"out[ -]of[ -]stock|sold[ -]out|not (?:currently )?(?:in stock|available)"
         r"|currently unavailable|temporarily unavailable|\bunavailable\b|no stock|none in stock"
+        r"|(?<!\d)0 (?:available|in stock|left)"
         r"|nicht (?:auf lager|vorrätig|lieferbar|verfügbar|mehr auf lager)|ausverkauft|vergriffen"
         r"|derzeit nicht|zurzeit nicht|momentan nicht"
         r"|rupture|épuisé|indisponible|non disponible|pas en stock"
@@ -82,10 +87,12 @@ _TEXT_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         r"\bin[ -]stock\b|\binstock\b|ready to ship|ships (?:today|tomorrow|in \d)|only \d+ left"
-        r"|\d+ (?:available|in stock)|available (?:now|to ship|for (?:immediate )?(?:shipping|delivery))"
+        r"|\d+ (?:available|in stock)"
+        r"|available (?:now|to ship|for (?:immediate )?(?:shipping|delivery))"
         r"|auf lager|lagernd|sofort (?:lieferbar|verfügbar|versandfertig)|lieferbar|vorrätig"
         r"|en stock|disponible|expédié sous|en existencia|in magazzino|disponibile|pronta consegna"
-        r"|op voorraad|leverbaar|direct leverbaar|na stanie|dostępny|\bi lager\b|på lager|varastossa"
+        r"|op voorraad|leverbaar|direct leverbaar|na stanie|dostępny|\bi lager\b|på lager"
+        r"|varastossa"
         r"|skladem|em estoque|disponível|在庫あり|有货|现货",
         "InStock",
     ),

@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+# fmt: off
 # Currencies a parts shop is likely to quote in; unknown 3-letter codes are not guessed.
-ISO_CODES = frozenset(
-    """
-    AED ARS AUD BGN BHD BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HRK HUF IDR ILS
-    INR ISK JOD JPY KRW KWD MAD MXN MYR NGN NOK NZD OMR PEN PHP PKR PLN QAR RON RSD RUB
-    SAR SEK SGD THB TND TRY TWD UAH USD VND ZAR
-    """.split()
-)
+ISO_CODES = frozenset({
+    "AED", "ARS", "AUD", "BGN", "BHD", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK",
+    "DKK", "EGP", "EUR", "GBP", "HKD", "HRK", "HUF", "IDR", "ILS", "INR", "ISK", "JOD",
+    "JPY", "KRW", "KWD", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD", "OMR", "PEN", "PHP",
+    "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SEK", "SGD", "THB", "TND", "TRY",
+    "TWD", "UAH", "USD", "VND", "ZAR",
+})
 
 # Currencies with no minor unit, and those with three decimals.
 ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "IDR", "COP", "TWD"})
@@ -91,6 +92,7 @@ _DOMAINS: dict[str, str] = {
     "com.ar": "ARS", "com.tw": "TWD", "com.my": "MYR", "co.id": "IDR", "com.ph": "PHP",
     "com.pl": "PLN",
 }
+# fmt: on
 
 
 def _domain_currency(host: str) -> str | None:

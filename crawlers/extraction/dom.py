@@ -113,8 +113,13 @@ def layout_of(page: Page) -> Layout:
     heading = page.h1
     if heading is None:
         heading = next(
-            (el for el in start.iter() if isinstance(el.tag, str) and el.tag in {"h1", "h2", "div",
-             "span", "p"} and TITLE_CLASS.search(el.get("class") or "")),  # fmt: skip
+            (
+                el
+                for el in start.iter()
+                if isinstance(el.tag, str)
+                and el.tag in {"h1", "h2", "div", "span", "p"}
+                and TITLE_CLASS.search(el.get("class") or "")
+            ),  # fmt: skip
             None,
         )
     holds_heading = set(heading.iterancestors()) | {heading} if heading is not None else set()
@@ -192,10 +197,7 @@ def _visit(
             or (element.tag in SECTION_TAGS and _opens_shelf(element))
         )
     )
-    style = element.get("style")
-    hidden = state.hidden or element.get("hidden") is not None or (
-        style is not None and "display:none" in style.replace(" ", "").lower()
-    )
+    hidden = state.hidden or _hidden_here(element)
     child_state = _State(
         struck=state.struck or struck_here,
         soft_old=state.soft_old or class_old,
@@ -263,19 +265,49 @@ def _visit(
     return gap_full, block_gap + clean_text + block_gap, holds_card, struck_here
 
 
+HIDDEN_CLASS = re.compile(
+    r"(?:^|\s)(?:hidden|hide|d-none|is-hidden|display-none|invisible|no-display|u-hidden)(?:$|\s)"
+)
+
+
+def is_hidden(element: etree._Element) -> bool:
+    """Hidden by an attribute, inline style or a hiding class, itself or an ancestor."""
+    node: etree._Element | None = element
+    while node is not None and node.tag not in {"body", "html"}:
+        if _hidden_here(node):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _hidden_here(node: etree._Element) -> bool:
+    if node.get("hidden") is not None:
+        return True
+    style = node.get("style")
+    if style and "display:none" in style.replace(" ", "").lower():
+        return True
+    return bool(HIDDEN_CLASS.search(node.get("class") or ""))
+
+
 def _opens_shelf(element: etree._Element) -> bool:
     """A section whose first heading, or the heading just before it, says "related
     products", "you may also like"..."""
     previous = element.getprevious()
-    if previous is not None and isinstance(previous.tag, str) and previous.tag in HEADING_TAGS:
-        if SHELF_HEADING.search(" ".join(previous.itertext())[:120]):
-            return True
+    if (
+        previous is not None
+        and isinstance(previous.tag, str)
+        and previous.tag in HEADING_TAGS
+        and SHELF_HEADING.search(" ".join(previous.itertext())[:120])
+    ):
+        return True
     for child in element[:3]:
         if not isinstance(child.tag, str):
             continue
         heading = child if child.tag in HEADING_TAGS else None
         if heading is None and len(child):
-            heading = child[0] if isinstance(child[0].tag, str) and child[0].tag in HEADING_TAGS else None
+            heading = (
+                child[0] if isinstance(child[0].tag, str) and child[0].tag in HEADING_TAGS else None
+            )
         if heading is not None:
             text = " ".join(heading.itertext())[:120]
             if SHELF_HEADING.search(text):

@@ -65,6 +65,9 @@ PER_MEASURE = re.compile(
     re.IGNORECASE,
 )
 NEAR_LIST_PRICE = 40
+# Below this the best candidate is a guess (far from the heading, in a card or an
+# aside, with no price hint), and no price beats a wrong one.
+MIN_SCORE = -1.0
 WINDOW_BEFORE = 1500
 WINDOW_AFTER = 3000
 # A label in front of the number that makes it the old or list price.
@@ -192,7 +195,7 @@ def fallback_price(layout: Layout, currency_hint: str | None) -> Found:
     found = Found("fallback")
     current, struck = price_candidates(layout, currency_hint)
     chosen = _best(current)
-    if chosen is None:
+    if chosen is None or chosen.score < MIN_SCORE:
         return found
     found.set("price", chosen.price.amount)
     found.set("currency", chosen.price.currency)

@@ -37,5 +37,9 @@ class Found:
     def get(self, name: str) -> Value | None:
         return self.values.get(name)
 
+    def amount(self, name: str = "price") -> Decimal | None:
+        value = self.values.get(name)
+        return value if isinstance(value, Decimal) else None
+
     def __bool__(self) -> bool:
         return bool(self.values)

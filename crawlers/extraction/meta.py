@@ -29,7 +29,7 @@ def opengraph_found(page: Page) -> Found:
     currency = currency_code(page.meta_value("og:price:currency"))
     _price(found, page, page.meta_value("og:price:amount", "og:price"), currency)
     standard = to_decimal(page.meta_value("og:price:standard_amount"))
-    price = found.get("price")
+    price = found.amount()
     if standard is not None and price is not None and standard > price:
         found.set("list_price", standard)
     found.set("availability", normalize_availability(page.meta_value("og:availability")))
@@ -48,14 +48,12 @@ def meta_found(page: Page) -> Found:
     sale = page.meta_value("product:sale_price:amount")
     regular = page.meta_value("product:price:amount", "product:price")
     _price(found, page, sale or regular, currency)
-    if sale and found.get("price") is not None:
-        regular_amount = to_decimal(regular)
-        if regular_amount is not None and regular_amount > found.values["price"]:
-            found.set("list_price", regular_amount)
+    price = found.amount()
+    regular_amount = to_decimal(regular) if sale else None
     original = to_decimal(page.meta_value("product:original_price:amount"))
-    price = found.get("price")
-    if original is not None and price is not None and original > price:
-        found.set("list_price", original)
+    for higher in (regular_amount, original):
+        if higher is not None and price is not None and higher > price:
+            found.set("list_price", higher)
     found.set("availability", normalize_availability(page.meta_value("product:availability")))
     found.set("sku", clean_text(page.meta_value("product:retailer_item_id"), "sku"))
     found.set("mpn", clean_text(page.meta_value("product:mfr_part_no"), "mpn"))

@@ -6,6 +6,7 @@ a single time however many methods look at it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,6 +15,11 @@ from parsel import Selector
 
 from crawlers.extraction.currency import locale_currency
 from crawlers.extraction.text import clean_text, decode_html, element_text
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
 
 # Pages past this size are cut; product data sits well inside it.
 MAX_HTML_CHARS = 8_000_000
@@ -92,18 +98,25 @@ class Page:
 
     @cached_property
     def h1(self) -> etree._Element | None:
-        """The product's heading: the first ``<h1>`` with text outside the page chrome."""
+        """The product's heading: the ``<h1>`` outside the page chrome that best matches
+        the page's title, else the first with text."""
         candidates = [
             node for node in self.root.iter("h1") if element_text(node, "title") is not None
         ]
         if not candidates:
             return None
-        for node in candidates:
-            if not any(
-                ancestor.tag in {"header", "nav", "footer"} for ancestor in node.iterancestors()
-            ):
-                return node
-        return candidates[0]
+        if len(candidates) == 1:
+            return candidates[0]
+        reference = _words(self.meta_value("og:title") or self.title_tag or "")
+
+        def rank(item: tuple[int, etree._Element]) -> tuple[bool, float, int]:
+            index, node = item
+            chrome = any(a.tag in {"header", "nav", "footer"} for a in node.iterancestors())
+            words = _words(element_text(node, "title") or "")
+            overlap = len(words & reference) / len(words) if words else 0.0
+            return (not chrome, overlap, -index)
+
+        return max(enumerate(candidates), key=rank)[1]
 
     @cached_property
     def title_tag(self) -> str | None:

@@ -167,7 +167,7 @@ class _Merge:
             gtin=_str(values.get("gtin")),
             brand=_str(values.get("brand")),
             availability=_str(values.get("availability")),
-            pack_qty=values.get("pack_qty") if isinstance(values.get("pack_qty"), int) else None,
+            pack_qty=_int(values.get("pack_qty")),
             method=origin.method if origin else None,
             methods=MappingProxyType(methods),
             price_text=origin.price_text if origin else None,
@@ -219,6 +219,10 @@ class _Merge:
         if page.locale_currency:
             return page.locale_currency, "locale"
         return None, None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _str(value: object) -> str | None:

@@ -64,9 +64,10 @@ def selectors_found(page: Page, selectors: SelectorSet | None) -> Found:
             found.set("price", parsed.amount)
             found.price_text = parsed.text
             found.set("currency", currency or parsed.currency)
-    if raw.get("list_price"):
-        parsed_list = read_price(raw["list_price"], currency_hint=hint)
-        price = found.get("price")
+    list_text = raw.get("list_price")
+    if list_text:
+        parsed_list = read_price(list_text, currency_hint=hint)
+        price = found.amount()
         if parsed_list is not None and (price is None or parsed_list.amount > price):
             found.set("list_price", parsed_list.amount)
     found.set("currency", currency)

@@ -43,9 +43,7 @@ def jsonld_found(page: Page) -> Found:
     documents = load_jsonld(page)
     if not documents:
         return Found("json-ld")
-    return product_found(
-        documents, "json-ld", page.url, _heading(page), page.currency_hint
-    )
+    return product_found(documents, "json-ld", page.url, _heading(page), page.currency_hint)
 
 
 def microdata_found(page: Page) -> Found:
@@ -170,7 +168,9 @@ def _resolve(value: Any, ids: dict[str, dict[str, Any]], seen: frozenset[str], d
             value = ids[node_id]
         seen = seen | {node_id}
     return {
-        key: child if key.startswith("@") and key != "@graph" else _resolve(child, ids, seen, depth + 1)
+        key: child
+        if key.startswith("@") and key != "@graph"
+        else _resolve(child, ids, seen, depth + 1)
         for key, child in value.items()
     }
 
@@ -207,9 +207,7 @@ def _from_expanded(nodes: list[Any]) -> list[Any]:
     for node in by_id.values():
         for key, values in node.items():
             if not key.startswith("@") and isinstance(values, list):
-                referenced.update(
-                    v["@id"] for v in values if isinstance(v, dict) and "@id" in v
-                )
+                referenced.update(v["@id"] for v in values if isinstance(v, dict) and "@id" in v)
 
     def convert(node: dict[str, Any], seen: frozenset[str], depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {"@type": [short_name(t) for t in node.get("@type", [])]}

@@ -25,11 +25,15 @@ MAX_LENGTHS: dict[str, int] = {
 }
 DEFAULT_MAX = 300
 # Placeholders templates print where a value is missing.
-_PLACEHOLDERS = frozenset({"null", "none", "undefined", "n/a", "na", "-", "0", "false", "nan", "tbd"})
+_PLACEHOLDERS = frozenset(
+    {"null", "none", "undefined", "n/a", "na", "-", "0", "false", "nan", "tbd"}
+)
 _IDENTIFIER_FIELDS = frozenset({"sku", "mpn", "gtin", "brand"})
 
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
+_CONTROL = re.compile(
+    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u2060\ufeff]"
+)
 _WHITESPACE = re.compile(r"\s+")
 # Invisible marks (bidi, zero-width) and icon-font glyphs dropped from visible text.
 INVISIBLE_CHARS = {

@@ -13,7 +13,7 @@ import re
 from lxml import etree
 
 from crawlers.extraction.availability import availability_from_text
-from crawlers.extraction.dom import Block, Layout
+from crawlers.extraction.dom import Block, Layout, is_hidden
 from crawlers.extraction.fields import Found
 from crawlers.extraction.page import Page
 from crawlers.extraction.text import clean_text, element_text
@@ -49,7 +49,9 @@ MPN_LABEL = re.compile(
     r"\s*[:#.：]?\s*" + _ID,
     re.IGNORECASE,
 )
-GTIN_LABEL = re.compile(r"\b(?:ean|gtin|upc|ean-?code|barcode)(?:-?1[234])?\s*[:#.]?\s*(\d{8,14})\b", re.I)
+GTIN_LABEL = re.compile(
+    r"\b(?:ean|gtin|upc|ean-?code|barcode)(?:-?1[234])?\s*[:#.]?\s*(\d{8,14})\b", re.I
+)
 BRAND_LABEL = re.compile(
     r"^(?:brand|marke|hersteller|manufacturer|marque|marca|merk|fabrikant|producent)\s*:\s*(.{2,60})$",
     re.IGNORECASE,
@@ -59,7 +61,9 @@ SKU_CLASS = re.compile(
     r"item[-_]?(?:number|no|code)|art[-_]?nr|order[-_]?number|bestellnummer|product[-_]?number",
     re.IGNORECASE,
 )
-MPN_CLASS = re.compile(r"(?:^|[\s_-])mpn(?:$|[\s_-])|part[-_]?number|partnumber|herstellernummer", re.I)
+MPN_CLASS = re.compile(
+    r"(?:^|[\s_-])mpn(?:$|[\s_-])|part[-_]?number|partnumber|herstellernummer", re.I
+)
 
 
 def _near(layout: Layout, blocks: list[Block]) -> list[Block]:
@@ -96,7 +100,7 @@ def _title_from_tag(title: str | None) -> str | None:
 def availability(page: Page, layout: Layout) -> str | None:
     blocks = _near(layout, layout.blocks)
     for block in blocks:
-        if block.weak_noise or len(block.full_text) > MAX_STOCK_TEXT:
+        if block.weak_noise or block.hidden or len(block.full_text) > MAX_STOCK_TEXT:
             continue
         if STOCK_HINT.search(block.attrs):
             state = availability_from_text(block.full_text, stock_context=True)
@@ -106,9 +110,12 @@ def availability(page: Page, layout: Layout) -> str | None:
     if button_state:
         return button_state
     for block in blocks:
-        if layout.anchor_order is not None and abs(block.order - layout.anchor_order) > MAX_SECTION_DISTANCE:
+        if (
+            layout.anchor_order is not None
+            and abs(block.order - layout.anchor_order) > MAX_SECTION_DISTANCE
+        ):
             continue
-        if block.weak_noise or len(block.full_text) > 80 or len(block.element):
+        if block.weak_noise or block.hidden or len(block.full_text) > 80:
             continue
         state = availability_from_text(block.full_text)
         if state:
@@ -118,39 +125,59 @@ def availability(page: Page, layout: Layout) -> str | None:
 
 def _cart_button_state(page: Page, layout: Layout) -> str | None:
     """In stock when the product's add-to-cart button is live; out of stock when it is
-    disabled or says "sold out"."""
-    anchor = page.h1
-    if anchor is None:
+    disabled or says "sold out". The button is looked for in ever wider sections
+    around the heading."""
+    section = page.h1
+    if section is None:
         return None
-    section = anchor
-    for _ in range(6):
+    for _ in range(8):
         parent = section.getparent()
-        if parent is None or parent.tag in {"body", "html"}:
-            break
+        if parent is None or parent.tag == "html":
+            return None
         section = parent
-        if section.xpath(".//button|.//input[@type='submit']"):
-            break
-    for node in section.xpath(".//button|.//input[@type='submit' or @type='button']|.//a[@href]"):
-        label = " ".join(
-            filter(None, [element_text(node) or "", node.get("value"), node.get("name"),
-                          node.get("class"), node.get("id")])  # fmt: skip
-        )
-        if not CART_WORDS.search(label) and not availability_from_text(element_text(node)):
-            continue
-        if _disabled(node):
-            return "OutOfStock"
-        state = availability_from_text(element_text(node))
-        if state in {"OutOfStock", "SoldOut", "Discontinued", "PreOrder", "BackOrder"}:
-            return "OutOfStock" if state == "SoldOut" else state
-        if CART_WORDS.search(label):
-            return "InStock"
+        for node in section.xpath(_BUTTONS):
+            state = _button_state(node)
+            if state is not None:
+                return state
+        if section.tag == "body":
+            return None
     return None
+
+
+_BUTTONS = ".//button|.//input[@type='submit' or @type='button']|.//a[@href]"
+
+
+def _button_state(node: etree._Element) -> str | None:
+    if is_hidden(node):
+        return None
+    text = element_text(node) or ""
+    if len(text) > 60:
+        return None
+    label = " ".join(
+        filter(None, [text, node.get("value"), node.get("name"), node.get("class"), node.get("id")])
+    )
+    shown = availability_from_text(text or node.get("value"))
+    if not CART_WORDS.search(label) and shown is None:
+        return None
+    if re.search(
+        r"select|choose|wählen|auswählen|choisir|seleccion|scegli|kies|wybierz", text, re.I
+    ):
+        return None  # "Select a size" is waiting for a choice, not out of stock
+    if _disabled(node):
+        return "OutOfStock"
+    if shown in {"OutOfStock", "SoldOut", "Discontinued", "PreOrder", "BackOrder"}:
+        return "OutOfStock" if shown == "SoldOut" else shown
+    return "InStock" if CART_WORDS.search(label) else None
 
 
 def _disabled(node: etree._Element) -> bool:
     if node.get("disabled") is not None or (node.get("aria-disabled") or "").lower() == "true":
         return True
-    return bool(re.search(r"(?:^|\s)(?:disabled|is-disabled|btn--disabled)(?:$|\s)", node.get("class") or ""))
+    return bool(
+        re.search(
+            r"(?:^|\s)(?:disabled|is-disabled|btn--disabled)(?:$|\s)", node.get("class") or ""
+        )
+    )
 
 
 def _identifiers(layout: Layout, found: Found) -> None:

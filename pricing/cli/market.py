@@ -179,6 +179,7 @@ def register(app: typer.Typer) -> None:
                     "method": m.method,
                     "confidence": round(m.confidence, 3),
                     "status": m.status,
+                    "note": m.note,
                 }
                 for m, li in session.execute(stmt)
             ]
@@ -237,6 +238,7 @@ MATCH_COLUMNS = [
     "method",
     "confidence",
     "status",
+    "note",
 ]
 RUN_COLUMNS = [
     "id",

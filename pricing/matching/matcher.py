@@ -87,7 +87,10 @@ class Matcher:
 
     def _context(self, listing: ListingInput) -> ListingContext:
         found = self.brands.in_title(listing.title)
-        pack = listing.pack_qty or parse_pack_qty(listing.title)
+        # 1 is also what a pack field holds by default: a title stating more wins over it
+        pack = listing.pack_qty
+        if not pack or pack == 1:
+            pack = parse_pack_qty(listing.title) or pack
         brand = self.brands.canon(normalize_brand(listing.brand))
         return ListingContext(listing, brand, found, pack)
 

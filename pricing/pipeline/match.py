@@ -93,6 +93,7 @@ def run_matching(
                     "confidence": r.confidence,
                     "status": r.status,
                     "competitor_part_number": r.competitor_part_number,
+                    "note": r.note,
                     "updated_at": now,
                 }
                 for r in results

@@ -52,7 +52,7 @@ def suggestion_rows(session: Session, run_id: int, flt: ReviewFilter) -> list[Re
     rows = selected(session, run_id, flt)
     descriptions = dict(session.execute(
         select(Part.sku, Part.description).where(Part.sku.in_([s.sku for s in rows]))
-    ).tuples().all()) if rows else {}
+    ).all()) if rows else {}
     out = [ReportRow(s, descriptions.get(s.sku, "")) for s in rows]
     out.sort(key=lambda r: (-abs(r.change_pct), r.sku))
     return out

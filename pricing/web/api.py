@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from pricing.errors import NotFoundError
 from pricing.history import sku_history
 from pricing.reports.nightly import load_report
 from pricing.storage.models import SuggestionRun
@@ -22,7 +23,8 @@ from pricing.web import actions
 from pricing.web.deps import Principal, State, require_reader, require_token
 from pricing.web.market import CategoryPosition, SkuPosition, market_position
 
-Money = Annotated[Decimal, Field(json_schema_extra={"format": "decimal"})]
+# a decimal string in JSON ("12.5000"): money, ratios and indexes are never floats
+Dec = Annotated[Decimal, Field(json_schema_extra={"format": "decimal"})]
 ReviewStatus = Literal["pending", "approved", "rejected", "overridden"]
 
 
@@ -40,11 +42,11 @@ class Figures(BaseModel):
     changed: int
     increases: int
     decreases: int
-    profit_before: Money
-    profit_after: Money
-    profit_change: Money
-    margin_before: Decimal | None
-    margin_after: Decimal | None
+    profit_before: Dec
+    profit_after: Dec
+    profit_change: Dec
+    margin_before: Dec | None
+    margin_after: Dec | None
     competitive: int
     covered: int = Field(description="competitive SKUs with a fresh competitor price")
     floor_bound: int = Field(description="SKUs that cannot compete at their floor")
@@ -60,23 +62,23 @@ class SuggestionOut(BaseModel):
     description: str
     category: str
     proprietary: bool
-    current_price: Money
-    suggested_price: Money
-    change_pct: Decimal
-    unit_cost: Money
-    margin_before: Decimal
-    margin_after: Decimal
-    competitor_reference: Money | None
+    current_price: Dec
+    suggested_price: Dec
+    change_pct: Dec
+    unit_cost: Dec
+    margin_before: Dec
+    margin_after: Dec
+    competitor_reference: Dec | None
     competitor_count: int
     elasticity: float
     elasticity_source: str
-    expected_profit_before: Money
-    expected_profit_after: Money
+    expected_profit_before: Dec
+    expected_profit_after: Dec
     binding_constraint: str | None
     reason_codes: list[str]
     explanation: str
     review_status: ReviewStatus
-    approved_price: Money | None
+    approved_price: Dec | None
     reviewed_by: str | None
     reviewed_at: dt.datetime | None
     review_note: str | None
@@ -86,9 +88,9 @@ class HistoryPoint(BaseModel):
     sku: str
     competitor: str = Field(description="'ours' for our own price")
     observed_at: dt.datetime
-    price: Money
+    price: Dec
     currency: str | None
-    unit_price: Money
+    unit_price: Dec
     pack_qty: int
     url: str | None
     title: str | None
@@ -113,12 +115,12 @@ class SkuPositionOut(BaseModel):
     sku: str
     description: str
     proprietary: bool
-    price: Money
+    price: Dec
     currency: str
     pack_qty: int
     competitors: int
-    reference: Money | None = Field(description="competitor reference for our pack")
-    index: Decimal | None = Field(description="our price / reference")
+    reference: Dec | None = Field(description="competitor reference for our pack")
+    index: Dec | None = Field(description="our price / reference")
     position: Literal["above", "at", "below", "none"]
 
 
@@ -130,9 +132,9 @@ class CategoryPositionOut(BaseModel):
     at: int
     below: int
     without_reference: int
-    median_index: Decimal | None
-    min_index: Decimal | None
-    max_index: Decimal | None
+    median_index: Dec | None
+    min_index: Dec | None
+    max_index: Dec | None
 
 
 class CategoryDetail(CategoryPositionOut):
@@ -149,7 +151,7 @@ class ReviewIn(BaseModel):
     status: Literal["pending", "approved", "rejected", "overridden", "any"] | None = Field(
         None, description="default: pending, or any when SKUs are named")
     only_changes: bool = False
-    price: Decimal | None = Field(None, description="the price, for an override")
+    price: Dec | None = Field(None, description="the price, for an override")
     why: str | None = Field(None, max_length=2000, description="required for an override")
 
 
@@ -258,8 +260,6 @@ def get_market(state: State) -> list[CategoryPositionOut]:
 @router.get("/market/{category}", response_model=CategoryDetail,
             summary="One category's position, SKU by SKU")
 def get_market_category(state: State, category: str) -> CategoryDetail:
-    from pricing.errors import NotFoundError
-
     with state.db.session() as session:
         cats = market_position(session, state.config.policy, category=category)
     if not cats:

@@ -81,7 +81,7 @@ def runs_page(request: Request, state: State) -> Response:
     with state.db.session() as session:
         runs = list(session.scalars(select(SuggestionRun).order_by(SuggestionRun.id.desc()).limit(200)))
         counts = dict(session.execute(
-            select(Suggestion.run_id, func.count()).group_by(Suggestion.run_id)).tuples().all())
+            select(Suggestion.run_id, func.count()).group_by(Suggestion.run_id)).all())
     return render(request, "runs.html.j2", title="Suggestion runs", runs=runs, counts=counts)
 
 
@@ -197,7 +197,7 @@ def matches_page(request: Request, state: State, status: str | None = "needs_rev
     with state.db.session() as session:
         rows = actions.match_rows(session, status=status or None)
         counts = dict(session.execute(
-            select(Match.status, func.count()).group_by(Match.status)).tuples().all())
+            select(Match.status, func.count()).group_by(Match.status)).all())
         listings = session.scalar(select(func.count()).select_from(Listing))
     return render(request, "matches.html.j2", title="Matches", rows=rows, counts=counts,
                   status=status or "", listings=listings)

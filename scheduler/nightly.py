@@ -1,0 +1,82 @@
+"""The nightly pipeline: match new listings, optimize, write the report.
+
+The daemon runs it as ``python -m scheduler.nightly --db URL --config DIR --reports
+DIR`` in a child process, like a crawl, so it has a time limit and can be stopped.
+The report goes to ``REPORTS/<date>/`` (the date in the schedules' time zone); a
+second run on the same day replaces that day's files. The child prints one JSON line
+with what it did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pricing.config import AppConfig, load_config
+from pricing.errors import PricingError
+from pricing.storage import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NightlyResult:
+    matched: int
+    match_statuses: dict[str, int]
+    run_id: int
+    report: Path
+
+    def as_json(self) -> dict[str, object]:
+        return {"matched": self.matched, "match_statuses": self.match_statuses,
+                "run_id": self.run_id, "report": str(self.report)}
+
+
+def report_dir(reports: Path, config: AppConfig, now: dt.datetime | None = None) -> Path:
+    """``REPORTS/<YYYY-MM-DD>`` for today in the schedules' time zone."""
+    tz = ZoneInfo(config.schedules.timezone)
+    return reports / (now or dt.datetime.now(tz)).astimezone(tz).date().isoformat()
+
+
+def run_nightly(db: Database, config: AppConfig, reports: Path) -> NightlyResult:
+    """Match, optimize and report, in this process."""
+    from pricing.pipeline.match import run_matching
+    from pricing.pipeline.optimize import run_optimizer
+    from pricing.reports.nightly import write_report
+
+    summary = run_matching(db, config.matching)
+    log.info("matched %d listings: %s", summary.considered, summary.by_status)
+    run_id = run_optimizer(db, config.policy)
+    log.info("suggestion run %d complete", run_id)
+    report = write_report(db, report_dir(reports, config), run_id)
+    log.info("report written: %s", report)
+    return NightlyResult(summary.considered, summary.by_status, run_id, report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scheduler.nightly", description=__doc__)
+    parser.add_argument("--db", required=True, help="SQLAlchemy database URL")
+    parser.add_argument("--config", required=True, type=Path, help="config folder")
+    parser.add_argument("--reports", required=True, type=Path, help="reports folder")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    db = Database(args.db)
+    try:
+        db.require_schema()
+        result = run_nightly(db, load_config(args.config), args.reports)
+    except PricingError as exc:
+        sys.stderr.write(f"nightly: {exc}\n")
+        return 1
+    finally:
+        db.dispose()
+    sys.stdout.write(json.dumps(result.as_json()) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

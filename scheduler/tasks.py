@@ -1,0 +1,200 @@
+"""What a job does when it fires: run a crawl or the nightly pipeline as a child
+process, journal it in ``daemon_tasks``, settle the runs it made, raise alerts.
+
+Each task is written ``running`` before its child starts, with the highest run id at
+that moment, so a daemon killed at any point leaves enough behind for the next one
+to find and fail the runs it interrupted (:mod:`scheduler.recovery`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pricing.config import load_config
+from pricing.errors import PricingError
+from pricing.storage.models import CrawlRun, DaemonTask, SuggestionRun, utcnow
+from scheduler.alerts import record_event
+from scheduler.children import ChildResult
+from scheduler.recovery import fail_task_runs
+from scheduler.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+WAIT_POLL_SECONDS = 1.0
+
+
+def _start_task(rt: Runtime, kind: str, target: str, attempt: int) -> DaemonTask:
+    model = CrawlRun if kind == "crawl" else SuggestionRun
+    with rt.db.session() as session:
+        after = session.scalar(select(func.max(model.id))) or 0
+        task = DaemonTask(kind=kind, target=target, attempt=attempt, holder=rt.holder,
+                          started_at=utcnow(), status="running", after_run_id=after)
+        session.add(task)
+    return task
+
+
+def _log_path(rt: Runtime, task: DaemonTask) -> Path:
+    stamp = task.started_at.strftime("%Y%m%d-%H%M%S")
+    return rt.options.log_dir / f"{stamp}-{task.kind}-{task.target}-{task.id}.log"
+
+
+def _finish_task(session: Session, task: DaemonTask, status: str, note: str | None) -> None:
+    row = session.get(DaemonTask, task.id)
+    assert row is not None
+    row.status, row.note, row.finished_at = status, note, utcnow()
+
+
+def crawl_command(rt: Runtime, competitor: str) -> list[str]:
+    """``python -m pricing --db URL --config DIR crawl NAME [--base-url NAME=URL]``."""
+    command = [sys.executable, "-m", "pricing", "--db", rt.settings.database_url,
+               "--config", str(rt.settings.config_dir), "crawl", competitor]
+    if competitor in rt.options.base_urls:
+        command += ["--base-url", f"{competitor}={rt.options.base_urls[competitor]}"]
+    return command
+
+
+def run_crawl(rt: Runtime, competitor: str, attempt: int = 1) -> str | None:
+    """Crawl one competitor in a child process; returns the task's final status, or
+    None when nothing was started (not leading, stopping, already running, gone)."""
+    if not rt.acting:
+        log.info("crawl %s: skipped, this daemon is not acting", competitor)
+        return None
+    if ("crawl", competitor) in rt.children.running("crawl"):
+        log.warning("crawl %s: skipped, the previous one is still running", competitor)
+        return None
+    try:
+        comp = load_config(rt.settings.config_dir).competitor(competitor)
+    except PricingError as exc:
+        record_event(rt.db, "crawl_failed", competitor, f"not started: {exc}")
+        return "failed"
+    if not comp.enabled:
+        log.info("crawl %s: skipped, disabled in config", competitor)
+        return None
+    task = _start_task(rt, "crawl", competitor, attempt)
+    result = rt.children.run("crawl", competitor, crawl_command(rt, competitor),
+                             timeout=rt.options.crawl_timeout, log_path=_log_path(rt, task))
+    status, note = _settle_crawl(rt, task, result)
+    log.info("crawl %s: %s%s", competitor, status, f" ({note})" if note else "")
+    kinds = {"failed": "crawl_failed", "suspect": "crawl_suspect", "timed_out": "crawl_timed_out"}
+    if status in kinds:
+        record_event(rt.db, kinds[status], competitor, note or status)
+    return status
+
+
+def _settle_crawl(rt: Runtime, task: DaemonTask, result: ChildResult | None) -> tuple[str, str | None]:
+    now = utcnow()
+    with rt.db.session() as session:
+        runs = list(session.scalars(select(CrawlRun).where(
+            CrawlRun.competitor == task.target, CrawlRun.id > task.after_run_id)
+            .order_by(CrawlRun.id)))
+        if result is None:
+            status, note = "cancelled", "not started: the daemon is stopping"
+        elif result.timed_out:
+            status = "timed_out"
+            note = f"time limit of {rt.options.crawl_timeout:g}s reached; stopped by the daemon"
+            for run in runs:
+                if run.status in ("running", "failed"):
+                    run.status, run.note, run.finished_at = "failed", note, run.finished_at or now
+        elif result.cancelled:
+            status, note = "cancelled", "stopped: the daemon was stopping"
+            fail_task_runs(session, task, note, now)
+        elif result.returncode != 0 or not runs:
+            status = "failed"
+            note = f"crawl process exited with code {result.returncode}: {result.tail()}"
+            fail_task_runs(session, task, note[:1000], now)
+        else:
+            unfinished = [r for r in runs if r.status == "running"]
+            for run in unfinished:
+                run.status, run.note, run.finished_at = "failed", "ended without closing", now
+            statuses = {r.status for r in runs}
+            status = next((s for s in ("failed", "suspect") if s in statuses), "succeeded")
+            note = "; ".join(f"run {r.id}: {r.items} items" + (f", {r.note}" if r.note else "")
+                             for r in runs)
+        _finish_task(session, task, status, note)
+    return status, note
+
+
+def nightly_command(rt: Runtime) -> list[str]:
+    """``python -m scheduler.nightly --db URL --config DIR --reports DIR``."""
+    return [sys.executable, "-m", "scheduler.nightly", "--db", rt.settings.database_url,
+            "--config", str(rt.settings.config_dir), "--reports", str(rt.options.reports_dir)]
+
+
+def wait_for_crawls(rt: Runtime) -> bool:
+    """Block while crawls run (this daemon's children, or any crawl run still marked
+    running that is young enough to be alive); False once the daemon stops acting."""
+    limit = rt.options.crawl_timeout + rt.options.kill_grace
+    deadline = time.monotonic() + limit
+    announced = False
+    while time.monotonic() < deadline:
+        if not rt.acting:
+            return False
+        local = rt.children.running("crawl")
+        oldest = utcnow() - dt.timedelta(seconds=limit)
+        with rt.db.session() as session:
+            remote = session.scalar(select(func.count(CrawlRun.id)).where(
+                CrawlRun.status == "running", CrawlRun.started_at > oldest)) or 0
+        if not local and not remote:
+            return True
+        if not announced:
+            log.info("nightly: waiting for running crawls (%d)", max(len(local), remote))
+            announced = True
+        rt.stopping.wait(WAIT_POLL_SECONDS)
+    log.warning("nightly: crawls still running after %gs; going ahead", limit)
+    return True
+
+
+def run_nightly(rt: Runtime, attempt: int = 1) -> str | None:
+    """Match, optimize and report in a child process, after the running crawls."""
+    if not rt.acting:
+        log.info("nightly: skipped, this daemon is not acting")
+        return None
+    if rt.children.running("nightly"):
+        log.warning("nightly: skipped, the previous one is still running")
+        return None
+    if not wait_for_crawls(rt):
+        return None
+    task = _start_task(rt, "nightly", "nightly", attempt)
+    result = rt.children.run("nightly", "nightly", nightly_command(rt),
+                             timeout=rt.options.nightly_timeout, log_path=_log_path(rt, task))
+    now = utcnow()
+    with rt.db.session() as session:
+        if result is None:
+            status, note = "cancelled", "not started: the daemon is stopping"
+        elif result.ok:
+            status, note = "succeeded", _nightly_summary(result)
+        else:
+            if result.timed_out:
+                status = "timed_out"
+                note = f"time limit of {rt.options.nightly_timeout:g}s reached; stopped"
+            elif result.cancelled:
+                status, note = "cancelled", "stopped: the daemon was stopping"
+            else:
+                status = "failed"
+                note = f"exited with code {result.returncode}: {result.tail()}"
+            fail_task_runs(session, task, note, now)
+        _finish_task(session, task, status, note)
+    log.info("nightly: %s%s", status, f" ({note})" if note else "")
+    if status in ("failed", "timed_out"):
+        record_event(rt.db, "nightly_failed", "nightly", note or status)
+    return status
+
+
+def _nightly_summary(result: ChildResult) -> str | None:
+    for line in reversed(result.tail(4000).splitlines()):
+        if line.startswith("{"):
+            try:
+                data = json.loads(line)
+            except ValueError:
+                break
+            return (f"suggestion run {data['run_id']}, {data['matched']} listings matched, "
+                    f"report {data['report']}")
+    return None
