@@ -447,3 +447,62 @@ def test_pack_quantity_from_the_title() -> None:
             "offers": {"price": "9.00", "priceCurrency": "USD"}}  # fmt: skip
     product = extract_product(_jsonld(data), "https://s.example/p")
     assert product.pack_qty == 100 and product.methods["pack_qty"] == "json-ld"
+
+
+def test_offer_marked_up_without_a_product() -> None:
+    html = (
+        '<html lang="nl-NL"><body><h1>Koppelingsset 3000 951 015</h1>'
+        '<div itemscope itemtype="http://schema.org/Offer"><span itemprop="price" '
+        'content="189.95">€ 189,95</span><meta itemprop="priceCurrency" content="EUR">'
+        '<link itemprop="availability" href="http://schema.org/InStock"></div></body></html>'
+    )
+    product = extract_product(html, "https://shop.example.nl/koppeling")
+    assert (product.price, product.currency, product.availability, product.method) == (
+        Decimal("189.95"),
+        "EUR",
+        "InStock",
+        "microdata",
+    )
+    assert product.title == "Koppelingsset 3000 951 015"
+
+
+def test_a_review_widget_product_does_not_hide_the_priced_one() -> None:
+    widget = {"@type": "Product", "name": "Radiator Cap", "aggregateRating": {"ratingValue": 4}}
+    main = {"@type": "Product", "name": "Radiator Cap", "sku": "RC-16",
+            "offers": {"@type": "Offer", "price": "12.95", "priceCurrency": "USD"}}  # fmt: skip
+    html = (
+        f'<script type="application/ld+json">{_script_safe(widget)}</script>'
+        f'<script type="application/ld+json">{_script_safe(main)}</script><h1>Radiator Cap</h1>'
+    )
+    product = extract_product(html, "https://s.example/cap")
+    assert (product.sku, product.price, product.method) == ("RC-16", Decimal("12.95"), "json-ld")
+
+
+def test_fallback_reads_labels_before_prices() -> None:
+    html = """
+    <h1>Trailer Jack 2000 lb</h1>
+    <div class="product-price"><span class="label">Regular Price:</span> <span>$89.99</span><br>
+    <span class="label">Sale Price:</span> <span>$69.99</span></div>
+    """
+    product = extract_product(html, "https://s.example/jack")
+    assert (product.price, product.list_price) == (Decimal("69.99"), Decimal("89.99"))
+
+
+def test_fallback_without_h1_uses_the_product_title_element() -> None:
+    html = (
+        '<html lang="de"><body><div class="header">Warenkorb (0) 0,00 €</div>'
+        '<div class="product-title">Kupplungsscheibe 240 mm</div>'
+        '<div class="product-price">249,00 € inkl. 19% MwSt.</div>'
+        '<div class="product-stock">Nicht auf Lager</div></body></html>'
+    )
+    product = extract_product(html, "https://teile.example.de/k")
+    assert product.title == "Kupplungsscheibe 240 mm"
+    assert (product.price, product.currency) == (Decimal("249.00"), "EUR")
+    assert product.availability == "OutOfStock"
+
+
+def test_structured_price_without_currency_takes_the_visible_symbol() -> None:
+    data = {"@type": "Product", "name": "Seal", "offers": {"@type": "Offer", "price": "4.10"}}
+    html = _jsonld(data, '<h1>Seal</h1><span class="price">£4.10</span>')
+    product = extract_product(html, "https://parts.example.com/seal")
+    assert (product.price, product.currency, product.method) == (Decimal("4.10"), "GBP", "json-ld")

@@ -95,11 +95,17 @@ _DOMAINS: dict[str, str] = {
 # fmt: on
 
 
+# Country domains used worldwide as generic ones (.co for "company", .me, .tv...).
+_GENERIC_CCTLDS = frozenset({"CO", "IO", "AI", "ME", "TV", "CC", "LY", "TO", "FM", "GG", "WS"})
+
+
 def _domain_currency(host: str) -> str | None:
     parts = host.lower().rstrip(".").split(".")
     if len(parts) >= 3 and ".".join(parts[-2:]) in _DOMAINS:
         return _DOMAINS[".".join(parts[-2:])]
     tld = parts[-1].upper() if parts else ""
+    if tld in _GENERIC_CCTLDS:
+        return None
     return _REGIONS.get(tld) if len(tld) == 2 else None
 
 

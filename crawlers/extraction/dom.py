@@ -91,6 +91,7 @@ class Block:
 @dataclass
 class Layout:
     blocks: list[Block] = field(default_factory=list)
+    anchor: etree._Element | None = None  # the product's heading, what "near" is measured to
     anchor_order: int | None = None
     short_text: dict[etree._Element, str] = field(default_factory=dict)
 
@@ -111,22 +112,31 @@ def layout_of(page: Page) -> Layout:
     body = next(page.root.iter("body"), None)
     start = body if body is not None else page.root
     heading = page.h1
-    if heading is None:
-        heading = next(
-            (
-                el
-                for el in start.iter()
-                if isinstance(el.tag, str)
-                and el.tag in {"h1", "h2", "div", "span", "p"}
-                and TITLE_CLASS.search(el.get("class") or "")
-            ),  # fmt: skip
-            None,
-        )
+    if heading is None or _in_chrome(heading):
+        titled = _title_element(start)
+        heading = titled if titled is not None else heading
+    layout.anchor = heading
     holds_heading = set(heading.iterancestors()) | {heading} if heading is not None else set()
     counter = [0]
     state = _State(False, False, False, False, False, False, "", "")
     _visit(start, state, 0, layout, holds_heading, heading, counter)
     return layout
+
+
+def _in_chrome(element: etree._Element) -> bool:
+    return any(a.tag in {"header", "nav", "footer"} for a in element.iterancestors())
+
+
+def _title_element(start: etree._Element) -> etree._Element | None:
+    """Without an ``<h1>``: the element whose class names the product's title."""
+    for element in start.iter():
+        if not isinstance(element.tag, str) or element.tag in SKIPPED_TAGS:
+            continue
+        if element.tag in {"h1", "h2", "h3", "div", "span", "p"} and TITLE_CLASS.search(
+            element.get("class") or ""
+        ):
+            return element
+    return None
 
 
 @dataclass(slots=True, frozen=True)

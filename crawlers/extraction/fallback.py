@@ -38,6 +38,8 @@ _WITH_DISCOUNT = re.compile(r"\b(?:has|with|is|on)-(?:discount|saving)\w*", re.I
 NET_LABEL = re.compile(
     r"ex\.? tax|excl|exkl|zzgl|netto|\bnet\b|\bht\b|hors taxe|sin iva|ex\.? vat|\bex gst", re.I
 )
+# "-20 %", "inkl. 19% MwSt.": percentages next to a price are not money.
+_PERCENT = re.compile(r"[-–]?\s*\d+(?:[.,]\d+)?\s*%")
 # Pieces of a split price ("19." and "99" in separate spans): the whole is read instead.
 PRICE_PART = re.compile(r"whole|fraction|decimal|cents|integer|symbol|currency", re.I)
 SAVING_HINT = re.compile(r"sav(?:e|ing)|discount(?!ed)|rabatt|ersparnis|you-?save|percent", re.I)
@@ -62,6 +64,17 @@ PER_MEASURE = re.compile(
     r"(?:/|\bper\b|\bpro\b|\bje\b|\bpar\b|\bal\b|\bpor\b)\s*(?:\d+[.,]?\d*\s*)?"
     r"(?:g|gr|kg|mg|ml|cl|dl|l|ltr|liter|litre|m|m2|m²|m3|lb|lbs|oz|fl\.? ?oz|ft|sq ?ft)\b|"
     r"grundpreis|unit price|prix au|precio por|prezzo al|\(\s*\d+[.,]?\d*\s*(?:g|kg|ml|l|m)\s*=",
+    re.IGNORECASE,
+)
+OLD_LABEL_END = re.compile(
+    r"\b(?:was|rrp|uvp|msrp|srp|list(?:\s*price)?|reg(?:ular)?\.?(?:\s*price)?|retail(?: price)?|"
+    r"compare at|originally|statt|vorher|bisher|unverbindliche preisempfehlung|au lieu de|"
+    r"prix barré|prix conseillé|antes|prima|voorheen|adviesprijs|tidigare)\s*[:.]?\s*$",
+    re.IGNORECASE,
+)
+SALE_LABEL_END = re.compile(
+    r"\b(?:sale(?: price)?|now|our price|your price|special price|offer price|price|preis|"
+    r"angebot|jetzt|nur|prix|precio|prezzo|prijs|cena)\s*[:.]?\s*$",
     re.IGNORECASE,
 )
 NEAR_LIST_PRICE = 40
@@ -97,9 +110,10 @@ def price_candidates(
             continue
         if not any(ch.isdigit() for ch in block.full_text):
             continue
-        old = block.struck or bool(OLD_LABEL.search(block.full_text))
-        text = block.full_text if old else block.text
-        if not text or "%" in text or count_numbers(text) != 1:
+        label = _label_before(layout, block)
+        old = block.struck or bool(OLD_LABEL.search(block.full_text) or OLD_LABEL_END.search(label))
+        text = _PERCENT.sub(" ", block.full_text if old else block.text)
+        if count_numbers(text) != 1:
             continue
         hinted = bool(PRICE_HINT.search(block.near_attrs))
         marked = bool(CURRENCY_MARK.search(text))
@@ -113,7 +127,7 @@ def price_candidates(
             continue
         if not (marked or self_hinted or _money_shaped(text)):
             continue
-        score = _score(block, layout, hinted, marked)
+        score = _score(block, layout, hinted, marked) + (2 if SALE_LABEL_END.search(label) else 0)
         candidate = Candidate(block, parsed, score)
         (struck if old or block.soft_old else current).append(candidate)
         if block.soft_old and not old:
@@ -137,6 +151,19 @@ def _reads_as_price(block: Block, layout: Layout, text: str, marked: bool, old: 
     if any(NOT_A_PRICE.search(t) and count_numbers(t) == 1 for t in context if len(t) < 120):
         return False
     return not any(PER_MEASURE.search(t) for t in context[:1])
+
+
+def _label_before(layout: Layout, block: Block) -> str:
+    """The words just before a block: its previous sibling's text and tail, or its
+    parent's leading text ("Regular Price: <span>$89.99</span>")."""
+    element = block.element
+    previous = element.getprevious()
+    if previous is not None:
+        text = (layout.short_text.get(previous) or "") + " " + (previous.tail or "")
+    else:
+        parent = element.getparent()
+        text = (parent.text or "") if parent is not None else ""
+    return " ".join(text.split())[-40:]
 
 
 def _in_window(layout: Layout, block: Block) -> bool:

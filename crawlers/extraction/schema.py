@@ -73,19 +73,24 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _walk(value: Any, related: bool, depth: int = 0) -> Iterator[tuple[Node, bool]]:
+def _walk(
+    value: Any, related: bool, key: str = "", depth: int = 0
+) -> Iterator[tuple[Node, bool, str]]:
+    """Every dict in the data with whether it hangs under a related-items key, and the
+    key it hangs under."""
     if depth > 12:
         return
     if isinstance(value, list):
         for item in value:
-            yield from _walk(item, related, depth + 1)
+            yield from _walk(item, related, key, depth + 1)
     elif isinstance(value, dict):
-        yield value, related
-        for key, child in value.items():
-            if key.startswith("@") and key != "@graph":
+        yield value, related, key
+        inner_list = "ItemList" in types_of(value)
+        for child_key, child in value.items():
+            if child_key.startswith("@") and child_key != "@graph":
                 continue
-            inner_related = related or key in RELATED_KEYS or "ItemList" in types_of(value)
-            yield from _walk(child, inner_related, depth + 1)
+            inner_related = related or child_key in RELATED_KEYS or inner_list
+            yield from _walk(child, inner_related, child_key, depth + 1)
 
 
 def _url_key(url: str) -> tuple[str, frozenset[tuple[str, str]]]:
@@ -114,8 +119,11 @@ def find_product(documents: list[Any], page_url: str, heading: str | None) -> No
     names the page's URL or heading and carries an offer wins, the first on a tie."""
     best: tuple[float, int] | None = None
     chosen: Node | None = None
-    for index, (node, related) in enumerate(_walk(documents, related=False)):
+    lone_offer: Node | None = None
+    for index, (node, related, key) in enumerate(_walk(documents, related=False)):
         kinds = types_of(node)
+        if lone_offer is None and not related and kinds & OFFER_TYPES:
+            lone_offer = node
         if kinds & OFFER_TYPES and isinstance(node.get("itemOffered"), dict):
             offered = node["itemOffered"]
             if types_of(offered) & PRODUCT_TYPES and "offers" not in offered:
@@ -124,7 +132,9 @@ def find_product(documents: list[Any], page_url: str, heading: str | None) -> No
         if not kinds & PRODUCT_TYPES:
             continue
         score = 0.0 if related else 10.0
-        if "isVariantOf" in node and not related:
+        if key == "hasVariant":
+            score -= 5  # read through its ProductGroup, which picks the variant shown
+        elif "isVariantOf" in node and not related:
             score -= 1
         if as_list(node.get("offers")) or node.get("hasVariant"):
             score += 3
@@ -133,9 +143,12 @@ def find_product(documents: list[Any], page_url: str, heading: str | None) -> No
         name = clean_text(first(node.get("name")), "title")
         if name and heading and _similar(name, heading):
             score += 2
-        key = (score, -index)
-        if best is None or key > best:
-            best, chosen = key, node
+        rank = (score, -index)
+        if best is None or rank > best:
+            best, chosen = rank, node
+    if chosen is None and lone_offer is not None:
+        # An Offer marked up with no Product around it still prices the page's product.
+        return {"@type": ["Product"], "offers": lone_offer}
     return chosen
 
 
@@ -161,7 +174,7 @@ def _offers(node: Node) -> list[Node]:
 
 def _first_buyable(items: list[Node], offers_of: Any) -> Node | None:
     """The first item in stock with a price, else the first with a price, else the first."""
-    priced = [item for item in items if any(_raw_price(o) is not None for o in offers_of(item))]
+    priced = [item for item in items if any(_has_price(o) for o in offers_of(item))]
     for item in priced:
         if any(
             normalize_availability(o.get("availability")) in {"InStock", "LimitedAvailability"}
@@ -179,6 +192,10 @@ def _pick_offer(product: Node, page_url: str) -> Node | None:
         if same_page(first(offer.get("url")), page_url, exact=True):
             return offer
     return _first_buyable(offers, lambda o: [o])
+
+
+def _has_price(offer: Node) -> bool:
+    return to_decimal(_raw_price(offer)) is not None
 
 
 def _raw_price(offer: Node) -> Any:

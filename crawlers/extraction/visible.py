@@ -36,7 +36,8 @@ MAX_SECTION_DISTANCE = 400
 _ID = r"([A-Za-z0-9][A-Za-z0-9._/\-]{1,39})"
 SKU_LABEL = re.compile(
     r"(?:\bsku|\basin|item\s*(?:#|no\.?|number|code)|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|"
-    r"artikel-?nr|bestell-?nr\.?|bestellnummer|product\s*(?:code|#|no\.?|number)|"
+    r"artikel-?nr|bestell-?nr\.?|bestellnummer|produktnummer|productnummer|"
+    r"product\s*(?:code|#|no\.?|number)|numéro d.article|"
     r"référence|\bréf\.?|\bref\.?|código|codice(?:\s+articolo)?|cat(?:alog(?:ue)?)?\.?\s*(?:#|no\.?)|"
     r"numer katalogowy|kod produktu|varenummer|artikelnr\.?|tuotenumero|品番|商品コード|商品番号)"
     r"\s*[:#.：]?\s*" + _ID,
@@ -82,7 +83,8 @@ def _near(layout: Layout, blocks: list[Block]) -> list[Block]:
 
 def visible_found(page: Page, layout: Layout) -> Found:
     found = Found("fallback")
-    heading = element_text(page.h1, "title") if page.h1 is not None else None
+    anchor = layout.anchor if layout.anchor is not None else page.h1
+    heading = element_text(anchor, "title") if anchor is not None else None
     found.set("title", heading or _title_from_tag(page.title_tag))
     found.set("availability", availability(page, layout))
     _identifiers(layout, found)
@@ -102,7 +104,7 @@ def availability(page: Page, layout: Layout) -> str | None:
     for block in blocks:
         if block.weak_noise or block.hidden or len(block.full_text) > MAX_STOCK_TEXT:
             continue
-        if STOCK_HINT.search(block.attrs):
+        if STOCK_HINT.search(block.attrs) and _close(layout, block, 4 * MAX_SECTION_DISTANCE):
             state = availability_from_text(block.full_text, stock_context=True)
             if state:
                 return state
@@ -110,10 +112,7 @@ def availability(page: Page, layout: Layout) -> str | None:
     if button_state:
         return button_state
     for block in blocks:
-        if (
-            layout.anchor_order is not None
-            and abs(block.order - layout.anchor_order) > MAX_SECTION_DISTANCE
-        ):
+        if not _close(layout, block, MAX_SECTION_DISTANCE):
             continue
         if block.weak_noise or block.hidden or len(block.full_text) > 80:
             continue
@@ -123,11 +122,15 @@ def availability(page: Page, layout: Layout) -> str | None:
     return None
 
 
+def _close(layout: Layout, block: Block, distance: int) -> bool:
+    return layout.anchor_order is None or abs(block.order - layout.anchor_order) <= distance
+
+
 def _cart_button_state(page: Page, layout: Layout) -> str | None:
     """In stock when the product's add-to-cart button is live; out of stock when it is
     disabled or says "sold out". The button is looked for in ever wider sections
     around the heading."""
-    section = page.h1
+    section = layout.anchor if layout.anchor is not None else page.h1
     if section is None:
         return None
     for _ in range(8):
