@@ -11,7 +11,7 @@ import datetime as dt
 import numpy as np
 
 from pricing.optimizer import SalesHistory
-from pricing.optimizer.demand import baseline_units
+from pricing.optimizer.demand import SalesPanel, baseline_units
 from pricing.optimizer.elasticity import estimate_elasticities, fit_sku_elasticities
 
 START = dt.date(2024, 1, 1)
@@ -129,11 +129,13 @@ def test_pools_with_different_priors_do_not_mix() -> None:
 def test_baseline_units_at_the_current_price_and_pack_conversion() -> None:
     rng = np.random.default_rng(9)
     h = history(rng, -2.0, 12.0, price_sd=0.0)
-    q0 = baseline_units([h], np.array([20.0]), [1], np.array([-2.0]))
+    q0 = baseline_units(SalesPanel.from_histories([h]), np.array([20.0]), [1], np.array([-2.0]))
     assert abs(q0[0] - 12.0) < 2.5
     # the same sales recorded in single units of a 4-pack priced 80.00
     singles = SalesHistory(h.period_start, [u * 4 for u in h.units],
                            list(h.unit_price))
-    q0_pack = baseline_units([singles], np.array([80.0]), [4], np.array([-2.0]))
+    q0_pack = baseline_units(SalesPanel.from_histories([singles]), np.array([80.0]), [4],
+                             np.array([-2.0]))
     assert abs(q0_pack[0] - q0[0]) < 1e-9
-    assert baseline_units([None], np.array([5.0]), [1], np.array([-2.0]))[0] == 1.0
+    none = SalesPanel.from_histories([None])
+    assert baseline_units(none, np.array([5.0]), [1], np.array([-2.0]))[0] == 1.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +47,12 @@ def nearest_cents(value: Decimal) -> int:
     return int(value.quantize(CENT, rounding=ROUND_HALF_UP).scaleb(2))
 
 
+@lru_cache(maxsize=1024)
+def _decimal(value: float) -> Decimal:
+    """A policy fraction as the decimal it was written as (0.3 -> Decimal("0.3"))."""
+    return Decimal(repr(value))
+
+
 def competitor_reference(unit_prices: Sequence[Decimal], how: str) -> Decimal | None:
     """The ``min`` or ``median`` of competitors' unit prices (exact, in Decimal)."""
     prices = sorted(p for p in unit_prices if p.is_finite() and p > 0)
@@ -75,7 +82,7 @@ class PartBounds:
 
 def part_bounds(part: PartInput, rp: ResolvedPolicy, base_currency: str) -> PartBounds:
     """Margin floor, MAP, the ``max_change`` band and the competitive cap of one part."""
-    min_margin = Decimal(repr(rp.min_margin))
+    min_margin = _decimal(rp.min_margin)
     if not Decimal(0) <= min_margin < 1:
         raise OptimizerInputError(part.sku, f"min_margin {min_margin} is not in [0, 1)")
     margin_floor = ceil_cents(part.unit_cost / (1 - min_margin))
@@ -84,7 +91,7 @@ def part_bounds(part: PartInput, rp: ResolvedPolicy, base_currency: str) -> Part
         margin_floor, MARGIN_FLOOR)
 
     p0 = part.current_price
-    change = Decimal(repr(rp.max_change))
+    change = _decimal(rp.max_change)
     step_lo, step_hi = ceil_cents(p0 * (1 - change)), floor_cents(p0 * (1 + change))
     if step_lo > step_hi:  # a sub-cent price with a band narrower than a cent
         step_lo = step_hi = nearest_cents(p0)
@@ -100,7 +107,7 @@ def part_bounds(part: PartInput, rp: ResolvedPolicy, base_currency: str) -> Part
             if reference is not None:
                 count = len(part.competitor_unit_prices)
                 reference_pack = reference * part.pack_qty
-                cap = floor_cents(Decimal(repr(rp.max_price_index)) * reference_pack)
+                cap = floor_cents(_decimal(rp.max_price_index) * reference_pack)
     return PartBounds(floor, floor_kind, step_lo, step_hi, cap, reference_pack, count, mismatch)
 
 
@@ -132,6 +139,7 @@ def hard_box(bounds: Sequence[PartBounds]) -> Box:
     step_hi = np.array([b.step_hi for b in bounds], dtype=np.int64)
     cap = np.array([NO_CAP if b.cap is None else b.cap for b in bounds], dtype=np.int64)
 
+    floor = np.maximum(floor, 1)  # no price below one cent, whatever the policy allows
     over = floor > step_hi
     floor_wins = floor >= step_lo
     lo = np.where(floor_wins, floor, step_lo)

@@ -8,8 +8,8 @@ pack price, ``q0`` the expected units per period at ``p0`` (from recent sales hi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ import numpy.typing as npt
 from pricing.optimizer.inputs import SalesHistory
 
 Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 
 DEFAULT_UNITS = 1.0  # per period, when a SKU has no sales history at all
 RECENT_PERIODS = 26  # the window q0 is measured over (half a year of weeks)
@@ -27,55 +28,75 @@ def expected_units(q0: Array, p0: Array, eps: Array, price: Array) -> Array:
     return q0 * (price / p0) ** eps
 
 
-def clean_history(history: SalesHistory) -> tuple[Array, Array]:
-    """Units and prices as float arrays, dropping periods without a usable price.
+@dataclass(frozen=True)
+class SalesPanel:
+    """All SKUs' sales histories flattened into rows (SKU by SKU, oldest first).
 
-    Negative units (returns booked against the period) count as no sales.
+    Periods without a usable price are dropped; negative units (returns booked against
+    the period) count as no sales.
     """
-    units = np.asarray(history.units, dtype=np.float64)
-    prices = np.asarray(history.unit_price, dtype=np.float64)
-    keep = np.isfinite(units) & np.isfinite(prices) & (prices > 0)
-    return np.maximum(units[keep], 0.0), prices[keep]
+
+    units: Array
+    price: Array
+    sku: IntArray  # row -> index of the SKU in the caller's list
+    n_skus: int
+
+    @classmethod
+    def from_histories(cls, histories: Sequence[SalesHistory | None]) -> SalesPanel:
+        units: list[Array] = []
+        prices: list[Array] = []
+        lengths = np.zeros(len(histories), np.intp)
+        for i, h in enumerate(histories):
+            if h is not None and len(h.units):
+                units.append(np.asarray(h.units, dtype=np.float64))
+                prices.append(np.asarray(h.unit_price, dtype=np.float64))
+                lengths[i] = units[-1].size
+        if not units:
+            return cls(np.zeros(0), np.zeros(0), np.zeros(0, np.intp), len(histories))
+        y, p = np.concatenate(units), np.concatenate(prices)
+        sku = np.repeat(np.arange(len(histories)), lengths)
+        keep = np.isfinite(y) & np.isfinite(p) & (p > 0)
+        return cls(np.maximum(y[keep], 0.0), p[keep], sku[keep], len(histories))
+
+    def periods(self) -> npt.NDArray[np.int64]:
+        """Rows per SKU."""
+        return np.bincount(self.sku, minlength=self.n_skus)
+
+    def age(self) -> IntArray:
+        """Per row, how many periods before the SKU's latest one it lies (0 = latest)."""
+        ends = np.cumsum(self.periods())
+        return np.asarray(ends[self.sku] - 1 - np.arange(self.sku.size), np.intp)
 
 
-def packs_per_unit(prices: Array, current_price: float, pack_qty: int) -> float:
-    """1.0 when history is in packs, ``1 / pack_qty`` when it is in single units.
+def packs_per_unit(panel: SalesPanel, current_price: Array, pack_qty: Sequence[int]) -> Array:
+    """Per SKU, 1.0 when its history counts packs, ``1 / pack_qty`` when single units.
 
-    The history's ``unit_price`` is compared with the current pack price: a history
-    priced near ``current_price / pack_qty`` counts single units, and its units are
-    converted to packs so that expected profit is per pack like the prices.
+    The history's typical (geometric mean) price is compared with the current pack
+    price: a history priced nearer ``current_price / pack_qty`` counts single units.
     """
-    if pack_qty <= 1 or prices.size == 0:
-        return 1.0
-    typical = float(np.median(prices))
-    as_packs = abs(math.log(typical / current_price))
-    as_units = abs(math.log(typical * pack_qty / current_price))
-    return 1.0 / pack_qty if as_units < as_packs else 1.0
+    packs = np.asarray(pack_qty, dtype=np.float64)
+    n = np.maximum(panel.periods(), 1)
+    typical = np.exp(np.bincount(panel.sku, np.log(panel.price), panel.n_skus) / n)
+    as_packs = np.abs(np.log(typical / current_price))
+    as_units = np.abs(np.log(typical * packs / current_price))
+    return np.where((packs > 1) & (as_units < as_packs), 1.0 / packs, 1.0)
 
 
-def baseline_units(
-    histories: Sequence[SalesHistory | None],
-    current_price: Array,
-    pack_qty: Sequence[int],
-    eps: Array,
-) -> Array:
+def baseline_units(panel: SalesPanel, current_price: Array, pack_qty: Sequence[int],
+                   eps: Array) -> Array:
     """``q0`` per SKU: recent units per period, price-adjusted to the current price.
 
     Over the last :data:`RECENT_PERIODS` periods, ``q0 = sum(units) / sum((p_t/p0)**eps)``
-    (the Poisson maximum-likelihood level at ``p0`` given ``eps``). A SKU that sold
-    nothing gets half a unit over the window (a Jeffreys-style floor), and one with no
-    history :data:`DEFAULT_UNITS`.
+    (the Poisson maximum-likelihood level at ``p0`` given ``eps``), in packs. A SKU
+    that sold nothing gets half a unit over the window (a Jeffreys-style floor), and
+    one with no history :data:`DEFAULT_UNITS`.
     """
-    q0 = np.full(len(histories), DEFAULT_UNITS)
-    for i, history in enumerate(histories):
-        if history is None:
-            continue
-        units, prices = clean_history(history)
-        if units.size == 0:
-            continue
-        per_pack = packs_per_unit(prices, float(current_price[i]), pack_qty[i])
-        units, prices = units[-RECENT_PERIODS:], prices[-RECENT_PERIODS:] / per_pack
-        exposure = float(np.sum((prices / current_price[i]) ** eps[i]))
-        sold = float(units.sum()) * per_pack
-        q0[i] = (sold if sold > 0 else 0.5 * per_pack) / exposure
-    return q0
+    per_pack = packs_per_unit(panel, current_price, pack_qty)
+    recent = panel.age() < RECENT_PERIODS
+    sku = panel.sku[recent]
+    pack_price = panel.price[recent] / per_pack[sku]
+    exposure = np.bincount(sku, (pack_price / current_price[sku]) ** eps[sku], panel.n_skus)
+    sold = np.bincount(sku, panel.units[recent], panel.n_skus) * per_pack
+    has = np.bincount(sku, minlength=panel.n_skus) > 0
+    level = np.where(sold > 0, sold, 0.5 * per_pack) / np.where(has, exposure, 1.0)
+    return np.where(has, level, DEFAULT_UNITS)

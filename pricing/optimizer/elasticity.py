@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pricing.optimizer.demand import clean_history
+from pricing.optimizer.demand import SalesPanel
 from pricing.optimizer.inputs import SalesHistory
 
 Array = npt.NDArray[np.float64]
@@ -79,27 +79,27 @@ class _Stacked:
     who: npt.NDArray[np.intp]
 
 
-def _stack(histories: Sequence[SalesHistory | None], settings: ElasticitySettings) -> _Stacked:
-    ys: list[Array] = []
-    xs: list[Array] = []
-    who: list[int] = []
-    for i, history in enumerate(histories):
-        if history is None:
-            continue
-        units, prices = clean_history(history)
-        if units.size < settings.min_periods or units.sum() < settings.min_units:
-            continue
-        logp = np.log(prices)
-        if logp.std() < settings.min_log_price_sd:
-            continue
-        ys.append(units)
-        xs.append(logp - logp.mean())
-        who.append(i)
-    if not who:
-        empty = np.zeros(0)
-        return _Stacked(empty, empty, np.zeros(0, np.intp), np.zeros(0, np.intp))
-    owner = np.repeat(np.arange(len(who)), [len(y) for y in ys])
-    return _Stacked(np.concatenate(ys), np.concatenate(xs), owner, np.asarray(who, np.intp))
+def _stack(panel: SalesPanel, settings: ElasticitySettings) -> _Stacked:
+    """The rows of SKUs with enough periods, units and price variation for an estimate
+    of their own, with log price centred per SKU."""
+    n = panel.n_skus
+    periods = panel.periods()
+    logp = np.log(panel.price)
+    mean = np.bincount(panel.sku, logp, n) / np.maximum(periods, 1)
+    x = logp - mean[panel.sku]
+    sd = np.sqrt(np.bincount(panel.sku, x * x, n) / np.maximum(periods, 1))
+    usable = ((periods >= settings.min_periods)
+              & (np.bincount(panel.sku, panel.units, n) >= settings.min_units)
+              & (sd >= settings.min_log_price_sd))
+    rows = usable[panel.sku]
+    remap = np.cumsum(usable) - 1
+    return _Stacked(panel.units[rows], x[rows], remap[panel.sku[rows]], np.flatnonzero(usable))
+
+
+def _panel(histories: Sequence[SalesHistory | None] | SalesPanel) -> SalesPanel:
+    if isinstance(histories, SalesPanel):
+        return histories
+    return SalesPanel.from_histories(histories)
 
 
 @dataclass(frozen=True)
@@ -122,22 +122,31 @@ def _newton(st: _Stacked, param: npt.NDArray[np.intp], n_param: int, max_iter: i
     b = np.zeros(n_param)
     step = np.ones(n_param)
 
-    def moments() -> tuple[Array, Array, Array, Array]:
-        w = np.exp(b[param][owner] * x)
-        s0 = np.bincount(owner, w, m)
-        m1 = np.bincount(owner, w * x, m) / s0
-        info_sku = s_y * (np.bincount(owner, w * x * x, m) / s0 - m1 * m1)
+    def moments(rows: npt.NDArray[np.bool_] | None) -> tuple[Array, Array, Array, Array]:
+        """Score and information per slope (over ``rows`` only, when given)."""
+        o, xx = (owner, x) if rows is None else (owner[rows], x[rows])
+        w = np.exp(b[param][o] * xx)
+        s0 = np.asarray(np.bincount(o, w, m), np.float64)
+        s0 = np.where(s0 > 0, s0, 1.0)
+        m1 = np.bincount(o, w * xx, m) / s0
+        info_sku = s_y * (np.bincount(o, w * xx * xx, m) / s0 - m1 * m1)
         omega = 1.0 if phi is None or tau2 is None else 1.0 / (phi + tau2[param] * info_sku)
         score = np.bincount(param, omega * (s_yx - s_y * m1), n_param)
-        return w, s0, score, np.bincount(param, omega * info_sku, n_param)
+        info = np.bincount(param, omega * info_sku, n_param)
+        return w, s0, np.asarray(score, np.float64), np.asarray(info, np.float64)
 
+    active = np.ones(n_param, bool)
     for _ in range(max_iter):
-        _, _, grad, info = moments()
-        step = np.clip(np.divide(grad, info, out=np.zeros(n_param), where=info > 1e-12), -1, 1)
-        b = np.clip(b + step, _B_MIN, _B_MAX)
-        if np.max(np.abs(step)) < 1e-10:
+        rows = None if active.all() else active[param][owner]
+        _, _, grad, info = moments(rows)
+        new = np.clip(np.divide(grad, info, out=np.zeros(n_param), where=info > 1e-12), -1, 1)
+        step = np.where(active, new, step)
+        moved = np.where(active, np.clip(b + step, _B_MIN, _B_MAX) - b, 0.0)
+        b = b + moved
+        active &= np.abs(moved) >= 1e-10  # converged, or pinned at a search limit
+        if not active.any():
             break
-    w, s0, _, info = moments()
+    w, s0, _, info = moments(None)
     mu = (s_y / s0)[owner] * w
     pearson = np.bincount(owner, (y - mu) ** 2 / mu, m)
     dof = np.maximum(np.bincount(owner, minlength=m) - 2, 1)
@@ -146,11 +155,13 @@ def _newton(st: _Stacked, param: npt.NDArray[np.intp], n_param: int, max_iter: i
 
 
 def fit_sku_elasticities(
-    histories: Sequence[SalesHistory | None], settings: ElasticitySettings = ElasticitySettings()
+    histories: Sequence[SalesHistory | None] | SalesPanel,
+    settings: ElasticitySettings = ElasticitySettings(),
 ) -> tuple[Array, Array]:
     """Per-SKU Poisson GLM slope on centred log price and its quasi-Poisson standard
     error; NaN where a SKU's history cannot support an estimate."""
-    raw, raw_se, _ = _fit_skus(_stack(histories, settings), len(histories), settings)
+    panel = _panel(histories)
+    raw, raw_se, _ = _fit_skus(_stack(panel, settings), panel.n_skus, settings)
     return raw, raw_se
 
 
@@ -257,7 +268,7 @@ def shrink(raw: Array, raw_se: Array, pools: npt.NDArray[np.intp], priors: Array
 
 
 def estimate_elasticities(
-    histories: Sequence[SalesHistory | None],
+    histories: Sequence[SalesHistory | None] | SalesPanel,
     groups: Sequence[Hashable],
     priors: Array,
     settings: ElasticitySettings = ElasticitySettings(),
@@ -271,7 +282,8 @@ def estimate_elasticities(
     numbering: dict[tuple[Hashable, float], int] = {}
     pools = np.array([numbering.setdefault((g, float(p)), len(numbering)) for g, p in zip(
         groups, priors.tolist(), strict=True)], dtype=np.intp)
-    st = _stack(histories, settings)
-    fits = _fit_skus(st, len(histories), settings)
+    panel = _panel(histories)
+    st = _stack(panel, settings)
+    fits = _fit_skus(st, panel.n_skus, settings)
     stats = pool_stats(fits, pools, len(numbering), settings, st)
     return shrink(fits[0], fits[1], pools, priors, stats, settings)

@@ -19,12 +19,12 @@ import numpy.typing as npt
 
 from pricing.config import PricingPolicy, ResolvedPolicy
 from pricing.optimizer import reasons as rc
-from pricing.optimizer.constraints import KINDS, apply_cap, hard_box, part_bounds
-from pricing.optimizer.demand import baseline_units, expected_units
+from pricing.optimizer.constraints import KINDS, PartBounds, apply_cap, hard_box, part_bounds
+from pricing.optimizer.demand import SalesPanel, baseline_units, expected_units
 from pricing.optimizer.elasticity import ElasticitySettings, estimate_elasticities
 from pricing.optimizer.endings import apply_endings, parse_endings
 from pricing.optimizer.inputs import LadderPolicy, PartInput, SuggestionResult
-from pricing.optimizer.ladders import Market, build_edges, solve_family, violated_families
+from pricing.optimizer.ladders import Market, build_edges, enforce_ladders, violated_families
 from pricing.optimizer.objective import profit
 from pricing.optimizer.solver import round_cents, solve_bounded
 
@@ -83,18 +83,21 @@ def optimize_run(
     packs = [p.pack_qty for p in parts]
     histories = [p.sales for p in parts]
     priors = np.array([r.elasticity_prior for r in resolved])
+    panel = SalesPanel.from_histories(histories)
     est = estimate_elasticities(
-        histories, [(p.category, p.proprietary) for p in parts], priors, elasticity)
+        panel, [(p.category, p.proprietary) for p in parts], priors, elasticity)
     eps = est.value
-    q0 = baseline_units(histories, p0, packs, eps)
+    q0 = baseline_units(panel, p0, packs, eps)
 
     solution = solve_bounded(cost / p0, eps, box.lo / 100.0 / p0, box.hi / 100.0 / p0)
     cont = solution.x * p0
     price = round_cents(cont, box.lo, box.hi)
     ending = parse_endings([r.price_ending for r in resolved])
-    price, ending_ok = apply_endings(
-        price, box.lo, box.hi, ending,
-        lambda cents, idx: profit(cents / 100.0, cost[idx], q0[idx], p0[idx], eps[idx]))
+
+    def profit_at(cents: IntArray, idx: IntArray) -> npt.NDArray[np.float64]:
+        return profit(cents / 100.0, cost[idx], q0[idx], p0[idx], eps[idx])
+
+    price, ending_ok = apply_endings(price, box.lo, box.hi, ending, profit_at)
     binding = _binding(cont, box.lo, box.hi, box.lo_kind, box.hi_kind)
 
     ladder_moved = np.zeros(len(parts), bool)
@@ -103,50 +106,68 @@ def optimize_run(
     if ladders is not None:
         edges = build_edges([p.family for p in parts], [p.tier for p in parts], packs, ladders)
         families = violated_families(edges, price)
-        market = Market(cost, q0, p0, eps, ending)
-        for fam in families:
-            res = solve_family(edges[fam], hard, market)
-            idx = np.asarray(res.nodes)
+        if families:
+            out = enforce_ladders(families, edges, hard, cont,
+                                  Market(cost, q0, p0, eps, ending), profit_at)
+            idx = out.nodes
             for name in ("lo", "hi", "lo_kind", "hi_kind", "cannot_compete", "cap_deferred"):
-                getattr(box, name)[idx] = getattr(res.box, name)
-            new_price = np.array([res.price[n] for n in res.nodes], dtype=np.int64)
-            ladder_moved[idx] = new_price != price[idx]
-            price[idx] = new_price
-            cont[idx] = [res.continuous[n] for n in res.nodes]
-            ending_ok[idx] = [n in res.ending for n in res.nodes]
-            binding[idx] = _binding(cont[idx], box.lo[idx], box.hi[idx], box.lo_kind[idx],
-                                    box.hi_kind[idx])
-            for n in res.merged | res.pushed:
-                if binding[n] < 0:
-                    binding[n] = KINDS.index("LADDER")
-            ladder_conflict[list(res.conflicts)] = True
+                getattr(box, name)[idx] = getattr(out.box, name)
+            ladder_moved[idx] = out.price != price[idx]
+            price[idx], cont[idx], ending_ok[idx] = out.price, out.continuous, out.ending
+            bound = _binding(out.continuous, out.box.lo, out.box.hi, out.box.lo_kind,
+                             out.box.hi_kind)
+            binding[idx] = np.where((bound < 0) & out.held, KINDS.index("LADDER"), bound)
+            ladder_conflict[idx] = out.conflict
 
+    flags = (box.floor_over_step * _FLOOR_OVER | box.cannot_compete * _CANNOT
+             | box.cap_deferred * _DEFERRED | ending_ok * _ENDING | ladder_moved * _MOVED
+             | ladder_conflict * _CONFLICT | solution.fallback * _FALLBACK)
+    suggestions = _suggestions(parts, resolved, bounds, price, binding, flags, eps, est.se,
+                               est.source, q0, cost, p0)
+    return OptimizationRun(
+        suggestions, solution.success, solution.message, solution.iterations,
+        int(solution.fallback.sum()), len(families))
+
+
+_FLOOR_OVER, _CANNOT, _DEFERRED, _ENDING, _MOVED, _CONFLICT, _FALLBACK = (1 << i for i in range(7))
+_FLAG_CODES = (
+    (_FLOOR_OVER, rc.FLOOR_ABOVE_MAX_CHANGE), (_CANNOT, rc.CANNOT_COMPETE_AT_FLOOR),
+    (_DEFERRED, rc.PRICE_INDEX_CAP_DEFERRED), (_ENDING, rc.PRICE_ENDING), (_MOVED, rc.LADDER),
+    (_CONFLICT, rc.LADDER_CONFLICT), (_FALLBACK, rc.SOLVER_FALLBACK),
+)
+
+
+def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
+                 bounds: Sequence[PartBounds], price: IntArray, binding: IntArray,
+                 flags: IntArray, eps: npt.NDArray[np.float64], se: npt.NDArray[np.float64],
+                 source: Sequence[str], q0: npt.NDArray[np.float64],
+                 cost: npt.NDArray[np.float64], p0: npt.NDArray[np.float64],
+                 ) -> list[SuggestionResult]:
+    """Decimal results, reason codes and sentences (plain lists: per-item numpy
+    indexing would dominate the run time)."""
     units_after = expected_units(q0, p0, eps, price / 100.0)
-    profit_before = (p0 - cost) * q0
-    profit_after = (price / 100.0 - cost) * units_after
-    suggestions = []
-    for i, part in enumerate(parts):
-        rp, b = resolved[i], bounds[i]
-        flags = {
-            rc.FLOOR_ABOVE_MAX_CHANGE: box.floor_over_step[i],
-            rc.CANNOT_COMPETE_AT_FLOOR: box.cannot_compete[i],
-            rc.PRICE_INDEX_CAP_DEFERRED: box.cap_deferred[i],
-            rc.PRICE_ENDING: ending_ok[i],
-            rc.LADDER: ladder_moved[i],
-            rc.LADDER_CONFLICT: ladder_conflict[i],
-            rc.SOLVER_FALLBACK: solution.fallback[i],
-        }
-        codes = _codes(part, b.competitor_count, b.currency_mismatch, int(binding[i]),
-                       {code for code, on in flags.items() if on}, float(eps[i]), est.source[i])
-        suggested = Decimal(int(price[i])).scaleb(-2)
-        bind_name = KINDS[binding[i]] if binding[i] >= 0 else None
+    profit_before = ((p0 - cost) * q0).tolist()
+    profit_after = ((price / 100.0 - cost) * units_after).tolist()
+    se_list = [v if np.isfinite(v) else None for v in se.tolist()]
+    code_cache: dict[tuple[int, int, int, bool, str], tuple[str, ...]] = {}
+    out = []
+    for i, (part, rp, b, cents, bind, bits, e, q, qa) in enumerate(zip(
+            parts, resolved, bounds, price.tolist(), binding.tolist(), flags.tolist(),
+            eps.tolist(), q0.tolist(), units_after.tolist(), strict=True)):
+        market = 0 if part.proprietary else 1 if b.currency_mismatch else (
+            2 if b.competitor_count == 0 else 3)
+        key = (bind, bits, market, e >= -1.0, source[i])
+        codes = code_cache.get(key)
+        if codes is None:
+            codes = code_cache[key] = _codes(*key)
+        suggested = Decimal(cents).scaleb(-2)
+        bind_name = KINDS[bind] if bind >= 0 else None
         pb, pa = _money(profit_before[i]), _money(profit_after[i])
         facts = rc.Facts(
             part.currency, part.current_price, suggested, bind_name, codes, rp.min_margin,
             rp.max_change, rp.max_price_index, rp.competitor_reference, b.reference_pack,
-            float(eps[i]), est.source[i], pb, pa, rp.price_ending)
-        se = float(est.se[i])
-        suggestions.append(SuggestionResult(
+            e, source[i], pb, pa, rp.price_ending)
+        out.append(SuggestionResult(
             sku=part.sku,
             category=part.category,
             proprietary=part.proprietary,
@@ -158,20 +179,18 @@ def optimize_run(
             competitor_reference=(b.reference_pack.quantize(REFERENCE_Q, ROUND_HALF_UP)
                                   if b.reference_pack is not None else None),
             competitor_count=b.competitor_count,
-            elasticity=float(eps[i]),
-            elasticity_se=se if np.isfinite(se) else None,
-            elasticity_source=est.source[i],
-            expected_units_before=float(q0[i]),
-            expected_units_after=float(units_after[i]),
+            elasticity=e,
+            elasticity_se=se_list[i],
+            elasticity_source=source[i],
+            expected_units_before=q,
+            expected_units_after=qa,
             expected_profit_before=pb,
             expected_profit_after=pa,
             binding_constraint=bind_name,
             reason_codes=codes,
             explanation=rc.explain(facts),
         ))
-    return OptimizationRun(
-        suggestions, solution.success, solution.message, solution.iterations,
-        int(solution.fallback.sum()), len(families))
+    return out
 
 
 def _resolve_all(parts: Sequence[PartInput], policy: PricingPolicy) -> list[ResolvedPolicy]:
@@ -197,25 +216,25 @@ def _binding(cont: npt.NDArray[np.float64], lo: IntArray, hi: IntArray,
     return np.where(at_lo, lo_kind, np.where(at_hi, hi_kind, -1)).astype(np.int64)
 
 
-def _codes(part: PartInput, competitors: int, mismatch: bool, binding: int, flags: set[str],
-           eps: float, source: str) -> tuple[str, ...]:
+def _codes(binding: int, bits: int, market: int, inelastic: bool, source: str
+           ) -> tuple[str, ...]:
     """Reason codes in a fixed order: the binding constraint (or PROFIT_OPTIMUM), then
-    conditions, then where the elasticity came from."""
+    conditions, then where the elasticity came from. ``market``: 0 proprietary,
+    1 competitor prices in another currency, 2 no competitor price, 3 priced against
+    competitors."""
     bound = KINDS[binding] if binding >= 0 else rc.PROFIT_OPTIMUM
+    flagged = [code for bit, code in _FLAG_CODES if bits & bit]
     codes = [bound]
-    if rc.LADDER in flags and bound != rc.LADDER:
+    if rc.LADDER in flagged and bound != rc.LADDER:
         codes.append(rc.LADDER)
-    codes += [c for c in (rc.FLOOR_ABOVE_MAX_CHANGE, rc.CANNOT_COMPETE_AT_FLOOR,
-                          rc.PRICE_INDEX_CAP_DEFERRED) if c in flags]
-    if part.proprietary:
-        codes.append(rc.PROPRIETARY)
-    elif mismatch:
-        codes.append(rc.CURRENCY_MISMATCH)
-    elif competitors == 0:
-        codes.append(rc.NO_COMPETITOR_PRICE)
-    if eps >= -1.0 and bound in (rc.MAX_CHANGE_UP, rc.PRICE_INDEX_CAP):
+    codes += [c for c in flagged if c in (
+        rc.FLOOR_ABOVE_MAX_CHANGE, rc.CANNOT_COMPETE_AT_FLOOR, rc.PRICE_INDEX_CAP_DEFERRED)]
+    if market < 3:
+        codes.append((rc.PROPRIETARY, rc.CURRENCY_MISMATCH, rc.NO_COMPETITOR_PRICE)[market])
+    if inelastic and bound in (rc.MAX_CHANGE_UP, rc.PRICE_INDEX_CAP):
         codes.append(rc.INELASTIC_DEMAND)
-    codes += [c for c in (rc.PRICE_ENDING, rc.LADDER_CONFLICT, rc.SOLVER_FALLBACK) if c in flags]
+    codes += [c for c in flagged if c in (rc.PRICE_ENDING, rc.LADDER_CONFLICT,
+                                          rc.SOLVER_FALLBACK)]
     codes.append(rc.ELASTICITY_CODES[source])
     return tuple(codes)
 

@@ -8,29 +8,32 @@ an exact fraction and checks run on whole cents, so they are exact.
 Priority: floor/MAP and ``max_change`` come before ladders (a ladder edge that cannot
 hold within them is dropped and reported as a conflict); ladders come before the
 competitive cap. Only families whose per-SKU optimum breaks a ladder are re-solved:
-elsewhere that optimum is already the optimum with ladders.
+elsewhere that optimum is already the optimum with ladders. Re-solving a family:
+drop edges that conflict with floor/MAP or ``max_change``, propagate the rest into the
+boxes, add the competitive cap, merge violated edges into blocks (:mod:`.blocks`),
+round to cents, apply endings, and push prices up edge by edge, lowest first, until
+every edge holds at whole cents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
 
+from pricing.optimizer.blocks import EdgeArrays, NodeData, merge_blocks
 from pricing.optimizer.constraints import LADDER, Box, apply_cap
-from pricing.optimizer.endings import smallest_ending_at_least
+from pricing.optimizer.endings import ProfitAt, apply_endings, smallest_ending_at_least
 from pricing.optimizer.inputs import LadderPolicy
-from pricing.optimizer.objective import profit
-from pricing.optimizer.solver import round_cents, solve_scalar
+from pricing.optimizer.solver import round_cents
 
 IntArray = npt.NDArray[np.int64]
 Array = npt.NDArray[np.float64]
-
-MAX_MERGE_EDGES = 400  # block merging is quadratic; bigger families are only pushed up
 
 
 @dataclass(frozen=True)
@@ -60,15 +63,15 @@ def build_edges(
     """Every ladder edge, grouped by family, in a deterministic order."""
     rank = {t.lower(): i for i, t in enumerate(policy.tiers)}
     ratios = [Fraction(Decimal(repr(r))) for r in policy.ratios]
+    size = Counter(families)
     groups: dict[str, dict[tuple[str | None, int], list[int]]] = {}
     for i, (fam, tier, pack) in enumerate(zip(families, tiers, packs, strict=True)):
-        key = tier.lower() if tier else None
-        groups.setdefault(fam, {}).setdefault((key, pack), []).append(i)
+        if size[fam] > 1:
+            key = tier.lower() if tier else None
+            groups.setdefault(fam, {}).setdefault((key, pack), []).append(i)
 
     out: dict[str, list[Edge]] = {}
     for fam, cells in groups.items():
-        if sum(len(v) for v in cells.values()) < 2:
-            continue
         edges: list[Edge] = []
         for pack in sorted({p for _, p in cells}):
             present = sorted((rank[t], t) for t, p in cells if p == pack and t in rank)
@@ -93,8 +96,16 @@ def _pairs(high: list[int], low: list[int], k: Fraction) -> list[Edge]:
 
 
 def violated_families(edges: dict[str, list[Edge]], price: IntArray) -> list[str]:
-    """Families with at least one broken edge at these prices."""
-    return [fam for fam, es in edges.items() if not all(e.holds(price) for e in es)]
+    """Families with at least one broken edge at these whole-cent prices (exact)."""
+    flat = [(f, e.high, e.low, e.num, e.den) for f, es in enumerate(edges.values()) for e in es]
+    if not flat:
+        return []
+    names = list(edges)
+    if max(max(e[3], e[4]) for e in flat) > 2**31:  # int64 could overflow: check exactly
+        return [fam for fam, es in edges.items() if not all(e.holds(price) for e in es)]
+    fam, high, low, num, den = (np.array(col, dtype=np.int64) for col in zip(*flat, strict=True))
+    broken = np.unique(fam[price[high] * den < price[low] * num])
+    return [names[f] for f in broken.tolist()]
 
 
 @dataclass(frozen=True)
@@ -108,14 +119,14 @@ class Graph:
     out_of: dict[int, list[Edge]]  # edges whose low end is the node
 
     @classmethod
-    def build(cls, edges: Sequence[Edge], n: int) -> Graph:
-        into: dict[int, list[Edge]] = {i: [] for i in range(n)}
-        out_of: dict[int, list[Edge]] = {i: [] for i in range(n)}
+    def build(cls, edges: Sequence[Edge], nodes: Iterable[int]) -> Graph:
+        into: dict[int, list[Edge]] = {i: [] for i in nodes}
+        out_of: dict[int, list[Edge]] = {i: [] for i in into}
         for e in edges:
             into[e.high].append(e)
             out_of[e.low].append(e)
-        waiting = {i: len({e.low for e in into[i]}) for i in range(n)}
-        ready = sorted(i for i in range(n) if waiting[i] == 0)
+        waiting = {i: len({e.low for e in into[i]}) for i in into}
+        ready = sorted(i for i in into if waiting[i] == 0)
         order: list[int] = []
         while ready:
             node = ready.pop(0)
@@ -124,7 +135,7 @@ class Graph:
                 waiting[high] -= 1
                 if waiting[high] == 0:
                     ready.append(high)
-        if len(order) != n:
+        if len(order) != len(into):
             raise ValueError("ladder edges form a cycle")
         return cls(tuple(edges), tuple(order), into, out_of)
 
@@ -147,10 +158,10 @@ def propagate(graph: Graph, lo: IntArray, hi: IntArray, lo_kind: npt.NDArray[np.
             room = e.max_low(int(hi[e.high]))
             if room < hi[node]:
                 hi[node], hi_kind[node] = room, LADDER
-    return bool(np.all(lo <= hi))
+    return all(lo[i] <= hi[i] for i in graph.order)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Market:
     """Per-SKU floats the ladder re-solve needs (whole arrays, indexed by SKU)."""
 
@@ -161,82 +172,84 @@ class Market:
     ending: IntArray
 
 
-@dataclass
-class FamilyResult:
-    """A re-solved family: its SKUs' new prices, box, and what the ladder did."""
+@dataclass(frozen=True)
+class LadderOutcome:
+    """The re-solved SKUs (``nodes``, global indices) and, per node, the new price,
+    continuous optimum, box, whether an ending holds, whether a ladder edge set the
+    price (merged block or push-up), and whether one of its edges had to be dropped."""
 
-    nodes: list[int]
-    price: dict[int, int]
+    nodes: IntArray
+    price: IntArray
+    continuous: Array
     box: Box
-    continuous: dict[int, float]
-    merged: set[int] = field(default_factory=set)
-    pushed: set[int] = field(default_factory=set)
-    conflicts: set[int] = field(default_factory=set)
-    ending: set[int] = field(default_factory=set)
+    ending: npt.NDArray[np.bool_]
+    held: npt.NDArray[np.bool_]
+    conflict: npt.NDArray[np.bool_]
 
 
-def solve_family(edges: Sequence[Edge], hard: Box, market: Market) -> FamilyResult:
-    """Re-solve one family under its ladder edges: drop edges that conflict with
-    floor/MAP or ``max_change``, propagate the rest, add the competitive cap, merge
-    violated edges into blocks priced together (pool-adjacent-violators style), round
-    to cents, apply endings, and push prices up edge by edge until all edges hold."""
-    nodes = sorted({e.high for e in edges} | {e.low for e in edges})
-    pos = {n: j for j, n in enumerate(nodes)}
-    sub = np.asarray(nodes)
-    local = [Edge(pos[e.high], pos[e.low], e.num, e.den) for e in edges]
-    box = Box(*(getattr(hard, f)[sub] for f in Box.__dataclass_fields__))
+def enforce_ladders(families: Sequence[str], edges: dict[str, list[Edge]], hard: Box,
+                    start: Array, market: Market, profit_at: ProfitAt) -> LadderOutcome:
+    """Re-solve the given families under their ladders (see the module docstring).
 
-    n = len(nodes)
-    kept = local
-    conflicts: set[int] = set()
-    if not propagate(Graph.build(local, n), box.lo.copy(), box.hi.copy(), box.lo_kind.copy(),
-                     box.hi_kind.copy()):
-        kept, dropped = _consistent_subset(local, box.lo, box.hi, n)
-        conflicts = {nodes[j] for e in dropped for j in (e.high, e.low)}
-    graph = Graph.build(kept, n)
-    propagate(graph, box.lo, box.hi, box.lo_kind, box.hi_kind)
+    ``hard`` is every SKU's floor/MAP and ``max_change`` box (no cap), ``start`` every
+    SKU's continuous optimum without ladders, ``profit_at(cents, sku_index)`` expected
+    profit for choosing endings.
+    """
+    spans: list[tuple[int, list[Edge]]] = []
+    nodes: list[int] = []
+    for fam in families:
+        members = sorted({e.high for e in edges[fam]} | {e.low for e in edges[fam]})
+        pos = {g: len(nodes) + j for j, g in enumerate(members)}
+        spans.append((len(nodes), [Edge(pos[e.high], pos[e.low], e.num, e.den)
+                                   for e in edges[fam]]))
+        nodes += members
+    idx = np.asarray(nodes)
+    box = Box(*(getattr(hard, f)[idx] for f in Box.__dataclass_fields__))
+    conflict = np.zeros(idx.size, bool)
+    graphs: list[Graph] = []
+    for offset, fam_edges in spans:
+        kept, dropped = _consistent_subset(fam_edges, box.lo, box.hi)
+        for e in dropped:
+            conflict[[e.high, e.low]] = True
+        size = len({e.high for e in fam_edges} | {e.low for e in fam_edges})
+        graphs.append(Graph.build(kept, range(offset, offset + size)))
+        propagate(graphs[-1], box.lo, box.hi, box.lo_kind, box.hi_kind)
     box = apply_cap(box)
-    propagate(graph, box.lo, box.hi, box.lo_kind, box.hi_kind)
+    for graph in graphs:
+        propagate(graph, box.lo, box.hi, box.lo_kind, box.hi_kind)
 
-    cost, q0, p0, eps = (getattr(market, f)[sub] for f in ("cost", "q0", "p0", "eps"))
-    cont, merged = _merge_blocks(kept, box.lo / 100.0, box.hi / 100.0, cost, q0, p0, eps)
+    kept_edges = [(f, e) for f, g in enumerate(graphs) for e in g.edges]
+    arrays = EdgeArrays(
+        high=np.array([e.high for _, e in kept_edges], dtype=np.int64),
+        low=np.array([e.low for _, e in kept_edges], dtype=np.int64),
+        k=np.array([e.num / e.den for _, e in kept_edges]),
+        family=np.array([f for f, _ in kept_edges], dtype=np.int64))
+    data = NodeData(box.lo / 100.0, box.hi / 100.0, market.cost[idx], market.q0[idx],
+                    market.p0[idx], market.eps[idx])
+    cont, merged = merge_blocks(arrays, data, np.clip(start[idx], data.lo, data.hi))
+
     price = round_cents(cont, box.lo, box.hi)
-    ending = market.ending[sub]
-    with_ending: set[int] = set()
-    for j in range(len(nodes)):
-        e_c = int(ending[j])
-        if e_c >= 0:
-            options = [c for c in _ending_neighbours(int(price[j]), e_c)
-                       if box.lo[j] <= c <= box.hi[j]]
-            if options:
-                gains = profit(np.array(options) / 100.0, cost[j], q0[j], p0[j], eps[j])
-                price[j] = options[int(np.argmax(gains))]
-                with_ending.add(j)
-    pushed = _push_up(graph, price, box.hi, ending, with_ending)
-    return FamilyResult(
-        nodes=nodes,
-        price={nodes[j]: int(price[j]) for j in range(len(nodes))},
-        box=box,
-        continuous={nodes[j]: float(cont[j]) for j in range(len(nodes))},
-        merged={nodes[j] for j in merged},
-        pushed={nodes[j] for j in pushed},
-        conflicts=conflicts,
-        ending={nodes[j] for j in with_ending},
-    )
+    price, with_ending = apply_endings(price, box.lo, box.hi, market.ending[idx],
+                                       lambda cents, sub: profit_at(cents, idx[sub]))
+    pushed = np.zeros(idx.size, bool)
+    for graph in graphs:
+        _push_up(graph, price, box.hi, market.ending[idx], with_ending, pushed)
+    return LadderOutcome(idx, price, cont, box, with_ending, merged | pushed, conflict)
 
 
-def _consistent_subset(edges: Sequence[Edge], lo: IntArray, hi: IntArray, n: int
+def _consistent_subset(edges: Sequence[Edge], lo: IntArray, hi: IntArray
                        ) -> tuple[list[Edge], list[Edge]]:
     """Add edges one at a time, in order, keeping each one that leaves every box
     non-empty: each addition propagates only from its own ends (a worklist), and is
-    rolled back when it empties a box."""
-    low, high = [int(v) for v in lo], [int(v) for v in hi]
-    into: dict[int, list[Edge]] = {i: [] for i in range(n)}
-    out_of: dict[int, list[Edge]] = {i: [] for i in range(n)}
+    rolled back when it empties a box. ``lo`` and ``hi`` are only read."""
+    ends = {i for e in edges for i in (e.high, e.low)}
+    low, high = {i: int(lo[i]) for i in ends}, {i: int(hi[i]) for i in ends}
+    into: dict[int, list[Edge]] = {i: [] for i in ends}
+    out_of: dict[int, list[Edge]] = {i: [] for i in ends}
     kept: list[Edge] = []
     dropped: list[Edge] = []
     for edge in edges:
-        undo: list[tuple[list[int], int, int]] = []
+        undo: list[tuple[dict[int, int], int, int]] = []
         raise_from, lower_from = [edge], [edge]
         ok = True
         while ok and (raise_from or lower_from):
@@ -267,79 +280,21 @@ def _consistent_subset(edges: Sequence[Edge], lo: IntArray, hi: IntArray, n: int
     return kept, dropped
 
 
-def _merge_blocks(edges: Sequence[Edge], lo: Array, hi: Array, cost: Array, q0: Array,
-                  p0: Array, eps: Array) -> tuple[Array, set[int]]:
-    """Continuous prices: each SKU alone, then violated edges merged into blocks whose
-    members keep fixed price ratios and share one scalar solve."""
-    n = lo.size
-    block = list(range(n))
-    ratio = np.ones(n)
-    scale = np.zeros(n)
-
-    def members(b: int) -> list[int]:
-        return [i for i in range(n) if block[i] == b]
-
-    def solve(b: int) -> bool:
-        ms = members(b)
-        r = ratio[ms]
-        t_lo, t_hi = float(np.max(lo[ms] / r)), float(np.min(hi[ms] / r))
-        if t_lo > t_hi * (1 + 1e-12):
-            return False
-        scale[b] = solve_scalar(
-            lambda t: float(np.sum(profit(r * t, cost[ms], q0[ms], p0[ms], eps[ms]))),
-            t_lo, max(t_lo, t_hi))
-        return True
-
-    for b in range(n):
-        solve(b)
-    merged: set[int] = set()
-    skipped: set[int] = set()
-    rounds = len(edges) if len(edges) <= MAX_MERGE_EDGES else 0  # huge families: push-up only
-    for _ in range(rounds):
-        p = ratio * scale[block]
-        worst, worst_gap = -1, 1e-12
-        for j, e in enumerate(edges):
-            need = e.num / e.den * p[e.low]
-            gap = (need - p[e.high]) / max(need, 1e-12)
-            if j not in skipped and block[e.high] != block[e.low] and gap > worst_gap:
-                worst, worst_gap = j, gap
-        if worst < 0:
-            break
-        e = edges[worst]
-        b_hi, b_lo = block[e.high], block[e.low]
-        saved = (list(block), ratio.copy(), scale.copy())
-        factor = e.num / e.den * ratio[e.low] / ratio[e.high]
-        for i in members(b_hi):
-            block[i], ratio[i] = b_lo, ratio[i] * factor
-        if solve(b_lo):
-            merged |= {e.high, e.low}
-        else:
-            block, ratio, scale = saved[0], saved[1], saved[2]
-            skipped.add(worst)
-    return ratio * scale[block], merged
-
-
-def _ending_neighbours(price: int, ending: int) -> list[int]:
-    below = price - (price - ending) % 100
-    return [below] if below == price else [below, below + 100]
-
-
 def _push_up(graph: Graph, price: IntArray, hi: IntArray, ending: IntArray,
-             with_ending: set[int]) -> set[int]:
-    """Raise prices, lowest nodes first, until every edge holds at whole cents (keeping
-    an ending where one fits). Stays inside the boxes because they were propagated."""
-    pushed: set[int] = set()
+             with_ending: npt.NDArray[np.bool_], pushed: npt.NDArray[np.bool_]) -> None:
+    """Raise prices in place, lowest nodes first, until every edge holds at whole
+    cents, keeping an ending where one fits. Stays inside the boxes because they were
+    propagated."""
     for node in graph.order:
         need = max((e.min_high(int(price[e.low])) for e in graph.into[node]), default=0)
         if price[node] >= need:
             continue
         target = need
-        if node in with_ending:
+        if with_ending[node]:
             nicer = smallest_ending_at_least(need, int(ending[node]))
             if nicer <= hi[node]:
                 target = nicer
             else:
-                with_ending.discard(node)
+                with_ending[node] = False
         price[node] = target
-        pushed.add(node)
-    return pushed
+        pushed[node] = True

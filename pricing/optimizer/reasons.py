@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 PROFIT_OPTIMUM = "PROFIT_OPTIMUM"
 MARGIN_FLOOR = "MARGIN_FLOOR"
@@ -68,6 +69,7 @@ class Facts:
     ending: str | None
 
 
+@lru_cache(maxsize=4096)
 def _pct(fraction: float) -> str:
     return f"{fraction * 100:.1f}".rstrip("0").rstrip(".") + "%"
 
@@ -82,10 +84,10 @@ def explain(f: Facts) -> str:
     if f.suggested == f.current:
         move = f"Keep at {_money(f.current)} {cur}"
     else:
-        change = float((f.suggested - f.current) / f.current)
-        verb = "Raise" if f.suggested > f.current else "Lower"
+        change = float((f.suggested - f.current) / f.current) * 100
+        verb = "Raise" if change > 0 else "Lower"
         move = (f"{verb} from {_money(f.current)} to {_money(f.suggested)} {cur} "
-                f"({'+' if change > 0 else '-'}{_pct(abs(change))})")
+                f"({change:+.1f}%)")
     parts = [move + " " + _why(f)]
     codes = set(f.codes)
     if CANNOT_COMPETE_AT_FLOOR in codes:

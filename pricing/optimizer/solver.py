@@ -1,5 +1,5 @@
 """The SciPy calls: one bounded quasi-Newton solve over all SKUs, checked, with a
-deterministic vectorized fallback, plus the scalar solve ladders use for a block.
+deterministic vectorized fallback; and rounding to whole cents.
 
 The solver sees only the scaled problem of :mod:`pricing.optimizer.objective`:
 maximize ``sum_i (x_i - k_i) * x_i**eps_i`` subject to ``lo_i <= x_i <= hi_i``, where
@@ -8,12 +8,11 @@ maximize ``sum_i (x_i - k_i) * x_i**eps_i`` subject to ``lo_i <= x_i <= hi_i``, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize, minimize_scalar
+from scipy.optimize import Bounds, minimize
 from scipy.optimize.elementwise import find_root
 
 from pricing.optimizer.objective import negative_total, scaled_profit_slope
@@ -66,7 +65,7 @@ def solve_bounded(k: Array, eps: Array, lo: Array, hi: Array) -> Solution:
         args=(kf, ef),
         jac=True,
         method="L-BFGS-B",
-        bounds=np.column_stack([lf, hf]),
+        bounds=Bounds(lf, hf),
         options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 10},
     )
     fallback = np.zeros(n, bool)
@@ -98,25 +97,6 @@ def solve_elementwise(k: Array, eps: Array, lo: Array, hi: Array) -> Array:
         )
         x[inside] = np.clip(res.x, lo[inside], hi[inside])
     return x
-
-
-def solve_scalar(objective: Callable[[float], float], lo: float, hi: float) -> float:
-    """Maximize a one-dimensional objective on ``[lo, hi]`` (ladder blocks).
-
-    Bounded Brent search; its optimum is compared with both ends, since a sum of
-    unimodal profits need not be unimodal. Ties go to the lower price.
-    """
-    if hi - lo <= 1e-12 * max(abs(hi), 1.0):
-        return lo
-    result = minimize_scalar(
-        lambda t: -objective(t), bounds=(lo, hi), method="bounded",
-        options={"xatol": 1e-10 * max(hi, 1.0)},
-    )
-    candidates = [lo, hi]
-    if result.success:
-        candidates.insert(1, float(result.x))
-    values = [objective(t) for t in candidates]
-    return candidates[int(np.argmax(values))]
 
 
 def round_cents(cont: Array, lo: IntArray, hi: IntArray) -> IntArray:
