@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
@@ -109,16 +109,25 @@ class EventGroup:
     last_at: dt.datetime
     last_summary: str
 
+    @property
+    def label(self) -> str:
+        what = KIND_TEXT.get(self.kind, self.kind)
+        return what if what.startswith(self.target) else f"{self.target} {what}"
+
     def line(self) -> str:
         times = f"{self.count} times, last" if self.count > 1 else "at"
         when = self.last_at.strftime("%Y-%m-%d %H:%M UTC")
-        return (f"- {self.target}: {KIND_TEXT.get(self.kind, self.kind)} ({times} {when}): "
-                f"{self.last_summary}")
+        return f"- {self.label} ({times} {when}): {self.last_summary}"
 
-    def as_json(self) -> dict[str, object]:
-        return {"kind": self.kind, "target": self.target, "count": self.count,
-                "first_at": self.first_at.isoformat(), "last_at": self.last_at.isoformat(),
-                "summary": self.last_summary}
+    def as_json(self) -> dict[str, str | int]:
+        return {
+            "kind": self.kind,
+            "target": self.target,
+            "count": self.count,
+            "first_at": self.first_at.isoformat(),
+            "last_at": self.last_at.isoformat(),
+            "summary": self.last_summary,
+        }
 
 
 @dataclass(frozen=True)
@@ -127,9 +136,13 @@ class AlertMessage:
     text: str
     groups: list[EventGroup]
 
-    def as_json(self) -> dict[str, object]:
-        return {"source": "pricing-monitor", "subject": self.subject, "text": self.text,
-                "events": [g.as_json() for g in self.groups]}
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "source": "pricing-monitor",
+            "subject": self.subject,
+            "text": self.text,
+            "events": [g.as_json() for g in self.groups],
+        }
 
 
 def build_message(events: Sequence[AlertEvent], prefix: str = "[pricing]") -> AlertMessage:
@@ -141,7 +154,7 @@ def build_message(events: Sequence[AlertEvent], prefix: str = "[pricing]") -> Al
         EventGroup(kind, target, len(evs), evs[0].created_at, evs[-1].created_at, evs[-1].summary)
         for (kind, target), evs in groups.items()
     ]
-    heads = ", ".join(f"{g.target} {KIND_TEXT.get(g.kind, g.kind)}" for g in folded[:3])
+    heads = ", ".join(g.label for g in folded[:3])
     more = f" and {len(folded) - 3} more" if len(folded) > 3 else ""
     noun = "problem" if len(events) == 1 else "problems"
     subject = f"{prefix} {len(events)} {noun}: {heads}{more}".strip()
@@ -167,8 +180,12 @@ class WebhookChannel:
         self.config = config
 
     def send(self, message: AlertMessage) -> None:
-        response = requests.post(self.config.url, json=message.as_json(),
-                                 headers=self.config.headers, timeout=self.config.timeout_seconds)
+        response = requests.post(
+            self.config.url,
+            json=message.as_json(),
+            headers=self.config.headers,
+            timeout=self.config.timeout_seconds,
+        )
         response.raise_for_status()
 
 
@@ -185,8 +202,12 @@ class EmailChannel:
         mail.set_content(message.text)
         smtp: smtplib.SMTP
         if cfg.security == "ssl":
-            smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds,
-                                    context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(
+                cfg.host,
+                cfg.port,
+                timeout=cfg.timeout_seconds,
+                context=ssl.create_default_context(),
+            )
         else:
             smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
         with smtp:
@@ -232,8 +253,11 @@ class Notifier:
         if not force and self._retry_at is not None and now < self._retry_at:
             return None
         with self.db.session() as session:
-            pending = list(session.scalars(
-                select(AlertEvent).where(AlertEvent.sent_at.is_(None)).order_by(AlertEvent.id)))
+            pending = list(
+                session.scalars(
+                    select(AlertEvent).where(AlertEvent.sent_at.is_(None)).order_by(AlertEvent.id)
+                )
+            )
             last_sent = session.scalar(select(func.max(AlertEvent.sent_at)))
         if not pending:
             return None

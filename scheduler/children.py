@@ -81,7 +81,12 @@ class Children:
         Returns None, starting nothing, once :meth:`close` has been called."""
         log_path.parent.mkdir(parents=True, exist_ok=True)
         wrapped = [
-            sys.executable, "-m", "scheduler.supervised", str(os.getpid()), "--", *command,
+            sys.executable,
+            "-m",
+            "scheduler.supervised",
+            str(os.getpid()),
+            "--",
+            *command,
         ]
         started = time.monotonic()
         with self._lock:
@@ -89,7 +94,10 @@ class Children:
                 return None
             with log_path.open("ab") as out:
                 proc = subprocess.Popen(
-                    wrapped, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    wrapped,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
             child = _Child(kind, target, proc)
@@ -100,8 +108,13 @@ class Children:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            log.warning("%s %s: time limit of %gs reached; stopping process %d",
-                        kind, target, timeout, proc.pid)
+            log.warning(
+                "%s %s: time limit of %gs reached; stopping process %d",
+                kind,
+                target,
+                timeout,
+                proc.pid,
+            )
             self._stop(proc)
         finally:
             with self._lock:
@@ -131,8 +144,9 @@ class Children:
     def running(self, kind: str | None = None) -> list[tuple[str, str]]:
         """``(kind, target)`` of every running child, or only those of one kind."""
         with self._lock:
-            return [(c.kind, c.target) for c in self._running.values()
-                    if kind is None or c.kind == kind]
+            return [
+                (c.kind, c.target) for c in self._running.values() if kind is None or c.kind == kind
+            ]
 
     def close(self) -> None:
         """Start no more children (shutdown or lost lease)."""

@@ -38,6 +38,7 @@ from scheduler.lease import Lease, lease_info
 from scheduler.options import DaemonOptions
 from scheduler.recovery import recover
 from scheduler.runtime import Runtime
+from scheduler.scrapyd import Dispatcher, RemoteJob
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,12 @@ class Daemon:
         self.rt.db.require_schema()
         runtime.install(self.rt)
         previous = self._install_signals()
-        log.info("daemon %s starting (lease %gs, heartbeat %gs)", self.holder,
-                 self.options.lease_seconds, self.options.heartbeat_seconds)
+        log.info(
+            "daemon %s starting (lease %gs, heartbeat %gs)",
+            self.holder,
+            self.options.lease_seconds,
+            self.options.heartbeat_seconds,
+        )
         announced = False
         try:
             while not self.stop_requested:
@@ -112,8 +117,11 @@ class Daemon:
                     continue
                 if not announced:
                     info = lease_info(self.rt.db)
-                    log.info("standby: the lease is held by %s until %s",
-                             info.holder if info else "?", info.expires_at if info else "?")
+                    log.info(
+                        "standby: the lease is held by %s until %s",
+                        info.holder if info else "?",
+                        info.expires_at if info else "?",
+                    )
                     announced = True
                 self._sleep(self.options.heartbeat_seconds)
         finally:
@@ -133,45 +141,72 @@ class Daemon:
             return False
 
     def _lead(self) -> None:
+        """Act while we hold the lease; return on a stop request or when it is lost."""
         log.info("leading: daemon %s holds the lease (term %s)", self.holder, self.lease.term)
+        scheduler: BackgroundScheduler | None = None
+        lost = False
+        try:
+            scheduler = self._start_scheduler()
+            self.rt.leading.set()
+            scheduler.resume()
+            lost = not self._heartbeat()
+            if lost:
+                log.error("lost the lease; stopping all work and going back to standby")
+        except Exception:  # e.g. the database went away while taking over
+            log.exception("error while leading; giving the lease up and standing by")
+            lost = True
+        finally:
+            self.rt.leading.clear()
+            if scheduler is not None and lost:
+                self._drop_everything(scheduler)
+            elif scheduler is not None:
+                self._wind_down(scheduler)
+        if lost:
+            self.lease.release()
+            self._sleep(self.options.lease_seconds)
+
+    def _start_scheduler(self) -> BackgroundScheduler:
+        """Clean up after dead daemons, then a paused scheduler with the jobs in place."""
         self.rt.children.reopen()
         self.rt.stopping.clear()
         recovered = recover(
-            self.rt.db, self.holder, stale_after=self.options.stale_after,
+            self.rt.db,
+            self.holder,
+            stale_after=self.options.stale_after,
             rerun_within={k: float(v) for k, v in MISFIRE_GRACE.items()},
             max_attempts=self.options.max_attempts,
         )
         for task in recovered.interrupted:
+            if task.remote:  # a Scrapyd job outlives its daemon: stop it like a child
+                Dispatcher([task.remote.split(" ")[0]], kill_grace=self.options.kill_grace).stop(
+                    RemoteJob.parse(task.remote)
+                )
             record_event(self.rt.db, "task_interrupted", task.target, task.note or "interrupted")
         scheduler = self._build_scheduler()
         scheduler.start(paused=True)
-        counts = sync_jobs(scheduler, job_specs(self.rt.settings, self.config, self.options))
-        for rerun in recovered.reruns:
-            log.info("re-running %s", add_rerun(scheduler, self.rt.settings, rerun))
+        try:
+            counts = sync_jobs(scheduler, job_specs(self.rt.settings, self.config, self.options))
+            for rerun in recovered.reruns:
+                log.info("re-running %s", add_rerun(scheduler, self.rt.settings, rerun))
+        except Exception:
+            scheduler.shutdown(wait=False)
+            raise
         log.info("jobs: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
         for job in scheduler.get_jobs():
             log.info("job %s: next run %s", job.name, job.next_run_time)
-        self.rt.leading.set()
-        scheduler.resume()
-        lost = False
-        try:
-            next_beat = time.monotonic() + self.options.heartbeat_seconds
-            while not self.stop_requested:
-                self._sleep(max(0.0, next_beat - time.monotonic()))
-                if self.stop_requested:
-                    break
-                next_beat += self.options.heartbeat_seconds
-                if not self.lease.renew():
-                    lost = True
-                    log.error("lost the lease; stopping all work and going back to standby")
-                    break
-                self._flush_alerts()
-        finally:
-            self.rt.leading.clear()
-            if lost:
-                self._drop_everything(scheduler)
-            else:
-                self._wind_down(scheduler)
+        return scheduler
+
+    def _heartbeat(self) -> bool:
+        """Renew the lease and send due alerts until a stop is asked for (True) or the
+        lease is lost (False)."""
+        while not self.stop_requested:
+            self._sleep(self.options.heartbeat_seconds)
+            if self.stop_requested:
+                break
+            if not self.lease.renew():
+                return False
+            self._flush_alerts()
+        return True
 
     def _build_scheduler(self) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(
@@ -197,13 +232,17 @@ class Daemon:
         scheduler.pause()
         self.rt.children.close()
         asked = self.rt.children.terminate("crawl")
-        running = self.rt.children.running()
+        running = self.rt.claimed()
         if running:
-            log.info("stopping: asked %d crawl(s) to stop; waiting up to %gs for %s", asked,
-                     self.options.stop_timeout, ", ".join(f"{k} {t}" for k, t in running))
+            log.info(
+                "stopping: asked %d crawl(s) to stop; waiting up to %gs for %s",
+                asked,
+                self.options.stop_timeout,
+                ", ".join(f"{k} {t}" for k, t in running),
+            )
         deadline = time.monotonic() + self.options.stop_timeout
         next_beat = time.monotonic() + self.options.heartbeat_seconds
-        while self.rt.children.running() and time.monotonic() < deadline and self._signals < 2:
+        while self.rt.claimed() and time.monotonic() < deadline and self._signals < 2:
             time.sleep(POLL_SECONDS)
             if time.monotonic() >= next_beat:
                 next_beat += self.options.heartbeat_seconds
@@ -222,7 +261,10 @@ class Daemon:
 
 def _log_job_event(event: JobExecutionEvent) -> None:
     if event.code == EVENT_JOB_MISSED:
-        log.warning("job %s missed its run at %s (no daemon, or later than its misfire grace)",
-                    event.job_id, event.scheduled_run_time)
+        log.warning(
+            "job %s missed its run at %s (no daemon, or later than its misfire grace)",
+            event.job_id,
+            event.scheduled_run_time,
+        )
     else:  # APScheduler's executor has logged the traceback already
         log.error("job %s failed: %r", event.job_id, event.exception)

@@ -73,12 +73,22 @@ class JobSpec:
         return f"{self.id} @ {self.when}"
 
     def add_to(self, scheduler: BaseScheduler) -> None:
-        scheduler.add_job(self.func, self.trigger, args=self.args, id=self.id, name=self.name,
-                          misfire_grace_time=self.misfire_grace_time, coalesce=True,
-                          max_instances=1, replace_existing=True)
+        scheduler.add_job(
+            self.func,
+            self.trigger,
+            args=self.args,
+            id=self.id,
+            name=self.name,
+            misfire_grace_time=self.misfire_grace_time,
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+        )
 
 
-def _trigger(cron: str, every: float | None, timezone: str, first_in: float) -> tuple[BaseTrigger, str]:
+def _trigger(
+    cron: str, every: float | None, timezone: str, first_in: float
+) -> tuple[BaseTrigger, str]:
     if every is not None:
         start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=first_in)
         return IntervalTrigger(seconds=every, start_date=start), f"every {every:g}s"
@@ -95,16 +105,27 @@ def job_specs(settings: Settings, config: AppConfig, options: DaemonOptions) -> 
             continue
         cron = sched.crawls.get(comp.name, sched.default_crawl)
         trigger, when = _trigger(cron, options.crawl_every, sched.timezone, first_in=1.0)
-        specs.append(JobSpec(crawl_id(comp.name), crawl_job, (*base, comp.name), trigger, when,
-                             CRAWL_MISFIRE_GRACE))
-    trigger, when = _trigger(sched.nightly, options.nightly_every, sched.timezone,
-                             first_in=options.nightly_every or 0)
+        specs.append(
+            JobSpec(
+                crawl_id(comp.name),
+                crawl_job,
+                (*base, comp.name),
+                trigger,
+                when,
+                CRAWL_MISFIRE_GRACE,
+            )
+        )
+    trigger, when = _trigger(
+        sched.nightly, options.nightly_every, sched.timezone, first_in=options.nightly_every or 0
+    )
     specs.append(JobSpec(NIGHTLY_ID, nightly_job, base, trigger, when, NIGHTLY_MISFIRE_GRACE))
     return specs
 
 
 def _is_scheduled_job(job_id: str) -> bool:
-    return (job_id == NIGHTLY_ID or job_id.startswith("crawl:")) and not job_id.endswith(RERUN_SUFFIX)
+    return (job_id == NIGHTLY_ID or job_id.startswith("crawl:")) and not job_id.endswith(
+        RERUN_SUFFIX
+    )
 
 
 def sync_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> dict[str, int]:
@@ -120,9 +141,12 @@ def sync_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> dict[str, int]:
                 scheduler.remove_job(job.id)
                 counts["removed"] += 1
             continue
-        same = (job.func_ref == f"{spec.func.__module__}:{spec.func.__qualname__}"
-                and tuple(job.args) == spec.args and job.name == spec.name
-                and job.misfire_grace_time == spec.misfire_grace_time)
+        same = (
+            job.func_ref == f"{spec.func.__module__}:{spec.func.__qualname__}"
+            and tuple(job.args) == spec.args
+            and job.name == spec.name
+            and job.misfire_grace_time == spec.misfire_grace_time
+        )
         if same:
             counts["kept"] += 1
             del wanted[job.id]
@@ -137,13 +161,22 @@ def sync_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> dict[str, int]:
 def add_rerun(scheduler: BaseScheduler, settings: Settings, rerun: Rerun) -> str:
     """Run an interrupted task again, once, now."""
     base = (settings.database_url, str(settings.config_dir))
+    func: Callable[..., None]
+    args: tuple[Any, ...]
     if rerun.kind == "crawl":
         job_id, func, args = crawl_id(rerun.target), crawl_job, (*base, rerun.target, rerun.attempt)
     else:
         job_id, func, args = NIGHTLY_ID, nightly_job, (*base, rerun.attempt)
     job_id += RERUN_SUFFIX
-    scheduler.add_job(func, DateTrigger(run_date=dt.datetime.now(dt.UTC)), args=args, id=job_id,
-                      name=f"{job_id} (attempt {rerun.attempt})",
-                      misfire_grace_time=MISFIRE_GRACE[rerun.kind], coalesce=True,
-                      max_instances=1, replace_existing=True)
+    scheduler.add_job(
+        func,
+        DateTrigger(run_date=dt.datetime.now(dt.UTC)),
+        args=args,
+        id=job_id,
+        name=f"{job_id} (attempt {rerun.attempt})",
+        misfire_grace_time=MISFIRE_GRACE[rerun.kind],
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
     return job_id

@@ -75,7 +75,11 @@ class Lease:
 
     @property
     def held(self) -> bool:
-        return self.term is not None and self.valid_until is not None and self.clock() < self.valid_until
+        return (
+            self.term is not None
+            and self.valid_until is not None
+            and self.clock() < self.valid_until
+        )
 
     def try_acquire(self) -> bool:
         """Take the lease if nobody holds it or it has expired; True when we hold it."""

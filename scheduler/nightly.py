@@ -33,8 +33,12 @@ class NightlyResult:
     report: Path
 
     def as_json(self) -> dict[str, object]:
-        return {"matched": self.matched, "match_statuses": self.match_statuses,
-                "run_id": self.run_id, "report": str(self.report)}
+        return {
+            "matched": self.matched,
+            "match_statuses": self.match_statuses,
+            "run_id": self.run_id,
+            "report": str(self.report),
+        }
 
 
 def report_dir(reports: Path, config: AppConfig, now: dt.datetime | None = None) -> Path:

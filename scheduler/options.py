@@ -43,15 +43,25 @@ class DaemonOptions:
     crawl_every: float | None = None
     nightly_every: float | None = None
     max_workers: int = 8
+    # crawl on these Scrapyd nodes instead of in local child processes
+    scrapyd_nodes: tuple[str, ...] = ()
+    scrapyd_project: str = "default"
 
     def __post_init__(self) -> None:
-        for name in ("lease_seconds", "heartbeat_seconds", "crawl_timeout", "nightly_timeout",
-                     "stop_timeout", "kill_grace"):
+        for name in (
+            "lease_seconds",
+            "heartbeat_seconds",
+            "crawl_timeout",
+            "nightly_timeout",
+            "stop_timeout",
+            "kill_grace",
+        ):
             if getattr(self, name) <= 0:
                 raise DaemonOptionError(_flag(name), "must be greater than 0")
         if self.heartbeat_seconds * 2 > self.lease_seconds:
             raise DaemonOptionError(
-                "--heartbeat", f"{self.heartbeat_seconds:g}s is more than half the lease "
+                "--heartbeat",
+                f"{self.heartbeat_seconds:g}s is more than half the lease "
                 f"({self.lease_seconds:g}s); a slow beat would let the lease lapse",
             )
         for name in ("crawl_every", "nightly_every"):

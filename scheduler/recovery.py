@@ -45,16 +45,24 @@ class Recovery:
 def fail_task_runs(session: Session, task: DaemonTask, note: str, now: dt.datetime) -> int:
     """Mark the runs this task made that are still ``running`` as failed."""
     if task.kind == "crawl":
-        stmt = update(CrawlRun).where(
-            CrawlRun.competitor == task.target,
-            CrawlRun.id > task.after_run_id,
-            CrawlRun.status == "running",
-        ).values(status="failed", finished_at=now, note=note)
+        stmt = (
+            update(CrawlRun)
+            .where(
+                CrawlRun.competitor == task.target,
+                CrawlRun.id > task.after_run_id,
+                CrawlRun.status == "running",
+            )
+            .values(status="failed", finished_at=now, note=note)
+        )
     else:
-        stmt = update(SuggestionRun).where(
-            SuggestionRun.id > task.after_run_id,
-            SuggestionRun.status == "running",
-        ).values(status="failed", finished_at=now)
+        stmt = (
+            update(SuggestionRun)
+            .where(
+                SuggestionRun.id > task.after_run_id,
+                SuggestionRun.status == "running",
+            )
+            .values(status="failed", finished_at=now)
+        )
     result = session.execute(stmt.execution_options(synchronize_session=False))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -74,22 +82,34 @@ def recover(
     task may be and still be re-run (the misfire grace of its schedule)."""
     now = now or utcnow()
     with db.session() as session:
-        interrupted = list(session.scalars(
-            select(DaemonTask).where(DaemonTask.status == "running", DaemonTask.holder != holder)
-            .order_by(DaemonTask.id)))
+        interrupted = list(
+            session.scalars(
+                select(DaemonTask)
+                .where(DaemonTask.status == "running", DaemonTask.holder != holder)
+                .order_by(DaemonTask.id)
+            )
+        )
         for task in interrupted:
             note = f"interrupted: the daemon running it ({task.holder}) stopped"
             runs = fail_task_runs(session, task, note, now)
             task.status, task.finished_at = "interrupted", now
             task.note = f"{note}; {runs} run(s) marked failed"
-            log.warning("task %d (%s %s) was interrupted; %d run(s) marked failed",
-                        task.id, task.kind, task.target, runs)
+            log.warning(
+                "task %d (%s %s) was interrupted; %d run(s) marked failed",
+                task.id,
+                task.kind,
+                task.target,
+                runs,
+            )
         oldest = now - dt.timedelta(seconds=stale_after)
         stale = session.execute(
             update(CrawlRun)
             .where(CrawlRun.status == "running", CrawlRun.started_at < oldest)
-            .values(status="failed", finished_at=now,
-                    note="stale: still running long after any time limit; marked failed")
+            .values(
+                status="failed",
+                finished_at=now,
+                note="stale: still running long after any time limit; marked failed",
+            )
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         stale += session.execute(
@@ -110,7 +130,8 @@ def _reruns(
     """The latest task of each target, if it was cut short recently and may try again."""
     horizon = now - dt.timedelta(seconds=max(within.values(), default=0))
     recent = session.scalars(
-        select(DaemonTask).where(DaemonTask.started_at >= horizon).order_by(DaemonTask.id))
+        select(DaemonTask).where(DaemonTask.started_at >= horizon).order_by(DaemonTask.id)
+    )
     latest: dict[tuple[str, str], DaemonTask] = {}
     for task in recent:
         latest[(task.kind, task.target)] = task

@@ -9,6 +9,8 @@ objects. The daemon installs one :class:`Runtime` per process; the job functions
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,9 +35,31 @@ class Runtime:
     # set once a stop was asked for: jobs start nothing new
     stopping: threading.Event = field(default_factory=threading.Event)
 
+    _busy: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
+    _busy_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
     @property
     def acting(self) -> bool:
         return self.leading.is_set() and not self.stopping.is_set()
+
+    def claimed(self, kind: str | None = None) -> list[tuple[str, str]]:
+        """``(kind, target)`` of the work jobs of this process are doing right now."""
+        with self._busy_lock:
+            return [item for item in self._busy if kind is None or item[0] == kind]
+
+    @contextmanager
+    def exclusive(self, kind: str, target: str) -> Iterator[bool]:
+        """Claim ``(kind, target)`` for the duration; yields False when another job of
+        this process holds it (the scheduled job and a re-run may fire together)."""
+        with self._busy_lock:
+            claimed = (kind, target) not in self._busy
+            self._busy.add((kind, target))
+        try:
+            yield claimed
+        finally:
+            if claimed:
+                with self._busy_lock:
+                    self._busy.discard((kind, target))
 
 
 _lock = threading.Lock()

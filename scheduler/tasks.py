@@ -25,6 +25,7 @@ from scheduler.alerts import record_event
 from scheduler.children import ChildResult
 from scheduler.recovery import fail_task_runs
 from scheduler.runtime import Runtime
+from scheduler.scrapyd import Dispatcher, RemoteJob, RemoteResult, ScrapydError
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,15 @@ def _start_task(rt: Runtime, kind: str, target: str, attempt: int) -> DaemonTask
     model = CrawlRun if kind == "crawl" else SuggestionRun
     with rt.db.session() as session:
         after = session.scalar(select(func.max(model.id))) or 0
-        task = DaemonTask(kind=kind, target=target, attempt=attempt, holder=rt.holder,
-                          started_at=utcnow(), status="running", after_run_id=after)
+        task = DaemonTask(
+            kind=kind,
+            target=target,
+            attempt=attempt,
+            holder=rt.holder,
+            started_at=utcnow(),
+            status="running",
+            after_run_id=after,
+        )
         session.add(task)
     return task
 
@@ -54,8 +62,17 @@ def _finish_task(session: Session, task: DaemonTask, status: str, note: str | No
 
 def crawl_command(rt: Runtime, competitor: str) -> list[str]:
     """``python -m pricing --db URL --config DIR crawl NAME [--base-url NAME=URL]``."""
-    command = [sys.executable, "-m", "pricing", "--db", rt.settings.database_url,
-               "--config", str(rt.settings.config_dir), "crawl", competitor]
+    command = [
+        sys.executable,
+        "-m",
+        "pricing",
+        "--db",
+        rt.settings.database_url,
+        "--config",
+        str(rt.settings.config_dir),
+        "crawl",
+        competitor,
+    ]
     if competitor in rt.options.base_urls:
         command += ["--base-url", f"{competitor}={rt.options.base_urls[competitor]}"]
     return command
@@ -67,9 +84,14 @@ def run_crawl(rt: Runtime, competitor: str, attempt: int = 1) -> str | None:
     if not rt.acting:
         log.info("crawl %s: skipped, this daemon is not acting", competitor)
         return None
-    if ("crawl", competitor) in rt.children.running("crawl"):
-        log.warning("crawl %s: skipped, the previous one is still running", competitor)
-        return None
+    with rt.exclusive("crawl", competitor) as claimed:
+        if not claimed:
+            log.warning("crawl %s: skipped, another one is still running", competitor)
+            return None
+        return _crawl(rt, competitor, attempt)
+
+
+def _crawl(rt: Runtime, competitor: str, attempt: int) -> str | None:
     try:
         comp = load_config(rt.settings.config_dir).competitor(competitor)
     except PricingError as exc:
@@ -79,8 +101,17 @@ def run_crawl(rt: Runtime, competitor: str, attempt: int = 1) -> str | None:
         log.info("crawl %s: skipped, disabled in config", competitor)
         return None
     task = _start_task(rt, "crawl", competitor, attempt)
-    result = rt.children.run("crawl", competitor, crawl_command(rt, competitor),
-                             timeout=rt.options.crawl_timeout, log_path=_log_path(rt, task))
+    result: ChildResult | RemoteResult | None
+    if rt.options.scrapyd_nodes:
+        result = _dispatch(rt, task, competitor)
+    else:
+        result = rt.children.run(
+            "crawl",
+            competitor,
+            crawl_command(rt, competitor),
+            timeout=rt.options.crawl_timeout,
+            log_path=_log_path(rt, task),
+        )
     status, note = _settle_crawl(rt, task, result)
     log.info("crawl %s: %s%s", competitor, status, f" ({note})" if note else "")
     kinds = {"failed": "crawl_failed", "suspect": "crawl_suspect", "timed_out": "crawl_timed_out"}
@@ -89,12 +120,50 @@ def run_crawl(rt: Runtime, competitor: str, attempt: int = 1) -> str | None:
     return status
 
 
-def _settle_crawl(rt: Runtime, task: DaemonTask, result: ChildResult | None) -> tuple[str, str | None]:
+def _dispatch(rt: Runtime, task: DaemonTask, competitor: str) -> RemoteResult | None:
+    """The crawl as a Scrapyd job on the least busy node (:mod:`scheduler.scrapyd`)."""
+    opts = rt.options
+    dispatcher = Dispatcher(opts.scrapyd_nodes, opts.scrapyd_project, kill_grace=opts.kill_grace)
+    settings = {
+        "PRICING_DATABASE_URL": rt.settings.database_url,
+        "PRICING_CONFIG_DIR": str(rt.settings.config_dir),
+    }
+    args = {"base_url": opts.base_urls[competitor]} if competitor in opts.base_urls else {}
+
+    def started(job: RemoteJob) -> None:
+        with rt.db.session() as session:
+            row = session.get(DaemonTask, task.id)
+            assert row is not None
+            row.remote = str(job)
+
+    if not rt.acting:
+        return None
+    try:
+        return dispatcher.run(
+            competitor,
+            settings=settings,
+            args=args,
+            timeout=opts.crawl_timeout,
+            stop=lambda: not rt.acting,
+            started=started,
+        )
+    except ScrapydError as exc:
+        nowhere = RemoteJob(",".join(opts.scrapyd_nodes), opts.scrapyd_project, "-")
+        return RemoteResult(nowhere, 1, False, False, 0.0, error=str(exc))
+
+
+def _settle_crawl(
+    rt: Runtime, task: DaemonTask, result: ChildResult | RemoteResult | None
+) -> tuple[str, str | None]:
     now = utcnow()
     with rt.db.session() as session:
-        runs = list(session.scalars(select(CrawlRun).where(
-            CrawlRun.competitor == task.target, CrawlRun.id > task.after_run_id)
-            .order_by(CrawlRun.id)))
+        runs = list(
+            session.scalars(
+                select(CrawlRun)
+                .where(CrawlRun.competitor == task.target, CrawlRun.id > task.after_run_id)
+                .order_by(CrawlRun.id)
+            )
+        )
         if result is None:
             status, note = "cancelled", "not started: the daemon is stopping"
         elif result.timed_out:
@@ -108,7 +177,7 @@ def _settle_crawl(rt: Runtime, task: DaemonTask, result: ChildResult | None) -> 
             fail_task_runs(session, task, note, now)
         elif result.returncode != 0 or not runs:
             status = "failed"
-            note = f"crawl process exited with code {result.returncode}: {result.tail()}"
+            note = f"crawl ended with code {result.returncode}: {result.tail()}"
             fail_task_runs(session, task, note[:1000], now)
         else:
             unfinished = [r for r in runs if r.status == "running"]
@@ -116,16 +185,26 @@ def _settle_crawl(rt: Runtime, task: DaemonTask, result: ChildResult | None) -> 
                 run.status, run.note, run.finished_at = "failed", "ended without closing", now
             statuses = {r.status for r in runs}
             status = next((s for s in ("failed", "suspect") if s in statuses), "succeeded")
-            note = "; ".join(f"run {r.id}: {r.items} items" + (f", {r.note}" if r.note else "")
-                             for r in runs)
+            note = "; ".join(
+                f"run {r.id}: {r.items} items" + (f", {r.note}" if r.note else "") for r in runs
+            )
         _finish_task(session, task, status, note)
     return status, note
 
 
 def nightly_command(rt: Runtime) -> list[str]:
     """``python -m scheduler.nightly --db URL --config DIR --reports DIR``."""
-    return [sys.executable, "-m", "scheduler.nightly", "--db", rt.settings.database_url,
-            "--config", str(rt.settings.config_dir), "--reports", str(rt.options.reports_dir)]
+    return [
+        sys.executable,
+        "-m",
+        "scheduler.nightly",
+        "--db",
+        rt.settings.database_url,
+        "--config",
+        str(rt.settings.config_dir),
+        "--reports",
+        str(rt.options.reports_dir),
+    ]
 
 
 def wait_for_crawls(rt: Runtime) -> bool:
@@ -137,11 +216,17 @@ def wait_for_crawls(rt: Runtime) -> bool:
     while time.monotonic() < deadline:
         if not rt.acting:
             return False
-        local = rt.children.running("crawl")
+        local = rt.claimed("crawl")
         oldest = utcnow() - dt.timedelta(seconds=limit)
         with rt.db.session() as session:
-            remote = session.scalar(select(func.count(CrawlRun.id)).where(
-                CrawlRun.status == "running", CrawlRun.started_at > oldest)) or 0
+            remote = (
+                session.scalar(
+                    select(func.count(CrawlRun.id)).where(
+                        CrawlRun.status == "running", CrawlRun.started_at > oldest
+                    )
+                )
+                or 0
+            )
         if not local and not remote:
             return True
         if not announced:
@@ -157,15 +242,26 @@ def run_nightly(rt: Runtime, attempt: int = 1) -> str | None:
     if not rt.acting:
         log.info("nightly: skipped, this daemon is not acting")
         return None
-    if rt.children.running("nightly"):
-        log.warning("nightly: skipped, the previous one is still running")
-        return None
+    with rt.exclusive("nightly", "nightly") as claimed:
+        if not claimed:
+            log.warning("nightly: skipped, another one is still running")
+            return None
+        return _nightly(rt, attempt)
+
+
+def _nightly(rt: Runtime, attempt: int) -> str | None:
     if not wait_for_crawls(rt):
         return None
     task = _start_task(rt, "nightly", "nightly", attempt)
-    result = rt.children.run("nightly", "nightly", nightly_command(rt),
-                             timeout=rt.options.nightly_timeout, log_path=_log_path(rt, task))
+    result = rt.children.run(
+        "nightly",
+        "nightly",
+        nightly_command(rt),
+        timeout=rt.options.nightly_timeout,
+        log_path=_log_path(rt, task),
+    )
     now = utcnow()
+    note: str | None
     with rt.db.session() as session:
         if result is None:
             status, note = "cancelled", "not started: the daemon is stopping"
@@ -195,6 +291,8 @@ def _nightly_summary(result: ChildResult) -> str | None:
                 data = json.loads(line)
             except ValueError:
                 break
-            return (f"suggestion run {data['run_id']}, {data['matched']} listings matched, "
-                    f"report {data['report']}")
+            return (
+                f"suggestion run {data['run_id']}, {data['matched']} listings matched, "
+                f"report {data['report']}"
+            )
     return None

@@ -241,10 +241,12 @@ def test_post_review_by_filter_decides_every_pending_match(client: httpx.Client,
     assert resp.json()["skus"] == hoses and len(hoses) > 1
     db = Database(db_url)
     with db.session() as session:
-        statuses = dict(session.execute(
+        stmt = (
             select(Suggestion.review_status, func.count())
             .where(Suggestion.run_id == run_id, Suggestion.sku.in_(hoses))
-            .group_by(Suggestion.review_status)).all())
+            .group_by(Suggestion.review_status)
+        )
+        statuses = {status: n for status, n in session.execute(stmt)}
     db.dispose()
     assert statuses == {"rejected": len(hoses)}
 

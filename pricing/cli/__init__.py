@@ -38,11 +38,12 @@ def _root(
 
 
 def _register() -> None:
-    from pricing.cli import commands, data, market
+    from pricing.cli import commands, data, market, web
 
     commands.register(app)
     data.register(app)
     market.register(app)
+    web.register(app)
 
 
 _register()

@@ -12,40 +12,93 @@ from pricing.cli.context import get
 
 
 def _opt(flag: str, env: str, help_text: str, *, hidden: bool = False) -> typer.models.OptionInfo:
-    return typer.Option(flag, envvar=f"PRICING_DAEMON_{env}", help=help_text, hidden=hidden,
-                        show_envvar=not hidden)
+    return typer.Option(
+        flag, envvar=f"PRICING_DAEMON_{env}", help=help_text, hidden=hidden, show_envvar=not hidden
+    )
+
+
+LeaseOpt = Annotated[
+    float,
+    _opt(
+        "--lease",
+        "LEASE",
+        "Seconds a lease lasts without a heartbeat; a standby takes over after that.",
+    ),
+]
+HeartbeatOpt = Annotated[float, _opt("--heartbeat", "HEARTBEAT", "Seconds between renewals.")]
+CrawlTimeoutOpt = Annotated[
+    float, _opt("--crawl-timeout", "CRAWL_TIMEOUT", "Time limit of one crawl, in seconds.")
+]
+NightlyTimeoutOpt = Annotated[
+    float,
+    _opt("--nightly-timeout", "NIGHTLY_TIMEOUT", "Time limit of the nightly run, in seconds."),
+]
+StopTimeoutOpt = Annotated[
+    float,
+    _opt("--stop-timeout", "STOP_TIMEOUT", "On SIGTERM, seconds running work may take to end."),
+]
+KillGraceOpt = Annotated[
+    float,
+    _opt("--kill-grace", "KILL_GRACE", "Seconds between asking a child to stop and killing it."),
+]
+ReportsOpt = Annotated[Path, _opt("--reports", "REPORTS", "Nightly reports go to REPORTS/<date>/.")]
+LogDirOpt = Annotated[
+    Path, _opt("--log-dir", "LOG_DIR", "One log file per crawl and nightly run goes here.")
+]
+BaseUrlOpt = Annotated[
+    list[str] | None,
+    typer.Option("--base-url", help="NAME=URL: crawl this competitor at another address."),
+]
+AttemptsOpt = Annotated[
+    int,
+    _opt(
+        "--max-attempts",
+        "MAX_ATTEMPTS",
+        "Runs of a task cut short by a daemon stop, counting the first.",
+    ),
+]
+ScrapydOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scrapyd",
+        envvar="PRICING_DAEMON_SCRAPYD",
+        show_envvar=True,
+        help="Scrapyd node URL (repeatable): crawl there instead of in local processes.",
+    ),
+]
+ScrapydProjectOpt = Annotated[
+    str, _opt("--scrapyd-project", "SCRAPYD_PROJECT", "The Scrapyd project of the crawlers.")
+]
+# accelerated schedules for tests and trials (docs/daemon.md)
+CrawlEveryOpt = Annotated[
+    float | None,
+    _opt("--crawl-every", "CRAWL_EVERY", "Crawl every N seconds, not on the crons.", hidden=True),
+]
+NightlyEveryOpt = Annotated[
+    float | None, _opt("--nightly-every", "NIGHTLY_EVERY", "Nightly every N seconds.", hidden=True)
+]
+WorkersOpt = Annotated[int, _opt("--max-workers", "MAX_WORKERS", "Jobs at once.", hidden=True)]
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def daemon(
         ctx: typer.Context,
-        lease: Annotated[float, _opt("--lease", "LEASE", "Seconds a daemon's lease lasts "
-                                     "without a heartbeat; a standby takes over after that.")] = 60.0,
-        heartbeat: Annotated[float, _opt("--heartbeat", "HEARTBEAT",
-                                         "Seconds between lease renewals.")] = 15.0,
-        crawl_timeout: Annotated[float, _opt("--crawl-timeout", "CRAWL_TIMEOUT",
-                                             "Time limit of one crawl, in seconds.")] = 10800.0,
-        nightly_timeout: Annotated[float, _opt("--nightly-timeout", "NIGHTLY_TIMEOUT",
-                                               "Time limit of the nightly run, in seconds.")] = 7200.0,
-        stop_timeout: Annotated[float, _opt("--stop-timeout", "STOP_TIMEOUT", "On SIGTERM, "
-                                            "seconds running work may take to end.")] = 30.0,
-        kill_grace: Annotated[float, _opt("--kill-grace", "KILL_GRACE", "Seconds between "
-                                          "asking a child to stop and killing it.")] = 10.0,
-        reports: Annotated[Path, _opt("--reports", "REPORTS", "Nightly reports go to "
-                                      "REPORTS/<date>/.")] = Path("var/reports"),
-        log_dir: Annotated[Path, _opt("--log-dir", "LOG_DIR", "One log file per crawl and "
-                                      "nightly run.")] = Path("var/log/daemon"),
-        base_url: Annotated[list[str] | None, typer.Option(
-            "--base-url", help="NAME=URL: crawl this competitor at another address.")] = None,
-        max_attempts: Annotated[int, _opt("--max-attempts", "MAX_ATTEMPTS", "Runs of a task "
-                                          "cut short by a daemon stop, counting the first.")] = 2,
-        crawl_every: Annotated[float | None, _opt("--crawl-every", "CRAWL_EVERY",
-                                                  "Test: crawl every N seconds.", hidden=True)] = None,
-        nightly_every: Annotated[float | None, _opt("--nightly-every", "NIGHTLY_EVERY",
-                                                    "Test: nightly every N seconds.", hidden=True)] = None,
-        max_workers: Annotated[int, _opt("--max-workers", "MAX_WORKERS",
-                                         "Jobs running at once.", hidden=True)] = 8,
+        lease: LeaseOpt = 60.0,
+        heartbeat: HeartbeatOpt = 15.0,
+        crawl_timeout: CrawlTimeoutOpt = 10800.0,
+        nightly_timeout: NightlyTimeoutOpt = 7200.0,
+        stop_timeout: StopTimeoutOpt = 30.0,
+        kill_grace: KillGraceOpt = 10.0,
+        reports: ReportsOpt = Path("var/reports"),
+        log_dir: LogDirOpt = Path("var/log/daemon"),
+        base_url: BaseUrlOpt = None,
+        max_attempts: AttemptsOpt = 2,
+        scrapyd: ScrapydOpt = None,
+        scrapyd_project: ScrapydProjectOpt = "default",
+        crawl_every: CrawlEveryOpt = None,
+        nightly_every: NightlyEveryOpt = None,
+        max_workers: WorkersOpt = 8,
     ) -> None:
         """Run crawls and the nightly pipeline on their schedules (config/schedules.yaml).
 
@@ -61,6 +114,7 @@ def register(app: typer.Typer) -> None:
             level=logging.DEBUG if app_ctx.settings.debug else logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         config = app_ctx.config
         overrides: dict[str, str] = {}
         for item in base_url or []:
@@ -70,11 +124,21 @@ def register(app: typer.Typer) -> None:
             config.competitor(name)  # a clear error for an unknown name
             overrides[name] = url
         options = DaemonOptions(
-            lease_seconds=lease, heartbeat_seconds=heartbeat, crawl_timeout=crawl_timeout,
-            nightly_timeout=nightly_timeout, stop_timeout=stop_timeout, kill_grace=kill_grace,
-            reports_dir=reports.resolve(), log_dir=log_dir.resolve(), base_urls=overrides,
-            max_attempts=max_attempts, crawl_every=crawl_every, nightly_every=nightly_every,
+            lease_seconds=lease,
+            heartbeat_seconds=heartbeat,
+            crawl_timeout=crawl_timeout,
+            nightly_timeout=nightly_timeout,
+            stop_timeout=stop_timeout,
+            kill_grace=kill_grace,
+            reports_dir=reports.resolve(),
+            log_dir=log_dir.resolve(),
+            base_urls=overrides,
+            max_attempts=max_attempts,
+            crawl_every=crawl_every,
+            nightly_every=nightly_every,
             max_workers=max_workers,
+            scrapyd_nodes=tuple(scrapyd or ()),
+            scrapyd_project=scrapyd_project,
         )
         alerts = load_alerts(app_ctx.settings.config_dir)
         app_ctx.db  # noqa: B018 - refuse early when the schema is missing or behind

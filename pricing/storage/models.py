@@ -332,6 +332,8 @@ class DaemonTask(Base):
     # running | succeeded | suspect | failed | timed_out | cancelled | interrupted
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
     after_run_id: Mapped[int] = mapped_column(Integer, default=0)
+    # a crawl dispatched to Scrapyd: "NODE_URL PROJECT JOB_ID"
+    remote: Mapped[str | None] = mapped_column(String(255))
     note: Mapped[str | None] = mapped_column(Text)
 
 

@@ -50,9 +50,8 @@ def suggestion_rows(session: Session, run_id: int, flt: ReviewFilter) -> list[Re
     """The run's suggestions that pass ``flt``, with descriptions, biggest moves first."""
     complete_run(session, run_id)
     rows = selected(session, run_id, flt)
-    descriptions = dict(session.execute(
-        select(Part.sku, Part.description).where(Part.sku.in_([s.sku for s in rows]))
-    ).all()) if rows else {}
+    stmt = select(Part.sku, Part.description).where(Part.sku.in_([s.sku for s in rows]))
+    descriptions = {sku: text for sku, text in session.execute(stmt)} if rows else {}
     out = [ReportRow(s, descriptions.get(s.sku, "")) for s in rows]
     out.sort(key=lambda r: (-abs(r.change_pct), r.sku))
     return out

@@ -80,8 +80,8 @@ def home(request: Request, state: State) -> Response:
 def runs_page(request: Request, state: State) -> Response:
     with state.db.session() as session:
         runs = list(session.scalars(select(SuggestionRun).order_by(SuggestionRun.id.desc()).limit(200)))
-        counts = dict(session.execute(
-            select(Suggestion.run_id, func.count()).group_by(Suggestion.run_id)).all())
+        stmt = select(Suggestion.run_id, func.count()).group_by(Suggestion.run_id)
+        counts = {run_id: n for run_id, n in session.execute(stmt)}
     return render(request, "runs.html.j2", title="Suggestion runs", runs=runs, counts=counts)
 
 
@@ -196,8 +196,8 @@ def market_category_page(request: Request, state: State, category: str) -> Respo
 def matches_page(request: Request, state: State, status: str | None = "needs_review") -> Response:
     with state.db.session() as session:
         rows = actions.match_rows(session, status=status or None)
-        counts = dict(session.execute(
-            select(Match.status, func.count()).group_by(Match.status)).all())
+        stmt = select(Match.status, func.count()).group_by(Match.status)
+        counts = {name: n for name, n in session.execute(stmt)}
         listings = session.scalar(select(func.count()).select_from(Listing))
     return render(request, "matches.html.j2", title="Matches", rows=rows, counts=counts,
                   status=status or "", listings=listings)

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("finished_at", pricing.storage.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("after_run_id", sa.Integer(), nullable=False),
+        sa.Column("remote", sa.String(length=255), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_daemon_tasks")),
     )

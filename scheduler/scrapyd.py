@@ -1,0 +1,225 @@
+"""Crawls on other machines through Scrapyd's JSON API, instead of local children.
+
+With ``pricing daemon --scrapyd http://node1:6800 --scrapyd http://node2:6800`` each
+crawl is scheduled on the node with the fewest running and pending jobs
+(``daemonstatus.json``), with the database URL and config folder passed as Scrapy
+settings (the node must reach the same database: PostgreSQL) and a base-URL override as
+a spider argument. The daemon polls ``status.json`` until the job finishes; at the time
+limit, on a stop or on a lost lease it cancels the job (SIGTERM: Scrapy closes the spider
+and records the run), then again with SIGKILL after the kill grace. The crawl run itself
+is recorded by the crawl pipeline on the node, exactly as for a local crawl.
+
+The nodes run this repository's Scrapy project: ``scrapyd`` started in the repository
+(its ``scrapy.cfg`` names ``crawlers.settings`` as project ``default``), or an egg
+deployed under another project name (``--scrapyd-project``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from pricing.errors import PricingError
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+
+
+class ScrapydError(PricingError):
+    """A Scrapyd node refused a request or could not be reached."""
+
+    def __init__(self, node: str, what: str, reason: str) -> None:
+        super().__init__(f"scrapyd {node}: {what}: {reason}")
+
+
+class ScrapydClient:
+    """The few calls of Scrapyd's JSON API the daemon needs."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, method: str, endpoint: str, data: Any = None) -> dict[str, Any]:
+        try:
+            response = requests.request(
+                method,
+                f"{self.url}/{endpoint}",
+                params=data if method == "GET" else None,
+                data=data if method == "POST" else None,
+                timeout=self.timeout,
+            )
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise ScrapydError(self.url, endpoint, str(exc)) from None
+        if body.get("status") != "ok":
+            raise ScrapydError(self.url, endpoint, str(body.get("message", body)))
+        return body
+
+    def load(self) -> int:
+        """Jobs running or waiting on this node."""
+        body = self._call("GET", "daemonstatus.json")
+        return int(body.get("running", 0)) + int(body.get("pending", 0))
+
+    def schedule(
+        self,
+        project: str,
+        spider: str,
+        job_id: str,
+        settings: Mapping[str, str],
+        args: Mapping[str, str],
+    ) -> None:
+        data: list[tuple[str, str]] = [("project", project), ("spider", spider), ("jobid", job_id)]
+        data += [("setting", f"{key}={value}") for key, value in settings.items()]
+        data += list(args.items())
+        self._call("POST", "schedule.json", data)
+
+    def state(self, project: str, job_id: str) -> str | None:
+        """``pending``, ``running``, ``finished``, or None for a job the node does not know."""
+        body = self._call("GET", "status.json", {"project": project, "job": job_id})
+        state = body.get("currstate")
+        return str(state) if state else None
+
+    def cancel(self, project: str, job_id: str, signal: str = "TERM") -> str | None:
+        body = self._call(
+            "POST", "cancel.json", {"project": project, "job": job_id, "signal": signal}
+        )
+        prev = body.get("prevstate")
+        return str(prev) if prev else None
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    node: str
+    project: str
+    job_id: str
+
+    def __str__(self) -> str:
+        return f"{self.node} {self.project} {self.job_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> RemoteJob:
+        node, project, job_id = text.split(" ")
+        return cls(node, project, job_id)
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    """How a Scrapyd job ended; reads like :class:`~scheduler.children.ChildResult`."""
+
+    job: RemoteJob
+    returncode: int
+    timed_out: bool
+    cancelled: bool
+    seconds: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out and not self.cancelled
+
+    def tail(self, max_chars: int = 600) -> str:
+        where = f"scrapyd job {self.job.job_id} on {self.job.node}"
+        return (f"{self.error} ({where})" if self.error else f"see the log of {where}")[:max_chars]
+
+
+class Dispatcher:
+    """Runs crawls on Scrapyd nodes and watches them until they end."""
+
+    def __init__(
+        self,
+        nodes: Sequence[str],
+        project: str = "default",
+        *,
+        kill_grace: float = 10.0,
+        poll: float = POLL_SECONDS,
+    ) -> None:
+        if not nodes:
+            raise ValueError("no Scrapyd nodes")
+        self.clients = [ScrapydClient(url) for url in nodes]
+        self.project = project
+        self.kill_grace = kill_grace
+        self.poll = poll
+
+    def _pick(self) -> ScrapydClient:
+        """The reachable node with the least work; ScrapydError when none answers."""
+        loads: list[tuple[int, int, ScrapydClient]] = []
+        errors = []
+        for i, client in enumerate(self.clients):
+            try:
+                loads.append((client.load(), i, client))
+            except ScrapydError as exc:
+                log.warning("%s", exc)
+                errors.append(str(exc))
+        if not loads:
+            raise ScrapydError(
+                ", ".join(c.url for c in self.clients),
+                "daemonstatus.json",
+                "no node answered: " + "; ".join(errors),
+            )
+        return min(loads)[2]
+
+    def run(
+        self,
+        spider: str,
+        *,
+        settings: Mapping[str, str],
+        args: Mapping[str, str],
+        timeout: float,
+        stop: threading.Event | Callable[[], bool],
+        started: Callable[[RemoteJob], None] | None = None,
+    ) -> RemoteResult:
+        """Schedule ``spider`` and wait for it to finish, be stopped or time out."""
+        begun = time.monotonic()
+        client = self._pick()
+        job = RemoteJob(client.url, self.project, uuid.uuid4().hex)
+        client.schedule(self.project, spider, job.job_id, settings, args)
+        log.info("crawl %s: scheduled as %s", spider, job)
+        if started is not None:
+            started(job)
+        should_stop = stop.is_set if isinstance(stop, threading.Event) else stop
+        deadline = begun + timeout
+        while True:
+            try:
+                state = client.state(self.project, job.job_id)
+            except ScrapydError as exc:  # a blip: keep watching until the deadline
+                log.warning("%s", exc)
+                state = "unknown"
+            if state in ("finished", None):
+                error = None if state else "the node forgot the job (restarted?)"
+                return RemoteResult(
+                    job, 0 if state else 1, False, False, time.monotonic() - begun, error
+                )
+            timed_out = time.monotonic() >= deadline
+            if timed_out or should_stop():
+                self.stop(job)
+                return RemoteResult(job, 1, timed_out, not timed_out, time.monotonic() - begun)
+            time.sleep(self.poll)
+
+    def stop(self, job: RemoteJob) -> None:
+        """Cancel a job: SIGTERM, then SIGKILL if it is still there after the grace."""
+        client = ScrapydClient(job.node)
+        try:
+            if client.cancel(job.project, job.job_id, "TERM") != "running":
+                return
+            deadline = time.monotonic() + self.kill_grace
+            while time.monotonic() < deadline:
+                if client.state(job.project, job.job_id) in ("finished", None):
+                    return
+                time.sleep(min(self.poll, 0.5))
+            client.cancel(job.project, job.job_id, "KILL")
+            deadline = time.monotonic() + self.kill_grace
+            while time.monotonic() < deadline:
+                if client.state(job.project, job.job_id) != "running":
+                    return
+                time.sleep(0.2)
+        except ScrapydError as exc:
+            log.error("could not cancel %s: %s", job, exc)

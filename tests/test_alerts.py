@@ -1,0 +1,289 @@
+"""Alerts through real transports: a webhook receiver (http.server) and an SMTP sink
+(a small stdlib socket server), both on loopback.
+
+The daemon tests import :class:`WebhookReceiver` and :class:`SmtpSink` from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import json
+import socket
+import socketserver
+import threading
+from collections.abc import Iterator
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from pricing.errors import ConfigError
+from pricing.storage import Database
+from pricing.storage.models import AlertEvent
+from scheduler.alerts import (
+    AlertsConfig,
+    EmailConfig,
+    Notifier,
+    WebhookConfig,
+    load_alerts,
+    record_event,
+)
+from tests.conftest import CONFIG_DIR
+
+# --- local receivers ------------------------------------------------------------------
+
+
+class WebhookReceiver:
+    """Collects the JSON bodies POSTed to ``url``."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        received = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length", 0))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SmtpSink:
+    """The smallest SMTP server smtplib talks to: keeps each message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        received = self.messages
+
+        class Handler(socketserver.StreamRequestHandler):
+            def reply(self, line: str) -> None:
+                self.wfile.write(line.encode() + b"\r\n")
+
+            def handle(self) -> None:
+                self.reply("220 sink ready")
+                while line := self.rfile.readline():
+                    verb = line.decode(errors="replace").strip().split(" ")[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.reply("250 sink")
+                    elif verb == "DATA":
+                        self.reply("354 go ahead")
+                        data = b""
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            data += chunk[1:] if chunk.startswith(b"..") else chunk
+                        received.append(email.message_from_bytes(data, policy=email.policy.default))
+                        self.reply("250 queued")
+                    elif verb == "QUIT":
+                        self.reply("221 bye")
+                        return
+                    else:  # MAIL, RCPT, RSET, NOOP
+                        self.reply("250 ok")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> SmtpSink:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def alerts_yaml(webhook: WebhookReceiver | None, smtp: SmtpSink | None, **extra: object) -> str:
+    """An ``alerts.yaml`` pointing at the local receivers."""
+    data: dict[str, object] = dict(extra)
+    if webhook is not None:
+        data["webhook"] = {"url": webhook.url, "timeout_seconds": 5}
+    if smtp is not None:
+        data["email"] = {
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "from": "daemon@example.com",
+            "to": ["ops@example.com"],
+            "timeout_seconds": 5,
+        }
+    return yaml.safe_dump(data)
+
+
+# --- tests ------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def receivers() -> Iterator[tuple[WebhookReceiver, SmtpSink]]:
+    with WebhookReceiver() as hook, SmtpSink() as smtp:
+        yield hook, smtp
+
+
+def _config(hook: WebhookReceiver, smtp: SmtpSink, **limits: float) -> AlertsConfig:
+    return AlertsConfig(
+        webhook=WebhookConfig(url=hook.url),
+        email=EmailConfig.model_validate(
+            {
+                "host": "127.0.0.1",
+                "port": smtp.port,
+                "from": "daemon@example.com",
+                "to": ["ops@example.com"],
+            }
+        ),
+        **limits,
+    )
+
+
+def _record_at(db: Database, clock: Clock, kind: str, target: str, summary: str) -> None:
+    record_event(db, kind, target, summary)
+    with db.session() as session:  # stamp the event with the test clock
+        event = session.scalars(select(AlertEvent).order_by(AlertEvent.id.desc())).first()
+        assert event is not None
+        event.created_at = clock()
+
+
+def test_a_bad_night_sends_one_message_per_channel(
+    sqlite_db: Database, receivers: tuple[WebhookReceiver, SmtpSink]
+) -> None:
+    hook, smtp = receivers
+    clock = Clock()
+    notifier = Notifier(
+        sqlite_db,
+        _config(hook, smtp, group_wait_seconds=300, min_interval_minutes=360),
+        clock=clock,
+    )
+    for i in range(120):
+        _record_at(sqlite_db, clock, "crawl_failed", "partsdepot", f"HTTP 503 on attempt {i}")
+        clock.advance(seconds=1)
+    _record_at(sqlite_db, clock, "crawl_suspect", "gearhub", "found 3 items where about 190")
+    _record_at(sqlite_db, clock, "nightly_failed", "nightly", "exited with code 1")
+
+    assert notifier.flush() is None, "the first message waits group_wait for the burst"
+    clock.advance(minutes=5)
+    message = notifier.flush()
+    assert message is not None
+    assert notifier.flush() is None, "nothing left to send"
+
+    assert len(hook.bodies) == 1 and len(smtp.messages) == 1
+    body = hook.bodies[0]
+    assert body["subject"] == message.subject == smtp.messages[0]["Subject"]
+    assert "122 problems" in body["subject"]
+    events = {(e["kind"], e["target"]): e for e in body["events"]}
+    assert events[("crawl_failed", "partsdepot")]["count"] == 120
+    assert events[("crawl_failed", "partsdepot")]["summary"] == "HTTP 503 on attempt 119"
+    assert set(events) == {
+        ("crawl_failed", "partsdepot"),
+        ("crawl_suspect", "gearhub"),
+        ("nightly_failed", "nightly"),
+    }
+    text = smtp.messages[0].get_content()  # type: ignore[attr-defined]
+    assert "partsdepot crawl failed (120 times" in text and "gearhub crawl suspect" in text
+    assert "nightly run failed (at " in text
+    assert smtp.messages[0]["To"] == "ops@example.com"
+    with sqlite_db.session() as session:
+        assert all(
+            e.sent_at is not None and "webhook: sent" in (e.delivery or "")
+            for e in session.scalars(select(AlertEvent))
+        )
+
+
+def test_events_after_a_message_wait_for_the_minimum_interval(
+    sqlite_db: Database, receivers: tuple[WebhookReceiver, SmtpSink]
+) -> None:
+    hook, smtp = receivers
+    clock = Clock()
+    notifier = Notifier(
+        sqlite_db, _config(hook, smtp, group_wait_seconds=0, min_interval_minutes=60), clock=clock
+    )
+    _record_at(sqlite_db, clock, "crawl_failed", "partsdepot", "first")
+    assert notifier.flush() is not None
+    for step in (1, 19, 39):  # 1, 20 and 59 minutes after the first message
+        clock.advance(minutes=step)
+        _record_at(sqlite_db, clock, "crawl_failed", "gearhub", "still failing")
+        assert notifier.flush() is None
+    clock.advance(minutes=2)
+    later = notifier.flush()
+    assert later is not None and "3 problems" in later.subject
+    assert len(hook.bodies) == len(smtp.messages) == 2
+
+
+def test_a_failed_channel_keeps_events_pending_and_retries(
+    sqlite_db: Database, receivers: tuple[WebhookReceiver, SmtpSink]
+) -> None:
+    hook, _smtp = receivers
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{closed.getsockname()[1]}/hook"
+    clock = Clock()
+    config = AlertsConfig(
+        webhook=WebhookConfig(url=dead_url, timeout_seconds=2),
+        group_wait_seconds=0,
+        retry_seconds=120,
+    )
+    notifier = Notifier(sqlite_db, config, clock=clock)
+    _record_at(sqlite_db, clock, "nightly_failed", "nightly", "exited with code 1")
+    assert notifier.flush() is None
+    clock.advance(seconds=60)
+    assert notifier.flush() is None, "no retry before retry_seconds"
+    with sqlite_db.session() as session:
+        assert session.scalars(select(AlertEvent.sent_at)).all() == [None]
+    notifier.channels = Notifier(sqlite_db, _config(hook, _smtp)).channels[:1]
+    clock.advance(seconds=61)
+    assert notifier.flush() is not None
+    assert len(hook.bodies) == 1
+
+
+def test_without_alerts_yaml_there_are_no_channels(tmp_path: Path) -> None:
+    config = load_alerts(tmp_path)
+    assert config.webhook is None and config.email is None
+
+
+def test_the_example_alerts_yaml_is_valid() -> None:
+    config = load_alerts(CONFIG_DIR)
+    assert config.min_interval_minutes > 0
+
+
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        ('webhook: {url: "http://x/h", urll: 1}', "webhook.urll: unknown key"),
+        ("webhook: {url: ftp://x}", "webhook.url"),
+        ("email: {host: h, from: a@b, to: []}", "email.to"),
+        ("group_wait_seconds: soon", "group_wait_seconds"),
+    ],
+)
+def test_bad_alerts_yaml_names_file_and_key(tmp_path: Path, content: str, where: str) -> None:
+    (tmp_path / "alerts.yaml").write_text(content)
+    with pytest.raises(ConfigError) as err:
+        load_alerts(tmp_path)
+    assert str(err.value).startswith(f"{tmp_path / 'alerts.yaml'}: {where}")
