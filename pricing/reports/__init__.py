@@ -1,0 +1,1 @@
+"""Reports: the nightly suggestion report (HTML, CSV, XLSX) and spreadsheet safety."""

@@ -1,0 +1,218 @@
+"""The nightly report: ``report.html``, ``suggestions.csv`` and ``suggestions.xlsx``.
+
+All three carry the same rows, biggest moves first. The HTML is one self-contained
+file (inline CSS, no CDN) rendered by Jinja2 with autoescaping, so scraped text stays
+inert; CSV and XLSX neutralize text that would start a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pricing.errors import NotFoundError
+from pricing.reports.cells import csv_value, neutralize
+from pricing.storage import Database
+from pricing.storage.models import CrawlRun, Match, Part, Suggestion, SuggestionRun
+
+# (header, attribute or callable, number format for XLSX or None for text)
+COLUMNS: list[tuple[str, str, str | None]] = [
+    ("sku", "sku", None),
+    ("description", "description", None),
+    ("category", "category", None),
+    ("proprietary", "proprietary", None),
+    ("current_price", "current_price", "#,##0.00"),
+    ("suggested_price", "suggested_price", "#,##0.00"),
+    ("change_pct", "change_pct", "0.0%"),
+    ("unit_cost", "unit_cost", "#,##0.00"),
+    ("margin_before", "margin_before", "0.0%"),
+    ("margin_after", "margin_after", "0.0%"),
+    ("competitor_reference", "competitor_reference", "#,##0.00"),
+    ("competitor_count", "competitor_count", "0"),
+    ("elasticity", "elasticity", "0.00"),
+    ("expected_units_before", "expected_units_before", "0.0"),
+    ("expected_units_after", "expected_units_after", "0.0"),
+    ("expected_profit_before", "expected_profit_before", "#,##0.00"),
+    ("expected_profit_after", "expected_profit_after", "#,##0.00"),
+    ("binding_constraint", "binding_constraint", None),
+    ("reason_codes", "reasons_text", None),
+    ("explanation", "explanation", None),
+    ("review_status", "review_status", None),
+]
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    suggestion: Suggestion
+    description: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.suggestion, name)
+
+    @property
+    def change_pct(self) -> Decimal:
+        s = self.suggestion
+        return ((s.suggested_price - s.current_price) / s.current_price).quantize(Decimal("0.0001"))
+
+    @property
+    def reasons_text(self) -> str:
+        return " ".join(self.suggestion.reason_codes)
+
+
+@dataclass
+class ReportData:
+    run: SuggestionRun
+    rows: list[ReportRow]
+    figures: dict[str, Any]
+    flags: list[str] = field(default_factory=list)
+
+
+def latest_complete_run(session: Session) -> int:
+    run_id = session.scalar(
+        select(func.max(SuggestionRun.id)).where(SuggestionRun.status == "complete")
+    )
+    if run_id is None:
+        raise NotFoundError("no complete suggestion run yet; run `pricing optimize` first")
+    return run_id
+
+
+def load_report(session: Session, run_id: int | None = None) -> ReportData:
+    run_id = run_id if run_id is not None else latest_complete_run(session)
+    run = session.get(SuggestionRun, run_id)
+    if run is None or run.status != "complete":
+        raise NotFoundError(f"no complete suggestion run {run_id}")
+    stmt = (
+        select(Suggestion, Part.description)
+        .join(Part, Part.sku == Suggestion.sku)
+        .where(Suggestion.run_id == run_id)
+    )
+    rows = [ReportRow(s, d) for s, d in session.execute(stmt)]
+    rows.sort(key=lambda r: (-abs(r.change_pct), r.sku))
+    return ReportData(run, rows, _figures(rows), _flags(session))
+
+
+def _figures(rows: list[ReportRow]) -> dict[str, Any]:
+    changed = [r for r in rows if r.suggested_price != r.current_price]
+    competitive = [r for r in rows if not r.proprietary]
+    before = sum((r.expected_profit_before for r in rows), Decimal(0))
+    after = sum((r.expected_profit_after for r in rows), Decimal(0))
+    revenue_before = sum(Decimal(str(r.expected_units_before)) * r.current_price for r in rows)
+    revenue_after = sum(Decimal(str(r.expected_units_after)) * r.suggested_price for r in rows)
+    return {
+        "skus": len(rows),
+        "changed": len(changed),
+        "increases": sum(1 for r in changed if r.suggested_price > r.current_price),
+        "decreases": sum(1 for r in changed if r.suggested_price < r.current_price),
+        "profit_before": before,
+        "profit_after": after,
+        "profit_change": after - before,
+        "margin_before": before / revenue_before if revenue_before else None,
+        "margin_after": after / revenue_after if revenue_after else None,
+        "competitive": len(competitive),
+        "covered": sum(1 for r in competitive if r.competitor_count),
+        "floor_bound": sum(1 for r in rows if "CANNOT_COMPETE_AT_FLOOR" in r.reason_codes),
+    }
+
+
+def _flags(session: Session) -> list[str]:
+    flags = []
+    suspect = session.scalars(select(CrawlRun).where(CrawlRun.status == "suspect")).all()
+    for run in suspect:
+        flags.append(
+            f"Crawl run {run.id} ({run.competitor}) is suspect: {run.note}. "
+            "Its prices are not used until confirmed."
+        )
+    failed = session.scalar(select(func.count()).where(CrawlRun.status == "failed"))
+    if failed:
+        flags.append(f"{failed} crawl runs failed.")
+    review = session.scalar(select(func.count()).where(Match.status == "needs_review"))
+    if review:
+        flags.append(
+            f"{review} competitor listings wait for a match review "
+            "(pricing matches --status needs_review)."
+        )
+    return flags
+
+
+_env = Environment(
+    loader=PackageLoader("pricing.reports", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+
+
+def write_html(data: ReportData, path: Path) -> None:
+    html = _env.get_template("report.html.j2").render(
+        run=data.run, rows=data.rows, figures=data.figures, flags=data.flags
+    )
+    path.write_text(html, encoding="utf-8")
+
+
+def _cell(row: ReportRow, attr: str) -> Any:
+    return getattr(row, attr)
+
+
+_CSV_SCALE = {"#,##0.00": Decimal("0.01"), "0.0%": Decimal("0.0001")}
+
+
+def _csv_cell(row: ReportRow, attr: str, fmt: str | None) -> object:
+    """Money to the cent and ratios to four places, as a spreadsheet user expects."""
+    value = _cell(row, attr)
+    if isinstance(value, Decimal) and fmt in _CSV_SCALE:
+        value = value.quantize(_CSV_SCALE[fmt])
+    return csv_value(value)
+
+
+def write_csv(data: ReportData, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([name for name, _, _ in COLUMNS])
+        for row in data.rows:
+            writer.writerow([_csv_cell(row, attr, fmt) for _, attr, fmt in COLUMNS])
+
+
+def write_xlsx(data: ReportData, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = f"Run {data.run.id}"
+    ws.append([name for name, _, _ in COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in data.rows:
+        values = []
+        for _, attr, fmt in COLUMNS:
+            value = _cell(row, attr)
+            if fmt is not None and value is not None:
+                value = float(value)  # typed numbers in the sheet; Decimal stays in CSV/DB
+            elif isinstance(value, str):
+                value = neutralize(value)
+            values.append(value)
+        ws.append(values)
+    for idx, (_, _, fmt) in enumerate(COLUMNS, start=1):
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
+                cell.number_format = fmt
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    wb.save(path)
+
+
+def write_report(db: Database, out_dir: Path, run_id: int | None = None) -> Path:
+    """Write the three report files into ``out_dir``; returns the HTML path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with db.session() as session:
+        data = load_report(session, run_id)
+        write_html(data, out_dir / "report.html")
+        write_csv(data, out_dir / "suggestions.csv")
+        write_xlsx(data, out_dir / "suggestions.xlsx")
+    return out_dir / "report.html"
