@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,18 +19,21 @@ from pricing.storage.models import Suggestion
 from pricing.web.app import create_app
 from pricing.web.auth import AuthConfig, hash_password
 from pricing.web.server import BackgroundServer
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, run_cli
 
 TOKEN = "test-token-0123456789abcdef"
 
 
 def demo_database(factory: pytest.TempPathFactory, name: str) -> str:
-    """A private copy of a demo database, built once per test session."""
-    from pricing.pipeline.demo import run_demo
+    """A private copy of a demo database, built once per test session.
 
+    Built by ``pricing demo`` in a child process: Scrapy's reactor runs once per
+    process and would clash with Playwright's event loop in browser tests.
+    """
     built = factory.getbasetemp() / "web-demo" / "pricing.db"
     if not built.exists():
-        run_demo(built.parent, CONFIG_DIR, progress=lambda _msg: None)
+        result = run_cli("demo", "--out", str(built.parent), timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
     copy = factory.mktemp(name) / "pricing.db"
     shutil.copyfile(built, copy)
     return f"sqlite:///{copy}"
