@@ -9,15 +9,23 @@ Measures, in one run and on one synthetic catalog (seeded):
 * the solver stage alone, vectorized, against the baseline: a ``minimize_scalar``
   (bounded) loop over a sample of SKUs, scaled to the whole catalog;
 * peak memory: traced Python/NumPy allocations (tracemalloc, separate run) and the
-  process's maximum resident set size.
+  process's maximum resident set size;
+* with ``--db`` (default: a fresh SQLite file; ``--db postgresql://...`` for a server):
+  the same catalog written to a real database (parts, a listing, an auto match and two
+  observations per competitor price, one in ten in EUR and one in ten a pack of 4 said
+  only in its title; the sales histories), then ``run_optimizer`` end to end with each
+  stage timed: reading the inputs (catalog, latest trusted competitor price per listing,
+  sales), the optimizer, and the bulk insert of the suggestions.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -42,7 +50,9 @@ POLICY = PricingPolicy.model_validate({
     "proprietary": {"max_change": 0.08, "elasticity_prior": -1.2},
     "categories": {"Filters": {"min_margin": 0.30, "proprietary": {"elasticity_prior": -0.9}},
                    "Electrical": {"price_ending": ".99"}},
+    "fx": {"rates": {"EUR": {"2023-01-01": "1.10"}}},
 })
+EUR_RATE = Decimal("1.10")
 T = TypeVar("T")
 CATEGORIES = ("Filters", "Belts", "Electrical", "Hoses", "Seals", "Bearings")
 
@@ -117,8 +127,13 @@ def main() -> None:
     ap.add_argument("--history-share", type=float, default=0.3)
     ap.add_argument("--weeks", type=int, default=104)
     ap.add_argument("--sample", type=int, default=2_000)
+    ap.add_argument("--db", default=None,
+                    help="database URL for the end-to-end run (default: a fresh SQLite file)")
+    ap.add_argument("--no-db", action="store_true", help="skip the database run")
     args = ap.parse_args()
 
+    print(f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(wall times stretch on a shared machine)")
     t = time.perf_counter()
     parts = catalog(args.skus, args.history_share, args.weeks)
     with_history = sum(p.sales is not None for p in parts)
@@ -155,6 +170,130 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak traced memory during optimize_run: {peak / 2**20:.0f} MiB; "
           f"process max RSS (inputs included): {rss:.0f} MiB")
+
+    if not args.no_db:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = args.db or f"sqlite:///{tmp}/bench.db"
+            if url.startswith("postgresql"):
+                url = fresh_pg_database(url)
+            database_run(url, parts)
+            del parts
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"process max RSS after the database run: {rss:.0f} MiB")
+
+
+def fresh_pg_database(url: str) -> str:
+    """A new, empty PostgreSQL database on the server ``url`` names (benchmarks only)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"pricing_bench_{int(time.time())}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return engine.url.set(database=name).render_as_string(hide_password=False)
+
+
+def build_database(url: str, parts: list[PartInput], as_of: dt.datetime) -> dict[str, int]:
+    """Write ``parts`` to a fresh, migrated database as the pipeline would find them."""
+    from sqlalchemy import insert
+
+    from pricing.storage import Database
+    from pricing.storage.models import Listing, Match, Part, PriceObservation
+
+    db = Database(url)
+    db.upgrade()
+    part_rows, listing_rows, match_rows, obs_rows = [], [], [], []
+    sales_rows: list[tuple[str, str, float, float]] = []
+    listing_id = 0
+    for part in parts:
+        part_rows.append({
+            "sku": part.sku, "part_number": part.sku, "part_number_norm": part.sku,
+            "description": f"{part.category} part {part.sku}", "brand": "Acme",
+            "category": part.category, "family": part.family, "unit_cost": part.unit_cost,
+            "price": part.current_price, "currency": part.currency, "pack_qty": part.pack_qty,
+            "proprietary": part.proprietary, "tier": part.tier, "updated_at": as_of})
+        for j, unit in enumerate(part.competitor_unit_prices):
+            listing_id += 1
+            eur, pack = listing_id % 10 == 3, 4 if listing_id % 10 == 7 else 1
+            price = unit * pack / (EUR_RATE if eur else 1)
+            title = f"Part {part.sku}" + (" (pack of 4)" if pack > 1 else "")
+            listing_rows.append({
+                "id": listing_id, "competitor": f"shop{j}", "url": f"https://shop{j}/{part.sku}",
+                "title": title, "brand": "Acme", "part_number": part.sku, "pack_qty": 1,
+                "first_seen": as_of - dt.timedelta(days=8), "last_seen": as_of,
+                "needs_match": False})
+            match_rows.append({"listing_id": listing_id, "sku": part.sku, "method": "xref",
+                               "confidence": 1.0, "status": "auto", "updated_at": as_of})
+            for days, factor in ((8, Decimal("1.05")), (1, Decimal(1))):
+                amount = (price * factor).quantize(Decimal("0.01"))
+                obs_rows.append({
+                    "listing_id": listing_id, "observed_at": as_of - dt.timedelta(days=days),
+                    "price": amount, "currency": "EUR" if eur else "USD", "pack_qty": 1,
+                    "unit_price": amount, "availability": "InStock", "source": "import"})
+        if part.sales is not None:
+            sales_rows.extend(zip(
+                [part.sku] * len(part.sales.units),
+                [d.isoformat() for d in part.sales.period_start],  # type: ignore[union-attr]
+                part.sales.units, part.sales.unit_price, strict=True))
+    with db.session() as session:
+        for model, rows in ((Part, part_rows), (Listing, listing_rows), (Match, match_rows),
+                            (PriceObservation, obs_rows)):
+            for start in range(0, len(rows), 20_000):
+                session.execute(insert(model), rows[start:start + 20_000])
+        conn = session.connection().connection.driver_connection
+        if db.dialect == "postgresql":
+            with conn.cursor() as cur, cur.copy(  # type: ignore[union-attr]
+                    "COPY sales_history (sku, period_start, units, unit_price) FROM STDIN") as copy:
+                for row in sales_rows:
+                    copy.write_row(row)
+        else:
+            conn.executemany(  # type: ignore[union-attr]
+                "INSERT INTO sales_history (sku, period_start, units, unit_price) "
+                "VALUES (?, ?, ?, ?)", ((s, d, u, round(p, 4)) for s, d, u, p in sales_rows))
+    db.dispose()
+    return {"parts": len(part_rows), "listings": len(listing_rows),
+            "observations": len(obs_rows), "sales": len(sales_rows)}
+
+
+def database_run(url: str, parts: list[PartInput]) -> None:
+    """Time ``run_optimizer`` on a database holding ``parts`` (best of two runs)."""
+    from pricing.pipeline.optimize import run_optimizer
+    from pricing.storage import Database
+    from pricing.storage.models import SuggestionRun
+
+    as_of = dt.datetime(2025, 1, 6, 12, tzinfo=dt.UTC)
+    t = time.perf_counter()
+    counts = build_database(url, parts, as_of)
+    print(f"database {url.split('://')[0]}: {counts['parts']:,} parts, {counts['listings']:,} "
+          f"matched listings, {counts['observations']:,} observations, {counts['sales']:,} sales "
+          f"rows, written in {time.perf_counter() - t:.1f} s")
+    db = Database(url)
+    best: tuple[float, dict[str, object]] | None = None
+    cpu = 0.0
+    for _ in range(2):
+        t, c = time.perf_counter(), time.process_time()
+        run_id = run_optimizer(db, POLICY, as_of=as_of)
+        total, used = time.perf_counter() - t, time.process_time() - c
+        with db.session() as session:
+            run = session.get(SuggestionRun, run_id)
+            assert run is not None and run.status == "complete"
+            summary = dict(run.summary)
+        if best is None or total < best[0]:
+            best, cpu = (total, summary), used
+    db.dispose()
+    assert best is not None
+    total, summary = best
+    sec = summary["seconds"]
+    print(f"run_optimizer from the database: {total:6.2f} s wall, {cpu:.2f} s CPU (all threads); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"  stages: read inputs {sec['read_inputs']:.2f}"
+          f" s, optimize {sec['optimize']:.2f} s, write suggestions "
+          f"{sec['write_suggestions']:.2f} s; {summary['skus']:,} SKUs, "
+          f"{summary['with_competitor_price']:,} priced against competitors, "
+          f"{summary['prices_converted']:,} prices converted from EUR, "
+          f"{summary['prices_pack_from_title']:,} packs read from titles; solver "
+          f"{summary['solver']})")
 
 
 def best_of(runs: int, work: Callable[[], T]) -> tuple[float, T]:

@@ -6,6 +6,7 @@ spider for each entry of ``competitors.yaml``, all sharing :class:`CompetitorSpi
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 from typing import Any, Self
 
@@ -46,5 +47,5 @@ class ConfigSpiderLoader:
     def list(self) -> list[str]:
         return sorted(self._spiders)
 
-    def find_by_request(self, request: Request) -> list[str]:
+    def find_by_request(self, request: Request) -> builtins.list[str]:
         return [name for name, cls in self._spiders.items() if cls.handles_request(request)]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from demo_market.common import DEFAULT_SEED
+from demo_market.faults import FAULTS
 from demo_market.server import DEFAULT_PORT_BASE, DemoMarket, default_ports
 
 
@@ -41,9 +42,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DIR",
         help="also write catalog.csv, xref.csv and sales.csv into DIR",
     )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SHOP=MODE[,MODE]",
+        help=f"inject faults into a shop ({', '.join(FAULTS)}); repeatable",
+    )
     args = parser.parse_args(argv)
     ports = default_ports(args.port_base) if args.port_base else None
-    market = DemoMarket(host=args.host, ports=ports, seed=args.seed, day=args.day)
+    faults: dict[str, list[str]] = {}
+    for spec in args.fault:
+        shop, _, modes = spec.partition("=")
+        faults.setdefault(shop, []).extend(m for m in modes.split(",") if m)
+    try:
+        market = DemoMarket(
+            host=args.host, ports=ports, seed=args.seed, day=args.day, faults=faults
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     try:
         market.start()
     except OSError as exc:
@@ -54,7 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"inputs: {inputs.catalog}, {inputs.xref}, {inputs.sales}")
     print(f"demo market (seed {args.seed}, prices for {market.day.isoformat()}):")
     for name, url in market.base_urls.items():
-        print(f"  {name:<12} {url}/  ({market.storefronts[name].display_name})")
+        modes = sorted(market.storefronts[name].faults.modes)
+        note = f", faults: {', '.join(modes)}" if modes else ""
+        print(f"  {name:<12} {url}/  ({market.storefronts[name].display_name}{note})")
     print("Ctrl-C to stop.", flush=True)
     try:
         threading.Event().wait()

@@ -5,13 +5,19 @@ background threads; it is a context manager, so a test or ``pricing demo`` can w
 
     with DemoMarket() as market:          # free ports
         crawl(market.base_urls["partsdepot"])
+
+Every request is logged (:meth:`DemoMarket.request_log`), so a test can check what a
+crawler fetched and when; ``faults`` switches shops into the failure modes of
+:mod:`demo_market.faults`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -31,11 +37,23 @@ def default_ports(port_base: int = DEFAULT_PORT_BASE) -> dict[str, int]:
     return {name: port_base + i for i, name in enumerate(SHOP_NAMES)}
 
 
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request a shop answered: when (``time.monotonic()``), what, and how."""
+
+    at: float
+    method: str
+    path: str  # with the query string
+    status: int
+    user_agent: str
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Moves bytes between a socket and a :class:`Storefront`; all logic lives there."""
 
     protocol_version = "HTTP/1.1"
     storefront: Storefront  # set on the per-shop subclass
+    log: list[RequestRecord]  # set on the per-shop subclass
 
     def do_GET(self) -> None:
         self._answer(send_body=True)
@@ -49,15 +67,35 @@ class _Handler(BaseHTTPRequestHandler):
         local = f"{address[0]!s}:{address[1]!s}" if isinstance(address, tuple) else "localhost"
         host = self.headers.get("Host") or local
         response = self.storefront.handle(url.path, parse_qs(url.query), f"http://{host}")
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.send_header("Cache-Control", "no-cache")
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        if send_body:
-            self.wfile.write(response.body)
+        self.log.append(
+            RequestRecord(
+                time.monotonic(),
+                self.command,
+                self.path,
+                response.status,
+                self.headers.get("User-Agent", ""),
+            )
+        )
+        if response.delay:
+            time.sleep(response.delay)
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.send_header("Cache-Control", "no-cache")
+            for name, value in response.headers:
+                self.send_header(name, value)
+            if response.drop_after is not None:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if send_body:
+                self.wfile.write(response.body[: response.drop_after])
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
+            self.close_connection = True
+            return
+        if response.drop_after is not None:  # promised more than it sent: a cut transfer
+            self.wfile.flush()
+            self.close_connection = True
 
     def version_string(self) -> str:
         return f"{self.storefront.display_name.replace(' ', '')}/1.0"
@@ -72,7 +110,8 @@ class DemoMarket:
     ``ports`` maps competitor names to ports; a name left out, port 0 or ``ports=None``
     means a free port chosen by the OS. ``day`` is the date the shops price for
     (default: the world's fixed anchor date, so every run sees the same prices); it can
-    be changed while the market runs, to let price history accumulate.
+    be changed while the market runs, to let price history accumulate. ``faults`` maps
+    shop names to fault modes (:data:`demo_market.faults.FAULTS`); none by default.
     """
 
     def __init__(
@@ -82,6 +121,7 @@ class DemoMarket:
         seed: int = DEFAULT_SEED,
         day: dt.date | None = None,
         names: Sequence[str] | None = None,
+        faults: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self.host = host
         self.seed = seed
@@ -99,6 +139,23 @@ class DemoMarket:
         }
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._threads: list[threading.Thread] = []
+        self._logs: dict[str, list[RequestRecord]] = {name: [] for name in self.names}
+        for name, modes in (faults or {}).items():
+            self.set_faults(name, *modes)
+
+    def set_faults(self, competitor: str, *modes: str) -> None:
+        """Switch a shop's fault modes (none given: the shop behaves again)."""
+        if competitor not in self.storefronts:
+            raise ValueError(f"no demo storefront named {competitor!r} in this market")
+        self.storefronts[competitor].set_faults(modes)
+
+    def request_log(self, competitor: str) -> list[RequestRecord]:
+        """Every request ``competitor``'s shop answered so far, oldest first."""
+        return list(self._logs[competitor])
+
+    def clear_request_log(self, competitor: str | None = None) -> None:
+        for name in [competitor] if competitor else self.names:
+            self._logs[name].clear()
 
     @property
     def day(self) -> dt.date:
@@ -129,7 +186,11 @@ class DemoMarket:
             return self
         for name in self.names:
             port = self._ports.get(name, 0)
-            handler = type(f"{name}_Handler", (_Handler,), {"storefront": self.storefronts[name]})
+            handler = type(
+                f"{name}_Handler",
+                (_Handler,),
+                {"storefront": self.storefronts[name], "log": self._logs[name]},
+            )
             try:
                 server = ThreadingHTTPServer((self.host, port), handler)
             except OSError as exc:

@@ -5,7 +5,9 @@ a competitor's brand and number from the cross-references, sometimes as resold
 Northline parts; a few in other pack sizes than ours; plus shop supplies we do not
 make, and near-misses: a competitor number one character away from a cross-referenced
 one, which is a different part. Prices follow our per-unit price times a per-product
-factor, times the pack size, and drift a little from day to day.
+factor, times the pack size (converted at a fixed rate for a shop that prices in
+euros), and drift a little from day to day. A B2B shop adds quantity breaks and items
+whose price is only given on request.
 """
 
 from __future__ import annotations
@@ -23,6 +25,17 @@ from demo_market.common import gtin13, money, normalize_part_number, rng, slugif
 KINDS = ("xref", "oem", "near_miss", "noise")
 
 
+# US dollars one euro buys in the demo world; a EUR shop's prices are ours divided by it.
+# config/pricing.yaml's FX rates should hold the same figure for the demo.
+EUR_USD = Decimal("1.08")
+# Quantity breaks of the B2B shop: (lowest quantity, factor on the single-unit price).
+BREAKS: tuple[tuple[int, Decimal], ...] = (
+    (1, Decimal(1)),
+    (10, Decimal("0.95")),
+    (50, Decimal("0.9")),
+)
+
+
 @dataclass(frozen=True)
 class ShopProfile:
     name: str
@@ -31,11 +44,30 @@ class ShopProfile:
     product_prefix: str  # URL path before the slug
     carry_p: float  # chance to carry a part that has equivalents
     price_endings: bool  # rounds prices to ...9 like a retailer
+    currency: str = CURRENCY
+    noise: int = 24  # products we do not make
+    multipack_p: float = 0.08  # chance to sell one of our parts in another pack size
+    call_for_price_p: float = 0.0  # chance an item shows "call for price"
+    quantity_breaks: bool = False
 
 
 PROFILES = {
     "partsdepot": ShopProfile("partsdepot", "Parts Depot", "PD", "/product/", 0.55, True),
-    "gearhub": ShopProfile("gearhub", "GearHub", "GH-", "/products/", 0.48, False),
+    "gearhub": ShopProfile("gearhub", "GearHub", "GH-", "/products/", 0.48, False, "EUR"),
+    "quickfit": ShopProfile("quickfit", "QuickFit", "QF", "/p/", 0.06, True, noise=4),
+    "tradesupply": ShopProfile(
+        "tradesupply",
+        "Trade Supply Direct",
+        "TS-",
+        "/item/",
+        0.3,
+        False,
+        noise=12,
+        multipack_p=0.35,
+        call_for_price_p=0.08,
+        quantity_breaks=True,
+    ),
+    "fleetstore": ShopProfile("fleetstore", "Fleet Store", "FS", "/parts/", 0.28, True, noise=12),
 }
 
 
@@ -60,6 +92,7 @@ class ShopProduct:
     kind: str  # one of KINDS
     drift_key: str
     drift_period: int
+    call_for_price: bool = False
 
     @property
     def in_stock(self) -> bool:
@@ -78,16 +111,17 @@ class ListingTruth:
     part_number: str
     gtin: str | None
     pack_qty: int
-    price: Decimal
+    price: Decimal | None  # None: "call for price"
     list_price: Decimal | None
-    currency: str
+    currency: str | None  # None with no price
     availability: str  # schema.org name: InStock | OutOfStock
     sku: str | None
     kind: str
+    price_breaks: tuple[tuple[int, Decimal], ...] = ()  # (lowest quantity, price) for B2B
 
     @property
-    def unit_price(self) -> Decimal:
-        return money(self.price / self.pack_qty)
+    def unit_price(self) -> Decimal | None:
+        return None if self.price is None else money(self.price / self.pack_qty)
 
 
 def _ending(value: Decimal) -> Decimal:
@@ -121,9 +155,20 @@ class ShopCatalog:
         return _ending(price) if self.profile.price_endings else price
 
     def list_price(self, product: ShopProduct) -> Decimal | None:
-        if product.list_ratio is None:
+        if product.list_ratio is None or product.call_for_price:
             return None
         return _ending(money(float(product.base_price) * product.list_ratio))
+
+    def offer_price(self, product: ShopProduct, day: dt.date) -> Decimal | None:
+        """The price to pay for one pack, None for a "call for price" item."""
+        return None if product.call_for_price else self.price(product, day)
+
+    def price_breaks(self, product: ShopProduct, day: dt.date) -> tuple[tuple[int, Decimal], ...]:
+        """``(lowest quantity, price per pack)`` rows of a B2B price table; empty elsewhere."""
+        if not self.profile.quantity_breaks or product.call_for_price:
+            return ()
+        price = self.price(product, day)
+        return tuple((qty, money(price * factor)) for qty, factor in BREAKS)
 
     def truth(self, day: dt.date, base_url: str = "") -> list[ListingTruth]:
         return [
@@ -136,12 +181,13 @@ class ShopCatalog:
                 part_number=p.part_number,
                 gtin=p.gtin,
                 pack_qty=p.pack_qty,
-                price=self.price(p, day),
+                price=self.offer_price(p, day),
                 list_price=self.list_price(p),
-                currency=CURRENCY,
+                currency=None if p.call_for_price else self.profile.currency,
                 availability="InStock" if p.in_stock else "OutOfStock",
                 sku=p.sku,
                 kind=p.kind,
+                price_breaks=self.price_breaks(p, day),
             )
             for p in self.products
         ]
@@ -151,12 +197,25 @@ def _drift_offset(key: str) -> int:
     return rng(0, "offset", key).randrange(1000)
 
 
-def title(profile: ShopProfile, product: ShopProduct) -> str:
-    """The product's title as the shop prints it (the two shops word it differently)."""
+def pack_phrase(product: ShopProduct) -> str:
+    """How the B2B shop prints a pack size; its suppliers word it three ways."""
     pack = product.pack_qty
-    if profile.name == "partsdepot":
+    style = sum(map(ord, product.item_no)) % 3
+    return (f"Pack of {pack}", f"Box/{pack}", f"VE {pack} Stk")[style]
+
+
+def title(profile: ShopProfile, product: ShopProduct) -> str:
+    """The product's title as the shop prints it (each shop words it differently)."""
+    pack = product.pack_qty
+    if profile.name in ("partsdepot", "fleetstore"):
         suffix = f" (Pack of {pack})" if pack > 1 else ""
         return f"{product.brand} {product.part_number} {product.name}{suffix}".strip()
+    if profile.name == "tradesupply":
+        suffix = f" – {pack_phrase(product)}" if pack > 1 else ""
+        return f"{product.brand} {product.part_number} {product.name}{suffix}"
+    if profile.name == "quickfit":
+        suffix = f" ({pack}-Pack)" if pack > 1 else ""
+        return f"{product.name}{suffix} | {product.brand} {product.part_number}"
     suffix = f", Pack of {pack}" if pack > 1 else ""
     return f"{product.name}{suffix} – {product.brand} {product.part_number}"
 
@@ -248,7 +307,7 @@ def _carried(
         if part.superseded_by or r.random() >= (profile.carry_p if refs else 0.12):
             continue
         pack = part.pack_qty
-        if part.multipack_ok and r.random() < 0.08:
+        if part.multipack_ok and r.random() < profile.multipack_p:
             pack = r.choice([2, 4, 10]) if pack == 1 else r.choice([1, pack * 5])
         price = float(part.unit_price) * r.uniform(0.82, 1.18) * pack
         if refs and r.random() < 0.8:
@@ -284,7 +343,9 @@ def _carried(
     return drafts
 
 
-def _decoys(r: random.Random, parts: tuple[Part, ...], xrefs: tuple[CrossRef, ...]) -> list[_Draft]:
+def _decoys(
+    r: random.Random, parts: tuple[Part, ...], xrefs: tuple[CrossRef, ...], noise: int = 24
+) -> list[_Draft]:
     """Near-miss part numbers and products we do not make: none of them is ours."""
     taken = {normalize_part_number(x.competitor_part_number) for x in xrefs}
     taken |= {normalize_part_number(p.part_number) for p in parts}
@@ -304,7 +365,7 @@ def _decoys(r: random.Random, parts: tuple[Part, ...], xrefs: tuple[CrossRef, ..
                 ref.competitor_brand, number, None, name, part.category, 1, price, None, "near_miss"
             )
         )
-    for brand, label, category, lo, hi, pack in r.sample(NOISE, 24):
+    for brand, label, category, lo, hi, pack in r.sample(NOISE, noise):
         number = f"{brand[:2].upper()}-{r.randrange(1000, 9999)}"
         price = r.uniform(lo, hi)
         drafts.append(_Draft(brand, number, None, label, category, pack, price, None, "noise"))
@@ -317,7 +378,9 @@ def build_shop(
     """One shop's whole assortment, in the order its catalog lists it."""
     profile = PROFILES[name]
     r = rng(seed, "shop", name)
-    drafts = _carried(r, profile, parts, xrefs) + _decoys(r, parts, xrefs)
+    drafts = _carried(r, profile, parts, xrefs) + _decoys(r, parts, xrefs, profile.noise)
+    # a shop pricing in another currency converts our price list at the demo world's rate
+    fx = EUR_USD if profile.currency == "EUR" else Decimal(1)
     r.shuffle(drafts)
     products: list[ShopProduct] = []
     slugs: set[str] = set()
@@ -332,6 +395,8 @@ def build_shop(
         stock_roll = r.random()
         stock = None if stock_roll < 0.09 else (r.randint(1, 4) if stock_roll < 0.16 else 50)
         on_sale = r.random() < 0.25
+        # a separate stream, so the draws above stay what they were for the older shops
+        call_for_price = rng(seed, "call-for-price", name, i).random() < profile.call_for_price_p
         products.append(
             ShopProduct(
                 item_no=item_no,
@@ -343,7 +408,7 @@ def build_shop(
                 gtin=d.gtin,
                 category=d.category,
                 pack_qty=d.pack_qty,
-                base_price=money(d.price),
+                base_price=money(Decimal(str(d.price)) / fx),
                 list_ratio=round(r.uniform(1.15, 1.35), 3) if on_sale else None,
                 stock=stock,
                 condition="refurbished" if "Remanufactured" in d.name else "new",
@@ -351,6 +416,7 @@ def build_shop(
                 kind=d.kind,
                 drift_key=f"{seed}:{name}:{item_no}",
                 drift_period=r.randint(3, 12),
+                call_for_price=call_for_price,
             )
         )
     return ShopCatalog(profile, tuple(products))

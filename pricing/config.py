@@ -8,6 +8,7 @@ file, the key and the reason.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -117,6 +118,16 @@ class Discovery(_Strict):
         return self
 
 
+class SuspectRules(_Strict):
+    """When a finished crawl run is flagged suspect (its prices wait for a person)."""
+
+    min_item_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5  # items vs recent good runs
+    max_unreadable_share: Annotated[float, Field(gt=0, le=1)] = 0.2  # pages with no price
+    price_jump_factor: Annotated[float, Field(gt=1)] = 3.0  # unit price x or / this ...
+    max_jump_share: Annotated[float, Field(gt=0, le=1)] = 0.1  # ... for more than this share
+    min_jumps: Annotated[int, Field(ge=1)] = 3  # of the listings seen before, and this many
+
+
 class Competitor(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     display_name: str | None = None
@@ -125,8 +136,11 @@ class Competitor(_Strict):
     discovery: Discovery
     selectors: SelectorSet = SelectorSet()
     render_js: bool = False
+    wait_for: Selector = None  # render_js: the element that shows the page has loaded
     download_delay: Annotated[float, Field(ge=0)] = 1.0
     concurrency: Annotated[int, Field(ge=1, le=16)] = 2
+    download_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    suspect: SuspectRules = SuspectRules()
     enabled: bool = True
 
     @property
@@ -218,11 +232,96 @@ class ResolvedPolicy(_Strict):
     map_price: Decimal | None = None
 
 
+PositiveRate = Annotated[Decimal, Field(gt=0, max_digits=18)]
+
+
+class FxConfig(_Strict):
+    """Exchange rates into the policy's ``base_currency``, written in ``pricing.yaml``.
+
+    ``rates[CUR][date]`` is how many base-currency units one ``CUR`` buys from ``date``
+    on; a competitor price observed at a moment uses the latest rate on or before that
+    day. ``max_age_days`` refuses a rate older than that (``None``: a rate stays in
+    force until a newer one is written).
+    """
+
+    max_age_days: Annotated[int, Field(ge=1)] | None = None
+    rates: dict[CurrencyCode, dict[dt.date, PositiveRate]] = Field(default_factory=dict)
+
+    @field_validator("rates", mode="before")
+    @classmethod
+    def _date_keys_as_text(cls, value: Any) -> Any:
+        """YAML reads ``2024-01-01:`` as a date; as text, an error names the key plainly."""
+        if isinstance(value, dict):
+            return {
+                code: {
+                    (k.isoformat() if isinstance(k, dt.date) else k): v for k, v in series.items()
+                }
+                if isinstance(series, dict)
+                else series
+                for code, series in value.items()
+            }
+        return value
+
+    def table(self, base_currency: str) -> Any:
+        """The rates as a :class:`pricing.matching.fx.FxRates`."""
+        from pricing.matching.fx import FxRates
+
+        return FxRates(
+            base_currency,
+            {code: sorted(series.items()) for code, series in self.rates.items()},
+            max_age_days=self.max_age_days,
+        )
+
+
+class LadderConfig(_Strict):
+    """Price ladders within a family (``ladders:`` in ``pricing.yaml``).
+
+    ``tiers`` from the highest to the lowest; ``ratios[tier]`` is the least a part of
+    that tier costs relative to the part of the next lower tier present in its family
+    at the same pack size (default 1.0, and never below 1.0). With ``packs``, a larger
+    pack of the same family and tier never costs more per unit than a smaller one.
+    """
+
+    enabled: bool = True
+    tiers: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=lambda: ["genuine", "reman", "economy"]
+    )
+    ratios: dict[str, Annotated[float, Field(ge=1.0, le=10.0)]] = Field(default_factory=dict)
+    packs: bool = True
+
+    @model_validator(mode="after")
+    def _check_tiers(self) -> LadderConfig:
+        lowered = [t.lower() for t in self.tiers]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError("tiers: a tier is listed twice")
+        for name in self.ratios:
+            if name.lower() not in lowered:
+                raise ValueError(f"ratios: {name!r} is not one of the tiers {self.tiers}")
+            if name.lower() == lowered[-1]:
+                raise ValueError(f"ratios: {name!r} is the lowest tier; it has no tier below")
+        return self
+
+    def ratio_list(self) -> tuple[float, ...]:
+        """One ratio between each pair of adjacent tiers, highest first."""
+        given = {name.lower(): value for name, value in self.ratios.items()}
+        return tuple(given.get(t.lower(), 1.0) for t in self.tiers[:-1])
+
+
 class PricingPolicy(_Strict):
     base_currency: CurrencyCode = "USD"
     defaults: PolicyDefaults = PolicyDefaults()
     proprietary: PolicyOverrides = PolicyOverrides()
     categories: dict[str, CategoryPolicy] = Field(default_factory=dict)
+    fx: FxConfig = FxConfig()
+    ladders: LadderConfig = LadderConfig()
+
+    @model_validator(mode="after")
+    def _fx_base(self) -> PricingPolicy:
+        if self.base_currency in self.fx.rates:
+            raise ValueError(
+                f"fx.rates: {self.base_currency} is the base currency; it needs no rate"
+            )
+        return self
 
     def resolve(
         self,

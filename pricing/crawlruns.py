@@ -1,24 +1,40 @@
-"""Crawl runs: their lifecycle, their health, and the suspect-run rule.
+"""Crawl runs: their lifecycle, their health, and the suspect-run rules.
 
-A run that suddenly finds far fewer items than the recent good runs, or many pages
-whose price could not be read, is marked ``suspect``: its observations are kept but
-do not feed suggestions until a person confirms the run.
+A finished run is marked ``suspect`` when, against the same competitor's history,
+
+* it found far fewer items than the recent good runs (``min_item_ratio``),
+* many of its product pages had no readable price (``max_unreadable_share``; pages
+  that say "call for price" have no price on purpose and do not count), or
+* many listings seen before moved implausibly far since their previous trusted price
+  (unit price up or down by more than ``price_jump_factor`` for more than
+  ``max_jump_share`` of them, and at least ``min_jumps``): a price read from the wrong
+  element, or in cents, or per pack as per unit.
+
+Its observations are kept but do not feed suggestions until a person confirms the run
+(``pricing crawls confirm RUN``). The thresholds are per competitor
+(``suspect:`` in ``competitors.yaml``).
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from pricing.config import SuspectRules
 from pricing.errors import NotFoundError
-from pricing.storage.models import TRUSTED_RUN_STATUSES, CrawlRun, utcnow
+from pricing.storage.models import TRUSTED_RUN_STATUSES, CrawlRun, PriceObservation, utcnow
 
 GOOD_RUNS_LOOKBACK = 5
-MIN_ITEM_RATIO = 0.5
-MAX_UNPARSEABLE_SHARE = 0.2
+DEFAULT_RULES = SuspectRules()
+# Kept for callers that read the defaults by name.
+MIN_ITEM_RATIO = DEFAULT_RULES.min_item_ratio
+MAX_UNPARSEABLE_SHARE = DEFAULT_RULES.max_unreadable_share
+_CHUNK = 400
 
 
 @dataclass(frozen=True)
@@ -27,17 +43,48 @@ class Health:
     note: str | None
 
 
-def assess(items: int, unparseable: int, previous_items: list[int]) -> Health:
-    """Judge a finished run against the recent good runs of the same competitor."""
+@dataclass(frozen=True)
+class PriceJumps:
+    """Listings of a run that had a previous trusted price, and those that jumped."""
+
+    compared: int = 0
+    jumped: int = 0
+    examples: tuple[str, ...] = ()  # "listing 12: 9.99 -> 999.0000 USD"
+
+
+def assess(
+    items: int,
+    unparseable: int,
+    previous_items: list[int],
+    *,
+    jumps: PriceJumps | None = None,
+    rules: SuspectRules = DEFAULT_RULES,
+) -> Health:
+    """Judge a finished run against the recent good runs of the same competitor.
+
+    ``unparseable`` counts product pages with no readable price, not those that show
+    no price on purpose ("call for price").
+    """
     reasons = []
     if previous_items:
         usual = statistics.median(previous_items)
-        if usual > 0 and items < MIN_ITEM_RATIO * usual:
+        if usual > 0 and items < rules.min_item_ratio * usual:
             reasons.append(f"found {items} items where recent good runs found about {usual:g}")
-    if items and unparseable / items > MAX_UNPARSEABLE_SHARE:
+    if items and unparseable / items > rules.max_unreadable_share:
         reasons.append(f"{unparseable} of {items} pages had no readable price")
     if items == 0 and not previous_items:
         reasons.append("found no items")
+    if (
+        jumps is not None
+        and jumps.compared
+        and jumps.jumped >= rules.min_jumps
+        and jumps.jumped / jumps.compared > rules.max_jump_share
+    ):
+        example = f" (e.g. {jumps.examples[0]})" if jumps.examples else ""
+        reasons.append(
+            f"{jumps.jumped} of {jumps.compared} known listings changed price by more than "
+            f"x{rules.price_jump_factor:g}{example}"
+        )
     if reasons:
         return Health("suspect", "; ".join(reasons))
     return Health("succeeded", None)
@@ -62,6 +109,74 @@ def recent_good_item_counts(session: Session, competitor: str, before_id: int) -
         .limit(GOOD_RUNS_LOOKBACK)
     )
     return list(session.scalars(stmt))
+
+
+def price_jumps(session: Session, run_id: int, factor: float) -> PriceJumps:
+    """Compare each listing's unit price in run ``run_id`` with its previous trusted one
+    (same currency; from a good or confirmed run, or an imported file)."""
+    current = session.execute(
+        select(
+            PriceObservation.listing_id,
+            PriceObservation.unit_price,
+            PriceObservation.currency,
+            PriceObservation.observed_at,
+        ).where(PriceObservation.crawl_run_id == run_id, PriceObservation.unit_price.is_not(None))
+    ).all()
+    if not current:
+        return PriceJumps()
+    since = {row.listing_id: row for row in current}
+    previous: dict[int, tuple[Decimal | None, str | None]] = {}
+    ids = sorted(since)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        stmt = (
+            select(
+                PriceObservation.listing_id,
+                PriceObservation.unit_price,
+                PriceObservation.currency,
+                PriceObservation.observed_at,
+            )
+            .outerjoin(CrawlRun, CrawlRun.id == PriceObservation.crawl_run_id)
+            .where(
+                PriceObservation.listing_id.in_(chunk),
+                PriceObservation.unit_price.is_not(None),
+                or_(
+                    PriceObservation.crawl_run_id != run_id, PriceObservation.crawl_run_id.is_(None)
+                ),
+                or_(
+                    PriceObservation.crawl_run_id.is_(None),
+                    CrawlRun.status.in_(TRUSTED_RUN_STATUSES),
+                ),
+            )
+            .order_by(PriceObservation.listing_id, PriceObservation.observed_at.desc())
+        )
+        for listing_id, unit_price, currency, observed_at in session.execute(stmt):
+            if listing_id in previous or observed_at >= since[listing_id].observed_at:
+                continue
+            previous[listing_id] = (unit_price, currency)
+    return _jumps(
+        [
+            (listing_id, old, row.unit_price, row.currency)
+            for listing_id, (old, old_currency) in previous.items()
+            if (row := since[listing_id]).currency == old_currency and old is not None
+        ],
+        Decimal(str(factor)),
+    )
+
+
+def _jumps(
+    pairs: Sequence[tuple[int, Decimal, Decimal, str | None]], factor: Decimal
+) -> PriceJumps:
+    jumped = [
+        (listing_id, old, new, currency)
+        for listing_id, old, new, currency in pairs
+        if old > 0 and new > 0 and (new / old > factor or old / new > factor)
+    ]
+    examples = tuple(
+        f"listing {listing_id}: {old.normalize():f} -> {new.normalize():f} {currency or ''}".strip()
+        for listing_id, old, new, currency in jumped[:3]
+    )
+    return PriceJumps(compared=len(pairs), jumped=len(jumped), examples=examples)
 
 
 def confirm_run(session: Session, run_id: int, who: str) -> CrawlRun:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from bisect import bisect_left
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, Float, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from pricing.errors import NotFoundError
@@ -21,10 +21,12 @@ from pricing.storage.models import (
 )
 
 OURS = "ours"
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu"})
 
 
-@dataclass(frozen=True)
-class HistoryRow:
+class HistoryRow(NamedTuple):
+    """One price at one moment; a tuple because a year of history is thousands of them."""
+
     sku: str
     competitor: str
     observed_at: dt.datetime
@@ -36,7 +38,7 @@ class HistoryRow:
     title: str | None
 
     def as_json(self) -> dict[str, Any]:
-        row = asdict(self)
+        row = self._asdict()
         row["observed_at"] = self.observed_at.isoformat()
         row["price"] = format(self.price, "f")
         row["unit_price"] = format(self.unit_price, "f")
@@ -50,51 +52,103 @@ def sku_history(
     competitor: str | None = None,
     since: dt.date | None = None,
 ) -> list[HistoryRow]:
-    part = session.scalar(select(Part).where(Part.sku == sku))
-    if part is None:
+    pack = session.execute(select(Part.pack_qty).where(Part.sku == sku)).scalar_one_or_none()
+    if pack is None:
         raise NotFoundError(f"no SKU {sku!r} in the catalog")
     start = dt.datetime.combine(since, dt.time(), dt.UTC) if since else None
-    rows: list[HistoryRow] = []
+    ours: list[HistoryRow] = []
     if competitor in (None, OURS):
-        stmt = select(OurPrice).where(OurPrice.sku == sku)
+        stmt = select(OurPrice.effective_at, OurPrice.price, OurPrice.currency).where(
+            OurPrice.sku == sku
+        )
         if start:
             stmt = stmt.where(OurPrice.effective_at >= start)
-        for p in session.scalars(stmt):
-            unit = (p.price / part.pack_qty).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-            rows.append(
-                HistoryRow(
-                    sku, OURS, p.effective_at, p.price, p.currency, unit, part.pack_qty, None, None
-                )
-            )
-    if competitor != OURS:
-        stmt2 = (
-            select(Listing, PriceObservation)
-            .join(Match, Match.listing_id == Listing.id)
-            .join(PriceObservation, PriceObservation.listing_id == Listing.id)
-            .where(
-                Match.sku == sku,
-                Match.status.in_(TRUSTED_MATCH_STATUSES),
-                PriceObservation.price.is_not(None),
-            )
-        )
-        if competitor:
-            stmt2 = stmt2.where(Listing.competitor == competitor)
-        if start:
-            stmt2 = stmt2.where(PriceObservation.observed_at >= start)
-        for listing, obs in session.execute(stmt2):
-            assert obs.price is not None and obs.unit_price is not None
-            rows.append(
-                HistoryRow(
-                    sku,
-                    listing.competitor,
-                    obs.observed_at,
-                    obs.price,
-                    obs.currency,
-                    obs.unit_price,
-                    obs.pack_qty,
-                    listing.url,
-                    listing.title,
-                )
-            )
-    rows.sort(key=lambda r: (r.observed_at, r.competitor != OURS, r.competitor))
+        for at, price, currency in session.execute(stmt):
+            unit = (price / pack).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+            ours.append(HistoryRow(sku, OURS, at, price, currency, unit, pack, None, None))
+    if competitor == OURS:
+        return sorted(ours, key=_when)
+    rows = _competitor_rows(session, sku, competitor, start)
+    # our few price changes go before competitors' prices seen at the same moment
+    for row in ours:
+        rows.insert(bisect_left(rows, row.observed_at, key=_when), row)
     return rows
+
+
+def _when(row: HistoryRow) -> dt.datetime:
+    return row.observed_at
+
+
+def _competitor_rows(
+    session: Session, sku: str, competitor: str | None, start: dt.datetime | None
+) -> list[HistoryRow]:
+    """Every trusted matched listing's prices, oldest first.
+
+    This is the web's hot read: a year of daily prices from several competitors is
+    thousands of rows. The listings' text is read once, the observations come from the
+    history index alone (migration 0003), and their values skip the ORM's per-row type
+    processing: on SQLite, where times are text and money is REAL, they are converted
+    here, money through a cache (a listing's price repeats from day to day) to the
+    four places the Money column keeps.
+    """
+    listings_stmt = (
+        select(Listing.id, Listing.competitor, Listing.url, Listing.title)
+        .join(Match, Match.listing_id == Listing.id)
+        .where(Match.sku == sku, Match.status.in_(TRUSTED_MATCH_STATUSES))
+    )
+    if competitor:
+        listings_stmt = listings_stmt.where(Listing.competitor == competitor)
+    listings = {lid: (name, url, title) for lid, name, url, title in session.execute(listings_stmt)}
+    if not listings:
+        return []
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    when: Any = type_coerce(
+        PriceObservation.observed_at, String if sqlite else DateTime(timezone=True)
+    )
+    price: Any = PriceObservation.price
+    unit: Any = PriceObservation.unit_price
+    if sqlite:
+        price, unit = type_coerce(price, Float), type_coerce(unit, Float)
+    stmt = (
+        select(
+            PriceObservation.listing_id,
+            when,
+            price,
+            PriceObservation.currency,
+            unit,
+            PriceObservation.pack_qty,
+        )
+        .where(PriceObservation.listing_id.in_(list(listings)), PriceObservation.price.is_not(None))
+        .order_by(PriceObservation.observed_at, PriceObservation.listing_id)
+    )
+    if start:
+        stmt = stmt.where(PriceObservation.observed_at >= start)
+    result = session.connection().execute(stmt).all()
+    out: list[HistoryRow] = []
+    make = tuple.__new__  # HistoryRow(...) binds nine arguments in Python for each row
+    if sqlite:
+        money: dict[float, Decimal] = {}
+        parse = dt.datetime.fromisoformat
+        for lid, at, amount, currency, per_unit, qty in result:
+            name, url, title = listings[lid]
+            price_d = money.get(amount)
+            if price_d is None:
+                price_d = money[amount] = Decimal(f"{amount:.4f}")
+            unit_d = money.get(per_unit)
+            if unit_d is None:
+                unit_d = money[per_unit] = Decimal(f"{per_unit:.4f}")
+            row = (sku, name, parse(at + "+00:00"), price_d, currency, unit_d, qty, url, title)
+            out.append(make(HistoryRow, row))
+    else:
+        # times come in the session's TimeZone: only a server not on UTC needs converting
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        zone = str(raw.info.timezone)
+        convert = zone not in _UTC_NAMES
+        for lid, at, amount, currency, per_unit, qty in result:
+            name, url, title = listings[lid]
+            if convert:
+                at = at.astimezone(dt.UTC)
+            row = (sku, name, at, amount, currency, per_unit, qty, url, title)
+            out.append(make(HistoryRow, row))
+    return out

@@ -16,12 +16,30 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from pricing.storage.bulk import insert_ignore
+from pricing.storage.bulk import copy_insert_ignore, insert_ignore
 from pricing.storage.models import CompetitorRecord, Listing, PriceObservation
 
 _UNIT_PRICE_QUANTUM = Decimal("0.0001")
 _MAX_TEXT = 1000
 _LOOKUP_CHUNK = 400
+# below this many rows a multi-row INSERT beats setting up COPY's staging table
+_COPY_FROM = 2000
+_OBS_KEY = ("listing_id", "observed_at")
+# the order of the tuples given to copy_insert_ignore (also the benchmark's)
+OBSERVATION_COLUMNS = (
+    "listing_id",
+    "crawl_run_id",
+    "observed_at",
+    "price",
+    "price_text",
+    "currency",
+    "list_price",
+    "pack_qty",
+    "unit_price",
+    "availability",
+    "method",
+    "source",
+)
 
 
 @dataclass(frozen=True)
@@ -79,23 +97,31 @@ def store_observations(
     ensure_competitors(session, (o.competitor for o in observations))
     listing_ids = _upsert_listings(session, observations)
     rows = [
-        {
-            "listing_id": listing_ids[(o.competitor, o.url)],
-            "crawl_run_id": crawl_run_id,
-            "observed_at": o.observed_at,
-            "price": o.price,
-            "price_text": _clip(o.price_text, 256),
-            "currency": o.currency,
-            "list_price": o.list_price,
-            "pack_qty": o.pack_qty,
-            "unit_price": o.unit_price,
-            "availability": _clip(o.availability, 32),
-            "method": o.method,
-            "source": source,
-        }
+        (
+            listing_ids[(o.competitor, o.url)],
+            crawl_run_id,
+            o.observed_at,
+            o.price,
+            _clip(o.price_text, 256),
+            o.currency,
+            o.list_price,
+            o.pack_qty,
+            o.unit_price,
+            _clip(o.availability, 32),
+            o.method,
+            source,
+        )
         for o in observations
     ]
-    insert_ignore(session, PriceObservation, rows, keys=["listing_id", "observed_at"])
+    if len(rows) >= _COPY_FROM:
+        copy_insert_ignore(session, PriceObservation, OBSERVATION_COLUMNS, rows, keys=_OBS_KEY)
+    else:
+        insert_ignore(
+            session,
+            PriceObservation,
+            [dict(zip(OBSERVATION_COLUMNS, row, strict=True)) for row in rows],
+            keys=_OBS_KEY,
+        )
     return len(rows)
 
 

@@ -2,7 +2,9 @@
 exports the approved prices for the ERP. Every decision keeps who, when and why.
 
 Exported prices become our current prices and enter our price history. An override
-may not go below the part's margin floor or MAP: those hold for people too.
+may not go below the part's margin floor or MAP: those hold for people too. Each run
+keeps its audit trail in its summary: every decision (``decisions``) and every export
+(``exports``), with who, when and why.
 """
 
 from __future__ import annotations
@@ -107,7 +109,63 @@ def decide(
                 )
         s.review_status, s.approved_price = status, price
         s.reviewed_by, s.reviewed_at, s.review_note = who, now, why
+    if suggestions:
+        _log_decision(session, suggestions, action, who, why, override_price, now)
     return len(suggestions)
+
+
+def _log_decision(
+    session: Session,
+    suggestions: list[Suggestion],
+    action: str,
+    who: str,
+    why: str | None,
+    price: Decimal | None,
+    now: dt.datetime,
+) -> None:
+    """Append the decision to its run's audit trail: each suggestion keeps only its
+    latest decision, the run keeps them all (who, when, what, why, for which SKUs)."""
+    by_run: dict[int, list[str]] = {}
+    for s in suggestions:
+        by_run.setdefault(s.run_id, []).append(s.sku)
+    for run_id, skus in by_run.items():
+        run = session.get(SuggestionRun, run_id, with_for_update=True)
+        assert run is not None
+        summary = dict(run.summary or {})
+        entry = {
+            "at": now.isoformat(),
+            "by": who,
+            "action": action,
+            "why": why,
+            "price": None if price is None else format(price.quantize(CENT), "f"),
+            "skus": sorted(skus),
+        }
+        run.summary = {**summary, "decisions": [*summary.get("decisions", []), entry]}
+
+
+def decision_log(session: Session, run_id: int) -> list[dict[str, object]]:
+    """The run's review decisions and exports, oldest first."""
+    run = session.get(SuggestionRun, run_id)
+    if run is None:
+        raise NotFoundError(f"no suggestion run {run_id}")
+    summary = run.summary or {}
+    events = [
+        {**d, "count": len(d["skus"]), "skus": " ".join(d["skus"])}
+        for d in summary.get("decisions", [])
+    ]
+    events += [
+        {
+            "at": e["at"],
+            "by": e["by"],
+            "action": "export",
+            "why": None,
+            "price": None,
+            "count": e["rows"],
+            "skus": e["file"],
+        }
+        for e in summary.get("exports", [])
+    ]
+    return sorted(events, key=lambda e: str(e["at"]))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Alerts: tell people about failed or suspect crawls and failed nightly runs, rarely.
+"""Alerts: tell people about failed or suspect crawls, failed nightly runs and competitor
+price moves on watched SKUs, rarely.
 
 Problems are recorded as :class:`~pricing.storage.models.AlertEvent` rows the moment
 they happen (so a restart loses none); the leading daemon's heartbeat calls
@@ -28,6 +29,7 @@ from typing import Annotated, Any, Protocol
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from pricing.config import _read_yaml, _validate
 from pricing.storage import Database
@@ -44,7 +46,9 @@ KIND_TEXT = {
     "crawl_timed_out": "crawl stopped at its time limit",
     "nightly_failed": "nightly run failed",
     "task_interrupted": "interrupted by a daemon stop",
+    "price_move": "competitor price moved",
 }
+PROBLEM_KINDS = frozenset(KIND_TEXT) - {"price_move"}
 
 
 class _Strict(BaseModel):
@@ -72,6 +76,14 @@ class EmailConfig(_Strict):
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
 
 
+class PriceMovesConfig(_Strict):
+    """Alert when a competitor's unit price for one of ``skus`` moves by more than
+    ``threshold`` (a fraction: 0.05 is 5 %) from one trusted crawl to the next."""
+
+    threshold: Annotated[float, Field(gt=0, lt=10)]
+    skus: Annotated[list[str], Field(min_length=1)]
+
+
 class AlertsConfig(_Strict):
     """``config/alerts.yaml``."""
 
@@ -81,6 +93,7 @@ class AlertsConfig(_Strict):
     subject_prefix: str = "[pricing]"
     webhook: WebhookConfig | None = None
     email: EmailConfig | None = None
+    price_moves: PriceMovesConfig | None = None
 
 
 def load_alerts(config_dir: Path) -> AlertsConfig:
@@ -93,9 +106,15 @@ def load_alerts(config_dir: Path) -> AlertsConfig:
 
 def record_event(db: Database, kind: str, target: str, summary: str) -> None:
     """Remember a problem; the next flush tells people about it."""
-    log.warning("alert: %s %s: %s", KIND_TEXT.get(kind, kind), target, summary)
     with db.session() as session:
-        session.add(AlertEvent(kind=kind, target=target, summary=summary[:4000]))
+        add_event(session, kind, target, summary)
+
+
+def add_event(session: Session, kind: str, target: str, summary: str) -> None:
+    """:func:`record_event` inside the caller's transaction (it commits with its work)."""
+    level = logging.WARNING if kind in PROBLEM_KINDS else logging.INFO
+    log.log(level, "alert: %s %s: %s", KIND_TEXT.get(kind, kind), target, summary)
+    session.add(AlertEvent(kind=kind, target=target[:64], summary=summary[:4000]))
 
 
 @dataclass(frozen=True)
@@ -156,7 +175,8 @@ def build_message(events: Sequence[AlertEvent], prefix: str = "[pricing]") -> Al
     ]
     heads = ", ".join(g.label for g in folded[:3])
     more = f" and {len(folded) - 3} more" if len(folded) > 3 else ""
-    noun = "problem" if len(events) == 1 else "problems"
+    noun = "problem" if all(e.kind in PROBLEM_KINDS for e in events) else "alert"
+    noun += "" if len(events) == 1 else "s"
     subject = f"{prefix} {len(events)} {noun}: {heads}{more}".strip()
     lines = [g.line() for g in folded[:MAX_GROUPS_LISTED]]
     if len(folded) > MAX_GROUPS_LISTED:

@@ -27,12 +27,13 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 
 from pricing.config import AppConfig
 from pricing.settings import Settings
 from pricing.storage import Database
 from scheduler import runtime
-from scheduler.alerts import AlertsConfig, Channel, Notifier, record_event
+from scheduler.alerts import AlertsConfig, Channel, Notifier
 from scheduler.jobs import MISFIRE_GRACE, add_rerun, job_specs, sync_jobs
 from scheduler.lease import Lease, lease_info
 from scheduler.options import DaemonOptions
@@ -59,10 +60,11 @@ class Daemon:
     ) -> None:
         self.config = config
         self.options = options
-        self.rt = Runtime(settings, options, Database(settings.database_url))
+        alerts = alerts or AlertsConfig()
+        self.rt = Runtime(settings, options, Database(settings.database_url), alerts)
         self.rt.children.kill_grace = options.kill_grace
         self.lease = Lease(self.rt.db, self.rt.holder, options.lease_seconds)
-        self.notifier = Notifier(self.rt.db, alerts or AlertsConfig(), channels)
+        self.notifier = Notifier(self.rt.db, alerts, channels)
         self._signals = 0
 
     @property
@@ -181,7 +183,6 @@ class Daemon:
                 Dispatcher([task.remote.split(" ")[0]], kill_grace=self.options.kill_grace).stop(
                     RemoteJob.parse(task.remote)
                 )
-            record_event(self.rt.db, "task_interrupted", task.target, task.note or "interrupted")
         scheduler = self._build_scheduler()
         scheduler.start(paused=True)
         try:
@@ -209,7 +210,7 @@ class Daemon:
         return True
 
     def _build_scheduler(self) -> BackgroundScheduler:
-        scheduler = BackgroundScheduler(
+        scheduler = _Scheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.rt.db.engine)},
             executors={"default": ThreadPoolExecutor(self.options.max_workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -257,6 +258,18 @@ class Daemon:
             self.notifier.flush()
         except Exception as exc:  # alerts must never take the daemon down
             log.error("could not send alerts: %s", exc)
+
+
+class _Scheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, minus a shutdown race: its thread can wake
+    from its timed wait after ``shutdown()`` set the state to stopped, and would then
+    process due jobs (advancing their stored next run time) although the executor is
+    gone, so a job due at that very moment would be lost instead of caught up."""
+
+    def _process_jobs(self) -> float | None:
+        if self.state != STATE_RUNNING:
+            return None
+        return super()._process_jobs()
 
 
 def _log_job_event(event: JobExecutionEvent) -> None:

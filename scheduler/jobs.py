@@ -41,14 +41,14 @@ NIGHTLY_ID = "nightly"
 RERUN_SUFFIX = ":rerun"
 
 
-def crawl_job(db_url: str, config_dir: str, competitor: str, attempt: int = 1) -> None:
+def crawl_job(db_url: str, config_dir: str, competitor: str) -> None:
     """Job entry point: crawl ``competitor`` in a child process."""
-    tasks.run_crawl(runtime.current(db_url, config_dir), competitor, attempt)
+    tasks.run_crawl(runtime.current(db_url, config_dir), competitor)
 
 
-def nightly_job(db_url: str, config_dir: str, attempt: int = 1) -> None:
+def nightly_job(db_url: str, config_dir: str) -> None:
     """Job entry point: the nightly pipeline (match, optimize, report)."""
-    tasks.run_nightly(runtime.current(db_url, config_dir), attempt)
+    tasks.run_nightly(runtime.current(db_url, config_dir))
 
 
 def crawl_id(competitor: str) -> str:
@@ -164,9 +164,9 @@ def add_rerun(scheduler: BaseScheduler, settings: Settings, rerun: Rerun) -> str
     func: Callable[..., None]
     args: tuple[Any, ...]
     if rerun.kind == "crawl":
-        job_id, func, args = crawl_id(rerun.target), crawl_job, (*base, rerun.target, rerun.attempt)
+        job_id, func, args = crawl_id(rerun.target), crawl_job, (*base, rerun.target)
     else:
-        job_id, func, args = NIGHTLY_ID, nightly_job, (*base, rerun.attempt)
+        job_id, func, args = NIGHTLY_ID, nightly_job, base
     job_id += RERUN_SUFFIX
     scheduler.add_job(
         func,

@@ -3,8 +3,9 @@
 A daemon killed mid-crawl (or mid-nightly) leaves its task ``running`` in
 ``daemon_tasks`` and its crawl run or suggestion run ``running`` too. Its children
 died with it (:mod:`scheduler.supervised`), so the new leader marks those runs
-``failed`` and the task ``interrupted``; observations already committed stay, and a
-``failed`` suggestion run is never reported or reviewed. Interrupted and cancelled
+``failed`` and the task ``interrupted`` and raises an alert, in one transaction;
+observations already committed stay, and a ``failed`` suggestion run is never reported
+or reviewed. Interrupted and cancelled
 tasks recent enough are handed back to be run again, up to ``max_attempts``.
 
 A run left ``running`` by something else (a ``pricing crawl`` killed by hand) is
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, DaemonTask, SuggestionRun, utcnow
+from scheduler.alerts import add_event
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,7 @@ def recover(
             runs = fail_task_runs(session, task, note, now)
             task.status, task.finished_at = "interrupted", now
             task.note = f"{note}; {runs} run(s) marked failed"
+            add_event(session, "task_interrupted", task.target, task.note)
             log.warning(
                 "task %d (%s %s) was interrupted; %d run(s) marked failed",
                 task.id,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pricing.settings import Settings
 from pricing.storage import Database
+from scheduler.alerts import AlertsConfig
 from scheduler.children import Children
 from scheduler.lease import new_holder_id
 from scheduler.options import DaemonOptions
@@ -28,6 +29,7 @@ class Runtime:
     settings: Settings
     options: DaemonOptions
     db: Database
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     holder: str = field(default_factory=new_holder_id)
     children: Children = field(default_factory=Children)
     # set while this process holds the lease and may start work

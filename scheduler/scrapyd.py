@@ -9,19 +9,26 @@ limit, on a stop or on a lost lease it cancels the job (SIGTERM: Scrapy closes t
 and records the run), then again with SIGKILL after the kill grace. The crawl run itself
 is recorded by the crawl pipeline on the node, exactly as for a local crawl.
 
-The nodes run this repository's Scrapy project: ``scrapyd`` started in the repository
-(its ``scrapy.cfg`` names ``crawlers.settings`` as project ``default``), or an egg
-deployed under another project name (``--scrapyd-project``).
+The nodes run this repository's Scrapy project, ``crawlers``, as an egg uploaded with
+``pricing deploy-crawlers --scrapyd URL`` (:func:`build_egg`, :meth:`ScrapydClient.add_version`:
+Scrapyd's ``addversion.json``, no ``scrapyd-deploy`` or ``setup.py`` needed). The egg holds
+the Scrapy project only; each node has the ``pricing-monitor`` package installed (storage,
+config models and their dependencies) and ``PRICING_CONFIG_DIR`` set, so Scrapyd can list
+the spiders when the egg is uploaded. ``scrapyd`` started in the repository also works
+without an egg: its ``scrapy.cfg`` names ``crawlers.settings`` as project ``default``.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -47,13 +54,16 @@ class ScrapydClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def _call(self, method: str, endpoint: str, data: Any = None) -> dict[str, Any]:
+    def _call(
+        self, method: str, endpoint: str, data: Any = None, files: Any = None
+    ) -> dict[str, Any]:
         try:
             response = requests.request(
                 method,
                 f"{self.url}/{endpoint}",
                 params=data if method == "GET" else None,
                 data=data if method == "POST" else None,
+                files=files,
                 timeout=self.timeout,
             )
             response.raise_for_status()
@@ -63,6 +73,21 @@ class ScrapydClient:
         if body.get("status") != "ok":
             raise ScrapydError(self.url, endpoint, str(body.get("message", body)))
         return body
+
+    def add_version(self, project: str, version: str, egg: Path) -> None:
+        """Upload an egg as ``version`` of ``project`` (Scrapyd lists its spiders to
+        check it, so a broken egg is refused here)."""
+        with egg.open("rb") as fh:
+            self._call(
+                "POST",
+                "addversion.json",
+                {"project": project, "version": version},
+                files={"egg": (egg.name, fh, "application/octet-stream")},
+            )
+
+    def list_spiders(self, project: str) -> list[str]:
+        body = self._call("GET", "listspiders.json", {"project": project})
+        return [str(name) for name in body.get("spiders", [])]
 
     def load(self) -> int:
         """Jobs running or waiting on this node."""
@@ -223,3 +248,44 @@ class Dispatcher:
                 time.sleep(0.2)
         except ScrapydError as exc:
             log.error("could not cancel %s: %s", job, exc)
+
+
+EGG_PACKAGE = "crawlers"
+
+
+def build_egg(out_dir: Path, version: str) -> Path:
+    """Zip the ``crawlers`` package (the Scrapy project) into an egg Scrapyd can run:
+    the sources plus ``EGG-INFO`` with the ``scrapy`` entry point naming the settings."""
+    import crawlers
+
+    source = Path(crawlers.__file__).resolve().parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    py = f"py{sys.version_info.major}.{sys.version_info.minor}"
+    egg = out_dir / f"pricing_crawlers-{version}-{py}.egg"
+    metadata = {
+        "PKG-INFO": f"Metadata-Version: 1.1\nName: pricing-crawlers\nVersion: {version}\n",
+        "entry_points.txt": f"[scrapy]\nsettings = {EGG_PACKAGE}.settings\n",
+        "top_level.txt": f"{EGG_PACKAGE}\n",
+        "zip-safe": "\n",
+    }
+    with zipfile.ZipFile(egg, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(source.rglob("*.py")):
+            zf.write(path, f"{EGG_PACKAGE}/{path.relative_to(source).as_posix()}")
+        for name, text in metadata.items():
+            zf.writestr(f"EGG-INFO/{name}", text)
+    return egg
+
+
+def deploy(
+    nodes: Sequence[str], project: str, out_dir: Path, version: str | None = None
+) -> dict[str, list[str]]:
+    """Build the egg once and upload it to every node; returns each node's spiders."""
+    version = version or time.strftime("%Y%m%d%H%M%S")
+    egg = build_egg(out_dir, version)
+    spiders = {}
+    for url in nodes:
+        client = ScrapydClient(url, timeout=120)
+        client.add_version(project, version, egg)
+        spiders[url] = client.list_spiders(project)
+        log.info("deployed %s version %s to %s: %s", project, version, url, spiders[url])
+    return spiders

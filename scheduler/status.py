@@ -4,6 +4,8 @@ run and its health, the active daemon, and alerts waiting to go out."""
 from __future__ import annotations
 
 import datetime as dt
+import pickle
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,14 +23,34 @@ from pricing.storage.models import (
 from scheduler.jobs import NIGHTLY_ID, crawl_id
 from scheduler.lease import lease_info
 
-STATUS_COLUMNS = ["job", "schedule", "next_run", "last_run", "status", "note"]
+STATUS_COLUMNS = ["job", "schedule", "next_run", "last_run", "status", "health", "note"]
+HEALTH_RUNS = 10  # how far back ``health`` counts failures in a row
+FAILED = ("failed", "timed_out", "interrupted")
 
 
-def _next_runs(session: Session) -> dict[str, dt.datetime | None]:
-    return {
-        job_id: dt.datetime.fromtimestamp(ts, dt.UTC) if ts is not None else None
-        for job_id, ts in session.execute(select(SchedulerJob.id, SchedulerJob.next_run_time))
-    }
+@dataclass(frozen=True)
+class _StoredJob:
+    next_run: dt.datetime | None
+    schedule: str | None  # as the daemon set it up ("cron 15 1 * * * (UTC)", "every 30s")
+
+
+def _stored_jobs(session: Session) -> dict[str, _StoredJob]:
+    """The job store as the leading daemon left it. A job's schedule is read from its
+    name (see :attr:`scheduler.jobs.JobSpec.name`), which APScheduler keeps pickled."""
+    jobs = {}
+    for job_id, ts, state in session.execute(
+        select(SchedulerJob.id, SchedulerJob.next_run_time, SchedulerJob.job_state)
+    ):
+        try:
+            name = str(pickle.loads(state).get("name", ""))  # noqa: S301 - our own table
+        except Exception:  # a job of another APScheduler version: show the config's
+            name = ""
+        _, sep, when = name.partition(" @ ")
+        jobs[job_id] = _StoredJob(
+            dt.datetime.fromtimestamp(ts, dt.UTC) if ts is not None else None,
+            when if sep else None,
+        )
+    return jobs
 
 
 def _last_task(session: Session, target: str) -> DaemonTask | None:
@@ -47,6 +69,55 @@ def _task_note(task: DaemonTask | None) -> str | None:
     return f"daemon task {task.id}: {task.status}" + (f": {task.note}" if task.note else "")
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    at: dt.datetime
+    status: str
+    note: str | None
+
+
+def _attempts(
+    session: Session, kind: str, target: str, runs: list[tuple[dt.datetime, str, str | None]]
+) -> list[_Attempt]:
+    """The recent runs, newest first, plus the daemon's tasks that ended without making a
+    run (a crawl stopped at its time limit before Scrapy opened it, a nightly run that
+    failed while matching): those count for health too."""
+    attempts = [_Attempt(at, status, note) for at, status, note in runs]
+    tasks = session.scalars(
+        select(DaemonTask)
+        .where(DaemonTask.kind == kind, DaemonTask.target == target)
+        .order_by(DaemonTask.id.desc())
+        .limit(HEALTH_RUNS)
+    )
+    for task in tasks:
+        if task.status in ("running", "cancelled", "succeeded", "suspect"):
+            continue
+        end = task.finished_at or task.started_at
+        if not any(task.started_at <= at <= end for at, _, _ in runs):
+            attempts.append(_Attempt(task.started_at, task.status, task.note))
+    attempts.sort(key=lambda a: a.at, reverse=True)
+    return attempts[:HEALTH_RUNS]
+
+
+def _health(attempts: list[_Attempt]) -> str:
+    """From the newest attempt back: ``ok``, ``running``, ``suspect``, ``failing (N in a
+    row)``, or ``never run``."""
+    if not attempts:
+        return "never run"
+    head = attempts[0].status
+    if head in ("succeeded", "confirmed", "complete"):
+        return "ok"
+    if head in ("running", "suspect"):
+        return head
+    streak = next((i for i, a in enumerate(attempts) if a.status not in FAILED), len(attempts))
+    return f"failing ({streak} in a row)" if streak > 1 else "failing"
+
+
+def _schedule(jobs: dict[str, _StoredJob], job_id: str, configured: str) -> str:
+    stored = jobs.get(job_id)
+    return stored.schedule if stored is not None and stored.schedule else configured
+
+
 def status_rows(
     db: Database, config: AppConfig, now: dt.datetime | None = None
 ) -> list[dict[str, object]]:
@@ -56,40 +127,56 @@ def status_rows(
     sched = config.schedules
     rows: list[dict[str, object]] = []
     with db.session() as session:
-        next_runs = _next_runs(session)
+        jobs = _stored_jobs(session)
         for comp in config.competitors:
-            last = session.scalar(
-                select(CrawlRun)
+            crawl_runs = session.execute(
+                select(CrawlRun.started_at, CrawlRun.status, CrawlRun.note)
                 .where(CrawlRun.competitor == comp.name)
                 .order_by(CrawlRun.id.desc())
-                .limit(1)
+                .limit(HEALTH_RUNS)
+            ).all()
+            attempts = _attempts(
+                session, "crawl", comp.name, [(at, st, note) for at, st, note in crawl_runs]
             )
-            notes = [
-                n
-                for n in (last.note if last else None, _task_note(_last_task(session, comp.name)))
-                if n
-            ]
+            last = attempts[0] if attempts else None
+            task_note = _task_note(_last_task(session, comp.name))
+            notes = list(dict.fromkeys(n for n in (last.note if last else None, task_note) if n))
+            configured = sched.crawls.get(comp.name, sched.default_crawl)
+            job_id = crawl_id(comp.name)
+            stored = jobs.get(job_id)
             rows.append(
                 {
                     "job": f"crawl {comp.name}",
-                    "schedule": sched.crawls.get(comp.name, sched.default_crawl)
-                    if comp.enabled
-                    else "disabled",
-                    "next_run": next_runs.get(crawl_id(comp.name)),
-                    "last_run": last.started_at if last else None,
+                    "schedule": _schedule(jobs, job_id, configured) if comp.enabled else "disabled",
+                    "next_run": stored.next_run if stored and comp.enabled else None,
+                    "last_run": last.at if last else None,
                     "status": last.status if last else "never run",
+                    "health": _health(attempts),
                     "note": "; ".join(notes) or None,
                 }
             )
-        last_run = session.scalar(select(SuggestionRun).order_by(SuggestionRun.id.desc()).limit(1))
+        suggestion_runs = session.execute(
+            select(SuggestionRun.created_at, SuggestionRun.status, SuggestionRun.id)
+            .order_by(SuggestionRun.id.desc())
+            .limit(HEALTH_RUNS)
+        ).all()
+        attempts = _attempts(
+            session,
+            "nightly",
+            "nightly",
+            [(at, st, f"suggestion run {i}") for at, st, i in suggestion_runs],
+        )
+        last = attempts[0] if attempts else None
+        stored = jobs.get(NIGHTLY_ID)
         rows.append(
             {
                 "job": "nightly (match, optimize, report)",
-                "schedule": sched.nightly,
-                "next_run": next_runs.get(NIGHTLY_ID),
-                "last_run": last_run.created_at if last_run else None,
-                "status": last_run.status if last_run else "never run",
-                "note": _task_note(_last_task(session, "nightly")),
+                "schedule": _schedule(jobs, NIGHTLY_ID, sched.nightly),
+                "next_run": stored.next_run if stored else None,
+                "last_run": last.at if last else None,
+                "status": last.status if last else "never run",
+                "health": _health(attempts),
+                "note": _task_note(_last_task(session, "nightly")) or (last.note if last else None),
             }
         )
         pending = (
@@ -105,6 +192,7 @@ def status_rows(
             "next_run": None,
             "last_run": last_sent,
             "status": f"{pending} pending" if pending else "none pending",
+            "health": None,
             "note": None,
         }
     )
@@ -131,5 +219,6 @@ def _daemon_row(db: Database, now: dt.datetime) -> dict[str, object]:
         "next_run": None,
         "last_run": last,
         "status": status,
+        "health": {"active": "ok", "lease expired": "down"}.get(status),
         "note": note,
     }

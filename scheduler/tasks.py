@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from pricing.config import load_config
 from pricing.errors import PricingError
 from pricing.storage.models import CrawlRun, DaemonTask, SuggestionRun, utcnow
-from scheduler.alerts import record_event
+from scheduler.alerts import add_event, record_event
 from scheduler.children import ChildResult
+from scheduler.price_moves import find_moves
 from scheduler.recovery import fail_task_runs
 from scheduler.runtime import Runtime
 from scheduler.scrapyd import Dispatcher, RemoteJob, RemoteResult, ScrapydError
@@ -30,16 +31,31 @@ from scheduler.scrapyd import Dispatcher, RemoteJob, RemoteResult, ScrapydError
 log = logging.getLogger(__name__)
 
 WAIT_POLL_SECONDS = 1.0
+# a crawl run in one of these has been closed by its own crawl process
+COMPLETED_RUN_STATUSES = ("succeeded", "suspect", "failed")
+# a task that ended so is run again at the next start (scheduler.recovery)
+RETRIED_STATUSES = ("interrupted", "cancelled")
+ALERT_KINDS = {"failed": "crawl_failed", "suspect": "crawl_suspect", "timed_out": "crawl_timed_out"}
 
 
-def _start_task(rt: Runtime, kind: str, target: str, attempt: int) -> DaemonTask:
+def _start_task(rt: Runtime, kind: str, target: str) -> DaemonTask:
+    """Journal the task as ``running``. It is a retry (attempt 2, 3...) when the last
+    task for the same target was cut short, whichever job runs it (the one-off re-run
+    or the regular schedule firing at the same moment)."""
     model = CrawlRun if kind == "crawl" else SuggestionRun
     with rt.db.session() as session:
         after = session.scalar(select(func.max(model.id))) or 0
+        last = session.scalar(
+            select(DaemonTask)
+            .where(DaemonTask.kind == kind, DaemonTask.target == target)
+            .order_by(DaemonTask.id.desc())
+            .limit(1)
+        )
+        retry = last is not None and last.status in RETRIED_STATUSES
         task = DaemonTask(
             kind=kind,
             target=target,
-            attempt=attempt,
+            attempt=last.attempt + 1 if retry and last is not None else 1,
             holder=rt.holder,
             started_at=utcnow(),
             status="running",
@@ -78,7 +94,7 @@ def crawl_command(rt: Runtime, competitor: str) -> list[str]:
     return command
 
 
-def run_crawl(rt: Runtime, competitor: str, attempt: int = 1) -> str | None:
+def run_crawl(rt: Runtime, competitor: str) -> str | None:
     """Crawl one competitor in a child process; returns the task's final status, or
     None when nothing was started (not leading, stopping, already running, gone)."""
     if not rt.acting:
@@ -88,10 +104,10 @@ def run_crawl(rt: Runtime, competitor: str, attempt: int = 1) -> str | None:
         if not claimed:
             log.warning("crawl %s: skipped, another one is still running", competitor)
             return None
-        return _crawl(rt, competitor, attempt)
+        return _crawl(rt, competitor)
 
 
-def _crawl(rt: Runtime, competitor: str, attempt: int) -> str | None:
+def _crawl(rt: Runtime, competitor: str) -> str | None:
     try:
         comp = load_config(rt.settings.config_dir).competitor(competitor)
     except PricingError as exc:
@@ -100,7 +116,7 @@ def _crawl(rt: Runtime, competitor: str, attempt: int) -> str | None:
     if not comp.enabled:
         log.info("crawl %s: skipped, disabled in config", competitor)
         return None
-    task = _start_task(rt, "crawl", competitor, attempt)
+    task = _start_task(rt, "crawl", competitor)
     result: ChildResult | RemoteResult | None
     if rt.options.scrapyd_nodes:
         result = _dispatch(rt, task, competitor)
@@ -114,9 +130,6 @@ def _crawl(rt: Runtime, competitor: str, attempt: int) -> str | None:
         )
     status, note = _settle_crawl(rt, task, result)
     log.info("crawl %s: %s%s", competitor, status, f" ({note})" if note else "")
-    kinds = {"failed": "crawl_failed", "suspect": "crawl_suspect", "timed_out": "crawl_timed_out"}
-    if status in kinds:
-        record_event(rt.db, kinds[status], competitor, note or status)
     return status
 
 
@@ -155,6 +168,9 @@ def _dispatch(rt: Runtime, task: DaemonTask, competitor: str) -> RemoteResult | 
 def _settle_crawl(
     rt: Runtime, task: DaemonTask, result: ChildResult | RemoteResult | None
 ) -> tuple[str, str | None]:
+    """Decide how the task ended, close the runs it left open, and raise its alerts, all
+    in one transaction: a daemon killed here leaves the task ``running`` (recovery
+    settles it) or settled with its alerts, never half of it."""
     now = utcnow()
     with rt.db.session() as session:
         runs = list(
@@ -164,6 +180,7 @@ def _settle_crawl(
                 .order_by(CrawlRun.id)
             )
         )
+        completed = bool(runs) and all(r.status in COMPLETED_RUN_STATUSES for r in runs)
         if result is None:
             status, note = "cancelled", "not started: the daemon is stopping"
         elif result.timed_out:
@@ -172,7 +189,7 @@ def _settle_crawl(
             for run in runs:
                 if run.status in ("running", "failed"):
                     run.status, run.note, run.finished_at = "failed", note, run.finished_at or now
-        elif result.cancelled:
+        elif result.cancelled and not (result.returncode == 0 and completed):
             status, note = "cancelled", "stopped: the daemon was stopping"
             fail_task_runs(session, task, note, now)
         elif result.returncode != 0 or not runs:
@@ -180,15 +197,22 @@ def _settle_crawl(
             note = f"crawl ended with code {result.returncode}: {result.tail()}"
             fail_task_runs(session, task, note[:1000], now)
         else:
-            unfinished = [r for r in runs if r.status == "running"]
-            for run in unfinished:
-                run.status, run.note, run.finished_at = "failed", "ended without closing", now
+            for run in runs:
+                if run.status == "running":
+                    run.status, run.note, run.finished_at = "failed", "ended without closing", now
             statuses = {r.status for r in runs}
             status = next((s for s in ("failed", "suspect") if s in statuses), "succeeded")
             note = "; ".join(
                 f"run {r.id}: {r.items} items" + (f", {r.note}" if r.note else "") for r in runs
             )
         _finish_task(session, task, status, note)
+        if status in ALERT_KINDS:
+            add_event(session, ALERT_KINDS[status], task.target, note or status)
+        watch = rt.alerts.price_moves
+        if status == "succeeded" and watch is not None:
+            session.flush()
+            for move in find_moves(session, [r.id for r in runs], watch.skus, watch.threshold):
+                add_event(session, "price_move", move.sku, move.summary())
     return status, note
 
 
@@ -237,7 +261,7 @@ def wait_for_crawls(rt: Runtime) -> bool:
     return True
 
 
-def run_nightly(rt: Runtime, attempt: int = 1) -> str | None:
+def run_nightly(rt: Runtime) -> str | None:
     """Match, optimize and report in a child process, after the running crawls."""
     if not rt.acting:
         log.info("nightly: skipped, this daemon is not acting")
@@ -246,13 +270,13 @@ def run_nightly(rt: Runtime, attempt: int = 1) -> str | None:
         if not claimed:
             log.warning("nightly: skipped, another one is still running")
             return None
-        return _nightly(rt, attempt)
+        return _nightly(rt)
 
 
-def _nightly(rt: Runtime, attempt: int) -> str | None:
+def _nightly(rt: Runtime) -> str | None:
     if not wait_for_crawls(rt):
         return None
-    task = _start_task(rt, "nightly", "nightly", attempt)
+    task = _start_task(rt, "nightly", "nightly")
     result = rt.children.run(
         "nightly",
         "nightly",
@@ -278,9 +302,9 @@ def _nightly(rt: Runtime, attempt: int) -> str | None:
                 note = f"exited with code {result.returncode}: {result.tail()}"
             fail_task_runs(session, task, note, now)
         _finish_task(session, task, status, note)
+        if status in ("failed", "timed_out"):
+            add_event(session, "nightly_failed", "nightly", note or status)
     log.info("nightly: %s%s", status, f" ({note})" if note else "")
-    if status in ("failed", "timed_out"):
-        record_event(rt.db, "nightly_failed", "nightly", note or status)
     return status
 
 

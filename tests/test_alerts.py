@@ -1,5 +1,5 @@
 """Alerts through real transports: a webhook receiver (http.server) and an SMTP sink
-(a small stdlib socket server), both on loopback.
+(a small stdlib socket server), both on loopback; competitor price moves.
 
 The daemon tests import :class:`WebhookReceiver` and :class:`SmtpSink` from here.
 """
@@ -14,6 +14,7 @@ import socket
 import socketserver
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,16 +25,19 @@ import yaml
 from sqlalchemy import select
 
 from pricing.errors import ConfigError
+from pricing.observations import ObservationIn, store_observations
 from pricing.storage import Database
-from pricing.storage.models import AlertEvent
+from pricing.storage.models import AlertEvent, CrawlRun, Listing, Match
 from scheduler.alerts import (
     AlertsConfig,
     EmailConfig,
     Notifier,
     WebhookConfig,
+    build_message,
     load_alerts,
     record_event,
 )
+from scheduler.price_moves import find_moves
 from tests.conftest import CONFIG_DIR
 
 # --- local receivers ------------------------------------------------------------------
@@ -287,3 +291,63 @@ def test_bad_alerts_yaml_names_file_and_key(tmp_path: Path, content: str, where:
     with pytest.raises(ConfigError) as err:
         load_alerts(tmp_path)
     assert str(err.value).startswith(f"{tmp_path / 'alerts.yaml'}: {where}")
+
+
+# --- competitor price moves -------------------------------------------------------------
+
+
+def _crawl(db: Database, status: str, prices: dict[str, str], at: dt.datetime) -> int:
+    """A crawl run of ``shopa`` with one observation per URL."""
+    with db.session() as session:
+        run = CrawlRun(competitor="shopa", status=status, started_at=at, finished_at=at)
+        session.add(run)
+        session.flush()
+        observations = [
+            ObservationIn(
+                competitor="shopa",
+                url=url,
+                title=url,
+                observed_at=at,
+                price=Decimal(price),
+                currency="USD",
+            )
+            for url, price in prices.items()
+        ]
+        store_observations(session, observations, crawl_run_id=run.id)
+        return run.id
+
+
+def test_price_moves_beyond_the_threshold_on_watched_skus(db: Database) -> None:
+    t0 = dt.datetime(2026, 11, 20, 1, 0, tzinfo=dt.UTC)
+    urls = {"a": "https://a.example/1", "b": "https://a.example/2", "c": "https://a.example/3"}
+    _crawl(db, "succeeded", {urls["a"]: "10.00", urls["b"]: "20.00", urls["c"]: "5.00"}, t0)
+    with db.session() as session:
+        for key, sku in (("a", "NL-1"), ("b", "NL-2"), ("c", "NL-3")):
+            listing = session.scalar(select(Listing).where(Listing.url == urls[key]))
+            assert listing is not None
+            session.add(Match(listing_id=listing.id, sku=sku, method="xref", confidence=1.0,
+                              status="auto"))  # fmt: skip
+    # a failed run in between is no baseline; a suspect run is never looked at
+    failed = _crawl(db, "failed", {urls["a"]: "99.00"}, t0 + dt.timedelta(hours=1))
+    suspect = _crawl(db, "suspect", {urls["a"]: "1.00"}, t0 + dt.timedelta(hours=2))
+    later = t0 + dt.timedelta(days=1)
+    run = _crawl(
+        db, "succeeded", {urls["a"]: "11.00", urls["b"]: "20.50", urls["c"]: "4.00"}, later
+    )
+    with db.session() as session:
+        moves = find_moves(session, [run, failed, suspect], ["NL-1", "NL-2"], 0.05)
+    assert [(m.sku, m.old_price, m.new_price) for m in moves] == [
+        ("NL-1", Decimal("10.00"), Decimal("11.00"))
+    ]  # NL-2 moved 2.5 %, NL-3 is not watched
+    assert moves[0].summary().startswith("shopa: 10.00 USD -> 11.00 USD per unit (+10.0%)")
+    message = build_message([AlertEvent(kind="price_move", target="NL-1", summary="x",
+                                        created_at=later)])  # fmt: skip
+    assert message.subject == "[pricing] 1 alert: NL-1 competitor price moved"
+
+
+def test_price_moves_config_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "alerts.yaml").write_text("price_moves: {threshold: 0.1, skus: []}")
+    with pytest.raises(ConfigError, match="price_moves.skus"):
+        load_alerts(tmp_path)
+    (tmp_path / "alerts.yaml").write_text("price_moves: {threshold: 0.1, skus: [NL-1]}")
+    assert load_alerts(tmp_path).price_moves.skus == ["NL-1"]  # type: ignore[union-attr]

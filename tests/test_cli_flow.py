@@ -114,6 +114,15 @@ def test_analyst_flow(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     assert exported["NL-2002"]["price"] == "9.49" and exported["NL-2002"]["approved_by"] == "alice"
     assert Decimal(exported["NL-2001"]["price"]) == Decimal(belt["suggested_price"])
 
+    trail = json.loads(cli("review", "--log", "--format", "json"))
+    assert [(e["action"], e["by"], e["skus"]) for e in trail] == [
+        ("approve", "alice", "NL-2001"),
+        ("override", "alice", "NL-2002"),
+        ("reject", "alice", "NL-2003"),
+        ("export", "bob", str(export)),
+    ]
+    assert trail[1]["price"] == "9.49" and trail[1]["why"] == "promo" and trail[3]["count"] == 2
+
     history = json.loads(cli("history", "NL-2002", "--format", "json"))
     ours = [h for h in history if h["competitor"] == "ours"]
     assert [Decimal(h["price"]) for h in ours] == [Decimal("9.00"), Decimal("9.49")]

@@ -506,3 +506,46 @@ def test_structured_price_without_currency_takes_the_visible_symbol() -> None:
     html = _jsonld(data, '<h1>Seal</h1><span class="price">£4.10</span>')
     product = extract_product(html, "https://parts.example.com/seal")
     assert (product.price, product.currency, product.method) == (Decimal("4.10"), "GBP", "json-ld")
+
+
+# --- B2B pages: quantity breaks and prices on request --------------------------------
+
+
+def test_quantity_breaks_are_read_and_the_first_is_the_price() -> None:
+    page = PAGES / "b2b_quantity_breaks.html"
+    product = extract_product(page.read_bytes(), "https://www.industriebedarf-weber.example/a")
+    assert product.price == Decimal("149.50")
+    assert product.price_breaks == (
+        (1, Decimal("149.50")),
+        (10, Decimal("139.00")),
+        (50, Decimal("129.90")),
+    )
+
+
+def test_a_break_table_gives_the_price_when_nothing_else_does() -> None:
+    html = """<html><body><h1>Hose Clamp 12-20 mm, Box/100</h1>
+    <table><tr><td>1+</td><td>$18.40</td></tr><tr><td>10+</td><td>$16.90</td></tr>
+    <tr><td>100+</td><td>$15.10</td></tr></table></body></html>"""
+    product = extract_product(html, "https://b2b.example/clamp", default_currency="USD")
+    assert product.price == Decimal("18.40") and product.currency == "USD"
+    assert [qty for qty, _ in product.price_breaks] == [1, 10, 100]
+    assert product.pack_qty == 100
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["Call for price", "Price on request", "Preis auf Anfrage", "Prix sur demande",
+     "Log in to see prices", "Prezzo su richiesta"],
+)  # fmt: skip
+def test_a_price_on_request_is_no_price_and_says_so(phrase: str) -> None:
+    html = f"""<html><body><h1>Final Drive Motor FD-200</h1><div class="price">{phrase}</div>
+    <footer>Call for price on bulk orders</footer></body></html>"""
+    product = extract_product(html, "https://b2b.example/fd-200", default_currency="USD")
+    assert product.price is None and product.price_on_request
+
+
+def test_a_page_with_a_price_is_not_on_request() -> None:
+    html = """<html><body><h1>Belt 6PK1500</h1><div class="price">$24.90</div>
+    <p>Volume buyers: call for price on 100+</p></body></html>"""
+    product = extract_product(html, "https://b2b.example/belt")
+    assert product.price == Decimal("24.90") and not product.price_on_request

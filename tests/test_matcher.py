@@ -334,6 +334,50 @@ def test_brand_aliases() -> None:
     check(aliased.match(listing("toner", "Hewlett-Packard", "C-1234")), "P", "auto")
 
 
+# --- retail model numbers in free text ---------------------------------------------------
+
+ELECTRONICS = [
+    CatalogPart("HD1", "WD40EZRZ", "Western Digital", "WD Blue 4TB desktop hard drive", "IT"),
+    CatalogPart("HD2", "WD40EZRX", "Western Digital", "WD Green 4TB desktop hard drive", "IT"),
+    CatalogPart("PH1", "SM-G991B", "Samsung", "Galaxy S21 5G 128GB", "Phones"),
+    CatalogPart("TN1", "CF226X", "Hewlett-Packard", "LaserJet toner 26X black", "Printing"),
+]
+
+
+@pytest.mark.parametrize(
+    ("title", "brand", "sku", "status"),
+    [
+        # initials of a multi-word brand are an alias: WD, HP
+        ("WD Blue 4TB Desktop Hard Drive - WD40EZRZ", None, "HD1", "auto"),
+        ("Disque dur interne WD Blue 4 To (WD40EZRZ)", "WD", "HD1", "auto"),
+        ("Toner HP CF226X high yield", None, "TN1", "auto"),
+        # a brand next to the number does not continue it
+        ("WD40EZRX WD Green 4TB", "WD", "HD2", "auto"),
+        ("Smartphone Samsung Galaxy S21 SMG991B 128 Go gris", None, "PH1", "auto"),
+        # our number plus a variant suffix: a person decides
+        ("WD 4TB Blue WD40EZRZ-00GXCB0", None, "HD1", "needs_review"),
+        ("Samsung Galaxy S21 5G (SM-G991B/DS) Dual SIM", "Samsung", "PH1", "needs_review"),
+        # one character away, in the title: never
+        ("Samsung Galaxy S21 5G SM-G991U", "Samsung", None, "unmatched"),
+        ("WD Green 4TB WD40EZRY", "WD", None, "unmatched"),
+        # a product that fits or replaces our number is not our product
+        ("Compatible toner for HP CF226X, 2-pack", None, "TN1", "needs_review"),
+        ("Kompatibler Toner passend für HP CF226X", None, "TN1", "needs_review"),
+        ("Compatible toner for HP CF226X", "Generic", "TN1", "needs_review"),
+    ],
+)
+def test_retail_model_numbers(title: str, brand: str | None, sku: str | None,
+                              status: str) -> None:
+    matcher = Matcher(CatalogIndex.build(ELECTRONICS, []))
+    check(matcher.match(listing(title, brand)), sku, status)
+
+
+def test_an_acronym_that_is_a_brand_of_its_own_is_not_an_alias() -> None:
+    parts = [*ELECTRONICS, CatalogPart("X", "WD-7", "WD", "another maker's part", "IT")]
+    matcher = Matcher(CatalogIndex.build(parts, []))
+    check(matcher.match(listing("Hard drive WD40EZRZ", "WD")), None, "unmatched")
+
+
 # --- the labeled set -------------------------------------------------------------------
 
 

@@ -200,6 +200,19 @@ PACKS = [
     ("Alternator 14V 120A", None),
     ("Poly V-belt 5PK1150", None),
     ("Oil seal 45x62x8", None),
+    ("4 x Spark plug", 4),
+    ("Wiper blade (x2)", 2),
+    # dimensions are not packs (real titles from the demo shops)
+    ("Spin-On Oil Filter 13/16-16 UNF, 76 x 110 mm – Filtrex FX-9480", None),
+    ("Cabin Air Filter, Activated Carbon, 275 x 215 x 35 mm – ProLine PL-F90976", None),
+    ("Spin-On Oil Filter M20 x 1.5, 93 x 180 mm – Filtrex FX-8659", None),
+    ("Primary Air Filter Element, Radial Seal, 265 mm OD x 260 mm, Economy", None),
+    ("Hydraulic Hose Assembly SAE 100R1AT -16 x 850 mm, JIC female x ORFS female", None),
+    ("Poly V-belt 6PK 1220", None),
+    ("Hose clamp x 12 mm", None),
+    ("Cabin Air Filter, Particulate, 305 x 185 x 40 mm – Box/2", 2),
+    ("Blade fuse 20A, 10/box", 10),
+    ("TorqMaster TO-7845 Bearing Puller Set, 3-Jaw, 6 pc", None),
     (None, None),
 ]
 

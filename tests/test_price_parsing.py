@@ -84,11 +84,37 @@ AMERICAS_OCEANIA: list[Case] = [
     ("R$ 1.234,56", "1234.56", "BRL"),
     ("MX$ 1,299.00", "1299.00", "MXN"),
 ]
+MORE_WORLD: list[Case] = [
+    ("£1,234.56", "1234.56", "GBP"),
+    ("Now £9.99 Was £12.99", "9.99", "GBP"),
+    ("¥12,800", "12800", "JPY"),
+    ("12,800円(税込)", "12800", "JPY"),
+    ("JPY 3,300", "3300", "JPY"),
+    ("CHF 1'234.–", "1234", "CHF"),
+    ("Fr. 1'299.95", "1299.95", "CHF"),
+    ("₹ 1,299", "1299", "INR"),
+    ("Rs. 12,34,567.50", "1234567.50", "INR"),
+    ("INR 2,499.00", "2499.00", "INR"),
+    ("R$ 12,90", "12.90", "BRL"),
+    ("R$1.299,00", "1299.00", "BRL"),
+    ("BRL 49,90", "49.90", "BRL"),
+]
+RANGES_AND_FROM: list[Case] = [
+    ("$12.99–$24.99", "12.99", "USD"),
+    ("12,99 € – 24,99 €", "12.99", "EUR"),
+    ("from £4.50", "4.50", "GBP"),
+    ("à partir de 9,90 €", "9.90", "EUR"),
+    ("ab 1.099,00 €", "1099.00", "EUR"),
+    ("Starting at $1,049.00", "1049.00", "USD"),
+]
 NO_PRICE: list[Case] = [
     ("Call for price", None, None),
     ("Request a quote", None, None),
     ("Preis auf Anfrage", None, None),
     ("Prix sur demande", None, None),
+    ("Price on request", None, None),
+    ("Call for pricing", None, None),
+    ("POA", None, None),
     ("", None, None),
     ("Free", None, None),
 ]
@@ -103,6 +129,8 @@ GROUPS = {
     "nordics": NORDICS,
     "jp_cn_in": JP_CN_IN,
     "americas_oceania": AMERICAS_OCEANIA,
+    "more_world": MORE_WORLD,
+    "ranges_from": RANGES_AND_FROM,
     "b2b_no_price": NO_PRICE,
 }
 CASES = [

@@ -210,3 +210,31 @@ def test_a_failed_write_leaves_earlier_data(db: Database) -> None:
         )
         raise RuntimeError("killed mid-batch")
     assert count(db, PriceObservation) == 1 and count(db, Listing) == 1
+
+
+def test_bulk_store_is_idempotent_and_keeps_values(db: Database) -> None:
+    """Thousands of observations take the bulk path (COPY on PostgreSQL): a re-run that
+    repeats half of them adds only the new half, and values round-trip exactly."""
+    start = dt.datetime(2026, 1, 1, 6, 30, tzinfo=dt.UTC)
+
+    def batch(days: range) -> list[ObservationIn]:
+        return [
+            ObservationIn(f"shop{n % 3}", f"https://s{n % 3}.example/p/{n}", f"Part {n}",
+                          start + dt.timedelta(days=d, microseconds=n), Decimal(f"{10 + d}.25"),
+                          "EUR", pack_qty=4 if n % 2 else 1)
+            for d in days for n in range(150)
+        ]
+
+    with db.session() as s:
+        assert store_observations(s, batch(range(20))) == 3000
+    assert count(db, PriceObservation) == 3000
+    with db.session() as s:  # days 10-29: 10 already stored, 10 new
+        store_observations(s, batch(range(10, 30)))
+    assert count(db, PriceObservation) == 4500 and count(db, Listing) == 150
+    with db.session() as s:
+        obs = s.scalar(select(PriceObservation).join(Listing).where(
+            Listing.url == "https://s1.example/p/1",
+            PriceObservation.observed_at == start + dt.timedelta(days=29, microseconds=1)))
+        assert obs is not None
+        assert (obs.price, obs.unit_price, obs.pack_qty) == (Decimal("39.25"), Decimal("9.8125"), 4)
+        assert obs.observed_at.tzinfo is not None

@@ -4,9 +4,13 @@ decisions are refused without a token and stored, with who, with one."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +19,7 @@ from sqlalchemy import func, select
 
 from pricing.settings import Settings
 from pricing.storage import Database
-from pricing.storage.models import Suggestion
+from pricing.storage.models import OurPrice, Part, Suggestion, SuggestionRun
 from pricing.web.app import create_app
 from pricing.web.auth import AuthConfig, hash_password
 from pricing.web.server import BackgroundServer
@@ -45,9 +49,15 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(db_url: str) -> Iterator[BackgroundServer]:
+def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("exports")
+
+
+@pytest.fixture(scope="module")
+def server(db_url: str, export_dir: Path) -> Iterator[BackgroundServer]:
     auth = AuthConfig(users={"ana": hash_password("correct horse")}, tokens={TOKEN: "ci-bot"})
-    app = create_app(Settings(database_url=db_url, config_dir=CONFIG_DIR), auth=auth)
+    app = create_app(Settings(database_url=db_url, config_dir=CONFIG_DIR), auth=auth,
+                     export_dir=export_dir)
     with BackgroundServer(app) as srv:
         yield srv
 
@@ -129,9 +139,12 @@ def test_schema_documents_reads_and_the_review_write(schema: dict[str, Any]) -> 
     gets = {p for p, ops in paths.items() if "get" in ops}
     assert {"/api/runs", "/api/runs/{run_id}", "/api/runs/{run_id}/suggestions",
             "/api/skus/{sku}/history", "/api/matches", "/api/market",
-            "/api/market/{category}"} <= gets
+            "/api/market/{category}", "/api/competitor-moves"} <= gets
     review = paths["/api/runs/{run_id}/review"]["post"]
     assert review["security"] == [{"HTTPBearer": []}]
+    export = paths["/api/runs/{run_id}/export"]["post"]
+    assert export["security"] == [{"HTTPBearer": []}]
+    assert "text/csv" in export["responses"]["200"]["content"]
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 
@@ -232,6 +245,13 @@ def test_post_review_with_a_token_stores_the_decision(client: httpx.Client, db_u
     stored = _suggestion(db_url, run_id, second)
     assert stored.review_status == "overridden" and str(stored.approved_price) == price
 
+    # the run keeps every decision, also when a suggestion's latest one replaces it
+    trail = client.get(f"/api/runs/{run_id}").json()["decisions"]
+    assert [(d["action"], d["by"], d["skus"], d["why"]) for d in trail[-2:]] == [
+        ("approve", "ci-bot", first, "looks right"),
+        ("override", "ci-bot", second, "key account"),
+    ]
+
 
 def test_post_review_by_filter_decides_every_pending_match(client: httpx.Client, db_url: str) -> None:
     run_id = client.get("/api/runs").json()[0]["id"]
@@ -270,3 +290,48 @@ def test_docs_and_pages_load_nothing_from_elsewhere(client: httpx.Client) -> Non
         assert "<script" not in resp.text and "cdn" not in resp.text.lower()
         assert "default-src 'none'" in resp.headers["content-security-policy"]
     assert "/api/runs/{run_id}/review" in client.get("/docs").text
+
+
+def test_competitor_moves_filter_and_refuse_an_empty_period(client: httpx.Client) -> None:
+    moves = client.get("/api/competitor-moves").json()
+    assert moves and all(m["listings"] >= m["moved"] >= 0 for m in moves)
+    assert [m["moved"] for m in moves] == sorted((m["moved"] for m in moves), reverse=True)
+    belts = client.get("/api/competitor-moves", params={"category": "Belts"}).json()
+    assert sum(m["listings"] for m in belts) < sum(m["listings"] for m in moves)
+    resp = client.get("/api/competitor-moves",
+                      params={"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"})
+    assert resp.status_code == 400
+
+
+def test_export_needs_a_token_and_makes_approved_prices_current(
+    client: httpx.Client, db_url: str, export_dir: Path
+) -> None:
+    run_id = client.get("/api/runs").json()[0]["id"]
+    assert client.post(f"/api/runs/{run_id}/export").status_code == 401
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    sku = next(s.sku for s in _pending(db_url, run_id) if s.suggested_price != s.current_price)
+    client.post(f"/api/runs/{run_id}/review", headers=auth,
+                json={"action": "approve", "skus": [sku], "why": "export test"})
+
+    resp = client.post(f"/api/runs/{run_id}/export", headers=auth)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].startswith("text/csv")
+    rows = {r["sku"]: r for r in csv.DictReader(io.StringIO(resp.text))}
+    assert int(resp.headers["x-export-rows"]) == len(rows) and sku in rows
+    approved = _suggestion(db_url, run_id, sku).approved_price
+    assert approved is not None and Decimal(rows[sku]["price"]) == approved
+    assert [p.name for p in export_dir.iterdir()] == [resp.headers["content-disposition"]
+                                                      .split('filename="')[1].rstrip('"')]
+    db = Database(db_url)
+    try:
+        with db.session() as session:
+            part = session.scalar(select(Part).where(Part.sku == sku))
+            latest = session.scalar(select(OurPrice).where(OurPrice.sku == sku)
+                                    .order_by(OurPrice.effective_at.desc()).limit(1))
+            run = session.get(SuggestionRun, run_id)
+            assert part is not None and latest is not None and run is not None
+            assert part.price == approved and latest.price == approved
+            assert latest.source == f"export:run{run_id}"
+            assert run.summary["exports"][-1]["by"] == "ci-bot"
+    finally:
+        db.dispose()

@@ -1,9 +1,10 @@
 """The web pages in a real headless Chromium (Playwright) against uvicorn on a loopback
-port: log in and review, read a SKU's price chart, and a form POST without its CSRF
-token is refused."""
+port: log in and review, export the ERP price list, read a SKU's price chart and the
+market position, and a form POST without its CSRF token is refused."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
@@ -113,9 +114,12 @@ def chart_sku(db_url: str) -> tuple[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def server(db_url: str, chart_sku: tuple[str, list[str]]) -> Iterator[BackgroundServer]:
+def server(
+    db_url: str, chart_sku: tuple[str, list[str]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BackgroundServer]:
     auth = AuthConfig(users={USER: hash_password(PASSWORD)})
-    app = create_app(Settings(database_url=db_url, config_dir=CONFIG_DIR), auth=auth)
+    app = create_app(Settings(database_url=db_url, config_dir=CONFIG_DIR), auth=auth,
+                     export_dir=tmp_path_factory.mktemp("exports"))
     with BackgroundServer(app) as srv:
         yield srv
 
@@ -179,6 +183,10 @@ def test_log_in_and_approve_a_suggestion(page: object, db_url: str) -> None:
     decision = stored(db_url, sku)
     assert (decision.review_status, decision.reviewed_by) == ("approved", USER)
     assert decision.approved_price == decision.suggested_price
+    latest = page.locator("#audit tbody tr").first  # type: ignore[attr-defined]
+    expect(latest).to_have_attribute("data-action", "approve")
+    expect(latest).to_contain_text(USER)
+    expect(latest).to_contain_text(sku)
 
 
 def test_override_with_a_price_and_a_reason(page: object, db_url: str) -> None:
@@ -245,3 +253,47 @@ def test_form_post_without_the_csrf_token_is_refused(
     )
     assert resp.status == 403
     assert stored(db_url, sku).review_status == "pending"
+
+
+def test_export_downloads_the_approved_price_list(page: object, db_url: str) -> None:
+    expect = playwright_api.expect
+    log_in(page)
+    row = page.locator("#suggestions tr[data-status=pending]").first  # type: ignore[attr-defined]
+    sku = row.get_attribute("data-sku")
+    row.get_by_role("button", name="Approve").click()
+    expect(page.locator(f'#suggestions tr[data-sku="{sku}"]')).to_have_attribute(  # type: ignore[attr-defined]
+        "data-status", "approved"
+    )
+    with page.expect_download() as download_info:  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Export approved prices").click()  # type: ignore[attr-defined]
+    download = download_info.value
+    assert download.suggested_filename.startswith("price-list-run")
+    with open(download.path(), encoding="utf-8") as handle:
+        exported = {r["sku"]: r for r in csv.DictReader(handle)}
+    decision = stored(db_url, sku)
+    assert Decimal(exported[sku]["price"]) == decision.approved_price
+    assert exported[sku]["approved_by"] == USER
+    db = Database(db_url)
+    try:
+        with db.session() as session:
+            part = session.scalar(select(Part).where(Part.sku == sku))
+            assert part is not None and part.price == decision.approved_price
+    finally:
+        db.dispose()
+    page.reload()  # type: ignore[attr-defined]
+    expect(page.locator("#export")).to_contain_text(f"by {USER}")  # type: ignore[attr-defined]
+
+
+def test_market_page_shows_where_we_stand_and_who_moved(page: object) -> None:
+    expect = playwright_api.expect
+    page.goto("/")  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Market position").click()  # type: ignore[attr-defined]
+    categories = page.locator("#market tbody tr[data-category]")  # type: ignore[attr-defined]
+    expect(categories.first).to_be_visible()
+    assert categories.count() >= 3
+    moves = page.locator("#moves tbody tr[data-competitor]")  # type: ignore[attr-defined]
+    assert moves.count() >= 2  # the demo's storefronts, most-moved first
+    name = categories.first.get_attribute("data-category")
+    categories.first.get_by_role("link").click()
+    expect(page.locator("h1")).to_have_text(f"Market position: {name}")  # type: ignore[attr-defined]
+    expect(page.locator("#positions tbody tr").first).to_be_visible()  # type: ignore[attr-defined]

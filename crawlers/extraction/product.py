@@ -5,17 +5,19 @@ wins: JSON-LD, microdata, RDFa, OpenGraph, other product meta tags, the competit
 configured selectors, then the visible-page fallback. The price travels with its
 method's currency and list price; a currency the price's method does not state comes
 from other structured data, the visible price's symbol, the configured currency, then
-the page's locale. A pure function: no network, no clock, no global state.
+the page's locale. A quantity-break table (B2B) gives the breaks, and the price when
+nothing else does; a page with no price that says "call for price" is marked so. A
+pure function: no network, no clock, no global state.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from crawlers.extraction.currency import ISO_CODES, currency_code, decimal_places
 from crawlers.extraction.dom import Layout, layout_of
@@ -25,6 +27,7 @@ from crawlers.extraction.meta import meta_found, opengraph_found
 from crawlers.extraction.packs import parse_pack_qty
 from crawlers.extraction.page import Page
 from crawlers.extraction.prices import format_amount
+from crawlers.extraction.quotes import price_breaks, price_on_request
 from crawlers.extraction.selectors import selectors_found
 from crawlers.extraction.structured import jsonld_found, microdata_found, rdfa_found
 from crawlers.extraction.visible import visible_found
@@ -33,8 +36,11 @@ if TYPE_CHECKING:
     from pricing.config import SelectorSet
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
-METHODS = ("json-ld", "microdata", "rdfa", "opengraph", "meta", "selectors", "fallback")
+METHODS = (
+    "json-ld", "microdata", "rdfa", "opengraph", "meta", "selectors", "fallback", "breaks",
+)  # fmt: skip
 RECORD_KEYS = (
     "source", "title", "price", "currency", "list_price", "sku", "mpn", "gtin", "brand",
     "availability", "pack_qty", "method",
@@ -59,6 +65,10 @@ class ExtractedProduct:
     method: str | None = None
     methods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     price_text: str | None = None
+    # no price on purpose ("Call for price"): not a page whose price could not be read
+    price_on_request: bool = False
+    # (lowest quantity, price) rows of a quantity-break table, lowest first
+    price_breaks: tuple[tuple[int, Decimal], ...] = ()
 
     def as_record(self) -> dict[str, object]:
         """The ``pricing extract`` line: SPEC keys in order, money as decimal strings."""
@@ -90,12 +100,29 @@ def extract_product(
         ("selectors", lambda p: selectors_found(p, selectors)),
     ]
     found = [_run(name, step, page) for name, step in steps]
+    no_breaks: tuple[tuple[int, Decimal], ...] = ()
+    breaks = _safe(lambda: price_breaks(page, page.currency_hint), no_breaks)
+    if breaks:  # the single-unit (first) break is the price, unless a method says otherwise
+        first = Found("breaks", {"price": breaks[0][1]}, price_text=format_amount(breaks[0][1]))
+        found.append(first)
     merged = _Merge(found)
-    if merged.needs_fallback():
+    if merged.needs_fallback() and not merged.covered_by_selectors():
         layout = _layout(page)
         if layout is not None:
             merged.add_fallback(page, layout)
-    return merged.product(source or url, page)
+    product = merged.product(source or url, page)
+    on_request = product.price is None and _safe(lambda: price_on_request(page), None) is not None
+    if breaks or on_request:
+        product = replace(product, price_breaks=breaks, price_on_request=on_request)
+    return product
+
+
+def _safe(step: Callable[[], _T], default: _T) -> _T:
+    try:
+        return step()
+    except Exception:  # an odd page must not cost the fields already read
+        log.warning("extraction step failed", exc_info=True)
+        return default
 
 
 def _run(name: str, step: Callable[[Page], Found], page: Page) -> Found:
@@ -129,6 +156,16 @@ class _Merge:
 
     def price_source(self) -> Found | None:
         return next((item for item in self.found if item.get("price") is not None), None)
+
+    def covered_by_selectors(self) -> bool:
+        """The competitor's own selectors read the price, and title and availability are
+        known: the visible-page fallback could only guess at what the markup lacks."""
+        source = self.price_source()
+        return (
+            source is not None
+            and source.method == "selectors"
+            and all(self.first(name) is not None for name in ("title", "availability"))
+        )
 
     def needs_fallback(self) -> bool:
         return any(self.first(name) is None for name in FIELDS if name != "pack_qty")

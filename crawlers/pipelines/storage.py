@@ -3,7 +3,10 @@
 Items are written in small batches, each its own transaction, so a crawl killed at
 any moment keeps every batch already committed and never stores one twice (the
 observation key is listing + observed_at). The run row is opened when the spider
-starts and closed with its counts, stats and health when it stops.
+starts and closed with its counts, stats (requests, items, errors by kind, duration)
+and health when it stops. A page that shows no price on purpose ("call for price") is
+stored without a price and is not counted as unreadable. Quantity breaks have no
+column of their own: they are kept in the run's stats, by URL.
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ from typing import Any, Self
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from crawlers.errors import crawl_summary
 from crawlers.items import ProductItem
 from pricing import crawlruns
+from pricing.config import SuspectRules
 from pricing.observations import ObservationIn, ensure_competitors, store_observations
 from pricing.settings import Settings
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, utcnow
 
 BATCH_SIZE = 50
+MAX_BREAKS_KEPT = 5000  # listings whose quantity breaks a run's stats keep
 
 
 def to_observation(item: ProductItem) -> ObservationIn:
@@ -78,10 +84,20 @@ class StoragePipeline:
         self.crawler.stats.set_value("pricing/crawl_run_id", self.run_id)
 
     def process_item(self, item: ProductItem) -> ProductItem:
+        stats = self.crawler.stats
         self.buffer.append(to_observation(item))
-        self.crawler.stats.inc_value("pricing/items")
-        if item.product.price is None:
-            self.crawler.stats.inc_value("pricing/unparseable_price")
+        stats.inc_value("pricing/items")
+        product = item.product
+        if product.price is None:
+            if product.price_on_request:
+                stats.inc_value("pricing/price_on_request")
+            else:
+                stats.inc_value("pricing/unparseable_price")
+        if product.price_breaks:
+            kept = stats.get_value("pricing/price_breaks") or {}
+            if len(kept) < MAX_BREAKS_KEPT:
+                kept[item.url] = [[qty, str(price)] for qty, price in product.price_breaks]
+                stats.set_value("pricing/price_breaks", kept)
         if len(self.buffer) >= BATCH_SIZE:
             self._flush()
         return item
@@ -102,21 +118,25 @@ class StoragePipeline:
         stats = self.crawler.stats
         items = int(stats.get_value("pricing/items", 0))
         unparseable = int(stats.get_value("pricing/unparseable_price", 0))
-        errors = int(stats.get_value("log_count/ERROR", 0)) + int(
-            stats.get_value("downloader/exception_count", 0)
-        )
+        summary = crawl_summary(stats.get_stats())
+        stats.set_value("pricing/summary", summary)
+        competitor = getattr(spider, "competitor", None)
+        rules = getattr(competitor, "suspect", None) or SuspectRules()
         with self.db.session() as session:
             run = session.get(CrawlRun, self.run_id)
             assert run is not None
             if reason == "finished":
                 previous = crawlruns.recent_good_item_counts(session, run.competitor, run.id)
-                health = crawlruns.assess(items, unparseable, previous)
+                jumps = crawlruns.price_jumps(session, run.id, rules.price_jump_factor)
+                stats.set_value("pricing/price_jumps", [jumps.compared, jumps.jumped])
+                health = crawlruns.assess(items, unparseable, previous, jumps=jumps, rules=rules)
             else:
                 health = crawlruns.Health("failed", f"stopped early: {reason}")
             run.status, run.note = health.status, health.note
             run.finished_at = utcnow()
             run.items = items
-            run.requests = int(stats.get_value("downloader/request_count", 0))
-            run.errors = errors
+            run.requests = summary["requests"]
+            # pages lost to faults (after retries) and callbacks that failed
+            run.errors = sum(summary["lost_pages"].values())
             run.stats = _json_safe(stats.get_stats())
         self.db.dispose()

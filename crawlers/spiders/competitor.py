@@ -3,7 +3,9 @@
 Discovery is either listing pages (product links plus a next-page link) or sitemaps.
 Every product page goes through :func:`crawlers.extraction.extract_product`, the same
 cascade ``pricing extract`` uses. Pages that need JavaScript are fetched through
-scrapy-playwright with the system Chromium when the competitor's ``render_js`` is set.
+scrapy-playwright with the system Chromium when the competitor's ``render_js`` is set
+(product pages only: sitemaps and listings are plain HTTP). A page whose HTML stops
+short (no closing tags) is fetched once more, then read only if its price survived.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 import scrapy
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap
 
@@ -23,6 +26,17 @@ from crawlers.items import ProductItem
 from pricing.config import Competitor, is_xpath
 
 CHROMIUM = "/usr/bin/chromium"
+_DEFAULT_RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.CannotResolveHostError",
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    OSError,
+]
 # Flags a sandboxed, offline machine needs: no background calls home, no GPU.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,6 +47,25 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# What a browser need not load to show prices: kept off the wire to save time.
+_SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet"})
+_TAIL = 2048
+
+
+def skip_resource(request: Any) -> bool:
+    """scrapy-playwright's PLAYWRIGHT_ABORT_REQUEST: drop images, fonts, media, CSS."""
+    return bool(request.resource_type in _SKIPPED_RESOURCES)
+
+
+def looks_truncated(response: Response) -> bool:
+    """An HTML page that neither closes ``body`` nor ``html`` was cut off in transit."""
+    content_type = (response.headers.get(b"Content-Type") or b"").lower()
+    if b"html" not in content_type:
+        return False
+    tail = response.body[-_TAIL:].lower()
+    return b"</html" not in tail and b"</body" not in tail
 
 
 def _select_all(response: Response, selector: str) -> list[str]:
@@ -66,8 +99,12 @@ class CompetitorSpider(scrapy.Spider):
         """Per-competitor politeness and, where needed, the browser download handler."""
         settings: dict[str, Any] = {
             "DOWNLOAD_DELAY": competitor.download_delay,
-            "AUTOTHROTTLE_START_DELAY": max(1.0, competitor.download_delay),
+            # AutoThrottle starts at the configured delay and keeps about `concurrency`
+            # requests in flight, slowing down as the shop's latency grows
+            "AUTOTHROTTLE_START_DELAY": max(competitor.download_delay, 0.05),
+            "AUTOTHROTTLE_TARGET_CONCURRENCY": float(competitor.concurrency),
             "CONCURRENT_REQUESTS_PER_DOMAIN": competitor.concurrency,
+            "DOWNLOAD_TIMEOUT": competitor.download_timeout,
         }
         if competitor.render_js:
             handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -79,7 +116,15 @@ class CompetitorSpider(scrapy.Spider):
                     "headless": True,
                     "args": CHROMIUM_ARGS,
                 },
-                "PLAYWRIGHT_MAX_CONTEXTS": 2,
+                "PLAYWRIGHT_MAX_CONTEXTS": 1,
+                "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(2, competitor.concurrency),
+                "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": competitor.download_timeout * 1000,
+                "PLAYWRIGHT_ABORT_REQUEST": skip_resource,
+                "RETRY_EXCEPTIONS": [
+                    *_DEFAULT_RETRY_EXCEPTIONS,
+                    "playwright._impl._errors.TimeoutError",
+                    "playwright._impl._errors.Error",
+                ],
             }
         return settings
 
@@ -124,13 +169,32 @@ class CompetitorSpider(scrapy.Spider):
         if self.competitor.render_js:
             from scrapy_playwright.page import PageMethod
 
-            waits = [PageMethod("wait_for_load_state", "networkidle")]
+            wait_for = self.competitor.wait_for
+            if wait_for:
+                target = f"xpath={wait_for}" if is_xpath(wait_for) else wait_for
+                waits = [PageMethod("wait_for_selector", target, state="attached")]
+            else:
+                waits = [PageMethod("wait_for_load_state", "networkidle")]
             meta = {"playwright": True, "playwright_page_methods": waits}
+            if wait_for:  # the element says when the page is ready; no need to await "load"
+                meta["playwright_page_goto_kwargs"] = {"wait_until": "domcontentloaded"}
         return scrapy.Request(url, callback=self.parse_product, meta=meta)
 
-    def parse_product(self, response: Response) -> Iterator[ProductItem]:
+    def parse_product(self, response: Response) -> Iterator[ProductItem | scrapy.Request]:
         if response.url in self._seen_products:
             return
+        stats = self.crawler.stats
+        assert stats is not None
+        truncated = looks_truncated(response)
+        if truncated:
+            stats.inc_value("pricing/errors/truncated")
+            assert response.request is not None
+            retry = get_retry_request(
+                response.request, spider=self, reason="truncated_html", max_retry_times=1
+            )
+            if retry is not None:
+                yield retry
+                return
         self._seen_products.add(response.url)
         product = extract_product(
             response.body,
@@ -138,8 +202,11 @@ class CompetitorSpider(scrapy.Spider):
             selectors=self.competitor.selectors,
             default_currency=self.competitor.currency,
         )
+        if truncated and product.price is None:
+            stats.inc_value("pricing/lost/truncated")
+            return
         if product.title is None and product.price is None:
-            self.crawler.stats.inc_value("pricing/not_a_product_page")
+            stats.inc_value("pricing/not_a_product_page")
             return
         yield ProductItem(
             competitor=self.competitor.name,

@@ -3,17 +3,22 @@
 A storefront is a pure function from a request (path, query, the host it was asked
 for) to a :class:`Response`; the HTTP server in :mod:`demo_market.server` only moves
 bytes. Everything a shop prints that came from data goes through :func:`esc`.
+A shop may sit behind a rate limiter and can be told to inject faults on its product
+pages (:mod:`demo_market.faults`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from math import ceil
 
+from demo_market.faults import FaultPlan, TokenBucket
 from demo_market.shops import ShopCatalog, ShopProduct, title
 
 Query = Mapping[str, Sequence[str]]
@@ -25,6 +30,8 @@ class Response:
     body: bytes
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0  # the server waits this long before answering
+    drop_after: int | None = None  # the server sends this many body bytes, then hangs up
 
     @classmethod
     def html(cls, text: str, status: int = 200) -> Response:
@@ -42,6 +49,10 @@ class Response:
     def redirect(cls, location: str) -> Response:
         return cls(302, b"", "text/plain; charset=utf-8", (("Location", location),))
 
+    @classmethod
+    def json(cls, text: str) -> Response:
+        return cls(200, text.encode("utf-8"), "application/json; charset=utf-8")
+
 
 def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
@@ -49,6 +60,12 @@ def esc(value: object) -> str:
 
 def usd(amount: Decimal) -> str:
     return f"${amount:,.2f}"
+
+
+def eur(amount: Decimal) -> str:
+    """German style: ``1.234,56 €`` (no-break space before the sign)."""
+    text = f"{amount:,.2f}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    return f"{text}\u00a0€"
 
 
 def query_int(query: Query, key: str, default: int) -> int | None:
@@ -86,10 +103,31 @@ class Storefront(ABC):
 
     display_name: str = ""
     disallow: tuple[str, ...] = ("/cart", "/account", "/checkout", "/search")
+    # (burst, requests a second) of the shop's standing rate limit; None: no limit
+    rate_limit: tuple[float, float] | None = None
+    # (burst, requests a second) in the "ratelimit" fault mode
+    strict_rate_limit: tuple[float, float] = (20, 20)
+    supported_faults: tuple[str, ...] = ("ratelimit", "5xx", "slow", "truncated")
 
     def __init__(self, catalog: ShopCatalog, day: dt.date) -> None:
         self.catalog = catalog
         self.day = day
+        self.faults = FaultPlan(supported=self.supported_faults)
+        self._limiter: TokenBucket | None = None
+        self.set_faults(())
+
+    def set_faults(self, modes: Sequence[str] | frozenset[str] | set[str]) -> None:
+        """Switch fault modes on (an empty list: behave)."""
+        self.faults.set(modes)
+        limit = self.strict_rate_limit if "ratelimit" in self.faults else self.rate_limit
+        self._limiter = TokenBucket(*limit) if limit else None
+
+    @property
+    def redesigned(self) -> bool:
+        return "redesign" in self.faults
+
+    def is_product_path(self, path: str) -> bool:
+        return path.startswith(self.catalog.profile.product_prefix)
 
     @property
     def name(self) -> str:
@@ -99,8 +137,31 @@ class Storefront(ABC):
         """Answer one GET; ``origin`` is ``http://host:port`` as the client asked for it."""
         if path == "/robots.txt":
             return Response.text(self.robots(origin))
+        wait = self._limiter.take() if self._limiter else 0.0
+        if wait:
+            return Response(
+                429,
+                b"Too many requests: slow down.",
+                "text/plain; charset=utf-8",
+                (("Retry-After", str(max(1, ceil(wait)))),),
+            )
+        fault = self.faults.for_page(path) if self.is_product_path(path) else None
+        if fault is not None and fault.status:
+            text = "Internal Server Error" if fault.status == 500 else "Service Unavailable"
+            return Response.html(
+                f"<html><body><h1>{fault.status} {text}</h1></body></html>", fault.status
+            )
         response = self.route(path, query, origin)
-        return response if response is not None else self.not_found(path)
+        if response is None:
+            return self.not_found(path)
+        if fault is not None:
+            body = response.body
+            if fault.cut_html:  # complete HTTP, HTML cut off before the product
+                at = body.find(b"<main")
+                body = body[: at + 6 if at >= 0 else len(body) // 3]
+            drop = int(len(body) * fault.drop_after) if fault.drop_after else None
+            response = dataclasses.replace(response, body=body, delay=fault.delay, drop_after=drop)
+        return response
 
     @abstractmethod
     def route(self, path: str, query: Query, origin: str) -> Response | None:

@@ -1,4 +1,8 @@
-"""GearHub: a modern shop whose product pages carry schema.org JSON-LD.
+"""GearHub: a modern European shop whose product pages carry schema.org JSON-LD.
+
+Prices are in euros and printed the German way, ``1.234,56 €``, on the page and, as
+many shops do, in the JSON-LD offer too (``"price": "1.234,56"``, ``"priceCurrency":
+"EUR"``).
 
 Product pages ``/products/<slug>`` are listed in sitemaps: ``/sitemap.xml`` is a
 sitemap index pointing at ``/sitemaps/pages.xml`` and ``/sitemaps/products-N.xml``
@@ -15,7 +19,7 @@ from urllib.parse import quote
 
 from demo_market.common import slugify
 from demo_market.shops import ShopProduct
-from demo_market.storefronts.base import Query, Response, Storefront, blurb, esc, query_int, usd
+from demo_market.storefronts.base import Query, Response, Storefront, blurb, esc, eur, query_int
 
 PAGE_SIZE = 20
 SITEMAP_SIZE = 100
@@ -66,14 +70,14 @@ class GearHub(Storefront):
         cats = sorted(self.categories().items(), key=lambda kv: kv[1])
         nav = "".join(f'<li><a href="/shop/{s}">{esc(c)}</a></li>' for s, c in cats)
         return f"""<!DOCTYPE html>
-<html lang="en-US"><head><meta charset="utf-8">
+<html lang="en-IE"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(page_title)} – GearHub</title>
 <style>body{{font-family:system-ui,sans-serif;margin:0}}.topbar{{background:#111;color:#fff;
 padding:4px 16px;font-size:13px}}.pdp{{display:flex;gap:32px}}.amount{{font-size:30px}}
 .grid{{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;list-style:none}}</style>
 </head><body>
-<div class="topbar">Free shipping over $50 · Pro accounts get net-30 terms</div>
+<div class="topbar">Free shipping over 50 € · Pro accounts get net-30 terms</div>
 <header><a class="brand" href="/">GearHub</a>
 <form action="/search" role="search"><input name="q" aria-label="Search"></form>
 <a href="/account">Sign in</a> <a href="/cart" class="cart">Cart</a></header>
@@ -82,14 +86,14 @@ padding:4px 16px;font-size:13px}}.pdp{{display:flex;gap:32px}}.amount{{font-size
 {body}
 </main>
 <footer><ul><li><a href="/about">About</a></li><li>Help center</li><li>Pro accounts</li></ul>
-<small>&copy; {self.day.year} GearHub Inc. All prices in USD.</small></footer>
+<small>&copy; {self.day.year} GearHub Inc. All prices in EUR incl. VAT.</small></footer>
 </body></html>
 """
 
     def tile(self, product: ShopProduct) -> str:
         return (
             f'<li class="tile"><a href="{esc(product.path)}">{esc(self.title(product))}</a>'
-            f'<span class="tile-price">{usd(self.price(product))}</span></li>'
+            f'<span class="tile-price">{eur(self.price(product))}</span></li>'
         )
 
     def home(self) -> str:
@@ -158,8 +162,8 @@ padding:4px 16px;font-size:13px}}.pdp{{display:flex;gap:32px}}.amount{{font-size
         offer: dict[str, Any] = {
             "@type": "Offer",
             "url": url,
-            "price": str(self.price(product)),
-            "priceCurrency": "USD",
+            "price": eur(self.price(product)).removesuffix("\u00a0€"),
+            "priceCurrency": "EUR",
             "availability": "https://schema.org/"
             + ("InStock" if product.in_stock else "OutOfStock"),
             "itemCondition": "https://schema.org/"
@@ -189,7 +193,7 @@ padding:4px 16px;font-size:13px}}.pdp{{display:flex;gap:32px}}.amount{{font-size
     def product_page(self, product: ShopProduct, origin: str) -> str:
         name, price = self.title(product), self.price(product)
         was = self.catalog.list_price(product)
-        del_html = f' <del class="was">{usd(was)}</del>' if was else ""
+        del_html = f' <del class="was">{eur(was)}</del>' if was else ""
         if product.stock is None:
             stock = '<div class="pdp-stock oos">Out of stock – back soon</div>'
         elif product.stock <= 4:
@@ -224,10 +228,10 @@ padding:4px 16px;font-size:13px}}.pdp{{display:flex;gap:32px}}.amount{{font-size
 <div class="pdp-info"><p class="pdp-brand">by <a href="/search?q={quote(product.brand)}">{esc(product.brand)}</a></p>
 <h1 class="pdp-name">{esc(name)}</h1>
 <p class="pdp-ids">MPN: {esc(product.part_number)} · Item {esc(product.item_no)}</p>
-<div class="pdp-price"><span class="amount">{usd(price)}</span>{del_html}</div>
+<div class="pdp-price"><span class="amount">{eur(price)}</span>{del_html}</div>
 {stock}
 <button class="add" {"disabled" if product.stock is None else ""}>Add to cart</button>
-<p class="ship-note">Free shipping over $50. Order by 4 pm for same-day dispatch.</p></div></div>
+<p class="ship-note">Free shipping over 50 €. Order by 4 pm for same-day dispatch.</p></div></div>
 <section class="about"><h2>About this item</h2><p>{esc(blurb(product))}</p><dl>{dl}</dl></section>
 <section class="related"><h2>Frequently bought together</h2><ul class="grid">{related}</ul></section>"""  # noqa: E501
         return self.layout(name, body)

@@ -38,9 +38,10 @@ def _root(
 
 
 def _register() -> None:
-    from pricing.cli import commands, data, market, web
+    from pricing.cli import commands, daemon, data, market, web
 
     commands.register(app)
+    daemon.register(app)
     data.register(app)
     market.register(app)
     web.register(app)

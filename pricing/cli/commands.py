@@ -1,4 +1,4 @@
-"""Commands for the analyst's side: optimize, report, review, export, status, demo."""
+"""Commands for the analyst's side: optimize, report, review, export, demo."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from pricing.cli.context import get
 from pricing.cli.output import Format, console, dumps, emit
 from pricing.errors import PricingError
-from pricing.storage.models import CrawlRun, Suggestion, SuggestionRun, utcnow
+from pricing.storage.models import Suggestion, SuggestionRun, utcnow
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 RunOpt = Annotated[
@@ -141,10 +141,13 @@ def register(app: typer.Typer) -> None:
         why: Annotated[
             str | None, typer.Option("--why", help="Why (required for overrides).")
         ] = None,
+        log: Annotated[
+            bool, typer.Option("--log", help="Show the run's audit trail: decisions, exports.")
+        ] = False,
         fmt: FormatOpt = Format.table,
     ) -> None:
         """Approve, reject or override suggestions; with no action, list pending ones."""
-        from pricing.review import ReviewFilter, decide, selected
+        from pricing.review import ReviewFilter, decide, decision_log, selected
 
         actions = [approve, reject, override is not None]
         if sum(actions) > 1:
@@ -152,6 +155,11 @@ def register(app: typer.Typer) -> None:
         app_ctx = get(ctx)
         with app_ctx.db.session() as session:
             run_id = _run_id(session, run)
+            if log:
+                columns = ["at", "by", "action", "count", "price", "why", "skus"]
+                title = f"Audit trail, run {run_id}"
+                emit(decision_log(session, run_id), fmt, columns, title=title)
+                return
             flt = ReviewFilter(tuple(sku or ()), category, reason, changes_only)
             rows = selected(session, run_id, flt)
             if not any(actions):
@@ -207,45 +215,6 @@ def register(app: typer.Typer) -> None:
                 by or getpass.getuser(),
             )
         console.print(f"exported {result.rows} approved prices to {result.path.resolve()}")
-
-    @app.command()
-    def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
-        """Schedules, and the last crawl and suggestion runs with their health."""
-        app_ctx = get(ctx)
-        config = app_ctx.config
-        rows: list[dict[str, object]] = []
-        with app_ctx.db.session() as session:
-            for comp in config.competitors:
-                last = session.scalar(
-                    select(CrawlRun)
-                    .where(CrawlRun.competitor == comp.name)
-                    .order_by(CrawlRun.id.desc())
-                    .limit(1)
-                )
-                rows.append(
-                    {
-                        "job": f"crawl {comp.name}",
-                        "schedule": config.schedules.crawls.get(
-                            comp.name, config.schedules.default_crawl
-                        ),
-                        "last_run": last.started_at if last else None,
-                        "status": last.status if last else "never run",
-                        "note": last.note if last else None,
-                    }
-                )
-            last_run = session.scalar(
-                select(SuggestionRun).order_by(SuggestionRun.id.desc()).limit(1)
-            )
-            rows.append(
-                {
-                    "job": "nightly (match, optimize, report)",
-                    "schedule": config.schedules.nightly,
-                    "last_run": last_run.created_at if last_run else None,
-                    "status": last_run.status if last_run else "never run",
-                    "note": None,
-                }
-            )
-        emit(rows, fmt, ["job", "schedule", "last_run", "status", "note"], title="Status")
 
     @app.command()
     def demo(

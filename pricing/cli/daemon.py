@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 
 from pricing.cli.context import get
+from pricing.cli.output import Format, console, emit
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 
 
-def _opt(flag: str, env: str, help_text: str, *, hidden: bool = False) -> typer.models.OptionInfo:
-    return typer.Option(
-        flag, envvar=f"PRICING_DAEMON_{env}", help=help_text, hidden=hidden, show_envvar=not hidden
-    )
+def _opt(flag: str, env: str, help_text: str) -> typer.models.OptionInfo:
+    return typer.Option(flag, envvar=f"PRICING_DAEMON_{env}", help=help_text, show_envvar=True)
 
 
 LeaseOpt = Annotated[
@@ -69,15 +70,27 @@ ScrapydOpt = Annotated[
 ScrapydProjectOpt = Annotated[
     str, _opt("--scrapyd-project", "SCRAPYD_PROJECT", "The Scrapyd project of the crawlers.")
 ]
-# accelerated schedules for tests and trials (docs/daemon.md)
+# trial mode (docs/daemon.md): intervals instead of the crons, same job store and jobs
 CrawlEveryOpt = Annotated[
     float | None,
-    _opt("--crawl-every", "CRAWL_EVERY", "Crawl every N seconds, not on the crons.", hidden=True),
+    _opt(
+        "--crawl-every",
+        "CRAWL_EVERY",
+        "Trial mode: crawl every N seconds instead of on the crons of schedules.yaml.",
+    ),
 ]
 NightlyEveryOpt = Annotated[
-    float | None, _opt("--nightly-every", "NIGHTLY_EVERY", "Nightly every N seconds.", hidden=True)
+    float | None,
+    _opt(
+        "--nightly-every",
+        "NIGHTLY_EVERY",
+        "Trial mode: run the nightly pipeline every N seconds instead of on its cron.",
+    ),
 ]
-WorkersOpt = Annotated[int, _opt("--max-workers", "MAX_WORKERS", "Jobs at once.", hidden=True)]
+WorkersOpt = Annotated[
+    int, _opt("--max-workers", "MAX_WORKERS", "Jobs (crawls, nightly) that may run at once.")
+]
+NodesArg = Annotated[list[str], typer.Option("--scrapyd", help="Scrapyd node URL (repeatable).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -95,7 +108,7 @@ def register(app: typer.Typer) -> None:
         base_url: BaseUrlOpt = None,
         max_attempts: AttemptsOpt = 2,
         scrapyd: ScrapydOpt = None,
-        scrapyd_project: ScrapydProjectOpt = "default",
+        scrapyd_project: ScrapydProjectOpt = "crawlers",
         crawl_every: CrawlEveryOpt = None,
         nightly_every: NightlyEveryOpt = None,
         max_workers: WorkersOpt = 8,
@@ -143,3 +156,32 @@ def register(app: typer.Typer) -> None:
         alerts = load_alerts(app_ctx.settings.config_dir)
         app_ctx.db  # noqa: B018 - refuse early when the schema is missing or behind
         raise typer.Exit(Daemon(app_ctx.settings, config, options, alerts=alerts).run())
+
+    @app.command("deploy-crawlers")
+    def deploy_crawlers(
+        scrapyd: NodesArg,
+        project: ScrapydProjectOpt = "crawlers",
+        out: Annotated[Path, typer.Option("--out", help="Where the egg is written.")] = Path(
+            "var/eggs"
+        ),
+        version: Annotated[
+            str | None, typer.Option("--version", help="Version label (default: a timestamp).")
+        ] = None,
+    ) -> None:
+        """Upload the crawlers (the Scrapy project, as an egg) to Scrapyd nodes, for
+        `pricing daemon --scrapyd URL`. Each node needs pricing-monitor installed and
+        PRICING_CONFIG_DIR set; see docs/daemon.md."""
+        from scheduler.scrapyd import deploy
+
+        for node, spiders in deploy(scrapyd, project, out, version).items():
+            console.print(f"{node}: project {project}, spiders: {', '.join(spiders) or 'none'}")
+
+    @app.command()
+    def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+        """Schedules, next runs, last runs with their health, the active daemon, alerts."""
+        from scheduler.status import STATUS_COLUMNS, status_rows
+
+        app_ctx = get(ctx)
+        config = app_ctx.config  # a bad config is reported before a missing schema
+        rows = status_rows(app_ctx.db, config)
+        emit(rows, fmt, STATUS_COLUMNS, title="Status")

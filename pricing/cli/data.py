@@ -1,4 +1,5 @@
-"""Commands for our own data: schema, imports, and price history."""
+"""Commands for our own data: schema, imports, price history, and the category
+manager's questions (market position, competitor moves)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import typer
 from pricing import imports
 from pricing.cli.context import get
 from pricing.cli.output import Format, console, emit, err_console
+from pricing.errors import PricingError
 from pricing.history import sku_history
 from pricing.storage import Database
 
@@ -20,6 +22,59 @@ SkipOpt = Annotated[
     bool, typer.Option("--skip-bad-rows", help="Import the good rows and report the bad ones.")
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+CategoryOpt = Annotated[str | None, typer.Option("--category", help="Only this category.")]
+
+POSITION_COLUMNS = [
+    "category",
+    "skus",
+    "compared",
+    "coverage",
+    "below",
+    "at",
+    "above",
+    "without_reference",
+    "median_index",
+    "min_index",
+    "max_index",
+]
+SKU_POSITION_COLUMNS = [
+    "sku",
+    "description",
+    "category",
+    "proprietary",
+    "price",
+    "currency",
+    "pack_qty",
+    "competitors",
+    "reference",
+    "index",
+    "position",
+]
+MOVES_COLUMNS = [
+    "competitor",
+    "listings",
+    "moved",
+    "skus_moved",
+    "price_changes",
+    "up",
+    "down",
+    "median_change",
+    "mean_change",
+    "net_change",
+    "largest_change",
+    "largest_sku",
+]
+LISTING_MOVE_COLUMNS = [
+    "competitor",
+    "sku",
+    "title",
+    "currency",
+    "start_price",
+    "end_price",
+    "change",
+    "start_at",
+    "end_at",
+]
 
 
 def _importer(
@@ -84,3 +139,100 @@ def register(app: typer.Typer) -> None:
             "title",
         ]
         emit([r.as_json() for r in rows], fmt, columns, title=f"Price history of {sku}")
+
+    @app.command("market-position")
+    def market_position_cmd(
+        ctx: typer.Context,
+        category: CategoryOpt = None,
+        skus: Annotated[
+            bool, typer.Option("--skus", help="One row per SKU instead of per category.")
+        ] = False,
+        fmt: FormatOpt = Format.table,
+    ) -> None:
+        """Where we stand against the market per category: price index, SKUs above/at/below.
+
+        The index is our price / the competitor reference for our pack, from the prices the
+        optimizer trusts (fresh, in stock, trusted matches, no suspect crawl); within 1% of
+        the reference counts as at market. `coverage` is the share of SKUs with a reference.
+        """
+        from dataclasses import asdict
+
+        from pricing.market import market_position
+
+        app_ctx = get(ctx)
+        with app_ctx.db.session() as session:
+            cats = market_position(session, app_ctx.config.policy, category=category)
+        if category is not None and not cats:
+            raise PricingError(f"no category {category!r} in the catalog")
+        if skus:
+            rows = [{**asdict(p), "position": p.position} for c in cats for p in c.items]
+            emit(rows, fmt, SKU_POSITION_COLUMNS, title="Market position by SKU")
+            return
+        rows = [
+            {
+                **{k: v for k, v in asdict(c).items() if k != "items"},
+                "coverage": round(c.compared / c.skus, 4) if c.skus else None,
+            }
+            for c in cats
+        ]
+        emit(rows, fmt, POSITION_COLUMNS, title="Market position by category")
+
+    @app.command("competitor-moves")
+    def competitor_moves_cmd(
+        ctx: typer.Context,
+        since: Annotated[
+            dt.datetime | None,
+            typer.Option(
+                "--since", formats=["%Y-%m-%d"], help="Start of the period (default: 30 days ago)."
+            ),
+        ] = None,
+        until: Annotated[
+            dt.datetime | None,
+            typer.Option(
+                "--until", formats=["%Y-%m-%d"], help="Last day of the period (default: now)."
+            ),
+        ] = None,
+        category: CategoryOpt = None,
+        listings: Annotated[
+            bool, typer.Option("--listings", help="One row per listing that moved, biggest first.")
+        ] = False,
+        fmt: FormatOpt = Format.table,
+    ) -> None:
+        """Which competitors moved their prices for our SKUs most over a period.
+
+        Per competitor: matched listings priced in the period, how many moved from start
+        to end (and for how many of our SKUs), every price change seen on the way, up and
+        down, and the median and mean move of those that moved (unit prices, as fractions:
+        0.05 is +5%). Suspect crawls and untrusted matches do not count.
+        """
+        from dataclasses import asdict
+
+        from pricing.market import competitor_moves
+
+        now = dt.datetime.now(dt.UTC)
+        end = (
+            dt.datetime.combine(until.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+            - dt.timedelta(microseconds=1)
+            if until
+            else now
+        )
+        start = (
+            dt.datetime.combine(since.date(), dt.time(), dt.UTC)
+            if since
+            else end - dt.timedelta(days=30)
+        )
+        if end <= start:
+            raise PricingError("--until must not come before --since")
+        app_ctx = get(ctx)
+        with app_ctx.db.session() as session:
+            result = competitor_moves(session, start, min(end, now), category=category)
+        period = f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+        if listings:
+            rows = [
+                {**asdict(m), "change": m.change} for c in result for m in c.items if m.change != 0
+            ]
+            rows.sort(key=lambda r: (-abs(r["change"]), r["competitor"], r["sku"]))
+            emit(rows, fmt, LISTING_MOVE_COLUMNS, title=f"Competitor price moves, {period}")
+            return
+        rows = [{k: v for k, v in asdict(c).items() if k != "items"} for c in result]
+        emit(rows, fmt, MOVES_COLUMNS, title=f"Competitor moves, {period}")

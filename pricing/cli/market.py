@@ -143,6 +143,17 @@ def register(app: typer.Typer) -> None:
             ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items())) or "nothing new"
         )
         console.print(f"matched {summary.considered} listings: {counts}")
+        if summary.problems:
+            shown = 20
+            console.print(
+                f"{len(summary.problems)} problem(s) in the catalog or cross-references "
+                "(matching worked around them; fix the data):",
+                markup=False,
+            )
+            for problem in summary.problems[:shown]:
+                console.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
+            if len(summary.problems) > shown:
+                console.print(f"  ... and {len(summary.problems) - shown} more")
 
     matches = typer.Typer(
         help="Listing-to-SKU matches: list, confirm, reject.", invoke_without_command=True

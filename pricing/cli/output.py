@@ -50,7 +50,7 @@ def emit(
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
         for r in rows:
-            writer.writerow([csv_value(jsonable(r.get(c))) for c in columns])
+            writer.writerow([_csv_cell(r.get(c)) for c in columns])
     else:
         table = Table(title=title or None)
         for c in columns:
@@ -61,6 +61,13 @@ def emit(
                 *("" if r.get(c) is None else escape(str(jsonable(r.get(c)))) for c in columns)
             )
         console.print(table)
+
+
+def _csv_cell(value: Any) -> Any:
+    """Numbers stay numbers (a negative one is no formula); text is neutralized."""
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return csv_value(value)
+    return csv_value(jsonable(value))
 
 
 def fail(message: str) -> None:

@@ -52,7 +52,9 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ @ -).")],
         users_file: Annotated[
             Path | None,
-            typer.Option("--file", help="Users file (default: PRICING_WEB_USERS or <config>/web_users.txt)."),
+            typer.Option(
+                "--file", help="Users file (default: PRICING_WEB_USERS or <config>/web_users.txt)."
+            ),
         ] = None,
     ) -> None:
         """Add a web user, or set a new password for one (asks for it twice)."""

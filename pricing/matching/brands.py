@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pricing.matching.normalize import _ascii_fold
 
-__all__ = ["BrandRules", "TitleBrands"]
+__all__ = ["BrandRules", "TitleBrands", "acronym_aliases"]
 
 _WORDS = re.compile(r"[A-Z0-9]+")
 _MAX_BRAND_WORDS = 3
@@ -24,6 +24,26 @@ _MIN_AFFIX = 3
 def words_of(text: str) -> list[str]:
     """Upper-case ASCII words of ``text`` (``&`` dropped, as normalize_brand does)."""
     return _WORDS.findall(_ascii_fold(text or "").upper().replace("&", ""))
+
+
+def acronym_aliases(names: Iterable[str], known: Iterable[str]) -> dict[str, str]:
+    """Initials of multi-word brand names as aliases (``Western Digital`` -> ``WD``,
+    ``Hewlett-Packard`` -> ``HP``), normalized like every brand. An acronym that is a
+    brand in its own right, or that two makers share, is left out."""
+    taken = frozenset(known)
+    found: dict[str, set[str]] = {}
+    for name in names:
+        words = _WORDS.findall(_ascii_fold(name or "").upper().replace("&", " "))
+        if len(words) < 2 or not all(w.isalpha() for w in words):
+            continue
+        acronym = "".join(w[0] for w in words)
+        if len(acronym) >= 2:
+            found.setdefault(acronym, set()).add("".join(words))
+    return {
+        acronym: next(iter(full))
+        for acronym, full in found.items()
+        if len(full) == 1 and acronym not in taken
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from pricing.matching.brands import BrandRules, TitleBrands
+from pricing.matching.brands import BrandRules, TitleBrands, words_of
 from pricing.matching.config import MatchingConfig
 from pricing.matching.index import CatalogIndex, IndexedXref
 from pricing.matching.normalize import (
+    Candidate,
     find_part_numbers,
     gtin_check_digit,
     normalize_gtin,
     normalize_part_number,
+    text_tokens,
 )
 from pricing.matching.records import ListingInput
 
@@ -287,6 +289,10 @@ class NumberEvidence:
                 found = [replace(e, confidence=min(e.confidence, IN_FIELD_TEXT)) for e in found]
             if found:
                 hits.append((cand, found))
+        if not hits:
+            variants = self._by_variant_suffix(ctx, candidates, in_field=in_field, method=method)
+            if variants:
+                return variants
         if not hits and not in_field:
             # a model number in the title one character away from ours rules that part out
             for cand in [c for c in candidates if c.score >= _MODEL_LIKE][:_NEAR_CHECKS]:
@@ -300,12 +306,86 @@ class NumberEvidence:
                 for o, _ in hits
             ):
                 continue  # a longer number around it was found too; that one counts
+            extendable = cand.extendable and self._extendable(text, cand)
+            # "compatible toner for HP CF226X": the number names what it fits, and the
+            # maker is someone else unless the brand field says it is ours
+            fits_other = not in_field and not ctx.brand and _names_what_it_fits(text, cand)
             for e in found:
-                if cand.extendable:
+                if extendable:
                     note = f"'{cand.raw}' may be part of a longer number in the text"
+                    e = replace(e, may_auto=False, notes=(*e.notes, note))
+                if fits_other and e.method != "xref":
+                    note = f"the title says it fits or replaces {cand.raw}"
                     e = replace(e, may_auto=False, notes=(*e.notes, note))
                 out.append(e)
         return out
+
+
+    def _extendable(self, text: str, cand: Candidate) -> bool:
+        """Whether a letter group next to ``cand`` may really continue it: a brand name
+        (``WD40EZRX WD Green``, ``HP CF226X``) does not."""
+        tokens = text_tokens(text)
+        around = [tokens[i] for i in (cand.start - 1, cand.end) if 0 <= i < len(tokens)]
+        letters = [t for t in around if t.isalpha() and len(t) <= 2]
+        return any("".join(words_of(t)) not in self.brands.known for t in letters)
+
+    def _by_variant_suffix(
+        self, ctx: ListingContext, candidates: list[Candidate], *, in_field: bool, method: str
+    ) -> list[Evidence]:
+        """Our number with a variant suffix after a separator (``WD40EZRZ-00GXCB0``,
+        ``SM-G991B/DS``): likely the same product or a regional or packaging variant of
+        it, so a person decides; never automatic."""
+        out: list[Evidence] = []
+        for cand in candidates:
+            if cand.score < _MODEL_LIKE or not any(sep in cand.raw for sep in _VARIANT_SEPS):
+                continue
+            for head in _variant_heads(cand.raw):
+                key = normalize_part_number(head)
+                if len(key) < _VARIANT_MIN_HEAD or key == cand.key:
+                    continue
+                found = self._exact(ctx, key, head, in_text=not in_field, method=method)
+                note = f"'{cand.raw}' is our number {head} with a variant suffix"
+                out += [
+                    replace(e, confidence=min(e.confidence, VARIANT), may_auto=False,
+                            notes=(*e.notes, note))
+                    for e in found
+                    if not e.weak
+                ]
+                if found:
+                    break
+        return out
+
+
+# Words saying a number is what a product fits or replaces, not what it is.
+_FITS_BEFORE = frozenset(
+    {"FOR", "FITS", "FIT", "REPLACES", "REPLACE", "REPLACEMENT", "FUR", "FUER", "PASSEND",
+     "ERSETZT", "POUR", "REMPLACE", "PARA", "PER", "SOSTITUISCE", "VOOR", "DLA"}
+)  # fmt: skip
+_COMPATIBLE = frozenset(
+    {"COMPATIBLE", "KOMPATIBEL", "COMPATIBILE", "COMPATIBEL", "KOMPATYBILNY", "COMPATIVEL",
+     "ALTERNATIVE", "ALTERNATIV", "REMANUFACTURED", "NACHBAU"}
+)  # fmt: skip
+
+
+def _names_what_it_fits(text: str, cand: Candidate) -> bool:
+    """Whether the title says the product is compatible with, fits or replaces the
+    number (a word for that before it, or "compatible" anywhere)."""
+    words = ["".join(words_of(t)) for t in text_tokens(text)]
+    return any(w in _FITS_BEFORE for w in words[: cand.start]) or any(
+        w in _COMPATIBLE for w in words
+    )
+
+
+_VARIANT_SEPS = ("-", "/")
+_VARIANT_MIN_HEAD = 5
+VARIANT = 0.8  # may not auto: our number plus a suffix (another region, colour, pack?)
+
+
+def _variant_heads(raw: str) -> list[str]:
+    """Prefixes of ``raw`` ending before a ``-`` or ``/``, longest first
+    (``WD40EZRZ-00GXCB0`` -> ``WD40EZRZ``; ``SM-G991B/DS`` -> ``SM-G991B``, ``SM``)."""
+    cuts = [i for i, ch in enumerate(raw) if ch in _VARIANT_SEPS and i > 0]
+    return [raw[:i] for i in reversed(cuts)]
 
 
 def gtin_in_number_field(text: str) -> str | None:

@@ -120,6 +120,11 @@ class CatalogIndex:
         self.brands: frozenset[str] = frozenset(
             b for b in (*self.part_brand.values(), *self._xref_brands()) if b
         )
+        # brand names as written (for initials: "Western Digital" -> WD)
+        self.brand_names: frozenset[str] = frozenset(
+            [p.brand for p in self.parts.values() if p.brand]
+            + [x.competitor_brand for x in xrefs if x.competitor_brand]
+        )
 
     def _description_codes(self) -> dict[str, list[str]]:
         """Model numbers written in our descriptions (``Sony turntable - PSLX350H``) that

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from pricing.matching.brands import BrandRules
+from pricing.matching.brands import BrandRules, acronym_aliases
 from pricing.matching.config import MatchingConfig
 from pricing.matching.evidence import (
     Evidence,
@@ -58,7 +58,10 @@ class Matcher:
     def __init__(self, index: CatalogIndex, config: MatchingConfig | None = None) -> None:
         self.index = index
         self.config = config or MatchingConfig()
-        self.brands = BrandRules(index.brands, self.config.brand_aliases)
+        # configured aliases win over the initials of multi-word brands (WD, HP)
+        aliases = {**acronym_aliases(index.brand_names, index.brands),
+                   **self.config.brand_aliases}
+        self.brands = BrandRules(index.brands, aliases)
         self.numbers = NumberEvidence(index, self.config, self.brands)
         self._brand_masks: dict[str, np.ndarray] = {}
 

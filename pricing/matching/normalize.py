@@ -31,6 +31,7 @@ __all__ = [
     "normalize_gtin",
     "normalize_part_number",
     "part_number_candidates",
+    "text_tokens",
 ]
 
 _PN_SEPARATORS = re.compile(r"[\s\-/._\u2010-\u2015\u2212\u00ad]+")
@@ -180,6 +181,12 @@ def _tokens(text: str) -> list[str]:
         if tok:
             out.append(tok)
     return out
+
+
+def text_tokens(text: str) -> list[str]:
+    """The tokens :func:`find_part_numbers` reads ``text`` as (``Candidate.start`` and
+    ``end`` index into them)."""
+    return _tokens(text)
 
 
 def _joinable(token: str) -> bool:

@@ -13,17 +13,38 @@ __all__ = ["parse_pack_qty", "unit_price"]
 
 _MAX_PACK = 1000
 _N = r"(\d{1,4})"
-_UNITS = r"pack|pk|pcs?|pieces?|stück|stk|st\.|pezzi|pièces|unidades|units?|er[- ]?set"
+_PACKS = r"pack|pk|er[- ]?set"
+_PIECES = r"pcs?|pieces?|stück|stk|st\.|pezzi|pièces|unidades|units?"
+_CONTAINERS = r"pack|pk|pkg|box|bx|case|bag|ctn|carton"
+# A count of pieces in a set or kit says what is in the box, not how many boxes.
+_KIT = re.compile(
+    r"\b(?:set|kit|assortment|sortiment|satz|coffret|jeu|juego|zestaw)\b", re.IGNORECASE)
+# After a number these make it a measurement ("76 x 110 mm"), never a pack.
+_MEASURES = (
+    r"mm|cm|m|in|inch|ft|v|w|kw|a|ah|mah|l|ml|kg|g|nm|bar|psi|um|µm|micron|hp|ps|rpm|"
+    r"gb|tb|mb|hz|khz|mhz|ghz|unf|unc|npt|bsp"
+)
 _PATTERNS = [
     re.compile(p, re.IGNORECASE)
     for p in (
         rf"\b(?:pack|set|box|case|bag|lot|kit)\s+of\s+{_N}\b",
-        rf"\b{_N}\s*-?\s*(?:{_UNITS})(?![a-z0-9])",
+        # "4-pack"; not a belt's rib profile and length ("6PK 1220")
+        rf"\b{_N}\s*-?\s*(?:{_PACKS})(?![a-z0-9])(?!\s*\d{{3,}})",
+        # "Box/10", "10/box"
+        rf"\b(?:{_CONTAINERS})\s*/\s*{_N}\b",
+        rf"(?<![\d./,-]){_N}\s*/\s*(?:{_CONTAINERS})\b",
+        # "2 pcs", "(10 Stück)" (not in a set or kit: see _KIT)
+        rf"\b{_N}\s*-?\s*(?:{_PIECES})(?![a-z0-9])",
         rf"\b(?:qty|quantity|menge|pu|vpe)\s*[:.]?\s*{_N}\b",
-        rf"(?<![\w.,]){_N}\s*[x×]\s+(?=[a-z])",
-        rf"\b[x×]\s*{_N}\b(?![.,]\d)",
+        # "2 x Brake disc" at the start of a title
+        rf"^\s*(\d{{1,3}})\s*[x×]\s+(?=[^\W\d_])",
+        # "Brake pads x2", "(x4)": not a dimension ("76 x 110 mm", "M20 x 1.5", "45x62x8")
+        rf"(?<!\d)(?<!\d\s)\b[x×]\s*{_N}\b(?![.,]\d)(?!\s*(?:[x×*]|(?:{_MEASURES})\b|\"))",
     )
 ]
+
+
+_PIECES_RULE = _PATTERNS[4]
 
 
 def parse_pack_qty(text: str | None) -> int | None:
@@ -35,7 +56,10 @@ def parse_pack_qty(text: str | None) -> int | None:
     """
     if not text:
         return None
+    kit = _KIT.search(text) is not None
     for pattern in _PATTERNS:
+        if kit and pattern is _PIECES_RULE:
+            continue
         found = pattern.search(text)
         if found:
             qty = int(found.group(1))

@@ -100,7 +100,7 @@ def part_bounds(part: PartInput, rp: ResolvedPolicy, base_currency: str) -> Part
     count = 0
     mismatch = False
     if not part.proprietary and part.competitor_unit_prices:
-        if part.currency != base_currency:
+        if part.currency != (part.competitor_currency or base_currency):
             mismatch = True
         else:
             reference = competitor_reference(part.competitor_unit_prices, rp.competitor_reference)

@@ -74,18 +74,17 @@ def optimize_run(
     for part in parts:
         part.check()
     resolved = _resolve_all(parts, policy)
-    bounds = [part_bounds(p, r, policy.base_currency) for p, r in zip(parts, resolved, strict=True)]
-    hard = hard_box(bounds)
-    box = apply_cap(hard)
-
     p0 = np.array([float(p.current_price) for p in parts])
     cost = np.array([float(p.unit_cost) for p in parts])
     packs = [p.pack_qty for p in parts]
-    histories = [p.sales for p in parts]
     priors = np.array([r.elasticity_prior for r in resolved])
-    panel = SalesPanel.from_histories(histories)
-    est = estimate_elasticities(
-        panel, [(p.category, p.proprietary) for p in parts], priors, elasticity)
+    pools = [(p.category, p.proprietary) for p in parts]
+
+    bounds = [part_bounds(p, r, policy.base_currency) for p, r in zip(parts, resolved, strict=True)]
+    hard = hard_box(bounds)
+    box = apply_cap(hard)
+    panel = SalesPanel.from_histories([p.sales for p in parts])
+    est = estimate_elasticities(panel, pools, priors, elasticity)
     eps = est.value
     q0 = baseline_units(panel, p0, packs, eps)
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from pricing.errors import PricingError
 
 ELASTICITY_SOURCES = ("prior", "estimated", "pooled")
@@ -31,15 +34,19 @@ class SalesHistory:
 
     ``units`` are the units sold in the period and ``unit_price`` the average price
     actually charged. Periods with no sales should be present with ``units == 0``:
-    a missing period and a period without sales mean different things.
+    a missing period and a period without sales mean different things. The optimizer
+    uses only the order of the periods, so ``period_start`` may be ``None`` when the
+    caller did not read the dates (the database reader skips them for speed).
     """
 
-    period_start: Sequence[dt.date]
-    units: Sequence[float]
-    unit_price: Sequence[float]
+    period_start: Sequence[dt.date] | None
+    units: Sequence[float] | npt.NDArray[np.float64]
+    unit_price: Sequence[float] | npt.NDArray[np.float64]
 
     def __post_init__(self) -> None:
-        if not len(self.period_start) == len(self.units) == len(self.unit_price):
+        if len(self.units) != len(self.unit_price) or (
+            self.period_start is not None and len(self.period_start) != len(self.units)
+        ):
             raise ValueError("period_start, units and unit_price must have the same length")
 
 
@@ -48,8 +55,10 @@ class PartInput:
     """Everything the optimizer needs about one SKU.
 
     ``unit_cost``, ``current_price`` and ``map_price`` are for the pack of
-    ``pack_qty`` units. ``competitor_unit_prices`` are per unit, in the base currency,
-    fresh, from trusted matches only: the caller has filtered them.
+    ``pack_qty`` units. ``competitor_unit_prices`` are per unit, fresh, from trusted
+    matches only (the caller has filtered and converted them), in
+    ``competitor_currency`` (``None``: the policy's base currency); they are compared
+    only when that is the part's own currency.
     """
 
     sku: str
@@ -65,6 +74,7 @@ class PartInput:
     tier: str | None = None
     competitor_unit_prices: Sequence[Decimal] = ()
     sales: SalesHistory | None = None
+    competitor_currency: str | None = None
 
     def check(self) -> None:
         """Raise :class:`OptimizerInputError` when the part cannot be priced."""

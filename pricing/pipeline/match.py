@@ -5,8 +5,9 @@ A person's decision (confirmed or rejected) is never overwritten by a later run.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -25,11 +26,18 @@ from pricing.storage.models import (
     utcnow,
 )
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class MatchSummary:
+    """What a matching run did. ``problems``: what is wrong in the catalog or the
+    cross-references (supersession cycles, references to unknown SKUs, shared GTINs...),
+    in words, for the user to fix; matching goes on around them."""
+
     considered: int
     by_status: dict[str, int]
+    problems: list[str] = field(default_factory=list)
 
 
 def load_index(session: Session) -> CatalogIndex:
@@ -62,7 +70,10 @@ def run_matching(
     db: Database, config: MatchingConfig, *, rematch_all: bool = False
 ) -> MatchSummary:
     with db.session() as session:
-        matcher = Matcher(load_index(session), config)
+        index = load_index(session)
+        for problem in index.problems:
+            log.warning("catalog: %s", problem)
+        matcher = Matcher(index, config)
         decided = select(Match.listing_id).where(Match.status.in_(HUMAN_MATCH_STATUSES))
         unmatched = ~select(Match.id).where(Match.listing_id == Listing.id).exists()
         stmt = select(Listing).where(Listing.id.not_in(decided))
@@ -115,7 +126,9 @@ def run_matching(
                 .where(Listing.id.in_(ids[start : start + 500]))
                 .values(needs_match=False)
             )
-    return MatchSummary(len(results), dict(Counter(r.status for r in results)))
+    return MatchSummary(
+        len(results), dict(Counter(r.status for r in results)), list(index.problems)
+    )
 
 
 def decide(

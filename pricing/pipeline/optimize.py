@@ -1,24 +1,47 @@
 """Optimize step: gather each SKU's inputs, run the optimizer, store a suggestion run.
 
-Competitor prices that count: from auto or confirmed matches only, the latest
-observation of each listing, fresher than the policy's ``max_age_days``, with a price,
-in stock, in the base currency, and from a crawl run that is not suspect (or from an
-imported file). A run is written as ``running`` first and marked ``complete`` only
-after all its suggestions are stored, so a killed run is never reported or reviewed.
+Competitor prices that count: from auto or confirmed matches only, the latest trusted
+observation of each listing (a crawl run that is not suspect, or an imported file),
+fresher than the policy's ``max_age_days``, with a price and in stock. Each is made a
+per-unit price with the listing's pack quantity (a pack of 1, which is also what an
+unknown pack is stored as, gives way to a larger pack the title states) and converted
+with the rate in force on the day it was observed (``fx:`` in ``pricing.yaml``) into
+the currency of the part it is compared with. A price with no rate is left out and
+counted in the run summary.
+
+Inputs are read with a few Core selects (latest observation per listing by
+``GROUP BY``, sales as NumPy arrays), so 100,000 SKUs load in a few seconds. A run is
+written as ``running`` first and marked ``complete`` only after all its suggestions are
+stored, so a killed run is never reported or reviewed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass
-from decimal import Decimal
+import json
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert, or_, select
+import numpy as np
+from sqlalchemy import Connection, Float, Table, and_, cast, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from pricing.config import PricingPolicy
-from pricing.optimizer import PartInput, SalesHistory, SuggestionResult, optimize
+from pricing.matching.fx import FxRateMissingError, FxRates
+from pricing.matching.units import parse_pack_qty
+from pricing.optimizer import (
+    LadderPolicy,
+    OptimizationRun,
+    PartInput,
+    SalesHistory,
+    SuggestionResult,
+    optimize_run,
+)
 from pricing.storage import Database
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
@@ -34,85 +57,229 @@ from pricing.storage.models import (
     utcnow,
 )
 
+log = logging.getLogger(__name__)
+
 UNAVAILABLE = ("OutOfStock", "SoldOut", "Discontinued")
+UNIT_Q = Decimal("0.0001")
+_INSERT_CHUNK = 5000
 
 
-@dataclass(frozen=True)
-class CompetitorPrice:
+class CompetitorPrice(NamedTuple):
+    """A listing's latest trusted price, per unit, in the currency it was seen in.
+
+    ``pack_qty`` is the pack the unit price was computed with: the observation's, or the
+    one its title states when the observation says 1 (the stored default for unknown).
+    """
+
     sku: str
     competitor: str
     listing_id: int
     unit_price: Decimal
     currency: str
     observed_at: dt.datetime
+    pack_qty: int = 1
+    pack_from_title: bool = False
 
 
 def trusted_competitor_prices(
     session: Session, oldest: dt.datetime, skus: list[str] | None = None
 ) -> dict[str, list[CompetitorPrice]]:
-    """Latest trusted observation per matched listing, newer than ``oldest``, by SKU."""
+    """Latest trusted observation per matched listing, newer than ``oldest``, by SKU
+    (listings whose latest trusted observation is out of stock are left out)."""
+    trusted_obs = and_(
+        PriceObservation.price.is_not(None),
+        PriceObservation.observed_at >= oldest,
+        or_(PriceObservation.crawl_run_id.is_(None), CrawlRun.status.in_(TRUSTED_RUN_STATUSES)),
+    )
+    latest = (
+        select(
+            PriceObservation.listing_id.label("listing_id"),
+            func.max(PriceObservation.observed_at).label("observed_at"),
+        )
+        .outerjoin(CrawlRun, CrawlRun.id == PriceObservation.crawl_run_id)
+        .where(trusted_obs)
+        .group_by(PriceObservation.listing_id)
+        .subquery()
+    )
     stmt = (
         select(
             Match.sku,
             Listing.competitor,
             Listing.id,
-            PriceObservation.unit_price,
+            Listing.title,
+            PriceObservation.price,
+            PriceObservation.pack_qty,
             PriceObservation.currency,
             PriceObservation.observed_at,
             PriceObservation.availability,
         )
         .join(Listing, Listing.id == Match.listing_id)
-        .join(PriceObservation, PriceObservation.listing_id == Listing.id)
-        .outerjoin(CrawlRun, CrawlRun.id == PriceObservation.crawl_run_id)
-        .where(
-            Match.status.in_(TRUSTED_MATCH_STATUSES),
-            Match.sku.is_not(None),
-            PriceObservation.unit_price.is_not(None),
-            PriceObservation.observed_at >= oldest,
-            or_(PriceObservation.crawl_run_id.is_(None), CrawlRun.status.in_(TRUSTED_RUN_STATUSES)),
+        .join(latest, latest.c.listing_id == Listing.id)
+        .join(
+            PriceObservation,
+            and_(
+                PriceObservation.listing_id == latest.c.listing_id,
+                PriceObservation.observed_at == latest.c.observed_at,
+            ),
         )
+        .where(Match.status.in_(TRUSTED_MATCH_STATUSES), Match.sku.is_not(None))
     )
     if skus is not None:
         stmt = stmt.where(Match.sku.in_(skus))
-    latest: dict[int, tuple[CompetitorPrice, str | None]] = {}
-    for sku, competitor, listing_id, unit_price, currency, observed_at, avail in session.execute(
-        stmt
-    ):
-        held = latest.get(listing_id)
-        if held is None or observed_at > held[0].observed_at:
-            price = CompetitorPrice(sku, competitor, listing_id, unit_price, currency, observed_at)
-            latest[listing_id] = (price, avail)
+    packs: dict[str, int | None] = {}
     by_sku: dict[str, list[CompetitorPrice]] = defaultdict(list)
-    for price, avail in latest.values():
-        if avail not in UNAVAILABLE:
-            by_sku[price.sku].append(price)
+    for sku, competitor, listing_id, title, price, pack, currency, observed_at, avail in (
+        session.connection().execute(stmt).all()
+    ):
+        if sku is None or avail in UNAVAILABLE or price is None or price <= 0:
+            continue
+        qty, from_title = _pack(pack, title, packs)
+        unit = (price / qty).quantize(UNIT_Q, ROUND_HALF_EVEN)
+        by_sku[sku].append(
+            CompetitorPrice(
+                sku, competitor, listing_id, unit, (currency or "").upper(), observed_at, qty,
+                from_title,
+            )
+        )
     return by_sku
 
 
-def _sales(session: Session) -> dict[str, SalesHistory]:
-    rows: dict[str, tuple[list[dt.date], list[float], list[float]]] = defaultdict(
-        lambda: ([], [], [])
+def _pack(stored: int | None, title: str | None, cache: dict[str, int | None]) -> tuple[int, bool]:
+    """The pack quantity a price buys. 1 is also what an unknown pack is stored as, so a
+    larger pack stated in the title wins over it (the matcher reads listings the same way)."""
+    if stored is not None and stored > 1:
+        return stored, False
+    if not title:
+        return 1, False
+    if title not in cache:
+        cache[title] = parse_pack_qty(title)
+    stated = cache[title]
+    if stated is not None and stated > 1:
+        return stated, True
+    return 1, False
+
+
+# --- sales ----------------------------------------------------------------------------
+
+
+def read_sales(session: Session | Connection) -> dict[str, SalesHistory]:
+    """Every SKU's sales history, oldest first, as NumPy arrays.
+
+    Millions of rows: units and prices are fetched straight from the driver (cast to
+    float by the database; no per-row Decimal, date or Row objects) in SKU and period
+    order, and a ``GROUP BY`` gives each SKU's number of periods. The dates are not read
+    (the optimizer uses only the order). The two reads are checked against each other
+    and repeated if a sales import landed between them.
+    """
+    conn = session.connection() if isinstance(session, Session) else session
+    counts_stmt = (
+        select(SalesRecord.sku, func.count()).group_by(SalesRecord.sku).order_by(SalesRecord.sku)
     )
-    stmt = select(
-        SalesRecord.sku, SalesRecord.period_start, SalesRecord.units, SalesRecord.unit_price
-    )
-    for sku, start, units, price in session.execute(
-        stmt.order_by(SalesRecord.sku, SalesRecord.period_start)
-    ):
-        dates, qty, prices = rows[sku]
-        dates.append(start)
-        qty.append(float(units))
-        prices.append(float(price))
-    return {sku: SalesHistory(d, q, p) for sku, (d, q, p) in rows.items()}
+    rows_stmt = select(
+        cast(SalesRecord.units, Float), cast(SalesRecord.unit_price, Float)
+    ).order_by(SalesRecord.sku, SalesRecord.period_start)
+    sql = str(rows_stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    for _attempt in range(3):
+        counts = conn.execute(counts_stmt).all()
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if sum(n for _, n in counts) == len(rows):
+            break
+    else:
+        raise RuntimeError("sales history kept changing while it was read; run again")
+    if not rows:
+        return {}
+    table = np.array(rows, np.float64)
+    del rows
+    units, prices = table[:, 0].copy(), table[:, 1].copy()
+    del table
+    out: dict[str, SalesHistory] = {}
+    start = 0
+    for sku, n in counts:
+        stop = start + n
+        out[sku] = SalesHistory(None, units[start:stop], prices[start:stop])
+        start = stop
+    return out
+
+
+# --- inputs ---------------------------------------------------------------------------
+
+
+@dataclass
+class LeftOut:
+    """Competitor prices that did not count, with the reason, for the run summary."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    missing_rates: Counter[str] = field(default_factory=Counter)
+    pack_from_title: int = 0
+
+    def messages(self, base: str) -> list[str]:
+        out = []
+        if self.counts["stale"]:
+            out.append(f"{self.counts['stale']} competitor prices older than max_age_days "
+                       "left out")
+        for currency, n in sorted(self.missing_rates.items()):
+            out.append(
+                f"{n} competitor prices in {currency} left out: no exchange rate to {base} "
+                f"in force on the day they were observed (add one under fx.rates.{currency} "
+                "in pricing.yaml)"
+            )
+        if self.pack_from_title:
+            out.append(f"{self.pack_from_title} competitor prices divided by the pack "
+                       "quantity their title states (no pack quantity recorded)")
+        return out
+
+
+class _Converter:
+    """Competitor unit prices into a part's currency, through the base currency."""
+
+    def __init__(self, fx: FxRates) -> None:
+        self.fx = fx
+        self._rates: dict[tuple[str, dt.date], Decimal | None] = {}
+
+    def rate(self, currency: str, on: dt.date) -> Decimal | None:
+        key = (currency, on)
+        if key not in self._rates:
+            try:
+                self._rates[key] = self.fx.rate(currency, on)
+            except FxRateMissingError:
+                self._rates[key] = None
+        return self._rates[key]
+
+    def convert(self, cp: CompetitorPrice, to: str) -> Decimal | None:
+        if cp.currency == to:
+            return cp.unit_price
+        on = cp.observed_at.date()
+        source, target = self.rate(cp.currency, on), self.rate(to, on)
+        if source is None or target is None:
+            return None
+        return (cp.unit_price * source / target).quantize(UNIT_Q, ROUND_HALF_EVEN)
 
 
 def build_inputs(
     session: Session, policy: PricingPolicy, as_of: dt.datetime
 ) -> tuple[list[PartInput], dict[str, int]]:
     """The optimizer's inputs for every current SKU, and counts of prices left out."""
-    parts = list(
-        session.scalars(select(Part).where(Part.superseded_by.is_(None)).order_by(Part.sku))
-    )
+    inputs, left_out = read_inputs(session, policy, as_of)
+    return inputs, dict(left_out.counts)
+
+
+def read_inputs(
+    session: Session, policy: PricingPolicy, as_of: dt.datetime
+) -> tuple[list[PartInput], LeftOut]:
+    """The optimizer's inputs for every current SKU, and what was left out and why."""
+    parts = session.connection().execute(
+        select(
+            Part.sku, Part.category, Part.family, Part.proprietary, Part.unit_cost, Part.price,
+            Part.currency, Part.pack_qty, Part.map_price, Part.min_margin, Part.tier,
+        )
+        .where(Part.superseded_by.is_(None))
+        .order_by(Part.sku)
+    ).all()
     longest = max(
         [policy.defaults.max_age_days or 14]
         + [c.max_age_days for c in policy.categories.values() if c.max_age_days]
@@ -124,38 +291,69 @@ def build_inputs(
         + ([policy.proprietary.max_age_days] if policy.proprietary.max_age_days else [])
     )
     prices = trusted_competitor_prices(session, as_of - dt.timedelta(days=longest))
-    sales = _sales(session)
-    left_out: dict[str, int] = defaultdict(int)
+    sales = read_sales(session)
+    converter = _Converter(policy.fx.table(policy.base_currency))
+    left_out = LeftOut()
+    ages: dict[tuple[str, bool], dt.datetime] = {}
     inputs = []
-    for part in parts:
-        resolved = policy.resolve(part.category, part.proprietary)
-        oldest = as_of - dt.timedelta(days=resolved.max_age_days)
-        unit_prices = []
-        for cp in prices.get(part.sku, []):
-            if cp.observed_at < oldest:
-                left_out["stale"] += 1
-            elif cp.currency != policy.base_currency:
-                left_out["other_currency"] += 1
-            else:
-                unit_prices.append(cp.unit_price)
+    for (sku, category, family, proprietary, cost, price, currency, pack, map_price,
+         min_margin, tier) in parts:
+        unit_prices: list[Decimal] = []
+        competitor_currency = None
+        found = prices.get(sku)
+        if found:
+            key = (category, proprietary)
+            if key not in ages:
+                age = policy.resolve(category, proprietary).max_age_days
+                ages[key] = as_of - dt.timedelta(days=age)
+            oldest = ages[key]
+            # compare in the part's currency where it has a rate, else in the base one
+            target = currency if converter.rate(currency, as_of.date()) else policy.base_currency
+            competitor_currency = target
+            for cp in found:
+                if cp.observed_at < oldest:
+                    left_out.counts["stale"] += 1
+                    continue
+                value = converter.convert(cp, target)
+                if value is None:
+                    left_out.counts["no_fx_rate"] += 1
+                    left_out.missing_rates[cp.currency] += 1
+                    continue
+                if cp.currency != target:
+                    left_out.counts["converted"] += 1
+                if cp.pack_from_title:
+                    left_out.pack_from_title += 1
+                unit_prices.append(value)
         inputs.append(
             PartInput(
-                sku=part.sku,
-                category=part.category,
-                family=part.family,
-                proprietary=part.proprietary,
-                unit_cost=part.unit_cost,
-                current_price=part.price,
-                currency=part.currency,
-                pack_qty=part.pack_qty,
-                map_price=part.map_price,
-                min_margin=part.min_margin,
-                tier=part.tier,
+                sku=sku,
+                category=category,
+                family=family,
+                proprietary=proprietary,
+                unit_cost=cost,
+                current_price=price,
+                currency=currency,
+                pack_qty=pack,
+                map_price=map_price,
+                min_margin=min_margin,
+                tier=tier,
                 competitor_unit_prices=unit_prices,
-                sales=sales.get(part.sku),
+                competitor_currency=competitor_currency,
+                sales=sales.get(sku),
             )
         )
-    return inputs, dict(left_out)
+    return inputs, left_out
+
+
+def ladder_policy(policy: PricingPolicy) -> LadderPolicy | None:
+    """The optimizer's ladder settings from ``ladders:`` in ``pricing.yaml``."""
+    cfg = policy.ladders
+    if not cfg.enabled:
+        return None
+    return LadderPolicy(tiers=tuple(cfg.tiers), ratios=cfg.ratio_list(), packs=cfg.packs)
+
+
+# --- the run --------------------------------------------------------------------------
 
 
 def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | None = None) -> int:
@@ -173,14 +371,28 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
         run_id = run.id
     try:
         with db.session() as session:
-            inputs, left_out = build_inputs(session, policy, as_of)
-            results = optimize(inputs, policy)
-            _store(session, run_id, results)
-            run = session.get(SuggestionRun, run_id)
-            assert run is not None
-            run.status = "complete"
-            run.finished_at = utcnow()
-            run.summary = _summary(results, left_out)
+            clock = time.perf_counter()
+            inputs, left_out = read_inputs(session, policy, as_of)
+            read_s = time.perf_counter() - clock
+            clock = time.perf_counter()
+            result = optimize_run(inputs, policy, ladder_policy(policy))
+            solve_s = time.perf_counter() - clock
+            clock = time.perf_counter()
+            store_suggestions(session, run_id, result.suggestions)
+            write_s = time.perf_counter() - clock
+            summary = _summary(result, left_out, policy.base_currency)
+            summary["seconds"] = {
+                "read_inputs": round(read_s, 3),
+                "optimize": round(solve_s, 3),
+                "write_suggestions": round(write_s, 3),
+            }
+            for message in summary["notes"]:
+                log.info("suggestion run %d: %s", run_id, message)
+            done = session.get(SuggestionRun, run_id)
+            assert done is not None
+            done.status = "complete"
+            done.finished_at = utcnow()
+            done.summary = summary
     except BaseException:
         with db.session() as session:
             failed = session.get(SuggestionRun, run_id)
@@ -190,27 +402,102 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
     return run_id
 
 
-def _store(session: Session, run_id: int, results: list[SuggestionResult]) -> None:
-    rows = []
+def store_suggestions(session: Session, run_id: int, results: Sequence[SuggestionResult]) -> None:
+    """Bulk insert of a run's suggestions: ``COPY`` on PostgreSQL; elsewhere one
+    executemany of the Core insert, with the values put through the columns' own bind
+    processors once (the generic executemany path spends most of its time per row on
+    building and checking parameter dictionaries)."""
+    if not results:
+        return
+    conn = session.connection()
+    table: Table = Suggestion.__table__  # type: ignore[assignment]
+    keys = [*SuggestionResult.__dataclass_fields__, "run_id", "review_status"]
+    columns = [table.c[k] for k in keys]
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table.name, keys, _tuples(run_id, results, [None] * len(keys), json_col=True))
+        return
+    processors = [c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns]
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=keys)
+    if compiled.positiontup is None:  # a named paramstyle: plain Core executemany
+        rows = [dict(zip(keys, row, strict=True)) for row in _tuples(run_id, results,
+                                                                      [None] * len(keys))]
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            conn.execute(insert(table), rows[start : start + _INSERT_CHUNK])
+        return
+    order = [keys.index(name) for name in compiled.positiontup]
+    sql = str(compiled)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        batch: list[tuple[Any, ...]] = []
+        for row in _tuples(run_id, results, processors):
+            batch.append(tuple(row[i] for i in order))
+            if len(batch) == _INSERT_CHUNK:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+    finally:
+        cursor.close()
+
+
+def _tuples(
+    run_id: int,
+    results: Iterable[SuggestionResult],
+    processors: Sequence[Any],
+    *,
+    json_col: bool = False,
+) -> Iterable[list[Any]]:
+    """One list of column values per suggestion, in ``SuggestionResult`` field order then
+    ``run_id``, ``review_status``; each value through its column's bind processor."""
+    codes_at = list(SuggestionResult.__dataclass_fields__).index("reason_codes")
+    active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
     for r in results:
-        row = {name: getattr(r, name) for name in SuggestionResult.__dataclass_fields__}
-        row["reason_codes"] = list(r.reason_codes)
-        row["run_id"] = run_id
-        row["review_status"] = "pending"
-        rows.append(row)
-    for start in range(0, len(rows), 1000):
-        session.execute(insert(Suggestion), rows[start : start + 1000])
+        row = [*vars(r).values(), run_id, "pending"]  # the dataclass's fields, in order
+        row[codes_at] = json.dumps(list(r.reason_codes)) if json_col else list(r.reason_codes)
+        for i, proc in active:
+            if row[i] is not None:
+                row[i] = proc(row[i])
+        yield row
 
 
-def _summary(results: list[SuggestionResult], left_out: dict[str, int]) -> dict[str, object]:
-    changed = [r for r in results if r.suggested_price != r.current_price]
+def _copy(conn: Connection, table: str, keys: Sequence[str], rows: Iterable[list[Any]]) -> None:
+    """PostgreSQL ``COPY ... FROM STDIN`` through psycopg."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {table} ({', '.join(keys)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def _summary(run: OptimizationRun, left_out: LeftOut, base: str) -> dict[str, Any]:
+    """What the run did, for the report and the API: counts, expected profit, what the
+    solver said, elasticity sources, and competitor prices left out (with messages)."""
+    results = run.suggestions
+    changed = sum(1 for r in results if r.suggested_price != r.current_price)
     profit_before = sum((r.expected_profit_before for r in results), Decimal(0))
     profit_after = sum((r.expected_profit_after for r in results), Decimal(0))
+    sources = Counter(r.elasticity_source for r in results)
+    bound = Counter(r.binding_constraint or "PROFIT_OPTIMUM" for r in results)
     return {
         "skus": len(results),
-        "changed": len(changed),
+        "changed": changed,
         "with_competitor_price": sum(1 for r in results if r.competitor_count),
         "expected_profit_before": str(profit_before),
         "expected_profit_after": str(profit_after),
-        "prices_left_out": left_out,
+        "prices_left_out": {k: v for k, v in left_out.counts.items() if k != "converted"},
+        "prices_converted": left_out.counts["converted"],
+        "missing_fx_rates": dict(left_out.missing_rates),
+        "prices_pack_from_title": left_out.pack_from_title,
+        "notes": left_out.messages(base),
+        "solver": {
+            "success": run.solver_success,
+            "message": run.solver_message,
+            "iterations": run.solver_iterations,
+            "fallback_skus": run.fallback_count,
+            "ladder_families_resolved": run.ladder_families,
+        },
+        "elasticity_sources": dict(sorted(sources.items())),
+        "binding_constraints": dict(sorted(bound.items())),
     }

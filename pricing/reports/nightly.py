@@ -1,13 +1,16 @@
 """The nightly report: ``report.html``, ``suggestions.csv`` and ``suggestions.xlsx``.
 
 All three carry the same rows, biggest moves first. The HTML is one self-contained
-file (inline CSS, no CDN) rendered by Jinja2 with autoescaping, so scraped text stays
-inert; CSV and XLSX neutralize text that would start a formula.
+file (inline CSS and SVG, no script, no CDN) rendered by Jinja2 with autoescaping, so
+scraped text stays inert; CSV and XLSX neutralize text that would start a formula.
+Each price change in the HTML gets a small chart of the last :data:`CHART_DAYS` days
+(ours, each competitor, the suggestion) and the competitor listings behind it.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -19,8 +22,21 @@ from sqlalchemy.orm import Session
 
 from pricing.errors import NotFoundError
 from pricing.reports.cells import csv_value, neutralize
+from pricing.reports.detail import SkuDetail, Wanted, load_details
 from pricing.storage import Database
-from pricing.storage.models import CrawlRun, Match, Part, Suggestion, SuggestionRun
+from pricing.storage.models import (
+    TRUSTED_MATCH_STATUSES,
+    CrawlRun,
+    Match,
+    Part,
+    Suggestion,
+    SuggestionRun,
+    utcnow,
+)
+
+CHART_DAYS = 90
+# charts and listings for this many of the biggest moves; the files keep every row
+DETAIL_LIMIT = 500
 
 # (header, attribute or callable, number format for XLSX or None for text)
 COLUMNS: list[tuple[str, str, str | None]] = [
@@ -72,6 +88,7 @@ class ReportData:
     rows: list[ReportRow]
     figures: dict[str, Any]
     flags: list[str] = field(default_factory=list)
+    details: dict[str, SkuDetail] = field(default_factory=dict)
 
 
 def latest_complete_run(session: Session) -> int:
@@ -83,7 +100,11 @@ def latest_complete_run(session: Session) -> int:
     return run_id
 
 
-def load_report(session: Session, run_id: int | None = None) -> ReportData:
+def load_report(
+    session: Session, run_id: int | None = None, *, details: bool = False
+) -> ReportData:
+    """A complete run's rows (biggest moves first), headline figures and flags; with
+    ``details``, the chart and listings of the :data:`DETAIL_LIMIT` biggest moves."""
     run_id = run_id if run_id is not None else latest_complete_run(session)
     run = session.get(SuggestionRun, run_id)
     if run is None or run.status != "complete":
@@ -95,7 +116,20 @@ def load_report(session: Session, run_id: int | None = None) -> ReportData:
     )
     rows = [ReportRow(s, d) for s, d in session.execute(stmt)]
     rows.sort(key=lambda r: (-abs(r.change_pct), r.sku))
-    return ReportData(run, rows, _figures(rows), _flags(session))
+    data = ReportData(run, rows, _figures(rows), _flags(session, rows))
+    if details:
+        end = max(run.created_at, utcnow())
+        moved = [
+            Wanted(r.sku, r.suggested_price) for r in rows if r.suggested_price != r.current_price
+        ][:DETAIL_LIMIT]
+        data.details = load_details(
+            session,
+            moved,
+            currency=run.base_currency,
+            start=end - dt.timedelta(days=CHART_DAYS),
+            end=end,
+        )
+    return data
 
 
 def _figures(rows: list[ReportRow]) -> dict[str, Any]:
@@ -121,13 +155,13 @@ def _figures(rows: list[ReportRow]) -> dict[str, Any]:
     }
 
 
-def _flags(session: Session) -> list[str]:
+def _flags(session: Session, rows: list[ReportRow]) -> list[str]:
     flags = []
     suspect = session.scalars(select(CrawlRun).where(CrawlRun.status == "suspect")).all()
     for run in suspect:
         flags.append(
             f"Crawl run {run.id} ({run.competitor}) is suspect: {run.note}. "
-            "Its prices are not used until confirmed."
+            "Its prices are not used until confirmed (pricing crawls confirm ID)."
         )
     failed = session.scalar(select(func.count()).where(CrawlRun.status == "failed"))
     if failed:
@@ -138,7 +172,31 @@ def _flags(session: Session) -> list[str]:
             f"{review} competitor listings wait for a match review "
             "(pricing matches --status needs_review)."
         )
+    matched = set(
+        session.scalars(
+            select(Match.sku).where(Match.status.in_(TRUSTED_MATCH_STATUSES)).distinct()
+        )
+    )
+    stale = [
+        r.sku for r in rows if not r.proprietary and r.competitor_count == 0 and r.sku in matched
+    ]
+    if stale:
+        flags.append(
+            f"{len(stale)} SKUs have matched competitor listings but no fresh, in-stock price "
+            f"(stale prices): {_some(stale)}."
+        )
+    floor = [r.sku for r in rows if "CANNOT_COMPETE_AT_FLOOR" in r.reason_codes]
+    if floor:
+        flags.append(
+            f"{len(floor)} SKUs cannot compete at their margin floor: the market is below "
+            f"what we may charge: {_some(floor)}."
+        )
     return flags
+
+
+def _some(skus: list[str], limit: int = 10) -> str:
+    shown = ", ".join(sorted(skus)[:limit])
+    return shown + (f" and {len(skus) - limit} more" if len(skus) > limit else "")
 
 
 _env = Environment(
@@ -149,7 +207,13 @@ _env = Environment(
 
 def write_html(data: ReportData, path: Path) -> None:
     html = _env.get_template("report.html.j2").render(
-        run=data.run, rows=data.rows, figures=data.figures, flags=data.flags
+        run=data.run,
+        rows=data.rows,
+        figures=data.figures,
+        flags=data.flags,
+        details=data.details,
+        chart_days=CHART_DAYS,
+        detail_limit=DETAIL_LIMIT,
     )
     path.write_text(html, encoding="utf-8")
 
@@ -204,14 +268,48 @@ def write_xlsx(data: ReportData, path: Path) -> None:
                 cell.number_format = fmt
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
+    if data.details:
+        _listings_sheet(wb, data)
     wb.save(path)
+
+
+LISTING_COLUMNS = ["sku", "competitor", "title", "url", "unit_price", "currency", "observed_at"]
+
+
+def _listings_sheet(wb: Any, data: ReportData) -> None:
+    """The competitor listings behind the detailed moves: scraped text, neutralized."""
+    from openpyxl.styles import Font
+
+    ws = wb.create_sheet("Competitor listings")
+    ws.append(LISTING_COLUMNS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for sku, detail in data.details.items():
+        for li in detail.listings:
+            ws.append(
+                [
+                    sku,
+                    neutralize(li.competitor),
+                    neutralize(li.title),
+                    neutralize(li.url),
+                    float(li.unit_price),
+                    li.currency,
+                    li.observed_at.replace(tzinfo=None),
+                ]
+            )
+    for (cell,) in ws.iter_rows(min_row=2, min_col=5, max_col=5):
+        cell.number_format = "#,##0.00"
+    for (cell,) in ws.iter_rows(min_row=2, min_col=7, max_col=7):
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
 
 
 def write_report(db: Database, out_dir: Path, run_id: int | None = None) -> Path:
     """Write the three report files into ``out_dir``; returns the HTML path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with db.session() as session:
-        data = load_report(session, run_id)
+        data = load_report(session, run_id, details=True)
         write_html(data, out_dir / "report.html")
         write_csv(data, out_dir / "suggestions.csv")
         write_xlsx(data, out_dir / "suggestions.xlsx")

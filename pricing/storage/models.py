@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -190,8 +191,20 @@ class PriceObservation(Base):
     """One price seen on one listing at one moment. Written idempotently."""
 
     __tablename__ = "price_observations"
-    # the unique constraint's index also serves "history of one listing over time"
-    __table_args__ = (UniqueConstraint("listing_id", "observed_at"),)
+    # the unique constraint's index finds "one listing over time"; the history index
+    # also carries what a price history shows, so reading it never visits the table
+    __table_args__ = (
+        UniqueConstraint("listing_id", "observed_at"),
+        Index(
+            "ix_price_observations_history",
+            "listing_id",
+            "observed_at",
+            "price",
+            "unit_price",
+            "currency",
+            "pack_qty",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))

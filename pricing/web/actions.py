@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from pricing.errors import NotFoundError
 from pricing.reports.nightly import ReportRow
-from pricing.review import ReviewFilter, decide, selected
-from pricing.storage.models import Listing, Match, Part, SuggestionRun
+from pricing.review import ExportResult, ReviewFilter, decide, export_approved, selected
+from pricing.storage.models import Listing, Match, Part, SuggestionRun, utcnow
 from pricing.web.deps import Principal, WebState
 
 Action = Literal["approve", "reject", "override"]
@@ -31,8 +31,12 @@ def complete_run(session: Session, run_id: int) -> SuggestionRun:
 
 
 def review_filter(
-    *, skus: tuple[str, ...] = (), category: str | None = None, reason: str | None = None,
-    status: str | None = None, only_changes: bool = False,
+    *,
+    skus: tuple[str, ...] = (),
+    category: str | None = None,
+    reason: str | None = None,
+    status: str | None = None,
+    only_changes: bool = False,
 ) -> ReviewFilter:
     """A :class:`ReviewFilter` from loose inputs; ``status`` ``any`` (or blank) means all.
 
@@ -41,9 +45,13 @@ def review_filter(
     """
     if status is None:
         status = "any" if skus else "pending"
-    return ReviewFilter(skus=skus, category=category or None, reason=reason or None,
-                        only_changes=only_changes,
-                        status=None if status in ("any", "") else status)
+    return ReviewFilter(
+        skus=skus,
+        category=category or None,
+        reason=reason or None,
+        only_changes=only_changes,
+        status=None if status in ("any", "") else status,
+    )
 
 
 def suggestion_rows(session: Session, run_id: int, flt: ReviewFilter) -> list[ReportRow]:
@@ -66,16 +74,40 @@ class ReviewOutcome:
 
 
 def review(
-    state: WebState, run_id: int, flt: ReviewFilter, *, action: Action, who: Principal,
-    why: str | None, price: Decimal | None,
+    state: WebState,
+    run_id: int,
+    flt: ReviewFilter,
+    *,
+    action: Action,
+    who: Principal,
+    why: str | None,
+    price: Decimal | None,
 ) -> ReviewOutcome:
     """Apply one decision to the selected suggestions, recording who decided and why."""
     with state.db.session() as session:
         complete_run(session, run_id)
         rows = selected(session, run_id, flt)
-        decide(session, rows, action=action, who=who.name, why=why or None,
-               policy=state.config.policy, override_price=price)
+        decide(
+            session,
+            rows,
+            action=action,
+            who=who.name,
+            why=why or None,
+            policy=state.config.policy,
+            override_price=price,
+        )
         return ReviewOutcome(run_id, action, tuple(s.sku for s in rows), who.name)
+
+
+def export(state: WebState, run_id: int, who: Principal) -> tuple[ExportResult, bytes]:
+    """Write the run's approved price list for the ERP (kept in the export folder, and
+    recorded on the run); approved prices become current. Returns it and its bytes."""
+    with state.db.session() as session:
+        complete_run(session, run_id)
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        out = state.export_dir / f"price-list-run{run_id}-{stamp}.csv"
+        result = export_approved(session, run_id, out, who.name)
+    return result, result.path.read_bytes()
 
 
 @dataclass(frozen=True)
@@ -85,8 +117,13 @@ class MatchRow:
 
 
 def match_rows(
-    session: Session, *, status: str | None = None, competitor: str | None = None,
-    sku: str | None = None, limit: int = 500, offset: int = 0,
+    session: Session,
+    *,
+    status: str | None = None,
+    competitor: str | None = None,
+    sku: str | None = None,
+    limit: int = 500,
+    offset: int = 0,
 ) -> list[MatchRow]:
     """Listing-to-SKU matches with their listings, oldest first."""
     stmt = select(Match, Listing).join(Listing, Listing.id == Match.listing_id).order_by(Match.id)

@@ -31,8 +31,8 @@ from pricing.web.deps import CsrfRejected, LoginRequired, WebState
 
 TEMPLATES = Path(__file__).with_name("templates")
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -51,13 +51,18 @@ def http_url(value: object) -> str | None:
 
 def template_env() -> Environment:
     """Jinja2 with autoescaping for every template and string, whatever its name."""
-    env = Environment(loader=FileSystemLoader(TEMPLATES),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["path"] = lambda value: quote(str(value), safe="")
     env.filters["http_url"] = http_url
     env.filters["money"] = lambda v: "" if v is None else f"{v:,.2f}"
-    env.filters["pct"] = lambda v, signed=False: "" if v is None else (f"{v:+.1%}" if signed else f"{v:.1%}")
+    env.filters["pct"] = lambda v, signed=False: (
+        "" if v is None else (f"{v:+.1%}" if signed else f"{v:.1%}")
+    )
     env.filters["when"] = lambda v: "" if v is None else v.strftime("%Y-%m-%d %H:%M")
     return env
 
@@ -67,23 +72,30 @@ def _wants_json(request: Request) -> bool:
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
-    return pages.render(request, "error.html.j2", status_code=status, title=f"Error {status}",
-                        message=message)
+    return pages.render(
+        request, "error.html.j2", status_code=status, title=f"Error {status}", message=message
+    )
 
 
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": "authentication required: Authorization: Bearer TOKEN"},
-                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"detail": "authentication required: Authorization: Bearer TOKEN"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         nxt = request.url.path if request.method == "GET" else "/"
         return RedirectResponse(f"/login?next={quote(nxt)}", status_code=303)
 
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, exc: CsrfRejected) -> Response:
-        return _error_page(request, 403, "The form's security token is missing or out of date. "
-                                         "Reload the page and try again.")
+        return _error_page(
+            request,
+            403,
+            "The form's security token is missing or out of date. Reload the page and try again.",
+        )
 
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> Response:
@@ -101,8 +113,11 @@ def _install_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
-        return _error_page(request, 422, "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        return _error_page(
+            request,
+            422,
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
+        )
 
 
 def jsonable_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -113,16 +128,24 @@ def _install_session(app: FastAPI, auth: AuthConfig) -> None:
     signer = SessionSigner(auth.secret)
 
     @app.middleware("http")
-    async def _session(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def _session(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         raw = request.cookies.get(SESSION_COOKIE)
         loaded = (signer.loads(raw) if raw else None) or {}
         request.state.session = dict(loaded)
         response = await call_next(request)
         if request.state.session != loaded:
             if request.state.session:
-                response.set_cookie(SESSION_COOKIE, signer.dumps(request.state.session),
-                                    max_age=signer.max_age, httponly=True, samesite="lax",
-                                    secure=auth.secure_cookies, path="/")
+                response.set_cookie(
+                    SESSION_COOKIE,
+                    signer.dumps(request.state.session),
+                    max_age=signer.max_age,
+                    httponly=True,
+                    samesite="lax",
+                    secure=auth.secure_cookies,
+                    path="/",
+                )
             else:
                 response.delete_cookie(SESSION_COOKIE, path="/")
         for name, value in SECURITY_HEADERS.items():
@@ -136,10 +159,13 @@ def create_app(
     auth: AuthConfig | None = None,
     config: AppConfig | None = None,
     database: Database | None = None,
+    export_dir: Path | None = None,
 ) -> FastAPI:
     """The web application for ``settings``' database and config folder.
 
-    ``auth`` defaults to :meth:`AuthConfig.from_env`; tests pass their own. Raises
+    ``auth`` defaults to :meth:`AuthConfig.from_env`; tests pass their own. ERP price
+    lists exported from the web are also kept in ``export_dir`` (default
+    ``var/exports``, as ``pricing export``). Raises
     :class:`~pricing.errors.PricingError` (bad config, schema not current) up front.
     """
     config = config or load_config(settings.config_dir)
@@ -157,13 +183,20 @@ def create_app(
         title="Pricing monitor",
         version="1",
         description="Suggestion runs, review decisions, price history and market position. "
-                    "Reading is open on localhost; POST needs `Authorization: Bearer TOKEN`.",
+        "Reading is open on localhost; POST needs `Authorization: Bearer TOKEN`.",
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
-    app.state.web = WebState(settings, config, db, auth, Jinja2Templates(env=template_env()))
+    app.state.web = WebState(
+        settings,
+        config,
+        db,
+        auth,
+        Jinja2Templates(env=template_env()),
+        export_dir or Path("var/exports"),
+    )
     _install_handlers(app)
     _install_session(app, auth)
     app.include_router(api.router)

@@ -71,8 +71,9 @@ def _unb64(text: str) -> bytes:
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     """An ``scrypt$n$r$p$salt$hash`` string for the users file."""
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R,
-                            p=SCRYPT_P, dklen=32)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
@@ -83,8 +84,15 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = _unb64(digest)
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=_unb64(salt), n=int(n), r=int(r),
-                                p=int(p), dklen=len(expected), maxmem=128 * 1024 * 1024)
+        actual = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=_unb64(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=128 * 1024 * 1024,
+        )
     except (ValueError, binascii.Error):
         return False
     return hmac.compare_digest(actual, expected)
@@ -110,11 +118,15 @@ def write_user(path: Path, name: str, password: str) -> None:
     """Add ``name`` to the users file, or replace their password; other lines stay."""
     if not USER_NAME.match(name):
         raise AuthConfigError(name, "a user name is 1-64 letters, digits or . _ @ -")
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else [
-        "# Web application users: name:scrypt hash (written by `pricing web-user NAME`)."
-    ]
+    lines = (
+        path.read_text(encoding="utf-8").splitlines()
+        if path.is_file()
+        else ["# Web application users: name:scrypt hash (written by `pricing web-user NAME`)."]
+    )
     entry = f"{name}:{hash_password(password)}"
-    kept = [ln for ln in lines if ln.strip().partition(":")[0] != name or ln.lstrip().startswith("#")]
+    kept = [
+        ln for ln in lines if ln.strip().partition(":")[0] != name or ln.lstrip().startswith("#")
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([*kept, entry]) + "\n", encoding="utf-8")
     path.chmod(0o600)
@@ -126,8 +138,9 @@ def parse_tokens(value: str) -> dict[str, str]:
     for item in filter(None, (part.strip() for part in value.split(","))):
         name, sep, token = item.partition(":")
         if not sep or not USER_NAME.match(name) or len(token) < 16:
-            raise AuthConfigError("PRICING_WEB_TOKENS",
-                                  "expected name:token pairs, each token at least 16 characters")
+            raise AuthConfigError(
+                "PRICING_WEB_TOKENS", "expected name:token pairs, each token at least 16 characters"
+            )
         tokens[token] = name
     return tokens
 
@@ -152,7 +165,9 @@ class AuthConfig:
         users_path = Path(env.get("PRICING_WEB_USERS") or settings.config_dir / USERS_FILE)
         read = env.get("PRICING_WEB_READ", "localhost")
         if read not in ("localhost", "open", "login"):
-            raise AuthConfigError("PRICING_WEB_READ", f"{read!r}: expected localhost, open or login")
+            raise AuthConfigError(
+                "PRICING_WEB_READ", f"{read!r}: expected localhost, open or login"
+            )
         secret = env.get("PRICING_WEB_SECRET")
         return cls(
             users=read_users(users_path),

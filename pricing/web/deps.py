@@ -8,6 +8,7 @@ for the API (a JSON 401 or 403).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
@@ -29,6 +30,7 @@ class WebState:
     db: Database
     auth: AuthConfig
     templates: Jinja2Templates
+    export_dir: Path = Path("var/exports")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,9 @@ def session_user(request: Request) -> str | None:
     return user if isinstance(user, str) and user in web_state(request).auth.users else None
 
 
-def token_principal(state: WebState, credentials: HTTPAuthorizationCredentials | None) -> Principal | None:
+def token_principal(
+    state: WebState, credentials: HTTPAuthorizationCredentials | None
+) -> Principal | None:
     if credentials is None or credentials.scheme.lower() != "bearer":
         return None
     name = state.auth.token_user(credentials.credentials)
@@ -92,7 +96,9 @@ def token_principal(state: WebState, credentials: HTTPAuthorizationCredentials |
 def require_reader(request: Request, state: State, credentials: Bearer) -> None:
     """Reading: open on loopback (by default), else a login or a token."""
     access = state.auth.read
-    if access == "open" or (access == "localhost" and is_loopback(request.client.host if request.client else None)):
+    if access == "open" or (
+        access == "localhost" and is_loopback(request.client.host if request.client else None)
+    ):
         return
     if session_user(request) is None and token_principal(state, credentials) is None:
         raise LoginRequired()

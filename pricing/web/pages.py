@@ -17,11 +17,13 @@ from sqlalchemy import func, select
 
 from pricing.errors import NotFoundError, PricingError
 from pricing.history import sku_history
+from pricing.market import competitor_moves, market_position
+from pricing.reports.charts import price_chart
 from pricing.reports.nightly import latest_complete_run, load_report
+from pricing.review import decision_log
 from pricing.storage.models import Listing, Match, Part, Suggestion, SuggestionRun, utcnow
 from pricing.web import actions
 from pricing.web.auth import csrf_matches, new_csrf_token
-from pricing.web.charts import price_chart
 from pricing.web.deps import (
     CsrfRejected,
     State,
@@ -33,9 +35,10 @@ from pricing.web.deps import (
     session_of,
     session_user,
 )
-from pricing.web.market import market_position
 
 router = APIRouter(include_in_schema=False)
+MOVES_DAYS = 30
+TRAIL = 20  # latest audit-trail entries under the report
 Reader = Depends(require_reader)
 FormText = Annotated[str | None, Form()]
 
@@ -79,7 +82,9 @@ def home(request: Request, state: State) -> Response:
 @router.get("/runs", response_class=HTMLResponse, dependencies=[Reader])
 def runs_page(request: Request, state: State) -> Response:
     with state.db.session() as session:
-        runs = list(session.scalars(select(SuggestionRun).order_by(SuggestionRun.id.desc()).limit(200)))
+        runs = list(
+            session.scalars(select(SuggestionRun).order_by(SuggestionRun.id.desc()).limit(200))
+        )
         stmt = select(Suggestion.run_id, func.count()).group_by(Suggestion.run_id)
         counts = {run_id: n for run_id, n in session.execute(stmt)}
     return render(request, "runs.html.j2", title="Suggestion runs", runs=runs, counts=counts)
@@ -87,33 +92,66 @@ def runs_page(request: Request, state: State) -> Response:
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse, dependencies=[Reader])
 def report_page(
-    request: Request, state: State, run_id: int, category: str | None = None,
-    reason: str | None = None, status: str | None = None, changes: str | None = None,
+    request: Request,
+    state: State,
+    run_id: int,
+    category: str | None = None,
+    reason: str | None = None,
+    status: str | None = None,
+    changes: str | None = None,
 ) -> Response:
     status = status if status in actions.REVIEW_STATUSES else "any"
-    flt = actions.review_filter(category=category, reason=reason, status=status,
-                                only_changes=bool(changes))
+    flt = actions.review_filter(
+        category=category, reason=reason, status=status, only_changes=bool(changes)
+    )
     with state.db.session() as session:
         data = load_report(session, run_id)
         rows = actions.suggestion_rows(session, run_id, flt)
+        trail = decision_log(session, run_id)[-TRAIL:][::-1]
     categories = sorted({r.category for r in data.rows})
     reasons = sorted({code for r in data.rows for code in r.reason_codes})
-    query = {k: v for k, v in (("category", flt.category), ("reason", flt.reason),
-                               ("status", flt.status), ("changes", "1" if flt.only_changes else None))
-             if v}
+    query = {
+        k: v
+        for k, v in (
+            ("category", flt.category),
+            ("reason", flt.reason),
+            ("status", flt.status),
+            ("changes", "1" if flt.only_changes else None),
+        )
+        if v
+    }
     here = f"/runs/{run_id}" + (f"?{urlencode(query)}" if query else "")
-    return render(request, "report.html.j2", title=f"Suggestions: run {run_id}", run=data.run,
-                  figures=data.figures, flags=data.flags, rows=rows, categories=categories,
-                  reasons=reasons, flt=flt, here=here,
-                  bulk_count=sum(1 for r in rows if r.review_status == (flt.status or "pending")))
+    return render(
+        request,
+        "report.html.j2",
+        title=f"Suggestions: run {run_id}",
+        run=data.run,
+        figures=data.figures,
+        flags=data.flags,
+        rows=rows,
+        trail=trail,
+        categories=categories,
+        reasons=reasons,
+        flt=flt,
+        here=here,
+        bulk_count=sum(1 for r in rows if r.review_status == (flt.status or "pending")),
+    )
 
 
 @router.post("/runs/{run_id}/review")
 def review_form(
-    request: Request, state: State, run_id: int,
-    csrf_token: FormText = None, action: FormText = None, sku: FormText = None,
-    category: FormText = None, reason: FormText = None, status: FormText = None,
-    changes_only: FormText = None, price: FormText = None, why: FormText = None,
+    request: Request,
+    state: State,
+    run_id: int,
+    csrf_token: FormText = None,
+    action: FormText = None,
+    sku: FormText = None,
+    category: FormText = None,
+    reason: FormText = None,
+    status: FormText = None,
+    changes_only: FormText = None,
+    price: FormText = None,
+    why: FormText = None,
     back: FormText = None,
 ) -> Response:
     who = require_form_user(request, csrf_token)
@@ -131,19 +169,49 @@ def review_form(
             flash(request, f"an override needs a positive price, not {price!r}", "error")
             return RedirectResponse(target, status_code=303)
     flt = actions.review_filter(
-        skus=(sku,) if sku else (), category=category, reason=reason,
+        skus=(sku,) if sku else (),
+        category=category,
+        reason=reason,
         status=status if status in actions.REVIEW_STATUSES else None,
-        only_changes=bool(changes_only))
+        only_changes=bool(changes_only),
+    )
     try:
-        done = actions.review(state, run_id, flt, action=action, who=who, why=why,  # type: ignore[arg-type]
-                              price=override_price)
+        done = actions.review(
+            state,
+            run_id,
+            flt,
+            action=action,  # type: ignore[arg-type]
+            who=who,
+            why=why,
+            price=override_price,
+        )
     except PricingError as exc:
         flash(request, str(exc), "error")
     else:
         names = ", ".join(done.skus[:5]) + (" ..." if len(done.skus) > 5 else "")
-        flash(request, f"{action}: {len(done.skus)} suggestion(s) by {who.name}"
-                       + (f" ({names})" if names else ""))
+        flash(
+            request,
+            f"{action}: {len(done.skus)} suggestion(s) by {who.name}"
+            + (f" ({names})" if names else ""),
+        )
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/runs/{run_id}/export")
+def export_form(
+    request: Request, state: State, run_id: int, csrf_token: FormText = None
+) -> Response:
+    """The approved price list as a CSV download; its prices become current."""
+    who = require_form_user(request, csrf_token)
+    result, body = actions.export(state, run_id, who)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{result.path.name}"',
+            "X-Export-Rows": str(result.rows),
+        },
+    )
 
 
 # --- history and market ---------------------------------------------------------------
@@ -151,7 +219,10 @@ def review_form(
 
 @router.get("/sku/{sku}", response_class=HTMLResponse, dependencies=[Reader])
 def sku_page(
-    request: Request, state: State, sku: str, competitor: str | None = None,
+    request: Request,
+    state: State,
+    sku: str,
+    competitor: str | None = None,
     since: str | None = None,
 ) -> Response:
     since_date = _since(since)
@@ -163,22 +234,43 @@ def sku_page(
         everyone = sorted({r.competitor for r in sku_history(session, sku)})
         matches = actions.match_rows(session, sku=sku)
         suggestion = session.scalar(
-            select(Suggestion).join(SuggestionRun, SuggestionRun.id == Suggestion.run_id)
+            select(Suggestion)
+            .join(SuggestionRun, SuggestionRun.id == Suggestion.run_id)
             .where(Suggestion.sku == sku, SuggestionRun.status == "complete")
-            .order_by(Suggestion.run_id.desc()).limit(1))
+            .order_by(Suggestion.run_id.desc())
+            .limit(1)
+        )
     chart = price_chart(rows, part.currency, until=utcnow())
-    return render(request, "sku.html.j2", title=f"{sku}: price history", part=part, rows=rows[::-1],
-                  chart=chart, competitors=everyone, competitor=competitor or "",
-                  since=since_date.isoformat() if since_date else "", matches=matches,
-                  suggestion=suggestion)
+    return render(
+        request,
+        "sku.html.j2",
+        title=f"{sku}: price history",
+        part=part,
+        rows=rows[::-1],
+        chart=chart,
+        competitors=everyone,
+        competitor=competitor or "",
+        since=since_date.isoformat() if since_date else "",
+        matches=matches,
+        suggestion=suggestion,
+    )
 
 
 @router.get("/market", response_class=HTMLResponse, dependencies=[Reader])
 def market_page(request: Request, state: State) -> Response:
+    now = utcnow()
     with state.db.session() as session:
-        cats = market_position(session, state.config.policy)
-    return render(request, "market.html.j2", title="Market position", cats=cats,
-                  policy=state.config.policy)
+        cats = market_position(session, state.config.policy, as_of=now)
+        moves = competitor_moves(session, now - dt.timedelta(days=MOVES_DAYS), now)
+    return render(
+        request,
+        "market.html.j2",
+        title="Market position",
+        cats=cats,
+        policy=state.config.policy,
+        moves=moves,
+        moves_days=MOVES_DAYS,
+    )
 
 
 @router.get("/market/{category}", response_class=HTMLResponse, dependencies=[Reader])
@@ -188,8 +280,13 @@ def market_category_page(request: Request, state: State, category: str) -> Respo
     if not cats:
         raise NotFoundError(f"no category {category!r} in the catalog")
     items = sorted(cats[0].items, key=lambda p: (p.index is None, -(p.index or 0), p.sku))
-    return render(request, "market_category.html.j2", title=f"Market position: {category}",
-                  cat=cats[0], items=items)
+    return render(
+        request,
+        "market_category.html.j2",
+        title=f"Market position: {category}",
+        cat=cats[0],
+        items=items,
+    )
 
 
 @router.get("/matches", response_class=HTMLResponse, dependencies=[Reader])
@@ -199,8 +296,15 @@ def matches_page(request: Request, state: State, status: str | None = "needs_rev
         stmt = select(Match.status, func.count()).group_by(Match.status)
         counts = {name: n for name, n in session.execute(stmt)}
         listings = session.scalar(select(func.count()).select_from(Listing))
-    return render(request, "matches.html.j2", title="Matches", rows=rows, counts=counts,
-                  status=status or "", listings=listings)
+    return render(
+        request,
+        "matches.html.j2",
+        title="Matches",
+        rows=rows,
+        counts=counts,
+        status=status or "",
+        listings=listings,
+    )
 
 
 @router.get("/docs", response_class=HTMLResponse, dependencies=[Reader])
@@ -220,16 +324,26 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login")
 def login(
-    request: Request, state: State, csrf_token: FormText = None, username: FormText = None,
-    password: FormText = None, next: FormText = None,
+    request: Request,
+    state: State,
+    csrf_token: FormText = None,
+    username: FormText = None,
+    password: FormText = None,
+    next: FormText = None,
 ) -> Response:
     session = session_of(request)
     if not csrf_matches(session, csrf_token):
         raise CsrfRejected()
     target = local_path(next, "/")
     if not username or not password or not state.auth.check_password(username, password):
-        return render(request, "login.html.j2", status_code=401, title="Log in", next=target,
-                      error="Unknown user or wrong password.")
+        return render(
+            request,
+            "login.html.j2",
+            status_code=401,
+            title="Log in",
+            next=target,
+            error="Unknown user or wrong password.",
+        )
     session.clear()
     session.update(user=username, csrf=new_csrf_token())
     flash(request, f"Logged in as {username}.")

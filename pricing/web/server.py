@@ -20,14 +20,20 @@ def serve(app: FastAPI, host: str, port: int, *, log_level: str = "info") -> Non
 class BackgroundServer:
     """``with BackgroundServer(app) as server:`` serves ``app`` at ``server.url``."""
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", *, log_level: str = "warning") -> None:
+    def __init__(
+        self, app: FastAPI, host: str = "127.0.0.1", *, log_level: str = "warning"
+    ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, 0))
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"
         self._server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
-                                        name="pricing-web", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._sock]},
+            name="pricing-web",
+            daemon=True,
+        )
 
     def __enter__(self) -> BackgroundServer:
         self._thread.start()
@@ -38,8 +44,12 @@ class BackgroundServer:
             time.sleep(0.02)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()

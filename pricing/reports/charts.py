@@ -1,4 +1,5 @@
-"""Price history as chart geometry, drawn server-side as inline SVG by a template.
+"""Price history as chart geometry, drawn server-side as inline SVG by a template:
+the web's full chart of one SKU, and the report's small one per suggested SKU.
 
 Each series (our price, then each competitor) is a step line: a price holds from the
 moment it was seen until the next observation, and the last one until the chart's
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -116,8 +117,11 @@ def price_chart(
     for i, name in enumerate(n for n in names if any(r.competitor == n for r in usable)):
         own = sorted((r for r in usable if r.competitor == name), key=lambda r: r.observed_at)
         points = tuple(
-            Point(px(r.observed_at), py(r.unit_price),
-                  f"{name}: {r.unit_price:.2f} {currency} per unit, {r.observed_at:%Y-%m-%d %H:%M}")
+            Point(
+                px(r.observed_at),
+                py(r.unit_price),
+                f"{name}: {r.unit_price:.2f} {currency} per unit, {r.observed_at:%Y-%m-%d %H:%M}",
+            )
             for r in own
         )
         steps = [f"M{points[0].x},{points[0].y}"]
@@ -132,6 +136,82 @@ def price_chart(
         Tick(px(start + span * k / 4), _time_label(start + span * k / 4, span)) for k in range(5)
     )
     count = round((y_hi - y_lo) / y_step)
-    y_ticks = tuple(Tick(py(y_lo + k * y_step), f"{y_lo + k * y_step:,.2f}") for k in range(count + 1))
-    return Chart(width, height, left, top, right, bottom, currency, tuple(series), x_ticks,
-                 y_ticks, len(rows) - len(usable))
+    y_ticks = tuple(
+        Tick(py(y_lo + k * y_step), f"{y_lo + k * y_step:,.2f}") for k in range(count + 1)
+    )
+    return Chart(
+        width,
+        height,
+        left,
+        top,
+        right,
+        bottom,
+        currency,
+        tuple(series),
+        x_ticks,
+        y_ticks,
+        len(rows) - len(usable),
+    )
+
+
+@dataclass(frozen=True)
+class Spark:
+    """A small step chart of unit prices: our line, each competitor's, and a dot for the
+    suggested price at the right edge. ``lines`` are (name, ours, color, SVG path)."""
+
+    width: int
+    height: int
+    lines: tuple[tuple[str, bool, str, str], ...]
+    suggested: Point | None
+    low: Decimal
+    high: Decimal
+
+
+def sparkline(
+    series: Mapping[str, Sequence[tuple[dt.datetime, Decimal]]],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    suggested: Decimal | None = None,
+    width: int = 180,
+    height: int = 44,
+) -> Spark | None:
+    """Geometry for ``series`` (name -> time-ordered unit prices; :data:`OURS` for ours)
+    over ``[start, end]``; a price seen before ``start`` holds from the left edge. When
+    every price is younger than the window, the chart starts at the first one (at least
+    a day back), so a new SKU's lines are drawn rather than squeezed into the edge."""
+    values = [v for points in series.values() for _, v in points]
+    if suggested is not None:
+        values.append(suggested)
+    if not values:
+        return None
+    first = min((points[0][0] for points in series.values() if points), default=start)
+    start = max(start, min(first, end - dt.timedelta(days=1)))
+    pad = 3
+    lo, hi = min(values), max(values)
+    span_y = float(hi - lo) or max(float(hi) * 0.1, 0.01)
+    base = float(lo) if hi != lo else float(lo) - span_y / 2
+    span_t = (end - start).total_seconds() or 1.0
+
+    def px(moment: dt.datetime) -> float:
+        t = min(max((moment - start).total_seconds(), 0.0), span_t)
+        return round(pad + (width - 2 * pad) * t / span_t, 1)
+
+    def py(value: Decimal) -> float:
+        return round(height - pad - (height - 2 * pad) * (float(value) - base) / span_y, 1)
+
+    names = ([OURS] if OURS in series else []) + sorted(n for n in series if n != OURS)
+    lines = []
+    for i, name in enumerate(names):
+        points = series[name]
+        if not points:
+            continue
+        steps = [f"M{px(points[0][0])},{py(points[0][1])}"]
+        steps += [f"H{px(at)}V{py(v)}" for at, v in points[1:]]
+        steps.append(f"H{width - pad}")
+        ours = name == OURS
+        lines.append((name, ours, OUR_COLOR if ours else PALETTE[i % len(PALETTE)], "".join(steps)))
+    dot = None
+    if suggested is not None:
+        dot = Point(width - pad, py(suggested), f"suggested: {suggested:.2f} per unit")
+    return Spark(width, height, tuple(lines), dot, lo, hi)

@@ -1,0 +1,166 @@
+"""The nightly report's per-SKU detail: a small price-history chart (our unit price,
+each competitor's, the suggested price) and the competitor listings behind it.
+
+Loaded for many SKUs at once, one query per 500 SKUs for each of our prices and the
+competitors', never one per SKU, so a report of thousands of suggestions stays quick.
+Competitor prices count as the optimizer counts them: trusted matches, crawls that are
+not suspect, the run's currency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from pricing.history import OURS
+from pricing.reports.charts import Spark, sparkline
+from pricing.storage.models import (
+    TRUSTED_MATCH_STATUSES,
+    TRUSTED_RUN_STATUSES,
+    CrawlRun,
+    Listing,
+    Match,
+    OurPrice,
+    Part,
+    PriceObservation,
+)
+
+CHUNK = 500
+UNIT_Q = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class ListingPrice:
+    """A competitor listing's latest price in the chart's window (scraped text: escape it)."""
+
+    competitor: str
+    title: str
+    url: str
+    unit_price: Decimal
+    currency: str
+    observed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SkuDetail:
+    chart: Spark | None
+    listings: tuple[ListingPrice, ...]
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A SKU to detail: its suggested price, for the chart's end."""
+
+    sku: str
+    suggested_price: Decimal
+
+
+def _chunks(items: Sequence[Wanted]) -> list[list[str]]:
+    skus = [w.sku for w in items]
+    return [skus[i : i + CHUNK] for i in range(0, len(skus), CHUNK)]
+
+
+def _compress(points: list[tuple[dt.datetime, Decimal]]) -> list[tuple[dt.datetime, Decimal]]:
+    """Keep only the changes: a step chart needs no repeats of the same price."""
+    out: list[tuple[dt.datetime, Decimal]] = []
+    for at, value in points:
+        if not out or out[-1][1] != value:
+            out.append((at, value))
+    return out
+
+
+def _ours(
+    session: Session, skus: list[str], start: dt.datetime, packs: dict[str, int]
+) -> dict[str, list[tuple[dt.datetime, Decimal]]]:
+    stmt = (
+        select(OurPrice.sku, OurPrice.effective_at, OurPrice.price)
+        .where(OurPrice.sku.in_(skus))
+        .order_by(OurPrice.sku, OurPrice.effective_at)
+    )
+    series: dict[str, list[tuple[dt.datetime, Decimal]]] = defaultdict(list)
+    for sku, at, price in session.execute(stmt):
+        unit = (price / packs.get(sku, 1)).quantize(UNIT_Q, ROUND_HALF_UP)
+        points = series[sku]
+        if at <= start:  # the price in force when the window opens
+            points[:] = [(start, unit)]
+        else:
+            points.append((at, unit))
+    return series
+
+
+def load_details(
+    session: Session,
+    wanted: Sequence[Wanted],
+    *,
+    currency: str,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[str, SkuDetail]:
+    """Chart and listings for each wanted SKU over ``[start, end]``."""
+    details: dict[str, SkuDetail] = {}
+    suggested = {w.sku: w.suggested_price for w in wanted}
+    for skus in _chunks(wanted):
+        packs = {
+            sku: qty
+            for sku, qty in session.execute(
+                select(Part.sku, Part.pack_qty).where(Part.sku.in_(skus))
+            )
+        }
+        ours = _ours(session, skus, start, packs)
+        stmt = (
+            select(
+                Match.sku,
+                Listing.id,
+                Listing.competitor,
+                Listing.title,
+                Listing.url,
+                PriceObservation.observed_at,
+                PriceObservation.unit_price,
+            )
+            .join(Listing, Listing.id == Match.listing_id)
+            .join(PriceObservation, PriceObservation.listing_id == Listing.id)
+            .outerjoin(CrawlRun, CrawlRun.id == PriceObservation.crawl_run_id)
+            .where(
+                Match.sku.in_(skus),
+                Match.status.in_(TRUSTED_MATCH_STATUSES),
+                PriceObservation.observed_at >= start,
+                PriceObservation.observed_at <= end,
+                PriceObservation.unit_price.is_not(None),
+                PriceObservation.currency == currency,
+                or_(
+                    PriceObservation.crawl_run_id.is_(None),
+                    CrawlRun.status.in_(TRUSTED_RUN_STATUSES),
+                ),
+            )
+            .order_by(Match.sku, Listing.id, PriceObservation.observed_at)
+        )
+        theirs: dict[str, dict[int, list[tuple[dt.datetime, Decimal]]]] = defaultdict(dict)
+        latest: dict[str, dict[int, ListingPrice]] = defaultdict(dict)
+        for sku, lid, comp, title, url, at, unit in session.execute(stmt):
+            if sku is None or unit is None:  # both excluded in SQL already
+                continue
+            theirs[sku].setdefault(lid, []).append((at, unit))
+            latest[sku][lid] = ListingPrice(comp, title, url, unit, currency, at)
+        for sku in skus:
+            series: dict[str, list[tuple[dt.datetime, Decimal]]] = {}
+            if ours.get(sku):
+                series[OURS] = _compress(ours[sku])
+            for lid, points in theirs.get(sku, {}).items():
+                name = latest[sku][lid].competitor
+                while name in series:  # two listings of one competitor: two lines
+                    name += "'"
+                series[name] = _compress(points)
+            unit_suggested = (suggested[sku] / packs.get(sku, 1)).quantize(UNIT_Q, ROUND_HALF_UP)
+            listings = sorted(
+                latest.get(sku, {}).values(), key=lambda li: (li.unit_price, li.competitor)
+            )
+            details[sku] = SkuDetail(
+                sparkline(series, start, end, suggested=unit_suggested), tuple(listings)
+            )
+    return details

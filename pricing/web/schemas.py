@@ -1,0 +1,178 @@
+"""The JSON API's request and response shapes, as FastAPI puts them in the OpenAPI
+schema. Money, ratios and indexes are decimal strings, never floats; times ISO 8601."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+# a decimal string in JSON ("12.5000"): money, ratios and indexes are never floats
+Dec = Annotated[Decimal, Field(json_schema_extra={"format": "decimal"})]
+ReviewStatus = Literal["pending", "approved", "rejected", "overridden"]
+
+
+class Run(BaseModel):
+    id: int
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    status: str
+    base_currency: str
+    summary: dict[str, Any]
+
+
+class Figures(BaseModel):
+    skus: int
+    changed: int
+    increases: int
+    decreases: int
+    profit_before: Dec
+    profit_after: Dec
+    profit_change: Dec
+    margin_before: Dec | None
+    margin_after: Dec | None
+    competitive: int
+    covered: int = Field(description="competitive SKUs with a fresh competitor price")
+    floor_bound: int = Field(description="SKUs that cannot compete at their floor")
+
+
+class Decision(BaseModel):
+    """One entry of a run's audit trail: a review decision or an ERP export."""
+
+    at: dt.datetime
+    by: str
+    action: Literal["approve", "reject", "override", "export"]
+    count: int
+    price: Dec | None = Field(description="the override price")
+    why: str | None
+    skus: str = Field(description="the SKUs decided, space-separated; for an export, its file")
+
+
+class RunDetail(Run):
+    figures: Figures
+    flags: list[str]
+    decisions: list[Decision] = Field(description="the audit trail, oldest first")
+
+
+class SuggestionOut(BaseModel):
+    sku: str
+    description: str
+    category: str
+    proprietary: bool
+    current_price: Dec
+    suggested_price: Dec
+    change_pct: Dec
+    unit_cost: Dec
+    margin_before: Dec
+    margin_after: Dec
+    competitor_reference: Dec | None
+    competitor_count: int
+    elasticity: float
+    elasticity_source: str
+    expected_profit_before: Dec
+    expected_profit_after: Dec
+    binding_constraint: str | None
+    reason_codes: list[str]
+    explanation: str
+    review_status: ReviewStatus
+    approved_price: Dec | None
+    reviewed_by: str | None
+    reviewed_at: dt.datetime | None
+    review_note: str | None
+
+
+class HistoryPoint(BaseModel):
+    sku: str
+    competitor: str = Field(description="'ours' for our own price")
+    observed_at: dt.datetime
+    price: Dec
+    currency: str | None
+    unit_price: Dec
+    pack_qty: int
+    url: str | None
+    title: str | None
+
+
+class MatchOut(BaseModel):
+    id: int
+    listing_id: int
+    competitor: str
+    url: str
+    title: str
+    competitor_part_number: str | None
+    sku: str | None
+    method: str
+    confidence: float
+    status: str
+    decided_by: str | None
+    decided_at: dt.datetime | None
+
+
+class SkuPositionOut(BaseModel):
+    sku: str
+    description: str
+    proprietary: bool
+    price: Dec
+    currency: str
+    pack_qty: int
+    competitors: int
+    reference: Dec | None = Field(description="competitor reference for our pack")
+    index: Dec | None = Field(description="our price / reference")
+    position: Literal["above", "at", "below", "none"]
+
+
+class CategoryPositionOut(BaseModel):
+    category: str
+    skus: int
+    compared: int = Field(description="SKUs with a fresh competitor reference")
+    above: int
+    at: int
+    below: int
+    without_reference: int
+    median_index: Dec | None
+    min_index: Dec | None
+    max_index: Dec | None
+
+
+class CategoryDetail(CategoryPositionOut):
+    items: list[SkuPositionOut]
+
+
+class CompetitorMovesOut(BaseModel):
+    competitor: str
+    listings: int = Field(description="matched listings priced in the period")
+    moved: int = Field(description="listings whose price differs at the end from the start")
+    skus_moved: int
+    price_changes: int = Field(description="every change seen in the period, also undone ones")
+    up: int
+    down: int
+    median_change: Dec | None = Field(description="of the listings that moved; 0.05 is +5%")
+    mean_change: Dec | None
+    net_change: Dec | None = Field(description="mean change over every listing")
+    largest_change: Dec | None
+    largest_sku: str | None
+
+
+class ReviewIn(BaseModel):
+    """One decision for the SKUs named, or for every suggestion that passes the filter."""
+
+    action: Literal["approve", "reject", "override"]
+    skus: list[str] = Field(default_factory=list, description="select these SKUs")
+    category: str | None = None
+    reason: str | None = Field(None, description="select by reason code")
+    status: Literal["pending", "approved", "rejected", "overridden", "any"] | None = Field(
+        None, description="default: pending, or any when SKUs are named"
+    )
+    only_changes: bool = False
+    price: Dec | None = Field(None, description="the price, for an override")
+    why: str | None = Field(None, max_length=2000, description="required for an override")
+
+
+class ReviewOut(BaseModel):
+    run_id: int
+    action: str
+    count: int
+    skus: list[str]
+    reviewed_by: str
