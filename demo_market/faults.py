@@ -8,7 +8,9 @@ expect:
 
 ``ratelimit``
     a strict token bucket: past it every request gets ``429 Too Many Requests`` with
-    ``Retry-After: 1``.
+    ``Retry-After: 1``; and, however slowly the crawler goes, two product pages in
+    twenty are refused that way the first time they are asked for (a throttle that
+    counts per page, as some CDNs do), so a slow crawler meets the limit too.
 ``5xx``
     one product page in twenty always answers 500; two in twenty answer 503 the first
     time only (a retry succeeds).
@@ -116,6 +118,8 @@ class FaultPlan:
             self._served[path] += 1
             first = self._served[path] == 1
         n = bucket(path)
+        if "ratelimit" in self.modes and n in (7, 8) and first:
+            return Injected(status=429)
         if "5xx" in self.modes:
             if n == 0:
                 return Injected(status=500)

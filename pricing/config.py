@@ -384,11 +384,27 @@ class AppConfig(_Strict):
         )
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a value that looks like a date but is not one
+    (``2026-13-01``) is a YAML error with its line, not a bare ``ValueError``."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid date {node.value!r} ({exc})", node.start_mark
+            ) from None
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _YamlLoader.construct_yaml_timestamp)
+
+
 def _read_yaml(path: Path) -> Any:
     if not path.is_file():
         raise ConfigError(path, "", "file not found")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader) or {}  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""

@@ -100,14 +100,19 @@ def _attempts(
 
 
 def _health(attempts: list[_Attempt]) -> str:
-    """From the newest attempt back: ``ok``, ``running``, ``suspect``, ``failing (N in a
-    row)``, or ``never run``."""
+    """From the newest finished attempt back: ``ok``, ``suspect``, ``failing (N in a
+    row)``; ``running`` while the first attempt ever is still going; ``never run``. A run
+    in progress does not hide how the previous ones went (the status column shows it)."""
     if not attempts:
         return "never run"
+    finished = [a for a in attempts if a.status != "running"]
+    if not finished:
+        return "running"
+    attempts = finished
     head = attempts[0].status
     if head in ("succeeded", "confirmed", "complete"):
         return "ok"
-    if head in ("running", "suspect"):
+    if head == "suspect":
         return head
     streak = next((i for i, a in enumerate(attempts) if a.status not in FAILED), len(attempts))
     return f"failing ({streak} in a row)" if streak > 1 else "failing"

@@ -68,6 +68,12 @@ def _edit(config_dir: Path, name: str, old: str, new: str) -> None:
             r"schedules.yaml: crawls.nosuchshop: no competitor of that name",
         ),
         ("pricing.yaml", "defaults:", "defaults: [", r"pricing.yaml: line \d+: not valid YAML"),
+        (
+            "pricing.yaml",
+            "      2025-07-01: 1.17",
+            "      2025-13-01: 1.17",
+            r"pricing.yaml: line 19: not valid YAML: invalid date '2025-13-01'",
+        ),
     ],
 )
 def test_bad_config_names_file_key_and_reason(

@@ -549,3 +549,62 @@ def test_a_page_with_a_price_is_not_on_request() -> None:
     <p>Volume buyers: call for price on 100+</p></body></html>"""
     product = extract_product(html, "https://b2b.example/belt")
     assert product.price == Decimal("24.90") and not product.price_on_request
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://schema.org/InStock", "InStock"),
+        ("http://schema.org/OutOfStock", "OutOfStock"),
+        ("https://schema.org/InStock ", "InStock"),
+        ("schema:InStock", "InStock"),
+        ("instock", "InStock"),
+        ("in_stock", "InStock"),
+        ("out_of_stock", "OutOfStock"),
+        ("LimitedAvailability", "LimitedAvailability"),
+        ("http://schema.org/LimitedAvailability", "LimitedAvailability"),
+        ("PreOrder", "PreOrder"),
+        ("https://schema.org/PreSale", "PreOrder"),
+        ("BackOrder", "BackOrder"),
+        ("http://data-vocabulary.org/InStock", "InStock"),
+        ("https://schema.org/SoldOut", "SoldOut"),
+        ("https://schema.org/Discontinued", "Discontinued"),
+        ("new", None),
+    ],
+)
+def test_structured_availability_spellings(value: str, expected: str | None) -> None:
+    page = _jsonld(
+        {
+            "@context": "https://schema.org",
+            "@type": "Product",
+            "name": "Belt",
+            "offers": {"@type": "Offer", "price": "5.00", "availability": value},
+        }
+    )
+    assert extract_product(page, "https://a.example/p").availability == expected
+
+
+def test_data_sku_on_a_related_card_is_not_the_product_sku() -> None:
+    page = """<html><body><div class="pdp" data-sku="AB-100"><h1>Belt AB-100</h1>
+    <span class="price">$5.00</span></div>
+    <div class="card" data-sku="ZZ-999"><h3>Other belt</h3></div></body></html>"""
+    assert extract_product(page, "https://a.example/p").sku == "AB-100"
+    only_card = page.replace('data-sku="AB-100"', "")
+    assert extract_product(only_card, "https://a.example/p").sku is None
+
+
+def test_shopify_script_without_the_variant_shown_gives_no_price() -> None:
+    meta = {
+        "product": {
+            "vendor": "Acme",
+            "variants": [
+                {"id": 1, "price": 1000, "sku": "A-1"},
+                {"id": 2, "price": 2500, "sku": "A-2"},
+            ],
+        }
+    }
+    page = f"<html><head><script>var meta = {json.dumps(meta)};</script></head><body></body></html>"
+    product = extract_product(page, "https://a.example/products/a")
+    assert product.price is None and product.sku is None and product.brand == "Acme"
+    chosen = extract_product(page, "https://a.example/products/a?variant=2")
+    assert (chosen.price, chosen.sku, chosen.method) == (Decimal("25.00"), "A-2", "script")

@@ -36,7 +36,12 @@ UNIT_HINT = re.compile(
 _WITH_DISCOUNT = re.compile(r"\b(?:has|with|is|on)-(?:discount|saving)\w*", re.IGNORECASE)
 # Prices before tax are shown beside the price to pay, rarely instead of it.
 NET_LABEL = re.compile(
-    r"ex\.? tax|excl|exkl|zzgl|netto|\bnet\b|\bht\b|hors taxe|sin iva|ex\.? vat|\bex gst", re.I
+    r"ex\.? tax|excl|exkl|zzgl|netto|\bnet\b|\bht\b|hors taxe|sin iva|ex\.? vat|\bex gst|"
+    r"税抜|税別|本体価格",
+    re.I,
+)
+NET_CLASS = re.compile(
+    r"excl|exkl|tax-?excluded|without-?tax|netto|price-?net\b|\bnet-?price", re.I
 )
 # "-20 %", "inkl. 19% MwSt.": percentages next to a price are not money.
 _PERCENT = re.compile(r"[-–]?\s*\d+(?:[.,]\d+)?\s*%")
@@ -150,7 +155,8 @@ def _reads_as_price(block: Block, layout: Layout, text: str, marked: bool, old: 
     context = ancestor_texts(layout, block.element, 2)
     if any(NOT_A_PRICE.search(t) and count_numbers(t) == 1 for t in context if len(t) < 120):
         return False
-    return not any(PER_MEASURE.search(t) for t in context[:1])
+    # The parent is the per-measure note only when it holds little else: "(3,50 € / 1 kg)".
+    return not any(PER_MEASURE.search(t) and count_numbers(t) <= 2 for t in context[:1])
 
 
 def _label_before(layout: Layout, block: Block) -> str:
@@ -194,7 +200,7 @@ def _score(block: Block, layout: Layout, hinted: bool, marked: bool) -> float:
         score += 2
     if block.card:
         score -= 5
-    if NET_LABEL.search(block.full_text):
+    if NET_LABEL.search(block.full_text) or NET_CLASS.search(block.attrs):
         score -= 1
     if block.weak_noise:
         score -= 3

@@ -1,13 +1,14 @@
 """The extraction cascade: a product page (HTML and URL) in, an :class:`ExtractedProduct` out.
 
 Methods are tried in a fixed order and, per field, the first one that finds a value
-wins: JSON-LD, microdata, RDFa, OpenGraph, other product meta tags, the competitor's
-configured selectors, then the visible-page fallback. The price travels with its
-method's currency and list price; a currency the price's method does not state comes
-from other structured data, the visible price's symbol, the configured currency, then
-the page's locale. A quantity-break table (B2B) gives the breaks, and the price when
-nothing else does; a page with no price that says "call for price" is marked so. A
-pure function: no network, no clock, no global state.
+wins: JSON-LD, microdata, RDFa, OpenGraph, other product meta tags, the platform's
+product JSON in scripts (Shopify), the competitor's configured selectors, then the
+visible-page fallback. The price travels with its method's currency and list price; a
+currency the price's method does not state comes from other structured data, the
+visible price's symbol, the configured currency, then the page's locale. A
+quantity-break table (B2B) gives the breaks, and the price when nothing else does; a
+page with no price that says "call for price" is marked so. A pure function: no
+network, no clock, no global state.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from crawlers.extraction.packs import parse_pack_qty
 from crawlers.extraction.page import Page
 from crawlers.extraction.prices import format_amount
 from crawlers.extraction.quotes import price_breaks, price_on_request
+from crawlers.extraction.scripts import script_found
 from crawlers.extraction.selectors import selectors_found
 from crawlers.extraction.structured import jsonld_found, microdata_found, rdfa_found
 from crawlers.extraction.visible import visible_found
@@ -39,7 +41,8 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 METHODS = (
-    "json-ld", "microdata", "rdfa", "opengraph", "meta", "selectors", "fallback", "breaks",
+    "json-ld", "microdata", "rdfa", "opengraph", "meta", "script", "selectors", "fallback",
+    "breaks",
 )  # fmt: skip
 RECORD_KEYS = (
     "source", "title", "price", "currency", "list_price", "sku", "mpn", "gtin", "brand",
@@ -97,6 +100,7 @@ def extract_product(
         ("rdfa", rdfa_found),
         ("opengraph", opengraph_found),
         ("meta", meta_found),
+        ("script", script_found),
         ("selectors", lambda p: selectors_found(p, selectors)),
     ]
     found = [_run(name, step, page) for name, step in steps]

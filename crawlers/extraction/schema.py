@@ -43,6 +43,8 @@ LIST_PRICE_TYPES = frozenset(
     {"ListPrice", "StrikethroughPrice", "MSRP", "SRP", "RegularPrice", "InvoicePrice"}
 )
 GTIN_KEYS = ("gtin13", "gtin", "gtin12", "gtin14", "gtin8", "ean", "upc", "isbn")
+# "sku:AB-12": the scheme name some shops write in front of a productID.
+_ID_PREFIX = re.compile(r"^(?:sku|id|item|product|art)\s*:\s*", re.IGNORECASE)
 _PACK_PROPERTY = re.compile(
     r"pack|package|packung|verpackungseinheit|\bve\b|\bvpe\b|pieces|stück|quantity|"
     r"conditionnement|lot|contenido|inhalt|units",
@@ -326,6 +328,8 @@ def product_found(
     if variant is not None:
         _identifiers(product, found)
     product_id = clean_text(first(item.get("productID")), "sku")
+    if product_id:
+        product_id = _ID_PREFIX.sub("", product_id) or None
     if product_id and not re.match(r"^(?:isbn|gtin\d*|ean|upc):", product_id, re.IGNORECASE):
         found.set("sku", product_id)
     name = clean_text(first(product.get("name")), "title") or clean_text(

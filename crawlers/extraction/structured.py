@@ -3,12 +3,13 @@
 Each syntax is loaded into plain dicts with short keys (``name``, not
 ``http://schema.org/name``), ``@id`` references resolved, and ``@value`` wrappers
 dropped, then read by :mod:`crawlers.extraction.schema`. Broken JSON-LD (HTML comments,
-CDATA, trailing commas, two objects in one script) is repaired where it can be, and one
-bad block never hides the others.
+CDATA, trailing commas, two objects in one script, a block escaped as ``&quot;``) is
+repaired where it can be, and one bad block never hides the others.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -96,6 +97,8 @@ def _parse_block(script: Any) -> list[Any]:
         return list(JsonLdExtractor().extract_items(script))
     except Exception:  # json and jstyleson errors; fall through to the repairs below
         pass
+    if "&quot;" in text[:200]:  # the whole block HTML-escaped by a template
+        text = html.unescape(text)
     repaired = _COMMENTS.sub("", text)
     repaired = _LINE_COMMENT.sub("", repaired)
     repaired = _CONTROL.sub(" ", repaired)

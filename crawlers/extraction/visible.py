@@ -1,5 +1,6 @@
 """The visible-page fallback for everything but the price: title, availability, and the
-identifiers a shop prints next to a label ("SKU: AB-12", "Art.-Nr. 4711", "EAN ...").
+identifiers a shop prints next to a label ("SKU: AB-12", "Art.-Nr. 4711", "EAN ...") or
+puts on the product's section (``data-sku``).
 
 Availability is read, in order, from an element about stock ("stock", "availability",
 "lager" in its class), from the add-to-cart button (disabled or "sold out" means out of
@@ -87,6 +88,7 @@ def visible_found(page: Page, layout: Layout) -> Found:
     heading = element_text(anchor, "title") if anchor is not None else None
     found.set("title", heading or _title_from_tag(page.title_tag))
     found.set("availability", availability(page, layout))
+    found.set("sku", _data_sku(layout))
     _identifiers(layout, found)
     return found
 
@@ -181,6 +183,24 @@ def _disabled(node: etree._Element) -> bool:
             r"(?:^|\s)(?:disabled|is-disabled|btn--disabled)(?:$|\s)", node.get("class") or ""
         )
     )
+
+
+DATA_SKU = ("data-sku", "data-product-sku", "data-item-sku", "data-variant-sku")
+
+
+def _data_sku(layout: Layout) -> str | None:
+    """A ``data-sku`` on the section that holds the product's heading (not on a card in
+    some shelf): ``<div class="product-detail" data-sku="AB-12">``."""
+    if layout.anchor is None:
+        return None
+    for depth, section in enumerate(layout.anchor.iterancestors()):
+        if depth > 8 or section.tag in {"body", "html"}:
+            break
+        for name in DATA_SKU:
+            value = section.get(name)
+            if value:
+                return _valid_id(value)
+    return None
 
 
 def _identifiers(layout: Layout, found: Found) -> None:

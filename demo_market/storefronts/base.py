@@ -139,13 +139,10 @@ class Storefront(ABC):
             return Response.text(self.robots(origin))
         wait = self._limiter.take() if self._limiter else 0.0
         if wait:
-            return Response(
-                429,
-                b"Too many requests: slow down.",
-                "text/plain; charset=utf-8",
-                (("Retry-After", str(max(1, ceil(wait)))),),
-            )
+            return self.too_many_requests(wait)
         fault = self.faults.for_page(path) if self.is_product_path(path) else None
+        if fault is not None and fault.status == 429:
+            return self.too_many_requests(1.0)
         if fault is not None and fault.status:
             text = "Internal Server Error" if fault.status == 500 else "Service Unavailable"
             return Response.html(
@@ -162,6 +159,15 @@ class Storefront(ABC):
             drop = int(len(body) * fault.drop_after) if fault.drop_after else None
             response = dataclasses.replace(response, body=body, delay=fault.delay, drop_after=drop)
         return response
+
+    @staticmethod
+    def too_many_requests(wait: float) -> Response:
+        return Response(
+            429,
+            b"Too many requests: slow down.",
+            "text/plain; charset=utf-8",
+            (("Retry-After", str(max(1, ceil(wait)))),),
+        )
 
     @abstractmethod
     def route(self, path: str, query: Query, origin: str) -> Response | None:

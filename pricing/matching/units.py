@@ -37,7 +37,7 @@ _PATTERNS = [
         rf"\b{_N}\s*-?\s*(?:{_PIECES})(?![a-z0-9])",
         rf"\b(?:qty|quantity|menge|pu|vpe)\s*[:.]?\s*{_N}\b",
         # "2 x Brake disc" at the start of a title
-        rf"^\s*(\d{{1,3}})\s*[x×]\s+(?=[^\W\d_])",
+        r"^\s*(\d{1,3})\s*[x×]\s+(?=[^\W\d_])",
         # "Brake pads x2", "(x4)": not a dimension ("76 x 110 mm", "M20 x 1.5", "45x62x8")
         rf"(?<!\d)(?<!\d\s)\b[x×]\s*{_N}\b(?![.,]\d)(?!\s*(?:[x×*]|(?:{_MEASURES})\b|\"))",
     )
