@@ -76,6 +76,17 @@ def test_shipped_config_converts_eur_and_gbp_today() -> None:
     assert fx.rate("EUR", today) > 0 and fx.rate("GBP", today) > 0
 
 
+def test_shipped_eur_rate_is_the_demo_worlds() -> None:
+    """gearhub prices our parts in EUR at the demo world's rate: converted back with the
+    shipped config they must land on the world's dollar prices, or the demo's market
+    position and suggestions would be off by the difference."""
+    from demo_market.shops import EUR_USD
+    from pricing.config import load_config
+
+    cfg = load_config(CONFIG_DIR).policy
+    assert cfg.fx.table(cfg.base_currency).rate("EUR", dt.date.today()) == EUR_USD
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [

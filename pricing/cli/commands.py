@@ -97,6 +97,8 @@ def register(app: typer.Typer) -> None:
             title=f"Suggestion run {run_id}: changes",
         )
         console.print(f"suggestion run {run_id}: {len(rows)} SKUs, {len(changed)} price changes")
+        for note in summary.get("notes", []):
+            console.print(f"note: {note}", highlight=False)
 
     @app.command()
     def report(
