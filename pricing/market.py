@@ -10,7 +10,8 @@ A SKU's index is our current price divided by the competitor reference for our p
 (the ``min`` or ``median`` of the matched competitors' latest unit prices, times our
 pack quantity), using exactly the prices the optimizer counts: trusted matches, each
 listing's latest observation, fresher than the policy's ``max_age_days``, in stock,
-in the base currency, from a crawl run that is not suspect. An index within
+from a crawl run that is not suspect, converted into our price's currency at the rate
+in force the day it was seen (``fx:`` in the policy). An index within
 :data:`AT_PAR` of 1 counts as "at market"; SKUs without a fresh competitor price have
 no index.
 """
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from pricing.config import PricingPolicy
 from pricing.optimizer.constraints import competitor_reference
-from pricing.pipeline.optimize import trusted_competitor_prices
+from pricing.pipeline.optimize import CurrencyConverter, trusted_competitor_prices
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
     TRUSTED_RUN_STATUSES,
@@ -48,7 +49,7 @@ Position = Literal["above", "at", "below", "none"]
 
 @dataclass(frozen=True)
 class SkuPosition:
-    """One SKU against its market: ``reference`` is for our pack, in the base currency."""
+    """One SKU against its market: ``reference`` is for our pack, in our price's currency."""
 
     sku: str
     description: str
@@ -108,18 +109,20 @@ def sku_positions(
         as_of - dt.timedelta(days=longest),
         [p.sku for p in parts] if category is not None else None,
     )
+    converter = CurrencyConverter(policy.fx.table(policy.base_currency))
     out = []
     for part in parts:
         resolved = policy.resolve(part.category, part.proprietary)
         oldest = as_of - dt.timedelta(days=resolved.max_age_days)
-        fresh = [
-            cp
-            for cp in prices.get(part.sku, [])
-            if cp.observed_at >= oldest and cp.currency == policy.base_currency
-        ]
-        unit_ref = competitor_reference(
-            [cp.unit_price for cp in fresh], resolved.competitor_reference
-        )
+        # as the optimizer does: competitors' unit prices in our part's currency, each
+        # converted at the rate in force the day it was seen; no rate, no comparison
+        fresh, units = [], []
+        for cp in prices.get(part.sku, []):
+            unit = converter.convert(cp, part.currency) if cp.observed_at >= oldest else None
+            if unit is not None:
+                fresh.append(cp)
+                units.append(unit)
+        unit_ref = competitor_reference(units, resolved.competitor_reference)
         reference = index = None
         if unit_ref is not None:
             reference = (unit_ref * part.pack_qty).quantize(INDEX_Q, ROUND_HALF_UP)

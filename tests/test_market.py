@@ -89,6 +89,22 @@ def test_market_position_counts_skus_above_at_and_below(market: Database) -> Non
     assert cats["Belts"].median_index == Decimal("1.0909")
 
 
+def test_market_position_converts_other_currencies_like_the_optimizer(market: Database) -> None:
+    """A shop pricing the hose NL-2004 in EUR counts, converted at the shipped config's
+    rate for the day it was seen (1.08): median of 10.00 and 9.00 EUR x 1.08 = 9.72."""
+    config = load_config(CONFIG_DIR)
+    with market.session() as session:
+        store_observations(session, [ObservationIn(
+            "shopd", "https://d.example/p/9", "Kühlerschlauch", NOW - dt.timedelta(hours=2),
+            Decimal("9.00"), "EUR", brand="Northline", part_number="NL-2004")])
+    run_matching(market, config.matching)
+    with market.session() as session:
+        skus = {p.sku: p for c in market_position(session, config.policy) for p in c.items}
+    assert skus["NL-2004"].competitors == 2
+    assert skus["NL-2004"].reference == Decimal("9.8600")
+    assert skus["NL-2004"].index == Decimal("0.8114")
+
+
 def test_competitor_moves_rank_who_moved_most(market: Database) -> None:
     with market.session() as session:
         moves = competitor_moves(session, NOW - dt.timedelta(days=30), NOW)
