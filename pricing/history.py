@@ -125,7 +125,7 @@ def _competitor_rows(
         stmt = stmt.where(PriceObservation.observed_at >= start)
     result = session.connection().execute(stmt).all()
     out: list[HistoryRow] = []
-    make = tuple.__new__  # HistoryRow(...) binds nine arguments in Python for each row
+    make = HistoryRow._make  # from a ready tuple: no per-row argument binding
     if sqlite:
         money: dict[float, Decimal] = {}
         parse = dt.datetime.fromisoformat
@@ -138,7 +138,7 @@ def _competitor_rows(
             if unit_d is None:
                 unit_d = money[per_unit] = Decimal(f"{per_unit:.4f}")
             row = (sku, name, parse(at + "+00:00"), price_d, currency, unit_d, qty, url, title)
-            out.append(make(HistoryRow, row))
+            out.append(make(row))
     else:
         # times come in the session's TimeZone: only a server not on UTC needs converting
         raw = session.connection().connection.driver_connection
@@ -150,5 +150,5 @@ def _competitor_rows(
             if convert:
                 at = at.astimezone(dt.UTC)
             row = (sku, name, at, amount, currency, per_unit, qty, url, title)
-            out.append(make(HistoryRow, row))
+            out.append(make(row))
     return out
