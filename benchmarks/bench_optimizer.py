@@ -99,8 +99,7 @@ def catalog(n: int, history_share: float, weeks: int, seed: int = 0) -> list[Par
 def solver_inputs(parts: list[PartInput]) -> tuple[np.ndarray, ...]:
     """The scaled problem the solver sees (priors as elasticities)."""
     resolved = [POLICY.resolve(p.category, p.proprietary) for p in parts]
-    box = apply_cap(hard_box([part_bounds(p, r, "USD") for p, r in zip(parts, resolved,
-                                                                            strict=True)]))
+    box = apply_cap(hard_box(part_bounds(parts, resolved, "USD")))
     p0 = np.array([float(p.current_price) for p in parts])
     k = np.array([float(p.unit_cost) for p in parts]) / p0
     eps = np.array([r.elasticity_prior for r in resolved])

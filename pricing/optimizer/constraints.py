@@ -67,48 +67,124 @@ def competitor_reference(unit_prices: Sequence[Decimal], how: str) -> Decimal | 
 
 
 @dataclass(frozen=True)
-class PartBounds:
-    """One part's constraints in cents, before the price index is applied."""
+class Bounds:
+    """Every part's constraints in cents, before the price index is applied (one entry
+    per part, in input order)."""
 
-    floor: int
-    floor_kind: int
-    step_lo: int
-    step_hi: int
-    cap: int | None
-    reference_pack: Decimal | None
-    competitor_count: int
-    currency_mismatch: bool
+    floor: IntArray
+    floor_kind: npt.NDArray[np.int8]
+    step_lo: IntArray
+    step_hi: IntArray
+    cap: IntArray  # NO_CAP where the part has no competitive cap
+    reference_pack: list[Decimal | None]
+    competitor_count: list[int]
+    currency_mismatch: list[bool]
 
 
-def part_bounds(part: PartInput, rp: ResolvedPolicy, base_currency: str) -> PartBounds:
-    """Margin floor, MAP, the ``max_change`` band and the competitive cap of one part."""
-    min_margin = _decimal(rp.min_margin)
-    if not Decimal(0) <= min_margin < 1:
-        raise OptimizerInputError(part.sku, f"min_margin {min_margin} is not in [0, 1)")
-    margin_floor = ceil_cents(part.unit_cost / (1 - min_margin))
-    map_floor = ceil_cents(rp.map_price) if rp.map_price is not None else 0
-    floor, floor_kind = (map_floor, MAP_FLOOR) if map_floor > margin_floor else (
-        margin_floor, MARGIN_FLOOR)
+def part_bounds(
+    parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy], base_currency: str
+) -> Bounds:
+    """Margin floor, MAP, the ``max_change`` band and the competitive cap of every part.
 
-    p0 = part.current_price
-    change = _decimal(rp.max_change)
-    step_lo, step_hi = ceil_cents(p0 * (1 - change)), floor_cents(p0 * (1 + change))
-    if step_lo > step_hi:  # a sub-cent price with a band narrower than a cent
-        step_lo = step_hi = nearest_cents(p0)
+    The policy's fractions are read once per distinct policy; the margin floor and the
+    band are computed over arrays in whole numbers of ten-thousandths (the storage
+    scale of money), which gives the same cents as Decimal arithmetic. Amounts with finer
+    digits, or too large for int64, are computed one by one in Decimal.
+    """
+    policies: list[ResolvedPolicy] = []  # distinct, in order of first use
+    index: dict[int, int] = {}
+    for rp in resolved:
+        if id(rp) not in index:
+            index[id(rp)] = len(policies)
+            policies.append(rp)
+    which = np.array([index[id(rp)] for rp in resolved], np.intp)
+    for rp in policies:
+        if not Decimal(0) <= _decimal(rp.min_margin) < 1:
+            sku = parts[next(i for i, r in enumerate(resolved) if r is rp)].sku
+            raise OptimizerInputError(sku, f"min_margin {_decimal(rp.min_margin)} is not in [0, 1)")
+    margin = [_decimal(rp.min_margin) for rp in policies]
+    change = [_decimal(rp.max_change) for rp in policies]
+    cost = [p.unit_cost for p in parts]
+    price = [p.current_price for p in parts]
+    margin_floor, step_lo, step_hi = _floor_and_band(cost, price, margin, change, which)
+    map_floor = np.array([ceil_cents(rp.map_price) if rp.map_price is not None else 0
+                          for rp in policies], np.int64)[which]
+    use_map = map_floor > margin_floor
+    floor = np.where(use_map, map_floor, margin_floor)
+    floor_kind = np.where(use_map, MAP_FLOOR, MARGIN_FLOOR).astype(np.int8)
 
-    cap = reference_pack = None
-    count = 0
-    mismatch = False
-    if not part.proprietary and part.competitor_unit_prices:
+    n = len(parts)
+    cap = np.full(n, NO_CAP, np.int64)
+    reference_pack: list[Decimal | None] = [None] * n
+    count, mismatch = [0] * n, [False] * n
+    for i, part in enumerate(parts):
+        if part.proprietary or not part.competitor_unit_prices:
+            continue
         if part.currency != (part.competitor_currency or base_currency):
-            mismatch = True
-        else:
-            reference = competitor_reference(part.competitor_unit_prices, rp.competitor_reference)
-            if reference is not None:
-                count = len(part.competitor_unit_prices)
-                reference_pack = reference * part.pack_qty
-                cap = floor_cents(_decimal(rp.max_price_index) * reference_pack)
-    return PartBounds(floor, floor_kind, step_lo, step_hi, cap, reference_pack, count, mismatch)
+            mismatch[i] = True
+            continue
+        rp = resolved[i]
+        reference = competitor_reference(part.competitor_unit_prices, rp.competitor_reference)
+        if reference is not None:
+            count[i] = len(part.competitor_unit_prices)
+            pack_reference = reference_pack[i] = reference * part.pack_qty
+            cap[i] = floor_cents(_decimal(rp.max_price_index) * pack_reference)
+    return Bounds(floor, floor_kind, step_lo, step_hi, cap, reference_pack, count, mismatch)
+
+
+_SCALE = 10_000  # ten-thousandths: the scale money is stored at
+_MAX_SCALED = 10**12  # amounts up to 100 million, so products stay within int64
+_MAX_DENOMINATOR = 10**6
+
+
+def _floor_and_band(
+    cost: Sequence[Decimal], price: Sequence[Decimal], margin: Sequence[Decimal],
+    change: Sequence[Decimal], which: npt.NDArray[np.intp],
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Per part: the margin floor ``ceil(cost / (1 - margin))`` and the band
+    ``[ceil(price * (1 - change)), floor(price * (1 + change))]`` in cents (a band
+    narrower than a cent collapses to the nearest cent of the price)."""
+    scaled_cost, scaled_price = _scaled(cost), _scaled(price)
+    m = [f.as_integer_ratio() for f in margin]
+    c = [f.as_integer_ratio() for f in change]
+    if (scaled_cost is None or scaled_price is None
+            or max(den for _, den in m + c) > _MAX_DENOMINATOR):
+        return _floor_and_band_decimal(cost, price, margin, change, which)
+    m_num, m_den = (np.array(col, np.int64)[which] for col in zip(*m, strict=True))
+    c_num, c_den = (np.array(col, np.int64)[which] for col in zip(*c, strict=True))
+    per_cent = _SCALE // 100
+    floor = -(-scaled_cost * m_den // (per_cent * (m_den - m_num)))
+    step_lo = -(-scaled_price * (c_den - c_num) // (per_cent * c_den))
+    step_hi = scaled_price * (c_den + c_num) // (per_cent * c_den)
+    narrow = step_lo > step_hi
+    nearest = (scaled_price + per_cent // 2) // per_cent  # half up; prices are positive
+    return floor, np.where(narrow, nearest, step_lo), np.where(narrow, nearest, step_hi)
+
+
+def _scaled(values: Sequence[Decimal]) -> IntArray | None:
+    """``values`` as whole numbers of ten-thousandths, or None if one has finer digits
+    or is too large for the arithmetic above."""
+    scaled = [v.scaleb(4) for v in values]
+    if any(s != s.to_integral_value() or abs(s) > _MAX_SCALED for s in scaled):
+        return None
+    return np.array([int(s) for s in scaled], np.int64)
+
+
+def _floor_and_band_decimal(
+    cost: Sequence[Decimal], price: Sequence[Decimal], margin: Sequence[Decimal],
+    change: Sequence[Decimal], which: npt.NDArray[np.intp],
+) -> tuple[IntArray, IntArray, IntArray]:
+    """:func:`_floor_and_band` one part at a time, in Decimal."""
+    floor, step_lo, step_hi = [], [], []
+    for k, p0, j in zip(cost, price, which.tolist(), strict=True):
+        floor.append(ceil_cents(k / (1 - margin[j])))
+        lo, hi = ceil_cents(p0 * (1 - change[j])), floor_cents(p0 * (1 + change[j]))
+        if lo > hi:
+            lo = hi = nearest_cents(p0)
+        step_lo.append(lo)
+        step_hi.append(hi)
+    return (np.array(floor, np.int64), np.array(step_lo, np.int64),
+            np.array(step_hi, np.int64))
 
 
 @dataclass
@@ -131,13 +207,11 @@ class Box:
     cap_deferred: BoolArray
 
 
-def hard_box(bounds: Sequence[PartBounds]) -> Box:
+def hard_box(bounds: Bounds) -> Box:
     """Floor/MAP and ``max_change`` only (no cap yet): the box ladders propagate in."""
-    floor = np.array([b.floor for b in bounds], dtype=np.int64)
-    floor_kind = np.array([b.floor_kind for b in bounds], dtype=np.int8)
-    step_lo = np.array([b.step_lo for b in bounds], dtype=np.int64)
-    step_hi = np.array([b.step_hi for b in bounds], dtype=np.int64)
-    cap = np.array([NO_CAP if b.cap is None else b.cap for b in bounds], dtype=np.int64)
+    floor, floor_kind, step_lo, step_hi = (
+        bounds.floor, bounds.floor_kind, bounds.step_lo, bounds.step_hi)
+    cap = bounds.cap.copy()
 
     floor = np.maximum(floor, 1)  # no price below one cent, whatever the policy allows
     over = floor > step_hi
@@ -146,7 +220,7 @@ def hard_box(bounds: Sequence[PartBounds]) -> Box:
     lo_kind = np.where(floor_wins, floor_kind, np.int8(MAX_CHANGE_DOWN)).astype(np.int8)
     hi = np.where(over, floor, step_hi)
     hi_kind = np.where(over, floor_kind, np.int8(MAX_CHANGE_UP)).astype(np.int8)
-    n = len(bounds)
+    n = len(floor)
     return Box(lo, hi, lo_kind, hi_kind, floor, cap, over, np.zeros(n, bool), np.zeros(n, bool))
 
 

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from pricing.config import PricingPolicy, ResolvedPolicy
 from pricing.optimizer import reasons as rc
-from pricing.optimizer.constraints import KINDS, PartBounds, apply_cap, hard_box, part_bounds
+from pricing.optimizer.constraints import KINDS, Bounds, apply_cap, hard_box, part_bounds
 from pricing.optimizer.demand import SalesPanel, baseline_units, expected_units
 from pricing.optimizer.elasticity import ElasticitySettings, estimate_elasticities
 from pricing.optimizer.endings import apply_endings, parse_endings
@@ -80,7 +80,7 @@ def optimize_run(
     priors = np.array([r.elasticity_prior for r in resolved])
     pools = [(p.category, p.proprietary) for p in parts]
 
-    bounds = [part_bounds(p, r, policy.base_currency) for p, r in zip(parts, resolved, strict=True)]
+    bounds = part_bounds(parts, resolved, policy.base_currency)
     hard = hard_box(bounds)
     box = apply_cap(hard)
     panel = SalesPanel.from_histories([p.sales for p in parts])
@@ -137,7 +137,7 @@ _FLAG_CODES = (
 
 
 def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
-                 bounds: Sequence[PartBounds], price: IntArray, binding: IntArray,
+                 bounds: Bounds, price: IntArray, binding: IntArray,
                  flags: IntArray, eps: npt.NDArray[np.float64], se: npt.NDArray[np.float64],
                  source: Sequence[str], q0: npt.NDArray[np.float64],
                  cost: npt.NDArray[np.float64], p0: npt.NDArray[np.float64],
@@ -148,14 +148,16 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
     profit_before = ((p0 - cost) * q0).tolist()
     profit_after = ((price / 100.0 - cost) * units_after).tolist()
     se_list = [v if np.isfinite(v) else None for v in se.tolist()]
+    proprietary = np.array([p.proprietary for p in parts], bool)
+    market = np.select(
+        [proprietary, np.array(bounds.currency_mismatch, bool),
+         np.array(bounds.competitor_count) == 0], [0, 1, 2], 3).tolist()
     code_cache: dict[tuple[int, int, int, bool, str], tuple[str, ...]] = {}
     out = []
-    for i, (part, rp, b, cents, bind, bits, e, q, qa) in enumerate(zip(
-            parts, resolved, bounds, price.tolist(), binding.tolist(), flags.tolist(),
-            eps.tolist(), q0.tolist(), units_after.tolist(), strict=True)):
-        market = 0 if part.proprietary else 1 if b.currency_mismatch else (
-            2 if b.competitor_count == 0 else 3)
-        key = (bind, bits, market, e >= -1.0, source[i])
+    for i, (part, rp, reference, cents, bind, bits, e, q, qa) in enumerate(zip(
+            parts, resolved, bounds.reference_pack, price.tolist(), binding.tolist(),
+            flags.tolist(), eps.tolist(), q0.tolist(), units_after.tolist(), strict=True)):
+        key = (bind, bits, market[i], e >= -1.0, source[i])
         codes = code_cache.get(key)
         if codes is None:
             codes = code_cache[key] = _codes(*key)
@@ -164,7 +166,7 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
         pb, pa = _money(profit_before[i]), _money(profit_after[i])
         facts = rc.Facts(
             part.currency, part.current_price, suggested, bind_name, codes, rp.min_margin,
-            rp.max_change, rp.max_price_index, rp.competitor_reference, b.reference_pack,
+            rp.max_change, rp.max_price_index, rp.competitor_reference, reference,
             e, source[i], pb, pa, rp.price_ending)
         out.append(SuggestionResult(
             sku=part.sku,
@@ -175,9 +177,9 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
             unit_cost=part.unit_cost,
             margin_before=_margin(part.current_price, part.unit_cost),
             margin_after=_margin(suggested, part.unit_cost),
-            competitor_reference=(b.reference_pack.quantize(REFERENCE_Q, ROUND_HALF_UP)
-                                  if b.reference_pack is not None else None),
-            competitor_count=b.competitor_count,
+            competitor_reference=(reference.quantize(REFERENCE_Q, ROUND_HALF_UP)
+                                  if reference is not None else None),
+            competitor_count=bounds.competitor_count[i],
             elasticity=e,
             elasticity_se=se_list[i],
             elasticity_source=source[i],

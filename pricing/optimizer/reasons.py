@@ -7,9 +7,9 @@ elasticity came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 PROFIT_OPTIMUM = "PROFIT_OPTIMUM"
 MARGIN_FLOOR = "MARGIN_FLOOR"
@@ -48,9 +48,9 @@ _SOURCE_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What the sentence talks about, already decided by the optimizer."""
+class Facts(NamedTuple):
+    """What the sentence talks about, already decided by the optimizer (a tuple: one is
+    made per suggestion)."""
 
     currency: str
     current: Decimal
