@@ -31,9 +31,6 @@ from pricing.storage.models import TRUSTED_RUN_STATUSES, CrawlRun, PriceObservat
 
 GOOD_RUNS_LOOKBACK = 5
 DEFAULT_RULES = SuspectRules()
-# Kept for callers that read the defaults by name.
-MIN_ITEM_RATIO = DEFAULT_RULES.min_item_ratio
-MAX_UNPARSEABLE_SHARE = DEFAULT_RULES.max_unreadable_share
 _CHUNK = 400
 
 
