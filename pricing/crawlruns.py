@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from pricing.config import SuspectRules
 from pricing.errors import NotFoundError
+from pricing.observations import from_trusted_run
 from pricing.storage.models import TRUSTED_RUN_STATUSES, CrawlRun, PriceObservation, utcnow
 
 GOOD_RUNS_LOOKBACK = 5
@@ -140,10 +141,7 @@ def price_jumps(session: Session, run_id: int, factor: float) -> PriceJumps:
                 or_(
                     PriceObservation.crawl_run_id != run_id, PriceObservation.crawl_run_id.is_(None)
                 ),
-                or_(
-                    PriceObservation.crawl_run_id.is_(None),
-                    CrawlRun.status.in_(TRUSTED_RUN_STATUSES),
-                ),
+                from_trusted_run(),
             )
             .order_by(PriceObservation.listing_id, PriceObservation.observed_at.desc())
         )

@@ -24,15 +24,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from pricing.config import PricingPolicy
+from pricing.observations import at_edge, from_trusted_run, trusted_edge
 from pricing.optimizer.constraints import competitor_reference
 from pricing.pipeline.optimize import CurrencyConverter, trusted_competitor_prices
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
-    TRUSTED_RUN_STATUSES,
     CrawlRun,
     Listing,
     Match,
@@ -231,15 +231,14 @@ class CompetitorMoves:
     items: tuple[ListingMove, ...]
 
 
-def _trusted_observations(
+def _in_window(
     since: dt.datetime | None, until: dt.datetime
 ) -> tuple[ColumnElement[bool], ...]:
-    """Conditions for observations that count: priced, in the window, from no suspect crawl."""
+    """Conditions for observations that count for moves: priced, in the window."""
     conditions = [
         PriceObservation.unit_price.is_not(None),
         PriceObservation.unit_price > 0,
         PriceObservation.observed_at <= until,
-        or_(PriceObservation.crawl_run_id.is_(None), CrawlRun.status.in_(TRUSTED_RUN_STATUSES)),
     ]
     if since is not None:
         conditions.append(PriceObservation.observed_at >= since)
@@ -255,17 +254,7 @@ def _prices_at(
     category: str | None,
 ) -> dict[int, tuple[str, str, str, str, Decimal, dt.datetime]]:
     """Per matched listing: its first (or last) trusted price in ``[since, until]``."""
-    pick = func.min if first else func.max
-    edge = (
-        select(
-            PriceObservation.listing_id.label("listing_id"),
-            pick(PriceObservation.observed_at).label("observed_at"),
-        )
-        .outerjoin(CrawlRun, CrawlRun.id == PriceObservation.crawl_run_id)
-        .where(*_trusted_observations(since, until))
-        .group_by(PriceObservation.listing_id)
-        .subquery()
-    )
+    edge = trusted_edge(*_in_window(since, until), first=first)
     stmt = (
         select(
             Listing.id,
@@ -278,13 +267,7 @@ def _prices_at(
         )
         .join(Match, Match.listing_id == Listing.id)
         .join(edge, edge.c.listing_id == Listing.id)
-        .join(
-            PriceObservation,
-            and_(
-                PriceObservation.listing_id == edge.c.listing_id,
-                PriceObservation.observed_at == edge.c.observed_at,
-            ),
-        )
+        .join(PriceObservation, at_edge(edge))
         .where(Match.status.in_(TRUSTED_MATCH_STATUSES), Match.sku.is_not(None))
     )
     if category is not None:
@@ -354,7 +337,7 @@ def _changes_within(session: Session, since: dt.datetime, until: dt.datetime) ->
             .label("previous"),
         )
         .outerjoin(CrawlRun, CrawlRun.id == PriceObservation.crawl_run_id)
-        .where(*_trusted_observations(since, until))
+        .where(from_trusted_run(), *_in_window(since, until))
         .subquery()
     )
     stmt = (

@@ -13,11 +13,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from pricing.storage.bulk import copy_insert_ignore, insert_ignore
-from pricing.storage.models import CompetitorRecord, Listing, PriceObservation
+from pricing.storage.models import (
+    TRUSTED_RUN_STATUSES,
+    CompetitorRecord,
+    CrawlRun,
+    Listing,
+    PriceObservation,
+)
 
 _UNIT_PRICE_QUANTUM = Decimal("0.0001")
 _MAX_TEXT = 1000
@@ -169,3 +175,39 @@ def _upsert_listings(
         row.last_seen = max(row.last_seen, obs.observed_at)
     session.flush()
     return {key: row.id for key, row in existing.items()}
+
+
+# --- reading: the observations that count --------------------------------------------
+
+
+def from_trusted_run() -> ColumnElement[bool]:
+    """Observations imported from a file or crawled by a run that is not suspect (the
+    query must outer-join :class:`CrawlRun` on ``crawl_run_id``)."""
+    return or_(
+        PriceObservation.crawl_run_id.is_(None), CrawlRun.status.in_(TRUSTED_RUN_STATUSES)
+    )
+
+
+def trusted_edge(*conditions: ColumnElement[bool], first: bool = False) -> Subquery:
+    """Per listing, the moment of its latest (``first``: earliest) observation that meets
+    ``conditions`` and comes from an import or a crawl run that is not suspect: columns
+    ``listing_id, observed_at``. Join it back with :func:`at_edge`."""
+    pick = func.min if first else func.max
+    return (
+        select(
+            PriceObservation.listing_id.label("listing_id"),
+            pick(PriceObservation.observed_at).label("observed_at"),
+        )
+        .outerjoin(CrawlRun, CrawlRun.id == PriceObservation.crawl_run_id)
+        .where(from_trusted_run(), *conditions)
+        .group_by(PriceObservation.listing_id)
+        .subquery()
+    )
+
+
+def at_edge(edge: Subquery) -> ColumnElement[bool]:
+    """Join condition: the observation a :func:`trusted_edge` row points at."""
+    return and_(
+        PriceObservation.listing_id == edge.c.listing_id,
+        PriceObservation.observed_at == edge.c.observed_at,
+    )

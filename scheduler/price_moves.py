@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pricing.observations import from_trusted_run
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
     TRUSTED_RUN_STATUSES,
@@ -118,10 +119,7 @@ def find_moves(
                 PriceObservation.listing_id == listing_id,
                 PriceObservation.observed_at < observed_at,
                 PriceObservation.unit_price.is_not(None),
-                or_(
-                    PriceObservation.crawl_run_id.is_(None),
-                    CrawlRun.status.in_(TRUSTED_RUN_STATUSES),
-                ),
+                from_trusted_run(),
             )
             .order_by(PriceObservation.observed_at.desc())
             .limit(1)

@@ -30,12 +30,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import Connection, Float, Table, and_, cast, func, insert, or_, select
+from sqlalchemy import Connection, Float, Table, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from pricing.config import PricingPolicy
 from pricing.matching.fx import FxRateMissingError, FxRates
 from pricing.matching.units import parse_pack_qty
+from pricing.observations import at_edge, trusted_edge
 from pricing.optimizer import (
     LadderPolicy,
     OptimizationRun,
@@ -47,8 +48,6 @@ from pricing.optimizer import (
 from pricing.storage import Database
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
-    TRUSTED_RUN_STATUSES,
-    CrawlRun,
     Listing,
     Match,
     Part,
@@ -89,20 +88,8 @@ def trusted_competitor_prices(
 ) -> dict[str, list[CompetitorPrice]]:
     """Latest trusted observation per matched listing, newer than ``oldest``, by SKU
     (listings whose latest trusted observation is out of stock are left out)."""
-    trusted_obs = and_(
-        PriceObservation.price.is_not(None),
-        PriceObservation.observed_at >= oldest,
-        or_(PriceObservation.crawl_run_id.is_(None), CrawlRun.status.in_(TRUSTED_RUN_STATUSES)),
-    )
-    latest = (
-        select(
-            PriceObservation.listing_id.label("listing_id"),
-            func.max(PriceObservation.observed_at).label("observed_at"),
-        )
-        .outerjoin(CrawlRun, CrawlRun.id == PriceObservation.crawl_run_id)
-        .where(trusted_obs)
-        .group_by(PriceObservation.listing_id)
-        .subquery()
+    latest = trusted_edge(
+        PriceObservation.price.is_not(None), PriceObservation.observed_at >= oldest
     )
     stmt = (
         select(
@@ -118,13 +105,7 @@ def trusted_competitor_prices(
         )
         .join(Listing, Listing.id == Match.listing_id)
         .join(latest, latest.c.listing_id == Listing.id)
-        .join(
-            PriceObservation,
-            and_(
-                PriceObservation.listing_id == latest.c.listing_id,
-                PriceObservation.observed_at == latest.c.observed_at,
-            ),
-        )
+        .join(PriceObservation, at_edge(latest))
         .where(Match.status.in_(TRUSTED_MATCH_STATUSES), Match.sku.is_not(None))
     )
     if skus is not None:

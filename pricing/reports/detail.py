@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pricing.history import OURS
+from pricing.observations import from_trusted_run
 from pricing.reports.charts import Spark, sparkline
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
-    TRUSTED_RUN_STATUSES,
     CrawlRun,
     Listing,
     Match,
@@ -133,10 +133,7 @@ def load_details(
                 PriceObservation.observed_at <= end,
                 PriceObservation.unit_price.is_not(None),
                 PriceObservation.currency == currency,
-                or_(
-                    PriceObservation.crawl_run_id.is_(None),
-                    CrawlRun.status.in_(TRUSTED_RUN_STATUSES),
-                ),
+                from_trusted_run(),
             )
             .order_by(Match.sku, Listing.id, PriceObservation.observed_at)
         )
