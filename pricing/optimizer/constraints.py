@@ -79,6 +79,8 @@ class Bounds:
     reference_pack: list[Decimal | None]
     competitor_count: list[int]
     currency_mismatch: list[bool]
+    cost_scaled: IntArray | None  # ten-thousandths, when every amount fits (see scaled())
+    price_scaled: IntArray | None
 
 
 def part_bounds(
@@ -106,7 +108,9 @@ def part_bounds(
     change = [_decimal(rp.max_change) for rp in policies]
     cost = [p.unit_cost for p in parts]
     price = [p.current_price for p in parts]
-    margin_floor, step_lo, step_hi = _floor_and_band(cost, price, margin, change, which)
+    cost_scaled, price_scaled = scaled(cost), scaled(price)
+    margin_floor, step_lo, step_hi = _floor_and_band(
+        cost, price, cost_scaled, price_scaled, margin, change, which)
     map_floor = np.array([ceil_cents(rp.map_price) if rp.map_price is not None else 0
                           for rp in policies], np.int64)[which]
     use_map = map_floor > margin_floor
@@ -129,7 +133,8 @@ def part_bounds(
             count[i] = len(part.competitor_unit_prices)
             pack_reference = reference_pack[i] = reference * part.pack_qty
             cap[i] = floor_cents(_decimal(rp.max_price_index) * pack_reference)
-    return Bounds(floor, floor_kind, step_lo, step_hi, cap, reference_pack, count, mismatch)
+    return Bounds(floor, floor_kind, step_lo, step_hi, cap, reference_pack, count, mismatch,
+                  cost_scaled, price_scaled)
 
 
 _SCALE = 10_000  # ten-thousandths: the scale money is stored at
@@ -138,13 +143,13 @@ _MAX_DENOMINATOR = 10**6
 
 
 def _floor_and_band(
-    cost: Sequence[Decimal], price: Sequence[Decimal], margin: Sequence[Decimal],
-    change: Sequence[Decimal], which: npt.NDArray[np.intp],
+    cost: Sequence[Decimal], price: Sequence[Decimal], scaled_cost: IntArray | None,
+    scaled_price: IntArray | None, margin: Sequence[Decimal], change: Sequence[Decimal],
+    which: npt.NDArray[np.intp],
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Per part: the margin floor ``ceil(cost / (1 - margin))`` and the band
     ``[ceil(price * (1 - change)), floor(price * (1 + change))]`` in cents (a band
     narrower than a cent collapses to the nearest cent of the price)."""
-    scaled_cost, scaled_price = _scaled(cost), _scaled(price)
     m = [f.as_integer_ratio() for f in margin]
     c = [f.as_integer_ratio() for f in change]
     if (scaled_cost is None or scaled_price is None
@@ -161,13 +166,14 @@ def _floor_and_band(
     return floor, np.where(narrow, nearest, step_lo), np.where(narrow, nearest, step_hi)
 
 
-def _scaled(values: Sequence[Decimal]) -> IntArray | None:
-    """``values`` as whole numbers of ten-thousandths, or None if one has finer digits
-    or is too large for the arithmetic above."""
-    scaled = [v.scaleb(4) for v in values]
-    if any(s != s.to_integral_value() or abs(s) > _MAX_SCALED for s in scaled):
+def scaled(values: Sequence[Decimal]) -> IntArray | None:
+    """``values`` as whole numbers of ten-thousandths (the storage scale of money), or
+    None if one has finer digits or is too large for exact int64 arithmetic on them."""
+    shifted = [v.scaleb(4) for v in values]
+    whole = list(map(int, shifted))
+    if not all(map(Decimal.__eq__, shifted, whole)) or any(abs(w) > _MAX_SCALED for w in whole):
         return None
-    return np.array([int(s) for s in scaled], np.int64)
+    return np.array(whole, np.int64)
 
 
 def _floor_and_band_decimal(

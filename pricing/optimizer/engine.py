@@ -26,25 +26,34 @@ from pricing.optimizer.endings import apply_endings, parse_endings
 from pricing.optimizer.inputs import LadderPolicy, PartInput, SuggestionResult
 from pricing.optimizer.ladders import Market, build_edges, enforce_ladders, violated_families
 from pricing.optimizer.objective import profit
+from pricing.optimizer.results import Cents, SuggestionTable, margins, money_text
 from pricing.optimizer.solver import round_cents, solve_bounded
 
 IntArray = npt.NDArray[np.int64]
 
-MARGIN_Q = Decimal("0.0001")
-MONEY_Q = Decimal("0.01")
 REFERENCE_Q = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
 class OptimizationRun:
-    """Suggestions in input order, with what the solver reported (for the run summary)."""
+    """Suggestions in input order (as columns; ``suggestions`` gives them as rows), with
+    what the solver reported (for the run summary)."""
 
-    suggestions: list[SuggestionResult]
+    table: SuggestionTable
     solver_success: bool
     solver_message: str
     solver_iterations: int
     fallback_count: int
     ladder_families: int
+    current_scaled: IntArray | None = None  # current prices in ten-thousandths, if exact
+
+    @property
+    def suggestions(self) -> list[SuggestionResult]:
+        return self.table.rows
+
+    def changed(self) -> int:
+        """How many suggested prices differ from the current ones."""
+        return self.table.changed(self.current_scaled)
 
 
 def optimize(
@@ -70,7 +79,7 @@ def optimize_run(
     priced (non-positive current price, negative cost, ...).
     """
     if not parts:
-        return OptimizationRun([], True, "no parts", 0, 0, 0)
+        return OptimizationRun(SuggestionTable.empty(), True, "no parts", 0, 0, 0)
     for part in parts:
         part.check()
     resolved = _resolve_all(parts, policy)
@@ -125,7 +134,7 @@ def optimize_run(
                                est.source, q0, cost, p0)
     return OptimizationRun(
         suggestions, solution.success, solution.message, solution.iterations,
-        int(solution.fallback.sum()), len(families))
+        int(solution.fallback.sum()), len(families), bounds.price_scaled)
 
 
 _FLOOR_OVER, _CANNOT, _DEFERRED, _ENDING, _MOVED, _CONFLICT, _FALLBACK = (1 << i for i in range(7))
@@ -141,57 +150,87 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
                  flags: IntArray, eps: npt.NDArray[np.float64], se: npt.NDArray[np.float64],
                  source: Sequence[str], q0: npt.NDArray[np.float64],
                  cost: npt.NDArray[np.float64], p0: npt.NDArray[np.float64],
-                 ) -> list[SuggestionResult]:
-    """Decimal results, reason codes and sentences (plain lists: per-item numpy
-    indexing would dominate the run time)."""
+                 ) -> SuggestionTable:
+    """The run's results as columns: money in whole cents and ten-thousandths over
+    arrays, reason codes and sentence templates shared by the suggestions they fit."""
     units_after = expected_units(q0, p0, eps, price / 100.0)
-    profit_before = ((p0 - cost) * q0).tolist()
-    profit_after = ((price / 100.0 - cost) * units_after).tolist()
-    se_list = [v if np.isfinite(v) else None for v in se.tolist()]
-    proprietary = np.array([p.proprietary for p in parts], bool)
+    profit_before = Cents.round_half_up((p0 - cost) * q0)
+    profit_after = Cents.round_half_up((price / 100.0 - cost) * units_after)
+    current = [p.current_price for p in parts]
+    unit_cost = [p.unit_cost for p in parts]
+    cost_s, price_s = bounds.cost_scaled, bounds.price_scaled
+    suggested_s = price * 100
+    margin_before = margins(price_s, cost_s, current, unit_cost)
+    margin_after = margins(suggested_s if cost_s is not None else None, cost_s,
+                           [Decimal(c).scaleb(-2) for c in price.tolist()]
+                           if cost_s is None else [], unit_cost)
+    proprietary = [p.proprietary for p in parts]
     market = np.select(
-        [proprietary, np.array(bounds.currency_mismatch, bool),
+        [np.array(proprietary, bool), np.array(bounds.currency_mismatch, bool),
          np.array(bounds.competitor_count) == 0], [0, 1, 2], 3).tolist()
+    move = (np.sign(suggested_s - price_s) if price_s is not None else np.array(
+        [(Decimal(c).scaleb(-2) > p) - (Decimal(c).scaleb(-2) < p)
+         for c, p in zip(price.tolist(), current, strict=True)])).tolist()
+
     code_cache: dict[tuple[int, int, int, bool, str], tuple[str, ...]] = {}
-    out = []
-    for i, (part, rp, reference, cents, bind, bits, e, q, qa) in enumerate(zip(
-            parts, resolved, bounds.reference_pack, price.tolist(), binding.tolist(),
-            flags.tolist(), eps.tolist(), q0.tolist(), units_after.tolist(), strict=True)):
+    reason_codes = []
+    explanation = []
+    eps_list, binding_list = eps.tolist(), binding.tolist()
+    sugg_cents, before, after = (price.tolist(), profit_before.value.tolist(),
+                                 profit_after.value.tolist())
+    for i, (part, rp, reference, bits) in enumerate(zip(
+            parts, resolved, bounds.reference_pack, flags.tolist(), strict=True)):
+        bind, e = binding_list[i], eps_list[i]
         key = (bind, bits, market[i], e >= -1.0, source[i])
         codes = code_cache.get(key)
         if codes is None:
             codes = code_cache[key] = _codes(*key)
-        suggested = Decimal(cents).scaleb(-2)
-        bind_name = KINDS[bind] if bind >= 0 else None
-        pb, pa = _money(profit_before[i]), _money(profit_after[i])
-        facts = rc.Facts(
-            part.currency, part.current_price, suggested, bind_name, codes, rp.min_margin,
-            rp.max_change, rp.max_price_index, rp.competitor_reference, reference,
-            e, source[i], pb, pa, rp.price_ending)
-        out.append(SuggestionResult(
-            sku=part.sku,
-            category=part.category,
-            proprietary=part.proprietary,
-            current_price=part.current_price,
-            suggested_price=suggested,
-            unit_cost=part.unit_cost,
-            margin_before=_margin(part.current_price, part.unit_cost),
-            margin_after=_margin(suggested, part.unit_cost),
-            competitor_reference=(reference.quantize(REFERENCE_Q, ROUND_HALF_UP)
-                                  if reference is not None else None),
-            competitor_count=bounds.competitor_count[i],
+        reason_codes.append(codes)
+        words = rc.Wording(
+            part.currency, move[i], KINDS[bind] if bind >= 0 else None, codes, rp.min_margin,
+            rp.max_change, rp.max_price_index, rp.competitor_reference, reference is not None,
+            source[i], rp.price_ending)
+        cur = current[i]
+        explanation.append(rc.template(words).format(
+            current=f"{cur:,.2f}",
+            suggested=money_text(sugg_cents[i], grouped=True),
+            change=_change(sugg_cents[i], cur, price_s, i) if move[i] else 0,
             elasticity=e,
-            elasticity_se=se_list[i],
-            elasticity_source=source[i],
-            expected_units_before=q,
-            expected_units_after=qa,
-            expected_profit_before=pb,
-            expected_profit_after=pa,
-            binding_constraint=bind_name,
-            reason_codes=codes,
-            explanation=rc.explain(facts),
-        ))
-    return out
+            reference=f"{reference:,.2f}" if reference is not None else "",
+            profit_before=money_text(before[i], profit_before.negative_zero[i], grouped=True),
+            profit_after=money_text(after[i], profit_after.negative_zero[i], grouped=True)))
+    return SuggestionTable(
+        sku=[p.sku for p in parts],
+        category=[p.category for p in parts],
+        proprietary=proprietary,
+        current_price=current,
+        suggested_price=Cents.of_prices(price),
+        unit_cost=unit_cost,
+        margin_before=margin_before,
+        margin_after=margin_after,
+        competitor_reference=[reference.quantize(REFERENCE_Q, ROUND_HALF_UP)
+                              if reference is not None else None
+                              for reference in bounds.reference_pack],
+        competitor_count=list(bounds.competitor_count),
+        elasticity=eps,
+        elasticity_se=np.where(np.isfinite(se), se, np.nan),
+        elasticity_source=list(source),
+        expected_units_before=q0,
+        expected_units_after=units_after,
+        expected_profit_before=profit_before,
+        expected_profit_after=profit_after,
+        binding=binding,
+        reason_codes=reason_codes,
+        explanation=explanation,
+    )
+
+
+def _change(cents: int, current: Decimal, current_scaled: IntArray | None, i: int) -> float:
+    """The move in percent of the current price (exact quotient, then float)."""
+    if current_scaled is not None:
+        base = int(current_scaled[i])
+        return (cents * 100 - base) / base * 100
+    return float((Decimal(cents).scaleb(-2) - current) / current) * 100
 
 
 def _resolve_all(parts: Sequence[PartInput], policy: PricingPolicy) -> list[ResolvedPolicy]:
@@ -240,11 +279,4 @@ def _codes(binding: int, bits: int, market: int, inelastic: bool, source: str
     return tuple(codes)
 
 
-def _margin(price: Decimal, cost: Decimal) -> Decimal:
-    if price <= 0:
-        return Decimal(0).quantize(MARGIN_Q)
-    return ((price - cost) / price).quantize(MARGIN_Q, ROUND_HALF_UP)
 
-
-def _money(value: float) -> Decimal:
-    return Decimal(value).quantize(MONEY_Q, ROUND_HALF_UP)

@@ -78,62 +78,103 @@ def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
+class Wording(NamedTuple):
+    """What decides a sentence's words, as opposed to its numbers: suggestions that
+    share these share a :func:`template` (a few dozen per run)."""
+
+    currency: str
+    move: int  # -1 lower, 0 keep, 1 raise
+    binding: str | None
+    codes: tuple[str, ...]
+    min_margin: float
+    max_change: float
+    max_price_index: float
+    reference_kind: str
+    has_reference: bool
+    elasticity_source: str
+    ending: str | None
+
+
+def wording(f: Facts) -> Wording:
+    move = (f.suggested > f.current) - (f.suggested < f.current)
+    return Wording(f.currency, move, f.binding, f.codes, f.min_margin, f.max_change,
+                   f.max_price_index, f.reference_kind, f.reference is not None,
+                   f.elasticity_source, f.ending)
+
+
 def explain(f: Facts) -> str:
     """One plain-English sentence: the move, why, and the expected profit effect."""
-    cur = f.currency
-    if f.suggested == f.current:
-        move = f"Keep at {_money(f.current)} {cur}"
+    change = float((f.suggested - f.current) / f.current) * 100 if f.suggested != f.current else 0
+    return template(wording(f)).format(
+        current=_money(f.current), suggested=_money(f.suggested), change=change,
+        elasticity=f.elasticity,
+        reference=_money(f.reference) if f.reference is not None else "",
+        profit_before=_money(f.profit_before), profit_after=_money(f.profit_after))
+
+
+def _literal(text: str) -> str:
+    """``text`` as it must appear in a ``str.format`` template."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+@lru_cache(maxsize=4096)
+def template(w: Wording) -> str:
+    """The sentence for ``w`` as a ``str.format`` template whose fields are the numbers:
+    ``current``, ``suggested`` and ``reference`` (money text), ``change`` (percent,
+    float), ``elasticity`` (float), ``profit_before`` and ``profit_after`` (money text)."""
+    cur = _literal(w.currency)
+    if w.move == 0:
+        move = f"Keep at {{current}} {cur}"
     else:
-        change = float((f.suggested - f.current) / f.current) * 100
-        verb = "Raise" if change > 0 else "Lower"
-        move = (f"{verb} from {_money(f.current)} to {_money(f.suggested)} {cur} "
-                f"({change:+.1f}%)")
-    parts = [move + " " + _why(f)]
-    codes = set(f.codes)
+        verb = "Raise" if w.move > 0 else "Lower"
+        move = f"{verb} from {{current}} to {{suggested}} {cur} ({{change:+.1f}}%)"
+    kind = _literal(w.reference_kind)
+    parts = [move + " " + _why(w)]
+    codes = set(w.codes)
     if CANNOT_COMPETE_AT_FLOOR in codes:
-        parts.append(f"{_pct(f.max_price_index)} of the competitor {f.reference_kind} "
+        parts.append(f"{_pct(w.max_price_index)} of the competitor {kind} "
                      "would be below our floor, so we cannot compete on price here")
     elif PRICE_INDEX_CAP_DEFERRED in codes:
-        parts.append(f"the competitive cap ({_pct(f.max_price_index)} of the competitor "
-                     f"{f.reference_kind}) is below what the step limit or the family "
+        parts.append(f"the competitive cap ({_pct(w.max_price_index)} of the competitor "
+                     f"{kind}) is below what the step limit or the family "
                      "ladder allows this run")
     if LADDER_CONFLICT in codes:
         parts.append("a family price ladder could not be kept without breaking the floor or "
                      "the step limit")
     if PRICE_ENDING in codes:
-        parts.append(f"ending in {f.ending}")
+        parts.append(f"ending in {_literal(str(w.ending))}")
     if SOLVER_FALLBACK in codes:
         parts.append("found by the fallback solver")
-    parts.append(f"expected gross profit per period {_money(f.profit_before)} -> "
-                 f"{_money(f.profit_after)} {cur}")
+    parts.append(f"expected gross profit per period {{profit_before}} -> {{profit_after}} {cur}")
     return "; ".join(parts) + "."
 
 
-def _why(f: Facts) -> str:
-    step = _pct(f.max_change)
-    over = FLOOR_ABOVE_MAX_CHANGE in f.codes
-    elasticity = f"elasticity {f.elasticity:.2f}, {_SOURCE_WORDS[f.elasticity_source]}"
-    if f.binding == MARGIN_FLOOR:
-        why = f"to hold the {_pct(f.min_margin)} minimum margin"
-    elif f.binding == MAP_FLOOR:
+def _why(w: Wording) -> str:
+    step = _pct(w.max_change)
+    over = FLOOR_ABOVE_MAX_CHANGE in w.codes
+    elasticity = f"elasticity {{elasticity:.2f}}, {_SOURCE_WORDS[w.elasticity_source]}"
+    kind = _literal(w.reference_kind)
+    if w.binding == MARGIN_FLOOR:
+        why = f"to hold the {_pct(w.min_margin)} minimum margin"
+    elif w.binding == MAP_FLOOR:
         why = "to stay at or above the minimum advertised price (MAP)"
-    elif f.binding == MAX_CHANGE_UP:
+    elif w.binding == MAX_CHANGE_UP:
         why = f"by the most one run allows ({step}), since a higher price earns more ({elasticity})"
-    elif f.binding == MAX_CHANGE_DOWN:
-        if CANNOT_COMPETE_AT_FLOOR in f.codes or PRICE_INDEX_CAP_DEFERRED in f.codes:
+    elif w.binding == MAX_CHANGE_DOWN:
+        if CANNOT_COMPETE_AT_FLOOR in w.codes or PRICE_INDEX_CAP_DEFERRED in w.codes:
             why = f"by the most one run allows ({step}), toward the competitive price"
         else:
             why = (f"by the most one run allows ({step}), since a lower price earns more "
                    f"({elasticity})")
-    elif f.binding == PRICE_INDEX_CAP:
-        ref = f" of {_money(f.reference)} per pack" if f.reference is not None else ""
-        why = (f"to the competitive cap, {_pct(f.max_price_index)} of the competitor "
-               f"{f.reference_kind}{ref}")
-    elif f.binding == LADDER:
+    elif w.binding == PRICE_INDEX_CAP:
+        ref = " of {reference} per pack" if w.has_reference else ""
+        why = (f"to the competitive cap, {_pct(w.max_price_index)} of the competitor "
+               f"{kind}{ref}")
+    elif w.binding == LADDER:
         why = ("to keep the family's price ladder (higher tiers and smaller packs never "
                "cheaper per unit)")
     else:
         why = f"as the most profitable price ({elasticity})"
-    if over and f.binding in (MARGIN_FLOOR, MAP_FLOOR):
+    if over and w.binding in (MARGIN_FLOOR, MAP_FLOOR):
         why += f", a bigger step than the {step} limit because the floor comes first"
     return why

@@ -45,6 +45,8 @@ from pricing.optimizer import (
     SuggestionResult,
     optimize_run,
 )
+from pricing.optimizer.constraints import KINDS
+from pricing.optimizer.results import SuggestionTable
 from pricing.storage import Database
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
@@ -361,7 +363,7 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
             result = optimize_run(inputs, policy, ladder_policy(policy))
             solve_s = time.perf_counter() - clock
             clock = time.perf_counter()
-            store_suggestions(session, run_id, result.suggestions)
+            store_suggestions(session, run_id, result.table)
             write_s = time.perf_counter() - clock
             summary = _summary(result, left_out, policy.base_currency)
             summary["seconds"] = {
@@ -403,80 +405,53 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def store_suggestions(session: Session, run_id: int, results: Sequence[SuggestionResult]) -> None:
-    """Bulk insert of a run's suggestions: ``COPY`` on PostgreSQL; elsewhere one
-    executemany of the Core insert, with the values put through the columns' own bind
-    processors once (the generic executemany path spends most of its time per row on
-    building and checking parameter dictionaries)."""
-    if not results:
+def store_suggestions(session: Session, run_id: int, table: SuggestionTable) -> None:
+    """Bulk insert of a run's suggestions, read column by column from the run's table:
+    ``COPY`` on PostgreSQL (exact decimal text); on SQLite one executemany of the
+    compiled insert with the values as SQLite stores them (money as floats, reason
+    codes as JSON encoded once per distinct combination); elsewhere a Core executemany
+    of rows."""
+    if not len(table):
         return
     conn = session.connection()
-    table: Table = Suggestion.__table__  # type: ignore[assignment]
-    keys = [*SuggestionResult.__dataclass_fields__, "run_id", "review_status"]
-    columns = [table.c[k] for k in keys]
+    sql_table: Table = Suggestion.__table__  # type: ignore[assignment]
+    names = list(SuggestionResult.__dataclass_fields__)
+    keys = [*names, "run_id", "review_status"]
+    constant: dict[str, list[Any]] = {
+        "run_id": [run_id] * len(table), "review_status": ["pending"] * len(table)}
     if conn.dialect.name == "postgresql":
-        _copy(conn, table.name, keys, _tuples(run_id, results, [None] * len(keys), json_col=True))
+        codes = {c: json.dumps(list(c)) for c in set(table.reason_codes)}
+        texts = {n: table.text_column(n) for n in names} | constant
+        texts["reason_codes"] = [codes[c] for c in table.reason_codes]
+        _copy(conn, sql_table.name, keys, zip(*(texts[k] for k in keys), strict=True))
         return
-    processors = [c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns]
-    compiled = insert(table).compile(dialect=conn.dialect, column_keys=keys)
-    if compiled.positiontup is None:  # a named paramstyle: plain Core executemany
-        rows = [dict(zip(keys, row, strict=True)) for row in _tuples(run_id, results,
-                                                                      [None] * len(keys))]
+    if conn.dialect.name != "sqlite":
+        rows = [dict(zip(names, values, strict=True))
+                | {"run_id": run_id, "review_status": "pending"}
+                for values in zip(*(table.column(n) for n in names), strict=True)]
         for start in range(0, len(rows), _INSERT_CHUNK):
-            conn.execute(insert(table), rows[start : start + _INSERT_CHUNK])
+            conn.execute(insert(sql_table), rows[start : start + _INSERT_CHUNK])
         return
-    values = _columns(run_id, results, processors)
-    params = list(zip(*(values[keys.index(name)] for name in compiled.positiontup), strict=True))
-    sql = str(compiled)
+    compiled = insert(sql_table).compile(dialect=conn.dialect, column_keys=keys)
+    columns: dict[str, list[Any]] = {n: table.sqlite_column(n) for n in names} | constant
+    for name in ("proprietary", "reason_codes"):  # bool and JSON: SQLAlchemy's own encoding
+        column_type = sql_table.c[name].type.dialect_impl(conn.dialect)
+        proc = column_type.bind_processor(conn.dialect)
+        if proc is not None:
+            encoded = {v: proc(list(v) if isinstance(v, tuple) else v) for v in set(columns[name])}
+            columns[name] = [encoded[v] for v in columns[name]]
+    assert compiled.positiontup is not None  # sqlite3's paramstyle is positional
+    params = list(zip(*(columns[name] for name in compiled.positiontup), strict=True))
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, len(params), _INSERT_CHUNK):
-            cursor.executemany(sql, params[start : start + _INSERT_CHUNK])
+            cursor.executemany(str(compiled), params[start : start + _INSERT_CHUNK])
     finally:
         cursor.close()
 
 
-def _columns(
-    run_id: int, results: Sequence[SuggestionResult], processors: Sequence[Any]
-) -> list[list[Any]]:
-    """Column by column, what :func:`_tuples` gives row by row (mapping a bind processor
-    over a whole column costs a fraction of calling it value by value)."""
-    names = list(SuggestionResult.__dataclass_fields__)
-    out = [[getattr(r, name) for r in results] for name in names]
-    out += [[run_id] * len(results), ["pending"] * len(results)]
-    codes_at = names.index("reason_codes")
-    for i, proc in enumerate(processors):
-        if i == codes_at:  # a few dozen distinct combinations: each is encoded once
-            encoded = {codes: list(codes) for codes in set(out[i])}
-            if proc is not None:
-                encoded = {codes: proc(value) for codes, value in encoded.items()}
-            out[i] = [encoded[codes] for codes in out[i]]
-        elif proc is not None:  # bind processors pass None through, as for any NULL
-            out[i] = list(map(proc, out[i]))
-    return out
-
-
-def _tuples(
-    run_id: int,
-    results: Iterable[SuggestionResult],
-    processors: Sequence[Any],
-    *,
-    json_col: bool = False,
-) -> Iterable[list[Any]]:
-    """One list of column values per suggestion, in ``SuggestionResult`` field order then
-    ``run_id``, ``review_status``; each value through its column's bind processor."""
-    codes_at = list(SuggestionResult.__dataclass_fields__).index("reason_codes")
-    active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
-    for r in results:
-        row = [*vars(r).values(), run_id, "pending"]  # the dataclass's fields, in order
-        row[codes_at] = json.dumps(list(r.reason_codes)) if json_col else list(r.reason_codes)
-        for i, proc in active:
-            if row[i] is not None:
-                row[i] = proc(row[i])
-        yield row
-
-
-def _copy(conn: Connection, table: str, keys: Sequence[str], rows: Iterable[list[Any]]) -> None:
+def _copy(conn: Connection, table: str, keys: Sequence[str], rows: Iterable[Sequence[Any]]
+          ) -> None:
     """PostgreSQL ``COPY ... FROM STDIN`` through psycopg."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -490,18 +465,15 @@ def _copy(conn: Connection, table: str, keys: Sequence[str], rows: Iterable[list
 def _summary(run: OptimizationRun, left_out: LeftOut, base: str) -> dict[str, Any]:
     """What the run did, for the report and the API: counts, expected profit, what the
     solver said, elasticity sources, and competitor prices left out (with messages)."""
-    results = run.suggestions
-    changed = sum(1 for r in results if r.suggested_price != r.current_price)
-    profit_before = sum((r.expected_profit_before for r in results), Decimal(0))
-    profit_after = sum((r.expected_profit_after for r in results), Decimal(0))
-    sources = Counter(r.elasticity_source for r in results)
-    bound = Counter(r.binding_constraint or "PROFIT_OPTIMUM" for r in results)
+    table = run.table
+    sources = Counter(table.elasticity_source)
+    bound = Counter(KINDS[b] if b >= 0 else "PROFIT_OPTIMUM" for b in table.binding.tolist())
     return {
-        "skus": len(results),
-        "changed": changed,
-        "with_competitor_price": sum(1 for r in results if r.competitor_count),
-        "expected_profit_before": str(profit_before),
-        "expected_profit_after": str(profit_after),
+        "skus": len(table),
+        "changed": run.changed(),
+        "with_competitor_price": sum(1 for n in table.competitor_count if n),
+        "expected_profit_before": str(table.expected_profit_before.total()),
+        "expected_profit_after": str(table.expected_profit_after.total()),
         "prices_left_out": {k: v for k, v in left_out.counts.items() if k != "converted"},
         "prices_converted": left_out.counts["converted"],
         "missing_fx_rates": dict(left_out.missing_rates),
