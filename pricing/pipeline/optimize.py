@@ -48,6 +48,7 @@ from pricing.optimizer import (
 from pricing.optimizer.constraints import KINDS
 from pricing.optimizer.results import SuggestionTable
 from pricing.storage import Database
+from pricing.storage.columns import read_columns
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
     Listing,
@@ -114,8 +115,8 @@ def trusted_competitor_prices(
         stmt = stmt.where(Match.sku.in_(skus))
     packs: dict[str, int | None] = {}
     by_sku: dict[str, list[CompetitorPrice]] = defaultdict(list)
-    for sku, competitor, listing_id, title, price, pack, currency, observed_at, avail in (
-        session.connection().execute(stmt).all()
+    for sku, competitor, listing_id, title, price, pack, currency, observed_at, avail in zip(
+        *read_columns(session.connection(), stmt), strict=True
     ):
         if sku is None or avail in UNAVAILABLE or price is None or price <= 0:
             continue
@@ -257,14 +258,14 @@ def read_inputs(
     session: Session, policy: PricingPolicy, as_of: dt.datetime
 ) -> tuple[list[PartInput], LeftOut]:
     """The optimizer's inputs for every current SKU, and what was left out and why."""
-    parts = session.connection().execute(
+    parts = zip(*read_columns(session.connection(), (
         select(
             Part.sku, Part.category, Part.family, Part.proprietary, Part.unit_cost, Part.price,
             Part.currency, Part.pack_qty, Part.map_price, Part.min_margin, Part.tier,
         )
         .where(Part.superseded_by.is_(None))
         .order_by(Part.sku)
-    ).all()
+    )), strict=True)
     longest = max(
         [policy.defaults.max_age_days or 14]
         + [c.max_age_days for c in policy.categories.values() if c.max_age_days]
