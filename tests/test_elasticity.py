@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 
 from pricing.optimizer import SalesHistory
 from pricing.optimizer.demand import SalesPanel, baseline_units
@@ -139,3 +140,78 @@ def test_baseline_units_at_the_current_price_and_pack_conversion() -> None:
     assert abs(q0_pack[0] - q0[0]) < 1e-9
     none = SalesPanel.from_histories([None])
     assert baseline_units(none, np.array([5.0]), [1], np.array([-2.0]))[0] == 1.0
+
+
+def ragged(rng: np.random.Generator, n: int) -> list[SalesHistory | None]:
+    """Histories of 3 to 150 weeks, some with unusable (NaN, zero) prices or returns,
+    some missing: the estimator lays SKUs out in blocks of similar length, padded."""
+    out: list[SalesHistory | None] = []
+    for _ in range(n):
+        if rng.random() < 0.1:
+            out.append(None)
+            continue
+        h = history(rng, float(rng.uniform(-3.5, -1.0)), float(rng.uniform(1, 30)),
+                    weeks=int(rng.integers(3, 151)), price_sd=0.12)
+        units, price = list(h.units), list(h.unit_price)
+        for i in np.flatnonzero(rng.random(len(units)) < 0.05).tolist():
+            price[i] = [float("nan"), 0.0, -1.0][i % 3]
+        if units and rng.random() < 0.1:
+            units[0] = -2.0
+        out.append(SalesHistory(None, units, price))
+    return out
+
+
+def test_each_sku_is_fitted_as_if_alone_whatever_the_history_lengths() -> None:
+    """Histories of different lengths share padded blocks; a SKU's fit must not notice:
+    fitting all at once equals fitting each alone, bit for bit."""
+    rng = np.random.default_rng(10)
+    hists = ragged(rng, 150)
+    raw, se = fit_sku_elasticities(hists)
+    assert np.isfinite(raw).sum() > 50
+    for i, h in enumerate(hists):
+        one, one_se = fit_sku_elasticities([h])
+        np.testing.assert_array_equal([raw[i], se[i]], [one[0], one_se[0]])
+
+
+def test_estimates_do_not_depend_on_the_order_of_the_skus() -> None:
+    """Shuffling the SKUs (and so their blocks and columns) changes nothing but the
+    rounding of the pooled sums."""
+    rng = np.random.default_rng(11)
+    hists = ragged(rng, 300)
+    groups = [["Belts", "Hoses", "Seals"][i % 3] for i in range(300)]
+    priors = np.where(np.arange(300) % 7 == 0, -0.9, -2.0)
+    est = estimate_elasticities(hists, groups, priors)
+    perm = rng.permutation(300)
+    shuffled = estimate_elasticities([hists[i] for i in perm], [groups[i] for i in perm],
+                                     priors[perm])
+    for a, b in ((est.value, shuffled.value), (est.se, shuffled.se), (est.raw, shuffled.raw),
+                 (est.raw_se, shuffled.raw_se)):
+        np.testing.assert_allclose(a[perm], b, rtol=1e-9, atol=0.0)
+    assert [est.source[i] for i in perm] == list(shuffled.source)
+
+
+def test_column_sums_add_rows_in_order_like_bincount() -> None:
+    """The estimator's bit-for-bit agreement with per-row ``np.bincount`` sums rests on
+    NumPy adding a C-contiguous array's rows one after the other."""
+    from pricing.optimizer.elasticity import _col_sums, _columns
+
+    rng = np.random.default_rng(12)
+    for periods in (0, 1, 9, 104, 400):
+        for k in (1, 2, 3, 8, 17, 300):
+            a = rng.standard_normal((periods, k)) * np.exp(3 * rng.standard_normal((periods, k)))
+            col = np.repeat(np.arange(k), periods)
+            np.testing.assert_array_equal(_col_sums(a), np.bincount(col, a.T.ravel(), k))
+            at = np.flatnonzero(rng.random(k) < 0.5)
+            sub = _columns(a, at)
+            np.testing.assert_array_equal(
+                _col_sums(sub) if at.size else np.zeros(0),
+                np.bincount(np.repeat(np.arange(at.size), periods), sub.T.ravel(), at.size))
+
+
+def test_a_panel_with_interleaved_skus_is_refused() -> None:
+    """The estimator reads each SKU's rows as one run: a hand-built panel whose rows are
+    not grouped by SKU must fail loudly, not be fitted wrongly."""
+    ones = np.ones(4)
+    with pytest.raises(ValueError, match="grouped by SKU"):
+        SalesPanel(ones, ones, np.array([0, 1, 0, 1]), 2)
+    assert SalesPanel(ones, ones, np.array([0, 0, 1, 1]), 2).periods().tolist() == [2, 2]

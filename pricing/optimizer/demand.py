@@ -38,8 +38,13 @@ class SalesPanel:
 
     units: Array
     price: Array
-    sku: IntArray  # row -> index of the SKU in the caller's list
+    sku: IntArray  # row -> index of the SKU in the caller's list; never decreasing
     n_skus: int
+
+    def __post_init__(self) -> None:
+        # the estimation reads each SKU's rows as one contiguous run
+        if self.sku.size > 1 and bool(np.any(self.sku[1:] < self.sku[:-1])):
+            raise ValueError("SalesPanel rows must be grouped by SKU, in SKU order")
 
     @classmethod
     def from_histories(cls, histories: Sequence[SalesHistory | None]) -> SalesPanel:
@@ -56,7 +61,9 @@ class SalesPanel:
         y, p = np.concatenate(units), np.concatenate(prices)
         sku = np.repeat(np.arange(len(histories)), lengths)
         keep = np.isfinite(y) & np.isfinite(p) & (p > 0)
-        return cls(np.maximum(y[keep], 0.0), p[keep], sku[keep], len(histories))
+        if not keep.all():  # usually every period is usable: spare three copies
+            y, p, sku = y[keep], p[keep], sku[keep]
+        return cls(np.maximum(y, 0.0, out=y), p, sku, len(histories))
 
     def periods(self) -> npt.NDArray[np.int64]:
         """Rows per SKU."""
@@ -74,8 +81,13 @@ def packs_per_unit(panel: SalesPanel, current_price: Array, pack_qty: Sequence[i
     The history's typical (geometric mean) price is compared with the current pack
     price: a history priced nearer ``current_price / pack_qty`` counts single units.
     """
+    return _packs_per_unit(panel, panel.periods(), current_price, pack_qty)
+
+
+def _packs_per_unit(panel: SalesPanel, periods: npt.NDArray[np.int64], current_price: Array,
+                    pack_qty: Sequence[int]) -> Array:
     packs = np.asarray(pack_qty, dtype=np.float64)
-    n = np.maximum(panel.periods(), 1)
+    n = np.maximum(periods, 1)
     typical = np.exp(np.bincount(panel.sku, np.log(panel.price), panel.n_skus) / n)
     as_packs = np.abs(np.log(typical / current_price))
     as_units = np.abs(np.log(typical * packs / current_price))
@@ -91,12 +103,18 @@ def baseline_units(panel: SalesPanel, current_price: Array, pack_qty: Sequence[i
     that sold nothing gets half a unit over the window (a Jeffreys-style floor), and
     one with no history :data:`DEFAULT_UNITS`.
     """
-    per_pack = packs_per_unit(panel, current_price, pack_qty)
-    recent = panel.age() < RECENT_PERIODS
-    sku = panel.sku[recent]
+    periods = panel.periods()
+    per_pack = _packs_per_unit(panel, periods, current_price, pack_qty)
+    # The recent rows, gathered SKU by SKU in panel order (rather than masking all rows
+    # by age): each SKU's last ``window`` rows end where its rows do.
+    window = np.minimum(periods, RECENT_PERIODS)
+    ends = np.cumsum(periods)
+    first = np.cumsum(window) - window
+    sku = np.repeat(np.arange(panel.n_skus), window)
+    recent = np.arange(sku.size) + (ends - window - first)[sku]
     pack_price = panel.price[recent] / per_pack[sku]
     exposure = np.bincount(sku, (pack_price / current_price[sku]) ** eps[sku], panel.n_skus)
     sold = np.bincount(sku, panel.units[recent], panel.n_skus) * per_pack
-    has = np.bincount(sku, minlength=panel.n_skus) > 0
+    has = periods > 0
     level = np.where(sold > 0, sold, 0.5 * per_pack) / np.where(has, exposure, 1.0)
     return np.where(has, level, DEFAULT_UNITS)

@@ -4,7 +4,8 @@ Two stages, both pure functions of arrays:
 
 1. Per SKU, a Poisson GLM ``log E[units_t] = a + eps * (log p_t - mean log p)`` fitted
    by Newton's method on the profile likelihood (the SKU intercept ``a`` is profiled
-   out), all SKUs at once with ``numpy.bincount``. Zero-sales periods are ordinary
+   out), all SKUs at once, each SKU's periods a column of a time-major array (SKUs of
+   similar history length share one, zero-padded). Zero-sales periods are ordinary
    Poisson observations, so sparse B2B sales need no special casing. The standard error
    is the profile Fisher information corrected for overdispersion (quasi-Poisson,
    Pearson dispersion floored at 1). SKUs with too few periods, too few units or too
@@ -69,31 +70,127 @@ class Elasticities:
 
 
 @dataclass(frozen=True)
-class _Stacked:
-    """Usable histories, flattened: units ``y``, centred log price ``x``, and for each
-    row the position of its SKU in ``who`` (indices into the caller's SKU list)."""
+class _Block:
+    """SKUs of similar history length, time-major: column ``c`` holds the periods of
+    stack SKU ``cols[c]``, oldest first, zero-padded at the end to the block's longest.
 
-    y: Array
-    x: Array
-    owner: npt.NDArray[np.intp]
+    A SKU's sums run down its column (:func:`_col_sums`) in the order ``np.bincount``
+    would add its rows, so they equal the flat per-row sums bit for bit while costing a
+    vectorised add instead of a scattered one, and a slope multiplies a whole column
+    without gathering it per row. ``valid`` is 1.0 on real periods and 0.0 on padding
+    (``None`` when the block has none)."""
+
+    cols: npt.NDArray[np.intp]
+    x: Array  # centred log price
+    y: Array  # units
+    valid: Array | None
+
+    def take(self, keep: npt.NDArray[np.bool_], cols: npt.NDArray[np.intp]) -> _Block:
+        """The columns where ``keep``, renumbered ``cols``."""
+        x, valid = _take(self.x, self.valid, keep)
+        return _Block(cols, x, _columns(self.y, np.flatnonzero(keep)), valid)
+
+
+def _columns(a: Array, at: npt.NDArray[np.intp]) -> Array:
+    """Columns ``at`` of ``a``, C-contiguous as :func:`_col_sums` needs (``np.take``
+    makes them so in one pass; ``a[:, at]`` comes out column-major)."""
+    return np.ascontiguousarray(np.take(a, at, axis=1))
+
+
+def _take(x: Array, valid: Array | None, keep: npt.NDArray[np.bool_]
+          ) -> tuple[Array, Array | None]:
+    at = np.flatnonzero(keep)
+    if valid is not None:
+        valid = _columns(valid, at)
+        if valid.all():
+            valid = None
+    return _columns(x, at), valid
+
+
+def _col_sums(a: Array) -> Array:
+    """Per column of a C-contiguous 2-D array, its rows added one after the other, as
+    ``np.bincount`` adds a SKU's rows. NumPy reduces axis 0 of such an array row by row,
+    but a single column is one contiguous run, which it would sum pairwise."""
+    if a.shape[1] == 1:
+        return np.asarray(np.bincount(np.zeros(a.shape[0], np.intp), a[:, 0], 1), np.float64)
+    return np.asarray(a.sum(axis=0), np.float64)
+
+
+_FILL = 0.875  # every SKU of a block has at least this share of its longest history
+
+
+def _blocks(periods: npt.NDArray[np.int64], skus: npt.NDArray[np.intp]
+            ) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Array | None]]:
+    """``skus`` grouped by history length into blocks that padding wastes little of:
+    per block the SKUs, their panel rows laid out time-major (padding points at a
+    real row, to be masked) and the mask (``None`` without padding)."""
+    starts = np.cumsum(periods) - periods
+    order = skus[np.argsort(-periods[skus], kind="stable")]
+    lengths = periods[order]
+    out = []
+    i = 0
+    while i < order.size:
+        j = int(np.searchsorted(-lengths, -_FILL * lengths[i], side="right"))
+        who, n = order[i:j], lengths[i:j]
+        t = np.arange(lengths[i])[:, None]
+        first = starts[who]
+        rows, valid = first + t, None
+        if n[-1] < lengths[i]:
+            np.minimum(rows, np.maximum(first + n - 1, 0), out=rows)
+            valid = (t < n).astype(np.float64)
+        out.append((who, rows, valid))
+        i = j
+    return out
+
+
+@dataclass(frozen=True)
+class _Stacked:
+    """Usable histories in blocks of columns (one per SKU) whose ``cols`` are positions
+    in ``who`` (indices into the caller's SKU list); ``periods`` per position."""
+
     who: npt.NDArray[np.intp]
+    periods: npt.NDArray[np.int64]
+    blocks: tuple[_Block, ...]
+
+    def subset(self, keep: npt.NDArray[np.bool_]) -> _Stacked:
+        """The SKUs where ``keep`` (by position in ``who``)."""
+        remap = np.cumsum(keep) - 1
+        blocks = []
+        for blk in self.blocks:
+            mine = keep[blk.cols]
+            if mine.all():
+                blocks.append(_Block(remap[blk.cols], blk.x, blk.y, blk.valid))
+            elif mine.any():
+                blocks.append(blk.take(mine, remap[blk.cols[mine]]))
+        return _Stacked(self.who[keep], self.periods[keep], tuple(blocks))
 
 
 def _stack(panel: SalesPanel, settings: ElasticitySettings) -> _Stacked:
-    """The rows of SKUs with enough periods, units and price variation for an estimate
-    of their own, with log price centred per SKU."""
-    n = panel.n_skus
+    """The SKUs with enough periods, units and price variation for an estimate of their
+    own, with log price centred per SKU. Only SKUs with enough periods are laid out (and
+    their prices logged) at all; the panel's rows are in SKU order."""
     periods = panel.periods()
-    logp = np.log(panel.price)
-    mean = np.bincount(panel.sku, logp, n) / np.maximum(periods, 1)
-    x = logp - mean[panel.sku]
-    sd = np.sqrt(np.bincount(panel.sku, x * x, n) / np.maximum(periods, 1))
-    usable = ((periods >= settings.min_periods)
-              & (np.bincount(panel.sku, panel.units, n) >= settings.min_units)
-              & (sd >= settings.min_log_price_sd))
-    rows = usable[panel.sku]
-    remap = np.cumsum(usable) - 1
-    return _Stacked(panel.units[rows], x[rows], remap[panel.sku[rows]], np.flatnonzero(usable))
+    parts = []
+    for skus, rows, valid in _blocks(periods, np.flatnonzero(periods >= settings.min_periods)):
+        n = np.maximum(periods[skus], 1)
+        logp, y = panel.price.take(rows), panel.units.take(rows)
+        np.log(logp, out=logp)
+        if valid is not None:
+            logp *= valid
+            y *= valid
+        x = logp - _col_sums(logp) / n
+        if valid is not None:
+            x *= valid
+        sd = np.sqrt(_col_sums(x * x) / n)
+        usable = (_col_sums(y) >= settings.min_units) & (sd >= settings.min_log_price_sd)
+        blk = _Block(skus, x, y, valid)
+        if usable.any():
+            parts.append(blk if usable.all() else blk.take(usable, skus[usable]))
+    who = np.sort(np.concatenate([blk.cols for blk in parts])) if parts else np.zeros(0, np.intp)
+    remap = np.zeros(panel.n_skus, np.intp)
+    remap[who] = np.arange(who.size)
+    blocks = tuple(_Block(remap[blk.cols], blk.x, blk.y, blk.valid) for blk in parts)
+    return _Stacked(who, periods[who], blocks)
 
 
 def _panel(histories: Sequence[SalesHistory | None] | SalesPanel) -> SalesPanel:
@@ -108,37 +205,85 @@ class _Fit:
     info: Array  # (weighted) Fisher information per parameter
     converged: npt.NDArray[np.bool_]
     sku_dispersion: Array  # per SKU of the stack: Pearson statistic / dof, floored at 1
+    # (NaN when not asked for)
+
+
+_Work = tuple[npt.NDArray[np.intp], Array, Array | None]  # a block's cols, x and valid
+
+
+def _needed(work: list[_Work], need: npt.NDArray[np.bool_]) -> list[_Work]:
+    """The blocks cut down to the SKUs where ``need``, except where that would drop
+    too few columns to pay for the copy (the others' sums are computed but unused)."""
+    out = []
+    for cols, x, valid in work:
+        keep = need[cols]
+        kept = int(np.count_nonzero(keep))
+        if kept > 0.9 * keep.size:
+            out.append((cols, x, valid))
+        elif kept:
+            out.append((cols[keep], *_take(x, valid, keep)))
+    return out
 
 
 def _newton(st: _Stacked, param: npt.NDArray[np.intp], n_param: int, max_iter: int,
-            phi: Array | None = None, tau2: Array | None = None) -> _Fit:
+            phi: Array | None = None, tau2: Array | None = None, dispersion: bool = True
+            ) -> _Fit:
     """Poisson GLM ``log mu = a_sku + b_param * x``, intercepts profiled out, by
     Newton's method on the (concave) profile likelihood of the slopes. ``param[j]``
     says which slope SKU ``j`` of the stack shares. With ``phi`` (per SKU) and ``tau2``
-    (per slope), SKU ``j``'s score is weighted ``1 / (phi_j + tau2 * info_j)``."""
-    m, owner, x, y = st.who.size, st.owner, st.x, st.y
-    s_y = np.bincount(owner, y, m)
-    s_yx = np.bincount(owner, y * x, m)
+    (per slope), SKU ``j``'s score is weighted ``1 / (phi_j + tau2 * info_j)``.
+
+    A slope that has converged stops moving, so each iteration only visits the SKUs of
+    the slopes still moving (a SKU's sums depend on its own slope alone). Without
+    ``dispersion`` the SKUs' Pearson statistics, a further pass over all rows, are
+    skipped."""
+    m = st.who.size
+    s_y, s_yx = np.zeros(m), np.zeros(m)
+    for blk in st.blocks:
+        s_y[blk.cols] = _col_sums(blk.y)
+        s_yx[blk.cols] = _col_sums(blk.y * blk.x)
     b = np.zeros(n_param)
     step = np.ones(n_param)
+    size = max((blk.x.size for blk in st.blocks), default=0)
+    buf_w, buf_wx = np.empty(size), np.empty(size)  # reused: a fresh array page-faults
 
-    def moments(rows: npt.NDArray[np.bool_] | None) -> tuple[Array, Array, Array, Array]:
-        """Score and information per slope (over ``rows`` only, when given)."""
-        o, xx = (owner, x) if rows is None else (owner[rows], x[rows])
-        w = np.exp(b[param][o] * xx)
-        s0 = np.asarray(np.bincount(o, w, m), np.float64)
+    def moments(work: list[_Work], pearson: Array | None = None) -> tuple[Array, Array]:
+        """Score and information per slope from the SKUs in ``work`` (those not in it
+        count as having no rows); with ``pearson`` (all of the stack's blocks in
+        ``work``), each SKU's Pearson statistic at the fit is written into it."""
+        s0, s1, s2 = np.zeros(m), np.zeros(m), np.zeros(m)
+        slope = b[param]
+        for k, (cols, x, valid) in enumerate(work):
+            w = buf_w[:x.size].reshape(x.shape)
+            wx = buf_wx[:x.size].reshape(x.shape)
+            np.multiply(x, slope[cols], out=w)
+            np.exp(w, out=w)
+            if valid is not None:
+                w *= valid
+            s0[cols] = _col_sums(w)
+            np.multiply(w, x, out=wx)
+            s1[cols] = _col_sums(wx)
+            wx *= x
+            s2[cols] = _col_sums(wx)
+            if pearson is not None:
+                s0_blk = s0[cols]
+                mu = np.multiply(w, s_y[cols] / np.where(s0_blk > 0, s0_blk, 1.0), out=w)
+                dev = (st.blocks[k].y - mu) ** 2
+                np.divide(dev, mu, out=dev, where=True if valid is None else valid > 0)
+                pearson[cols] = _col_sums(dev)
         s0 = np.where(s0 > 0, s0, 1.0)
-        m1 = np.bincount(o, w * xx, m) / s0
-        info_sku = s_y * (np.bincount(o, w * xx * xx, m) / s0 - m1 * m1)
+        m1 = s1 / s0
+        info_sku = s_y * (s2 / s0 - m1 * m1)
         omega = 1.0 if phi is None or tau2 is None else 1.0 / (phi + tau2[param] * info_sku)
         score = np.bincount(param, omega * (s_yx - s_y * m1), n_param)
         info = np.bincount(param, omega * info_sku, n_param)
-        return w, s0, np.asarray(score, np.float64), np.asarray(info, np.float64)
+        return np.asarray(score, np.float64), np.asarray(info, np.float64)
 
     active = np.ones(n_param, bool)
+    blocks: list[_Work] = [(blk.cols, blk.x, blk.valid) for blk in st.blocks]
+    work = blocks
     for _ in range(max_iter):
-        rows = None if active.all() else active[param][owner]
-        _, _, grad, info = moments(rows)
+        grad, info = moments(work)
         new = np.clip(np.divide(grad, info, out=np.zeros(n_param), where=info > 1e-12), -1, 1)
         step = np.where(active, new, step)
         moved = np.where(active, np.clip(b + step, _B_MIN, _B_MAX) - b, 0.0)
@@ -146,10 +291,10 @@ def _newton(st: _Stacked, param: npt.NDArray[np.intp], n_param: int, max_iter: i
         active &= np.abs(moved) >= 1e-10  # converged, or pinned at a search limit
         if not active.any():
             break
-    w, s0, _, info = moments(None)
-    mu = (s_y / s0)[owner] * w
-    pearson = np.bincount(owner, (y - mu) ** 2 / mu, m)
-    dof = np.maximum(np.bincount(owner, minlength=m) - 2, 1)
+        work = _needed(work, active[param])
+    pearson = np.zeros(m) if dispersion else np.full(m, np.nan)
+    _, info = moments(blocks, pearson if dispersion else None)
+    dof = np.maximum(st.periods - 2, 1)
     ok = (np.abs(step) < 1e-6) & (b > _B_MIN + 1e-9) & (b < _B_MAX - 1e-9) & (info > 1e-12)
     return _Fit(b, info, ok, np.maximum(pearson / dof, 1.0))
 
@@ -209,14 +354,10 @@ def pool_stats(st_raw: tuple[Array, Array, Array], pools: npt.NDArray[np.intp], 
         mean[g], var[g] = float(np.sum(w * est) / w.sum()), float(1.0 / w.sum())
     if st is not None and st.who.size:
         keep = usable[st.who]
-        sub = _Stacked(st.y, st.x, st.owner, st.who)
-        if not keep.all():
-            rows = keep[st.owner]
-            remap = np.cumsum(keep) - 1
-            sub = _Stacked(st.y[rows], st.x[rows], remap[st.owner[rows]], st.who[keep])
+        sub = st if keep.all() else st.subset(keep)
         if sub.who.size:
             fit = _newton(sub, pools[sub.who], k, settings.max_iter, phi[sub.who],
-                          np.nan_to_num(tau2))
+                          np.nan_to_num(tau2), dispersion=False)
             good = fit.converged & np.isfinite(mean)
             mean[good], var[good] = fit.slope[good], 1.0 / fit.info[good]
     return PoolStats(tau2, mean, var)
@@ -237,6 +378,9 @@ def _tau2(est: Array, var: Array, settings: ElasticitySettings) -> float:
     return float(tau[int(np.argmax(loglik + logprior)), 0] ** 2)
 
 
+_SOURCES = ("prior", "pooled", "estimated")  # own estimate's weight: none, < 0.5, >= 0.5
+
+
 def shrink(raw: Array, raw_se: Array, pools: npt.NDArray[np.intp], priors: Array,
            stats: PoolStats, settings: ElasticitySettings = ElasticitySettings()
            ) -> Elasticities:
@@ -244,7 +388,7 @@ def shrink(raw: Array, raw_se: Array, pools: npt.NDArray[np.intp], priors: Array
     each SKU's own estimate precision-weighted toward that mean."""
     n = len(raw)
     value, se = np.array(priors, dtype=np.float64), np.full(n, np.nan)
-    source = ["prior"] * n
+    kind = np.zeros(n, np.intp)  # index into _SOURCES
     usable = np.isfinite(raw)
     prior_precision = 1.0 / settings.prior_sd**2
     for g in np.flatnonzero(np.isfinite(stats.mean)):
@@ -260,11 +404,10 @@ def shrink(raw: Array, raw_se: Array, pools: npt.NDArray[np.intp], priors: Array
         pull = var / (var + tau2)  # weight of the pool mean in each SKU's estimate
         value[own] = mean + (1.0 - pull) * (raw[own] - mean)
         se[own] = np.sqrt((1.0 - pull) * var + pull**2 * mean_var)
-        weights = dict(zip(own.tolist(), (1.0 - pull).tolist(), strict=True))
-        for i in members.tolist():
-            source[i] = "estimated" if weights.get(i, 0.0) >= 0.5 else "pooled"
+        kind[members] = 1
+        kind[own[1.0 - pull >= 0.5]] = 2
     np.clip(value, settings.lower, settings.upper, out=value)
-    return Elasticities(value, se, tuple(source), raw, raw_se)
+    return Elasticities(value, se, tuple(map(_SOURCES.__getitem__, kind.tolist())), raw, raw_se)
 
 
 def estimate_elasticities(
@@ -279,9 +422,9 @@ def estimate_elasticities(
     SKUs with different priors never share a pool.
     """
     priors = np.asarray(priors, dtype=np.float64)
-    numbering: dict[tuple[Hashable, float], int] = {}
-    pools = np.array([numbering.setdefault((g, float(p)), len(numbering)) for g, p in zip(
-        groups, priors.tolist(), strict=True)], dtype=np.intp)
+    keys = list(zip(groups, priors.tolist(), strict=True))
+    numbering = {key: i for i, key in enumerate(dict.fromkeys(keys))}  # first-seen order
+    pools = np.fromiter(map(numbering.__getitem__, keys), np.intp, len(keys))
     panel = _panel(histories)
     st = _stack(panel, settings)
     fits = _fit_skus(st, panel.n_skus, settings)
