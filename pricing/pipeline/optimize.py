@@ -9,8 +9,10 @@ with the rate in force on the day it was observed (``fx:`` in ``pricing.yaml``) 
 the currency of the part it is compared with. A price with no rate is left out and
 counted in the run summary.
 
-Inputs are read with a few Core selects (latest observation per listing by
-``GROUP BY``, sales as NumPy arrays), so 100,000 SKUs load in a few seconds. A run is
+Inputs are read with a few Core selects on the driver's cursor (latest observation per
+listing by ``GROUP BY``; sales as NumPy arrays, by a helper process on the second core
+when there are many: :mod:`pricing.pipeline.sales`), so 100,000 SKUs load in a few
+seconds. A run is
 written as ``running`` first and marked ``complete`` only after all its suggestions are
 stored, so a killed run is never reported or reviewed.
 """
@@ -29,8 +31,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, NamedTuple
 
-import numpy as np
-from sqlalchemy import Connection, Float, Table, cast, func, insert, select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
 from pricing.config import PricingPolicy
@@ -41,12 +42,12 @@ from pricing.optimizer import (
     LadderPolicy,
     OptimizationRun,
     PartInput,
-    SalesHistory,
     SuggestionResult,
     optimize_run,
 )
 from pricing.optimizer.constraints import KINDS
 from pricing.optimizer.results import SuggestionTable
+from pricing.pipeline.sales import SalesPrefetch, read_sales
 from pricing.storage import Database
 from pricing.storage.columns import read_columns
 from pricing.storage.models import (
@@ -55,7 +56,6 @@ from pricing.storage.models import (
     Match,
     Part,
     PriceObservation,
-    SalesRecord,
     Suggestion,
     SuggestionRun,
     utcnow,
@@ -66,7 +66,6 @@ log = logging.getLogger(__name__)
 UNAVAILABLE = ("OutOfStock", "SoldOut", "Discontinued")
 UNIT_Q = Decimal("0.0001")
 _INSERT_CHUNK = 5000
-_SALES_ROW = np.dtype([("units", np.float64), ("price", np.float64)])
 
 
 class CompetitorPrice(NamedTuple):
@@ -146,52 +145,6 @@ def _pack(stored: int | None, title: str | None, cache: dict[str, int | None]) -
     return 1, False
 
 
-# --- sales ----------------------------------------------------------------------------
-
-
-def read_sales(session: Session | Connection) -> dict[str, SalesHistory]:
-    """Every SKU's sales history, oldest first, as NumPy arrays.
-
-    Millions of rows: units and prices are streamed from the driver's cursor into one
-    NumPy array (cast to float by the database; no per-row Decimal, date or Row objects,
-    and no list of millions of tuples for the garbage collector to walk) in SKU and period
-    order, and a ``GROUP BY`` gives each SKU's number of periods. The dates are not read
-    (the optimizer uses only the order). The two reads are checked against each other
-    and repeated if a sales import landed between them.
-    """
-    conn = session.connection() if isinstance(session, Session) else session
-    counts_stmt = (
-        select(SalesRecord.sku, func.count()).group_by(SalesRecord.sku).order_by(SalesRecord.sku)
-    )
-    rows_stmt = select(
-        cast(SalesRecord.units, Float), cast(SalesRecord.unit_price, Float)
-    ).order_by(SalesRecord.sku, SalesRecord.period_start)
-    sql = str(rows_stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    for _attempt in range(3):
-        counts = conn.execute(counts_stmt).all()
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql)
-            table = np.fromiter(cursor, _SALES_ROW)  # type: ignore[arg-type]  # yields rows
-        finally:
-            cursor.close()
-        if sum(n for _, n in counts) == len(table):
-            break
-    else:
-        raise RuntimeError("sales history kept changing while it was read; run again")
-    if not len(table):
-        return {}
-    units, prices = table["units"].copy(), table["price"].copy()
-    del table
-    out: dict[str, SalesHistory] = {}
-    start = 0
-    for sku, n in counts:
-        stop = start + n
-        out[sku] = SalesHistory(None, units[start:stop], prices[start:stop])
-        start = stop
-    return out
-
-
 # --- inputs ---------------------------------------------------------------------------
 
 
@@ -255,9 +208,11 @@ def build_inputs(
 
 
 def read_inputs(
-    session: Session, policy: PricingPolicy, as_of: dt.datetime
+    session: Session, policy: PricingPolicy, as_of: dt.datetime,
+    sales: SalesPrefetch | None = None,
 ) -> tuple[list[PartInput], LeftOut]:
-    """The optimizer's inputs for every current SKU, and what was left out and why."""
+    """The optimizer's inputs for every current SKU, and what was left out and why
+    (the sales histories from ``sales`` when given, else read here)."""
     parts = zip(*read_columns(session.connection(), (
         select(
             Part.sku, Part.category, Part.family, Part.proprietary, Part.unit_cost, Part.price,
@@ -277,7 +232,7 @@ def read_inputs(
         + ([policy.proprietary.max_age_days] if policy.proprietary.max_age_days else [])
     )
     prices = trusted_competitor_prices(session, as_of - dt.timedelta(days=longest))
-    sales = read_sales(session)
+    histories = sales.result(session) if sales is not None else read_sales(session)
     converter = CurrencyConverter(policy.fx.table(policy.base_currency))
     left_out = LeftOut()
     ages: dict[tuple[str, bool], dt.datetime] = {}
@@ -325,7 +280,7 @@ def read_inputs(
                 tier=tier,
                 competitor_unit_prices=unit_prices,
                 competitor_currency=competitor_currency,
-                sales=sales.get(sku),
+                sales=histories.get(sku),
             )
         )
     return inputs, left_out
@@ -356,9 +311,9 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
         session.flush()
         run_id = run.id
     try:
-        with db.session() as session, _collector_paused():
+        with SalesPrefetch(db) as sales, db.session() as session, _collector_paused():
             clock = time.perf_counter()
-            inputs, left_out = read_inputs(session, policy, as_of)
+            inputs, left_out = read_inputs(session, policy, as_of, sales)
             read_s = time.perf_counter() - clock
             clock = time.perf_counter()
             result = optimize_run(inputs, policy, ladder_policy(policy))
