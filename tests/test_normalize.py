@@ -6,6 +6,7 @@ Tables of real-world spellings, grouped by where they come from.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 
 import pytest
@@ -220,6 +221,32 @@ PACKS = [
 @pytest.mark.parametrize(("title", "qty"), PACKS)
 def test_parse_pack_qty(title: str | None, qty: int | None) -> None:
     assert parse_pack_qty(title) == qty
+
+
+def test_the_quick_refusal_never_hides_a_stated_pack() -> None:
+    """Titles with none of the pack words are refused by one scan; on titles put
+    together from every pattern's words, numbers and separators (upper and lower case),
+    the answer is always what running every pattern gives."""
+    from pricing.matching.units import _scan
+
+    rng = random.Random(7)
+    words = ["of", "pack", "PK", "er-set", "Satz", "set", "box", "Case", "bag", "lot", "kit",
+             "pcs", "Pieces", "Stück", "STK", "st.", "pezzi", "pièces", "unidades", "units",
+             "pkg", "BX", "ctn", "carton", "qty", "Quantity", "menge", "PU", "VPE", "x", "×",
+             "X", "Filter", "Oil", "belt", "mm", "V", "Bosch", "seal", "brake", "disc"]
+    glue = [" ", "", "-", "/", ": ", ", ", " (", ") ", "."]
+    titles = [t for t, _ in PACKS if t] + [
+        "".join(rng.choice(words) if rng.random() < 0.6 else str(rng.randint(1, 1200))
+                for _ in range(rng.randint(1, 7))).strip()
+        for _ in range(20_000)
+    ]
+    titles += [rng.choice(glue).join(t.split()) for t in titles[:5000]]
+    found = 0
+    for title in titles:
+        expected = _scan(title)
+        assert parse_pack_qty(title) == expected, title
+        found += expected is not None
+    assert found > 300  # many of the generated titles do state packs
 
 
 def test_unit_price_is_decimal_per_unit() -> None:

@@ -169,9 +169,12 @@ def _floor_and_band(
 def scaled(values: Sequence[Decimal]) -> IntArray | None:
     """``values`` as whole numbers of ten-thousandths (the storage scale of money), or
     None if one has finer digits or is too large for exact int64 arithmetic on them."""
-    shifted = [v.scaleb(4) for v in values]
-    whole = list(map(int, shifted))
-    if not all(map(Decimal.__eq__, shifted, whole)) or any(abs(w) > _MAX_SCALED for w in whole):
+    whole = []
+    for num, den in map(Decimal.as_integer_ratio, values):
+        if _SCALE % den:  # a finer fraction than a ten-thousandth
+            return None
+        whole.append(num * (_SCALE // den))
+    if whole and max(map(abs, whole)) > _MAX_SCALED:
         return None
     return np.array(whole, np.int64)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +27,7 @@ from pricing.optimizer.endings import apply_endings, parse_endings
 from pricing.optimizer.inputs import LadderPolicy, PartInput, SuggestionResult
 from pricing.optimizer.ladders import Market, build_edges, enforce_ladders, violated_families
 from pricing.optimizer.objective import profit
-from pricing.optimizer.results import Cents, SuggestionTable, margins, money_text
+from pricing.optimizer.results import Cents, SuggestionTable, margins
 from pricing.optimizer.solver import round_cents, solve_bounded
 
 IntArray = npt.NDArray[np.int64]
@@ -173,11 +174,14 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
          for c, p in zip(price.tolist(), current, strict=True)])).tolist()
 
     code_cache: dict[tuple[int, int, int, bool, str], tuple[str, ...]] = {}
+    templates: dict[tuple[Any, ...], str] = {}
     reason_codes = []
     explanation = []
     eps_list, binding_list = eps.tolist(), binding.tolist()
-    sugg_cents, before, after = (price.tolist(), profit_before.value.tolist(),
-                                 profit_after.value.tolist())
+    sugg_cents = price.tolist()
+    suggested_text = Cents.of_prices(price).texts(grouped=True)
+    before_text = profit_before.texts(grouped=True)
+    after_text = profit_after.texts(grouped=True)
     for i, (part, rp, reference, bits) in enumerate(zip(
             parts, resolved, bounds.reference_pack, flags.tolist(), strict=True)):
         bind, e = binding_list[i], eps_list[i]
@@ -186,19 +190,23 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
         if codes is None:
             codes = code_cache[key] = _codes(*key)
         reason_codes.append(codes)
-        words = rc.Wording(
-            part.currency, move[i], KINDS[bind] if bind >= 0 else None, codes, rp.min_margin,
-            rp.max_change, rp.max_price_index, rp.competitor_reference, reference is not None,
-            source[i], rp.price_ending)
+        has_reference = reference is not None
+        words_key = (key, id(rp), part.currency, move[i], has_reference)
+        template = templates.get(words_key)
+        if template is None:
+            template = templates[words_key] = rc.template(rc.Wording(
+                part.currency, move[i], KINDS[bind] if bind >= 0 else None, codes,
+                rp.min_margin, rp.max_change, rp.max_price_index, rp.competitor_reference,
+                has_reference, source[i], rp.price_ending))
         cur = current[i]
-        explanation.append(rc.template(words).format(
+        explanation.append(template.format(
             current=f"{cur:,.2f}",
-            suggested=money_text(sugg_cents[i], grouped=True),
+            suggested=suggested_text[i],
             change=_change(sugg_cents[i], cur, price_s, i) if move[i] else 0,
             elasticity=e,
-            reference=f"{reference:,.2f}" if reference is not None else "",
-            profit_before=money_text(before[i], profit_before.negative_zero[i], grouped=True),
-            profit_after=money_text(after[i], profit_after.negative_zero[i], grouped=True)))
+            reference=f"{reference:,.2f}" if has_reference else "",
+            profit_before=before_text[i],
+            profit_after=after_text[i]))
     return SuggestionTable(
         sku=[p.sku for p in parts],
         category=[p.category for p in parts],

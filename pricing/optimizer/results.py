@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ MONEY_Q = Decimal("0.01")
 MARGIN_Q = Decimal("0.0001")
 _SCALE = 10_000  # ten-thousandths: the scale money is stored at
 _MAX_EXACT = 1e13  # below this, a float times 100 is off by well under a cent
+_MAX_FLOAT_CENTS = 10**15
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,17 @@ class Cents:
         """As SQLite stores them (what ``float(decimal)`` gives)."""
         return np.where(self.negative_zero, -0.0, self.value / 100.0).tolist()
 
-    def texts(self) -> list[str]:
-        """As plain decimal text, two places (``"-12.30"``)."""
-        return [money_text(c, n) for c, n in zip(self.value.tolist(), self.negative_zero.tolist(),
-                                                 strict=True)]
+    def texts(self, *, grouped: bool = False) -> list[str]:
+        """As decimal text with two places (``"-1234.50"``; ``"-1,234.50"`` grouped).
+
+        Formatting the float ``cents / 100`` to two places gives exactly these digits
+        while it is within half a cent of the true amount, which holds far beyond any
+        price (below 10**15 cents); larger amounts are written digit by digit."""
+        spec = ",.2f" if grouped else ".2f"
+        if not len(self) or int(np.abs(self.value).max()) < _MAX_FLOAT_CENTS:
+            return list(map(format, self.floats(), repeat(spec)))
+        return [money_text(c, n, grouped=grouped) for c, n in zip(
+            self.value.tolist(), self.negative_zero.tolist(), strict=True)]
 
     def decimals(self) -> list[Decimal]:
         return [Decimal(t) for t in self.texts()]
