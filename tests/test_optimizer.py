@@ -232,6 +232,50 @@ def test_rounding_never_breaks_a_bound() -> None:
     assert sim.violations(market, optimize(parts, POLICY)) == []
 
 
+def _random_parts(n: int, seed: int) -> list[PartInput]:
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i in range(n):
+        cost = D(str(round(float(rng.uniform(0.5, 300)), 4)))
+        price = D(str(round(float(cost) * float(rng.uniform(0.7, 2.5)), 4)))
+        parts.append(part(
+            sku=f"R{i}", family=f"F{i // 2}", tier=("genuine", "economy")[i % 2],
+            category=["Hoses", "Filters", "Belts", "Electrical"][i % 4],
+            proprietary=bool(i % 5 == 0), unit_cost=cost, current_price=price,
+            min_margin=D("0.3333") if i % 7 == 0 else None,
+            map_price=D(str(round(float(price) * 0.97, 4))) if i % 11 == 0 else None,
+            competitor_unit_prices=[D(str(round(float(price) * float(rng.uniform(0.6, 1.2)), 4)))
+                                    for _ in range(int(rng.integers(0, 3)))]))
+    return parts
+
+
+@pytest.mark.parametrize("odd", [
+    {"unit_cost": D("10.00001")},  # finer than the stored ten-thousandths
+    {"current_price": D("20.000005")},
+    {"current_price": D("250000000.00"), "unit_cost": D("100000000.00")},  # past int64 care
+])
+def test_amounts_outside_the_fast_path_give_the_same_suggestions(odd: dict[str, Any]) -> None:
+    """Bounds, margins and moves are computed over whole ten-thousandths in int64 when
+    every amount fits, else one by one in Decimal: one odd part sends the whole run the
+    slow way, and every other part's suggestion must come out exactly the same."""
+    parts = _random_parts(300, seed=4)
+    fast = optimize(parts, POLICY)
+    slow = optimize([*parts, part(sku="ODD", family="ODD", **odd)], POLICY)
+    assert slow[:-1] == fast
+    assert slow[-1].suggested_price > 0
+
+
+def test_scaled_amounts() -> None:
+    from pricing.optimizer.constraints import scaled
+
+    assert scaled([D("1.23"), D("-0.0001"), D("0"), D("99999999.9999")]).tolist() == [
+        12300, -1, 0, 999999999999]
+    assert scaled([D("1.00001")]) is None
+    assert scaled([D("100000000.0001")]) is None
+    assert scaled([D("1E+40")]) is None
+    assert scaled([]).tolist() == []
+
+
 # --- ladders -------------------------------------------------------------------------------
 
 

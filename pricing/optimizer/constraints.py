@@ -169,14 +169,17 @@ def _floor_and_band(
 def scaled(values: Sequence[Decimal]) -> IntArray | None:
     """``values`` as whole numbers of ten-thousandths (the storage scale of money), or
     None if one has finer digits or is too large for exact int64 arithmetic on them."""
-    whole = []
-    for num, den in map(Decimal.as_integer_ratio, values):
-        if _SCALE % den:  # a finer fraction than a ten-thousandth
-            return None
-        whole.append(num * (_SCALE // den))
-    if whole and max(map(abs, whole)) > _MAX_SCALED:
+    if not values:
+        return np.zeros(0, np.int64)
+    num, den = zip(*map(Decimal.as_integer_ratio, values), strict=True)
+    try:
+        numerator, denominator = np.array(num, np.int64), np.array(den, np.int64)
+    except OverflowError:
         return None
-    return np.array(whole, np.int64)
+    if np.any(_SCALE % denominator) or np.any(np.abs(numerator) > _MAX_SCALED):
+        return None  # a finer fraction than a ten-thousandth, or too large
+    whole = numerator * (_SCALE // denominator)  # at most 10**16: no overflow
+    return None if np.any(np.abs(whole) > _MAX_SCALED) else whole
 
 
 def _floor_and_band_decimal(

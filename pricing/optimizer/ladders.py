@@ -70,16 +70,16 @@ def build_edges(
             key = tier.lower() if tier else None
             groups.setdefault(fam, {}).setdefault((key, pack), []).append(i)
 
+    # the ratio between tiers r_hi < r_lo (through any tier missing between them)
+    between = {(hi, lo): _product(ratios[hi:lo]) for hi in range(len(rank))
+               for lo in range(hi + 1, len(rank))}
     out: dict[str, list[Edge]] = {}
     for fam, cells in groups.items():
         edges: list[Edge] = []
         for pack in sorted({p for _, p in cells}):
             present = sorted((rank[t], t) for t, p in cells if p == pack and t in rank)
             for (r_hi, t_hi), (r_lo, t_lo) in zip(present, present[1:], strict=False):
-                k = Fraction(1)
-                for r in ratios[r_hi:r_lo]:
-                    k *= r
-                edges += _pairs(cells[(t_hi, pack)], cells[(t_lo, pack)], k)
+                edges += _pairs(cells[(t_hi, pack)], cells[(t_lo, pack)], between[r_hi, r_lo])
         if policy.packs:
             for tier in sorted({t for t, _ in cells}, key=lambda t: (t is None, t or "")):
                 sizes = sorted(p for t, p in cells if t == tier)
@@ -89,6 +89,13 @@ def build_edges(
         if edges:
             out[fam] = edges
     return out
+
+
+def _product(ratios: Sequence[Fraction]) -> Fraction:
+    k = Fraction(1)
+    for r in ratios:
+        k *= r
+    return k
 
 
 def _pairs(high: list[int], low: list[int], k: Fraction) -> list[Edge]:
