@@ -12,9 +12,8 @@ counted in the run summary.
 Inputs are read with a few Core selects on the driver's cursor (latest observation per
 listing by ``GROUP BY``; sales as NumPy arrays, by a helper process on the second core
 when there are many: :mod:`pricing.pipeline.sales`), so 100,000 SKUs load in a few
-seconds. A run is
-written as ``running`` first and marked ``complete`` only after all its suggestions are
-stored, so a killed run is never reported or reviewed.
+seconds. A run is written as ``running`` first and marked ``complete`` only after all
+its suggestions are stored, so a killed run is never reported or reviewed.
 """
 
 from __future__ import annotations
