@@ -223,6 +223,9 @@ def test_parse_pack_qty(title: str | None, qty: int | None) -> None:
     assert parse_pack_qty(title) == qty
 
 
+FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
 def test_the_quick_refusal_never_hides_a_stated_pack() -> None:
     """Titles with none of the pack words are refused by one scan; on titles put
     together from every pattern's words, numbers and separators (upper and lower case),
@@ -233,10 +236,33 @@ def test_the_quick_refusal_never_hides_a_stated_pack() -> None:
     words = ["of", "pack", "PK", "er-set", "Satz", "set", "box", "Case", "bag", "lot", "kit",
              "pcs", "Pieces", "Stück", "STK", "st.", "pezzi", "pièces", "unidades", "units",
              "pkg", "BX", "ctn", "carton", "qty", "Quantity", "menge", "PU", "VPE", "x", "×",
-             "X", "Filter", "Oil", "belt", "mm", "V", "Bosch", "seal", "brake", "disc"]
-    glue = [" ", "", "-", "/", ": ", ", ", " (", ") ", "."]
-    titles = [t for t, _ in PACKS if t] + [
-        "".join(rng.choice(words) if rng.random() < 0.6 else str(rng.randint(1, 1200))
+             "X", "Filter", "Oil", "belt", "mm", "V", "Bosch", "seal", "brake", "disc",
+             # the crawler's words, merged in: containers, pieces, labels, joiners
+             "package", "packs", "cs", "tube", "tin", "jar", "bundle", "pail", "bucket",
+             "roll", "reel", "sleeve", "Packung", "packet", "Paket", "Karton", "Beutel",
+             "Dose", "Schachtel", "Eimer", "Rolle", "boîte", "BOÎTE", "boite", "sachet",
+             "paquete", "caja", "bolsa", "juego", "confezione", "scatola", "busta", "doos",
+             "zak", "opakowanie", "paczka", "zestaw", "förpackning", "FÖRPACKNING", "pakke",
+             "pakkaus", "pc", "pce", "pces", "piece", "pièce", "stuck", "stueck", "ea",
+             "each", "unit", "count", "ct", "unids", "uds", "pz", "stuks", "szt", "sztuk",
+             "kpl", "kappaletta", "個入り", "個入", "本入り", "本入", "枚入り", "枚入", "入り",
+             "個", "本", "枚", "入", "VE", "pe", "PE:", "Inhalt", "content", "contents",
+             "conditionnement", "Verpackungseinheit", "qté", "Quantité", "cantidad",
+             "quantità", "aantal", "ilość", "de", "mit", "à", "da", "van", "met", "med", "z",
+             "con", "per", "pro", "par", "je", "er", "(", "[", ")", "]", "=", ":", "l", "ft",
+             '"', "seals", "pads", "Plugs",
+             # NFKC: full-width letters, digits and signs read as their ASCII forms
+             "４個入り", "ｘ", "Ｘ", "ＰＡＣＫ", "ｐｃｓ", "Ｂｏｘ", "／", "：", "\u00a0"]
+    glue = [" ", "", "-", "/", ": ", ", ", " (", ") ", ".", "\u3000"]
+
+    def number() -> str:
+        n = str(rng.choice([rng.randint(1, 1200), rng.randint(1, 12_000)]))
+        return n.translate(FULL_WIDTH_DIGITS) if rng.random() < 0.1 else n
+
+    stated = ["Wiper blade (×2)", "4× Zündkerze", "PACK×4", "オイルフィルター (４個入り)",
+              "Ｂｏｘ／１０", "ＶＥ ２５ Ｓｔｋ", "Brake Pads Ｘ２", "10\u00a0Stück", "Qté : 6"]
+    titles = [t for t, _ in PACKS if t] + stated + [
+        "".join(rng.choice(words) if rng.random() < 0.6 else number()
                 for _ in range(rng.randint(1, 7))).strip()
         for _ in range(20_000)
     ]

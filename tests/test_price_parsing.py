@@ -231,3 +231,17 @@ PACKS = [
 @pytest.mark.parametrize(("text", "qty"), PACKS, ids=[t or "empty" for t, _ in PACKS])
 def test_pack_quantity(text: str, qty: int | None) -> None:
     assert parse_pack_qty(text) == qty
+
+
+def test_a_bare_number_is_a_pack_only_in_a_pack_field() -> None:
+    """A shop's pack field saying "12" sells 12; a title that is only a number is a part
+    number (a 6204 bearing), never a pack of 6204."""
+    from crawlers.extraction import parse_pack_field
+
+    assert parse_pack_field("12") == 12
+    assert parse_pack_field(" 5000 ") == 5000  # B2B fasteners come by the thousand
+    assert parse_pack_field("20000") is None  # past MAX_PACK
+    assert parse_pack_field("VE 25 Stk") == 25
+    assert parse_pack_field("") is None
+    assert parse_pack_qty("6204") is None
+    assert parse_pack_qty("1120") is None

@@ -8,7 +8,7 @@ parsers it uses, exposed for the importers and the matcher.
 from __future__ import annotations
 
 from crawlers.extraction.availability import normalize_availability
-from crawlers.extraction.packs import parse_pack_qty
+from crawlers.extraction.packs import parse_pack_field, parse_pack_qty
 from crawlers.extraction.prices import ParsedPrice, parse_price
 from crawlers.extraction.product import METHODS, ExtractedProduct, extract_product
 
@@ -18,6 +18,7 @@ __all__ = [
     "ParsedPrice",
     "extract_product",
     "normalize_availability",
+    "parse_pack_field",
     "parse_pack_qty",
     "parse_price",
 ]

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from crawlers.extraction.availability import normalize_availability
 from crawlers.extraction.currency import currency_code
 from crawlers.extraction.fields import Found
-from crawlers.extraction.packs import parse_pack_qty
+from crawlers.extraction.packs import parse_pack_field, parse_pack_qty
 from crawlers.extraction.prices import normalize_price_text, read_price, to_decimal
 from crawlers.extraction.text import clean_text
 
@@ -299,7 +299,7 @@ def _gtin(node: Node) -> str | None:
 def _pack_from_properties(node: Node) -> int | None:
     for prop in as_list(node.get("additionalProperty")):
         if isinstance(prop, dict) and _PACK_PROPERTY.search(str(first(prop.get("name")) or "")):
-            qty = parse_pack_qty(str(first(prop.get("value")) or ""))
+            qty = parse_pack_field(str(first(prop.get("value")) or ""))
             if qty:
                 return qty
     return None

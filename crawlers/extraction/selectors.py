@@ -17,7 +17,7 @@ from parsel import Selector, SelectorList
 from crawlers.extraction.availability import availability_from_text, normalize_availability
 from crawlers.extraction.currency import currency_code
 from crawlers.extraction.fields import FIELDS, Found
-from crawlers.extraction.packs import parse_pack_qty
+from crawlers.extraction.packs import parse_pack_field
 from crawlers.extraction.page import Page
 from crawlers.extraction.prices import read_price
 from crawlers.extraction.text import clean_text, element_text
@@ -84,7 +84,7 @@ def selectors_found(page: Page, selectors: SelectorSet | None) -> Found:
             normalize_availability(text) or availability_from_text(text, stock_context=True),
         )
     if raw.get("pack_qty"):
-        found.set("pack_qty", parse_pack_qty(raw["pack_qty"]))
+        found.set("pack_qty", parse_pack_field(raw["pack_qty"]))
     return found
 
 
