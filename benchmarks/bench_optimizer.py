@@ -15,9 +15,10 @@ Measures, in one run and on one synthetic catalog (seeded):
   observations per competitor price, one in ten in EUR and one in ten a pack of 4 said
   only in its title; the sales histories), then ``run_optimizer`` end to end (best of
   three) with each stage timed: reading the inputs (catalog, latest trusted competitor
-  price per listing, and the sales, which a helper process reads on the second core
-  meanwhile), the optimizer, and the bulk insert of the suggestions. CPU time is given
-  for this process and for the sales reader process separately.
+  price per listing), the wait for the sales (a helper process reads them on the second
+  core meanwhile; the optimizer asks for them after its sales-free stages), the
+  optimizer, and the bulk insert of the suggestions. CPU time is given for this process
+  and for the sales reader process separately.
 """
 
 from __future__ import annotations
@@ -291,9 +292,10 @@ def database_run(url: str, parts: list[PartInput]) -> None:
           f"in this process, {cpu[1]:.2f} s in the sales reader process; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"  read inputs + optimize (the target's scope): "
-          f"{sec['read_inputs'] + sec['optimize']:.2f} s")
-    print(f"  stages: read inputs {sec['read_inputs']:.2f}"
-          f" s, optimize {sec['optimize']:.2f} s, write suggestions "
+          f"{sec['read_inputs'] + sec['read_sales'] + sec['optimize']:.2f} s")
+    print(f"  stages: read catalog and competitor prices {sec['read_inputs']:.2f} s, "
+          f"waiting for the sales reader {sec['read_sales']:.2f} s (after the sales-free "
+          f"stages), optimize {sec['optimize']:.2f} s, write suggestions "
           f"{sec['write_suggestions']:.2f} s; {summary['skus']:,} SKUs, "
           f"{summary['with_competitor_price']:,} priced against competitors, "
           f"{summary['prices_converted']:,} prices converted from EUR, "

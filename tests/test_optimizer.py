@@ -17,6 +17,7 @@ from pricing.optimizer import (
     LadderPolicy,
     OptimizerInputError,
     PartInput,
+    SalesHistory,
     SuggestionResult,
     optimize,
     optimize_run,
@@ -263,6 +264,28 @@ def test_amounts_outside_the_fast_path_give_the_same_suggestions(odd: dict[str, 
     slow = optimize([*parts, part(sku="ODD", family="ODD", **odd)], POLICY)
     assert slow[:-1] == fast
     assert slow[-1].suggested_price > 0
+
+
+def test_sales_supplied_later_give_the_same_run() -> None:
+    """The database run hands the sales histories over only when the optimizer asks
+    (after its sales-free stages): the suggestions are those of histories on the parts."""
+    rng = np.random.default_rng(9)
+    parts = _random_parts(200, seed=8)
+    histories = [
+        SalesHistory(None, rng.poisson(20, 60).astype(float),
+                     float(p.current_price) * np.exp(rng.normal(0, 0.08, 60)))
+        if i % 3 else None
+        for i, p in enumerate(parts)
+    ]
+    on_parts = optimize_run([replace(p, sales=h) for p, h in zip(parts, histories, strict=True)],
+                            POLICY)
+    calls = []
+    later = optimize_run(parts, POLICY, sales=lambda: calls.append(1) or histories)
+    assert calls == [1]
+    assert later.suggestions == on_parts.suggestions
+    assert {r.elasticity_source for r in later.suggestions} >= {"estimated", "pooled"}
+    with pytest.raises(ValueError, match="199 sales histories for 200 parts"):
+        optimize_run(parts, POLICY, sales=lambda: histories[1:])
 
 
 def test_scaled_amounts() -> None:

@@ -10,7 +10,7 @@ source, a file or a database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -24,7 +24,7 @@ from pricing.optimizer.constraints import KINDS, Bounds, apply_cap, hard_box, pa
 from pricing.optimizer.demand import SalesPanel, baseline_units, expected_units
 from pricing.optimizer.elasticity import ElasticitySettings, estimate_elasticities
 from pricing.optimizer.endings import apply_endings, parse_endings
-from pricing.optimizer.inputs import LadderPolicy, PartInput, SuggestionResult
+from pricing.optimizer.inputs import LadderPolicy, PartInput, SalesHistory, SuggestionResult
 from pricing.optimizer.ladders import Market, build_edges, enforce_ladders, violated_families
 from pricing.optimizer.objective import profit
 from pricing.optimizer.results import Cents, SuggestionTable, margins
@@ -72,10 +72,15 @@ def optimize_run(
     policy: PricingPolicy,
     ladders: LadderPolicy | None = LadderPolicy(),
     elasticity: ElasticitySettings = ElasticitySettings(),
+    *,
+    sales: Callable[[], Sequence[SalesHistory | None]] | None = None,
 ) -> OptimizationRun:
     """Maximize expected gross profit per part within the policy's hard constraints.
 
-    ``ladders=None`` switches family ladders off. Raises
+    ``ladders=None`` switches family ladders off. ``sales``, when given, supplies the
+    parts' sales histories (in part order) instead of ``PartInput.sales``: it is called
+    once, after the stages that do not need them (policy, bounds, ladder graph,
+    endings), so a caller can still be reading them meanwhile. Raises
     :class:`~pricing.optimizer.inputs.OptimizerInputError` for a part that cannot be
     priced (non-positive current price, negative cost, ...).
     """
@@ -93,7 +98,15 @@ def optimize_run(
     bounds = part_bounds(parts, resolved, policy.base_currency)
     hard = hard_box(bounds)
     box = apply_cap(hard)
-    panel = SalesPanel.from_histories([p.sales for p in parts])
+    ending = parse_endings([r.price_ending for r in resolved])
+    edges = (build_edges([p.family for p in parts], [p.tier for p in parts], packs, ladders)
+             if ladders is not None else {})
+
+    # everything above is known without the sales histories
+    histories = [p.sales for p in parts] if sales is None else list(sales())
+    if len(histories) != len(parts):
+        raise ValueError(f"{len(histories)} sales histories for {len(parts)} parts")
+    panel = SalesPanel.from_histories(histories)
     est = estimate_elasticities(panel, pools, priors, elasticity)
     eps = est.value
     q0 = baseline_units(panel, p0, packs, eps)
@@ -101,7 +114,6 @@ def optimize_run(
     solution = solve_bounded(cost / p0, eps, box.lo / 100.0 / p0, box.hi / 100.0 / p0)
     cont = solution.x * p0
     price = round_cents(cont, box.lo, box.hi)
-    ending = parse_endings([r.price_ending for r in resolved])
 
     def profit_at(cents: IntArray, idx: IntArray) -> npt.NDArray[np.float64]:
         return profit(cents / 100.0, cost[idx], q0[idx], p0[idx], eps[idx])
@@ -112,8 +124,7 @@ def optimize_run(
     ladder_moved = np.zeros(len(parts), bool)
     ladder_conflict = np.zeros(len(parts), bool)
     families: list[str] = []
-    if ladders is not None:
-        edges = build_edges([p.family for p in parts], [p.tier for p in parts], packs, ladders)
+    if edges:
         families = violated_families(edges, price)
         if families:
             out = enforce_ladders(families, edges, hard, cont,

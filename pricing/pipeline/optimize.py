@@ -26,7 +26,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, NamedTuple
 
@@ -41,6 +41,7 @@ from pricing.optimizer import (
     LadderPolicy,
     OptimizationRun,
     PartInput,
+    SalesHistory,
     SuggestionResult,
     optimize_run,
 )
@@ -207,11 +208,20 @@ def build_inputs(
 
 
 def read_inputs(
-    session: Session, policy: PricingPolicy, as_of: dt.datetime,
-    sales: SalesPrefetch | None = None,
+    session: Session, policy: PricingPolicy, as_of: dt.datetime
 ) -> tuple[list[PartInput], LeftOut]:
-    """The optimizer's inputs for every current SKU, and what was left out and why
-    (the sales histories from ``sales`` when given, else read here)."""
+    """The optimizer's inputs for every current SKU, sales histories included, and what
+    was left out and why."""
+    inputs, left_out = read_part_inputs(session, policy, as_of)
+    histories = read_sales(session)
+    return [replace(p, sales=histories[p.sku]) if p.sku in histories else p
+            for p in inputs], left_out
+
+
+def read_part_inputs(
+    session: Session, policy: PricingPolicy, as_of: dt.datetime
+) -> tuple[list[PartInput], LeftOut]:
+    """:func:`read_inputs` without the sales histories (``sales`` is None on each)."""
     parts = zip(*read_columns(session.connection(), (
         select(
             Part.sku, Part.category, Part.family, Part.proprietary, Part.unit_cost, Part.price,
@@ -231,7 +241,6 @@ def read_inputs(
         + ([policy.proprietary.max_age_days] if policy.proprietary.max_age_days else [])
     )
     prices = trusted_competitor_prices(session, as_of - dt.timedelta(days=longest))
-    histories = sales.result(session) if sales is not None else read_sales(session)
     converter = CurrencyConverter(policy.fx.table(policy.base_currency))
     left_out = LeftOut()
     ages: dict[tuple[str, bool], dt.datetime] = {}
@@ -279,7 +288,6 @@ def read_inputs(
                 tier=tier,
                 competitor_unit_prices=unit_prices,
                 competitor_currency=competitor_currency,
-                sales=histories.get(sku),
             )
         )
     return inputs, left_out
@@ -312,17 +320,29 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
     try:
         with SalesPrefetch(db) as sales, db.session() as session, _collector_paused():
             clock = time.perf_counter()
-            inputs, left_out = read_inputs(session, policy, as_of, sales)
+            inputs, left_out = read_part_inputs(session, policy, as_of)
             read_s = time.perf_counter() - clock
+            waited = 0.0
+
+            def histories() -> list[SalesHistory | None]:
+                # the optimizer asks once its sales-free stages are done; the helper
+                # process has been reading them all along
+                nonlocal waited
+                clock = time.perf_counter()
+                found = sales.result(session)
+                waited = time.perf_counter() - clock
+                return [found.get(p.sku) for p in inputs]
+
             clock = time.perf_counter()
-            result = optimize_run(inputs, policy, ladder_policy(policy))
-            solve_s = time.perf_counter() - clock
+            result = optimize_run(inputs, policy, ladder_policy(policy), sales=histories)
+            solve_s = time.perf_counter() - clock - waited
             clock = time.perf_counter()
             store_suggestions(session, run_id, result.table)
             write_s = time.perf_counter() - clock
             summary = _summary(result, left_out, policy.base_currency)
             summary["seconds"] = {
                 "read_inputs": round(read_s, 3),
+                "read_sales": round(waited, 3),
                 "optimize": round(solve_s, 3),
                 "write_suggestions": round(write_s, 3),
             }
