@@ -7,7 +7,6 @@ elasticity came from.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -48,39 +47,15 @@ _SOURCE_WORDS = {
 }
 
 
-class Facts(NamedTuple):
-    """What the sentence talks about, already decided by the optimizer (a tuple: one is
-    made per suggestion)."""
-
-    currency: str
-    current: Decimal
-    suggested: Decimal
-    binding: str | None
-    codes: tuple[str, ...]
-    min_margin: float
-    max_change: float
-    max_price_index: float
-    reference_kind: str
-    reference: Decimal | None
-    elasticity: float
-    elasticity_source: str
-    profit_before: Decimal
-    profit_after: Decimal
-    ending: str | None
-
-
 @lru_cache(maxsize=4096)
 def _pct(fraction: float) -> str:
     return f"{fraction * 100:.1f}".rstrip("0").rstrip(".") + "%"
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
 class Wording(NamedTuple):
     """What decides a sentence's words, as opposed to its numbers: suggestions that
-    share these share a :func:`template` (a few dozen per run)."""
+    share these share a :func:`template` (a few dozen per run; the optimizer fills in
+    each suggestion's numbers)."""
 
     currency: str
     move: int  # -1 lower, 0 keep, 1 raise
@@ -93,23 +68,6 @@ class Wording(NamedTuple):
     has_reference: bool
     elasticity_source: str
     ending: str | None
-
-
-def wording(f: Facts) -> Wording:
-    move = (f.suggested > f.current) - (f.suggested < f.current)
-    return Wording(f.currency, move, f.binding, f.codes, f.min_margin, f.max_change,
-                   f.max_price_index, f.reference_kind, f.reference is not None,
-                   f.elasticity_source, f.ending)
-
-
-def explain(f: Facts) -> str:
-    """One plain-English sentence: the move, why, and the expected profit effect."""
-    change = float((f.suggested - f.current) / f.current) * 100 if f.suggested != f.current else 0
-    return template(wording(f)).format(
-        current=_money(f.current), suggested=_money(f.suggested), change=change,
-        elasticity=f.elasticity,
-        reference=_money(f.reference) if f.reference is not None else "",
-        profit_before=_money(f.profit_before), profit_after=_money(f.profit_after))
 
 
 def _literal(text: str) -> str:
