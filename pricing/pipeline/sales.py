@@ -114,7 +114,7 @@ class SalesPrefetch:
         # floats), and the engine's busy timeout on SQLite (storage.db)
         kwargs = {k: v for k, v in kwargs.items() if isinstance(v, str | int | float | bool)}
         if dialect.name == "sqlite":
-            kwargs = {"timeout": 30}
+            kwargs = {**kwargs, "timeout": 30}
         return {"driver": driver, "args": list(args), "kwargs": kwargs,
                 "counts_sql": counts_sql, "rows_sql": rows_sql}
 
