@@ -28,11 +28,10 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from pricing.config import PricingPolicy
-from pricing.observations import at_edge, from_trusted_run, trusted_edge
+from pricing.observations import from_trusted_run, matched_at_edge, trusted_edge
 from pricing.optimizer.constraints import competitor_reference
 from pricing.pipeline.optimize import CurrencyConverter, trusted_competitor_prices
 from pricing.storage.models import (
-    TRUSTED_MATCH_STATUSES,
     CrawlRun,
     Listing,
     Match,
@@ -255,20 +254,15 @@ def _prices_at(
 ) -> dict[int, tuple[str, str, str, str, Decimal, dt.datetime]]:
     """Per matched listing: its first (or last) trusted price in ``[since, until]``."""
     edge = trusted_edge(*_in_window(since, until), first=first)
-    stmt = (
-        select(
-            Listing.id,
-            Listing.competitor,
-            Match.sku,
-            Listing.title,
-            PriceObservation.currency,
-            PriceObservation.unit_price,
-            PriceObservation.observed_at,
-        )
-        .join(Match, Match.listing_id == Listing.id)
-        .join(edge, edge.c.listing_id == Listing.id)
-        .join(PriceObservation, at_edge(edge))
-        .where(Match.status.in_(TRUSTED_MATCH_STATUSES), Match.sku.is_not(None))
+    stmt = matched_at_edge(
+        edge,
+        Listing.id,
+        Listing.competitor,
+        Match.sku,
+        Listing.title,
+        PriceObservation.currency,
+        PriceObservation.unit_price,
+        PriceObservation.observed_at,
     )
     if category is not None:
         stmt = stmt.join(Part, Part.sku == Match.sku).where(Part.category == category)

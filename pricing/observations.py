@@ -12,16 +12,19 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from pricing.storage.bulk import copy_insert_ignore, insert_ignore
 from pricing.storage.models import (
+    TRUSTED_MATCH_STATUSES,
     TRUSTED_RUN_STATUSES,
     CompetitorRecord,
     CrawlRun,
     Listing,
+    Match,
     PriceObservation,
 )
 
@@ -210,4 +213,17 @@ def at_edge(edge: Subquery) -> ColumnElement[bool]:
     return and_(
         PriceObservation.listing_id == edge.c.listing_id,
         PriceObservation.observed_at == edge.c.observed_at,
+    )
+
+
+def matched_at_edge(edge: Subquery, *columns: Any) -> Select[Any]:
+    """``columns`` of each listing with an auto or confirmed match to a SKU, at the
+    observation ``edge`` (a :func:`trusted_edge`) points at."""
+    return (
+        select(*columns)
+        .select_from(Match)
+        .join(Listing, Listing.id == Match.listing_id)
+        .join(edge, edge.c.listing_id == Listing.id)
+        .join(PriceObservation, at_edge(edge))
+        .where(Match.status.in_(TRUSTED_MATCH_STATUSES), Match.sku.is_not(None))
     )

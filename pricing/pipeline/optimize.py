@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from pricing.config import PricingPolicy
 from pricing.matching.fx import FxRateMissingError, FxRates
 from pricing.matching.units import parse_pack_qty
-from pricing.observations import at_edge, trusted_edge
+from pricing.observations import matched_at_edge, trusted_edge
 from pricing.optimizer import (
     LadderPolicy,
     OptimizationRun,
@@ -51,7 +51,6 @@ from pricing.pipeline.sales import SalesPrefetch, read_sales
 from pricing.storage import Database
 from pricing.storage.columns import read_columns
 from pricing.storage.models import (
-    TRUSTED_MATCH_STATUSES,
     Listing,
     Match,
     Part,
@@ -93,22 +92,17 @@ def trusted_competitor_prices(
     latest = trusted_edge(
         PriceObservation.price.is_not(None), PriceObservation.observed_at >= oldest
     )
-    stmt = (
-        select(
-            Match.sku,
-            Listing.competitor,
-            Listing.id,
-            Listing.title,
-            PriceObservation.price,
-            PriceObservation.pack_qty,
-            PriceObservation.currency,
-            PriceObservation.observed_at,
-            PriceObservation.availability,
-        )
-        .join(Listing, Listing.id == Match.listing_id)
-        .join(latest, latest.c.listing_id == Listing.id)
-        .join(PriceObservation, at_edge(latest))
-        .where(Match.status.in_(TRUSTED_MATCH_STATUSES), Match.sku.is_not(None))
+    stmt = matched_at_edge(
+        latest,
+        Match.sku,
+        Listing.competitor,
+        Listing.id,
+        Listing.title,
+        PriceObservation.price,
+        PriceObservation.pack_qty,
+        PriceObservation.currency,
+        PriceObservation.observed_at,
+        PriceObservation.availability,
     )
     if skus is not None:
         stmt = stmt.where(Match.sku.in_(skus))

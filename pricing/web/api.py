@@ -21,7 +21,13 @@ from pricing.reports.nightly import load_report
 from pricing.review import decision_log
 from pricing.storage.models import SuggestionRun, utcnow
 from pricing.web import actions
-from pricing.web.deps import Principal, State, require_reader, require_token
+from pricing.web.deps import (
+    Principal,
+    State,
+    price_list_download,
+    require_reader,
+    require_token,
+)
 from pricing.web.schemas import (
     CategoryDetail,
     CategoryPositionOut,
@@ -234,14 +240,7 @@ def post_export(
     who: Annotated[Principal, Depends(require_token)],
 ) -> Response:
     result, body = actions.export(state, run_id, who)
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{result.path.name}"',
-            "X-Export-Rows": str(result.rows),
-        },
-    )
+    return price_list_download(result.path.name, result.rows, body)
 
 
 @router.post(

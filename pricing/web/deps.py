@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 
@@ -132,3 +133,15 @@ def pop_flash(request: Request) -> tuple[str, str] | None:
     if isinstance(value, list) and len(value) == 2:
         return str(value[0]), str(value[1])
     return None
+
+
+def price_list_download(filename: str, rows: int, body: bytes) -> Response:
+    """An exported price list as a CSV attachment (the API and the web page alike)."""
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Export-Rows": str(rows),
+        },
+    )

@@ -30,6 +30,7 @@ from pricing.web.deps import (
     csrf_token,
     flash,
     pop_flash,
+    price_list_download,
     require_form_user,
     require_reader,
     session_of,
@@ -204,14 +205,7 @@ def export_form(
     """The approved price list as a CSV download; its prices become current."""
     who = require_form_user(request, csrf_token)
     result, body = actions.export(state, run_id, who)
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{result.path.name}"',
-            "X-Export-Rows": str(result.rows),
-        },
-    )
+    return price_list_download(result.path.name, result.rows, body)
 
 
 # --- history and market ---------------------------------------------------------------
