@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from pricing.config import PricingPolicy
+from pricing.optimizer import SalesHistory
 from pricing.pipeline import sales as sales_module
 from pricing.pipeline.optimize import run_optimizer
 from pricing.pipeline.sales import SalesPrefetch, read_sales
@@ -45,12 +46,11 @@ def _fill(db: Database, skus: int = 6, weeks: int = 30) -> None:
         session.execute(insert(SalesRecord), sales)
 
 
-def _same(a: dict[str, object], b: dict[str, object]) -> None:
+def _same(a: dict[str, SalesHistory], b: dict[str, SalesHistory]) -> None:
     assert list(a) == list(b)
     for sku in a:
-        x, y = a[sku], b[sku]
-        np.testing.assert_array_equal(x.units, y.units)  # type: ignore[attr-defined]
-        np.testing.assert_array_equal(x.unit_price, y.unit_price)  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(a[sku].units, b[sku].units)
+        np.testing.assert_array_equal(a[sku].unit_price, b[sku].unit_price)
 
 
 def test_the_helper_reads_what_this_process_reads(db: Database) -> None:
@@ -67,7 +67,7 @@ def test_the_helper_reads_what_this_process_reads(db: Database) -> None:
         first = session.execute(
             select(SalesRecord.unit_price).where(SalesRecord.sku == "S00")
             .order_by(SalesRecord.period_start)).scalars().first()
-    assert here["S00"].unit_price[0] == float(first)
+    assert first is not None and here["S00"].unit_price[0] == float(first)
     assert here["S00"].units[7] == 0.0
 
 
@@ -100,10 +100,19 @@ def test_a_run_is_the_same_with_and_without_the_helper(
 ) -> None:
     _fill(db, skus=12, weeks=60)
     policy = PricingPolicy()
+    from_helper: list[int] = []  # arrays the run received from a helper process
+    read = sales_module.SalesArrays.read
+
+    def spy(cls: type, data: bytes) -> sales_module.SalesArrays:
+        from_helper.append(len(data))
+        return read(data)
+
+    monkeypatch.setattr(sales_module.SalesArrays, "read", classmethod(spy))
     runs = []
     for threshold in (10**9, 1):
         monkeypatch.setattr(sales_module, "HELPER_MIN_ROWS", threshold)
         runs.append(run_optimizer(db, policy, as_of=AS_OF))
+        assert len(from_helper) == (threshold == 1)  # the second run used the helper
     with db.session() as session:
         got = [
             session.execute(
