@@ -62,12 +62,16 @@ def test_the_helper_reads_what_this_process_reads(db: Database) -> None:
             helped = prefetch.result(session)
     _same(helped, here)
     assert len(here) == 5 and all(len(h.units) == 30 for h in here.values())
-    # oldest first, whatever order the rows were inserted in
+    # oldest first, whatever order the rows were inserted in, and each value exactly the
+    # stored one (PostgreSQL sends them as binary floats)
     with db.session() as session:
-        first = session.execute(
-            select(SalesRecord.unit_price).where(SalesRecord.sku == "S00")
-            .order_by(SalesRecord.period_start)).scalars().first()
-    assert first is not None and here["S00"].unit_price[0] == float(first)
+        stored = session.execute(
+            select(SalesRecord.sku, SalesRecord.units, SalesRecord.unit_price)
+            .order_by(SalesRecord.sku, SalesRecord.period_start)).all()
+    for sku, history in here.items():
+        rows = [(units, price) for s, units, price in stored if s == sku]
+        assert history.units.tolist() == [float(units) for units, _ in rows]
+        assert history.unit_price.tolist() == [float(price) for _, price in rows]
     assert here["S00"].units[7] == 0.0
 
 

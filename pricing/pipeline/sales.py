@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Float, cast, func, select
 from sqlalchemy.orm import Session
 
 from pricing.optimizer import SalesHistory
-from pricing.pipeline.sales_reader import REQUEST_VARIABLE, SalesArrays, read_arrays
+from pricing.pipeline.sales_reader import REQUEST_VARIABLE, SalesArrays, cursors, read_arrays
 from pricing.storage import Database
 from pricing.storage.models import SalesRecord
 
@@ -64,9 +64,7 @@ def histories(arrays: SalesArrays) -> dict[str, SalesHistory]:
 def read_sales(session: Session | Connection) -> dict[str, SalesHistory]:
     """Every SKU's sales history, oldest first, as NumPy arrays, read in this process."""
     conn = session.connection() if isinstance(session, Session) else session
-    dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None
-    return histories(read_arrays(dbapi.cursor, *_queries(conn)))
+    return histories(read_arrays(cursors(conn.connection.driver_connection), *_queries(conn)))
 
 
 class SalesPrefetch:
