@@ -73,13 +73,20 @@ def make_market(
     lumpy: bool = False,
     policy: PricingPolicy = POLICY,
     weeks: int = 104,
+    eps_sd: float = 0.5,
+    price_sd: float = 0.25,
+    step_sd: float = 0.07,
+    anchor_best: bool = True,
 ) -> Market:
     """A seeded market of ``n`` single-SKU families.
 
-    ``varied``: true elasticities scatter around the policy priors (sd 0.5) instead of
-    equalling them. ``history``: weekly sales over ``weeks`` periods at a price that
-    stepped up and down and had occasional promotions. ``lumpy``: B2B-like sales
-    (negative binomial, shape 0.5, many zero weeks).
+    ``varied``: true elasticities scatter around the policy priors (sd ``eps_sd``)
+    instead of equalling them. ``price_sd``: how far (log scale) today's prices sit
+    from the true best prices. ``history``: weekly sales over ``weeks`` periods at a
+    price that stepped up and down (log steps of sd ``step_sd``) and had occasional
+    promotions. ``lumpy``: B2B-like sales (gamma-Poisson, many zero weeks).
+    ``anchor_best``: today's prices scatter around the true best prices (someone once
+    priced well); otherwise around 2.2 times cost, whatever the elasticity.
     """
     rng = np.random.default_rng(seed)
     parts: list[PartInput] = []
@@ -91,11 +98,12 @@ def make_market(
         rp = policy.resolve(category, proprietary)
         eps = rp.elasticity_prior
         if varied:
-            eps = float(np.clip(eps + rng.normal(0, 0.5), -5.0, -0.4))
+            eps = float(np.clip(eps + rng.normal(0, eps_sd), -5.0, -0.4))
         pack = int(PACKS[rng.integers(len(PACKS))])
         cost = float(np.exp(rng.normal(np.log(15), 1.0))) * pack
         best = cost * eps / (1 + eps) if eps < -1.1 else cost * 2.5
-        p0 = _money(best * np.exp(rng.normal(0, 0.25)))
+        anchor = best if anchor_best else cost * 2.2
+        p0 = _money(anchor * np.exp(rng.normal(0, price_sd)))
         map_price = _money(float(p0) * rng.uniform(0.85, 1.02)) if rng.random() < 0.1 else None
         min_margin = Decimal("0.35") if rng.random() < 0.05 else None
         comps: list[Decimal] = []
@@ -105,7 +113,7 @@ def make_market(
         q0 = float(np.exp(rng.normal(np.log(4.0), 1.0)))
         sales = None
         if history:
-            sales = _history(rng, float(p0), eps, q0, pack, weeks, start, lumpy)
+            sales = _history(rng, float(p0), eps, q0, pack, weeks, start, lumpy, step_sd)
         parts.append(PartInput(
             sku=f"S{seed}-{i:05d}", category=category, family=f"F{i:05d}",
             proprietary=proprietary, unit_cost=_money(cost), current_price=p0, currency="USD",
@@ -117,7 +125,7 @@ def make_market(
 
 
 def _history(rng: np.random.Generator, p0: float, eps: float, q0: float, pack: int,
-             weeks: int, start: dt.date, lumpy: bool) -> SalesHistory:
+             weeks: int, start: dt.date, lumpy: bool, step_sd: float) -> SalesHistory:
     """Weekly sales at a stepped price with promotions, from the true demand curve."""
     level = np.empty(weeks)
     price = p0
@@ -126,7 +134,7 @@ def _history(rng: np.random.Generator, p0: float, eps: float, q0: float, pack: i
         span = int(rng.integers(6, 20))
         level[max(t - span, 0):t] = price
         t -= span
-        price = price * float(np.exp(rng.normal(0, 0.07)))
+        price = price * float(np.exp(rng.normal(0, step_sd)))
     promo = rng.random(weeks) < 0.06
     paid = np.where(promo, level * 0.85, level)
     mean = q0 * (paid / p0) ** eps

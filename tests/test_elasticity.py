@@ -104,6 +104,54 @@ def test_group_mean_moves_from_a_wrong_prior_when_data_say_so() -> None:
     assert abs(float(np.mean(est.value)) + 1.5) < 0.1
 
 
+def test_markups_that_track_elasticity_sharpen_the_estimates() -> None:
+    """Current prices set near each SKU's optimum (markup eps / (1 + eps), times noise):
+    with the markups, the pool's target follows them, and the estimates get closer to
+    the truth, most of all for the SKUs whose own history says little."""
+    rng = np.random.default_rng(9)
+    truth = np.clip(-2.0 + rng.normal(0, 0.6, 600), -5.0, -1.2)
+    markup = np.log(truth / (1 + truth)) + rng.normal(0, 0.3, 600)
+    hists = [history(rng, e, float(np.exp(rng.normal(np.log(2), 1)))) for e in truth]
+    plain = estimate_elasticities(hists, ["Hoses"] * 600, np.full(600, -2.0))
+    lined = estimate_elasticities(hists, ["Hoses"] * 600, np.full(600, -2.0), markup=markup)
+    err_plain, err_lined = np.abs(plain.value - truth), np.abs(lined.value - truth)
+    assert err_lined.mean() < 0.85 * err_plain.mean()
+    pooled = np.array(plain.source) == "pooled"
+    assert pooled.sum() > 100
+    assert err_lined[pooled].mean() < 0.8 * err_plain[pooled].mean()
+    # the standard errors stay honest around the line
+    z = (lined.value - truth) / lined.se
+    assert 0.90 <= float(np.mean(np.abs(z) < 1.96)) <= 0.99
+
+
+def test_markups_unrelated_to_elasticity_change_almost_nothing() -> None:
+    """Markups drawn independently of the truth: the learned line is flat, so the
+    estimates are those without markups, within a small fraction of their errors."""
+    rng = np.random.default_rng(10)
+    truth = np.clip(-2.0 + rng.normal(0, 0.6, 600), -5.0, -0.5)
+    markup = rng.normal(0.8, 0.4, 600)
+    hists = [history(rng, e, float(np.exp(rng.normal(np.log(2), 1)))) for e in truth]
+    plain = estimate_elasticities(hists, ["Hoses"] * 600, np.full(600, -2.0))
+    lined = estimate_elasticities(hists, ["Hoses"] * 600, np.full(600, -2.0), markup=markup)
+    shift = np.abs(lined.value - plain.value)
+    assert float(np.median(shift)) < 0.05
+    assert np.abs(lined.value - truth).mean() < 1.02 * np.abs(plain.value - truth).mean()
+
+
+def test_markups_are_ignored_where_unknown_or_too_few() -> None:
+    rng = np.random.default_rng(11)
+    hists = [history(rng, -2.0, 10.0) for _ in range(9)]
+    plain = estimate_elasticities(hists, ["Belts"] * 9, np.full(9, -2.0))
+    few = estimate_elasticities(hists, ["Belts"] * 9, np.full(9, -2.0),
+                                markup=np.linspace(0.2, 1.5, 9))
+    np.testing.assert_array_equal(few.value, plain.value)  # under min_markup_skus
+    hists = [history(rng, -2.0, 10.0) for _ in range(40)]
+    unknown = np.full(40, np.nan)
+    plain = estimate_elasticities(hists, ["Belts"] * 40, np.full(40, -2.0))
+    blank = estimate_elasticities(hists, ["Belts"] * 40, np.full(40, -2.0), markup=unknown)
+    np.testing.assert_array_equal(blank.value, plain.value)
+
+
 def test_no_price_variation_or_no_sales_fall_back() -> None:
     rng = np.random.default_rng(7)
     flat = SalesHistory([START] * 52, rng.poisson(5.0, 52).astype(float).tolist(), [20.0] * 52)

@@ -22,6 +22,13 @@ Two stages, both pure functions of arrays:
    precision-weighted toward the group mean: where price variation is small its
    standard error is large and the result falls back to the group, and where the group
    has no data at all, to the prior.
+3. Where the SKUs' markups are given (``log(current price / unit cost)``), the group
+   mean becomes a line in the markup: parts priced with higher markups have often
+   been found to be the less price-sensitive ones (a price set near its optimum has
+   markup ``eps / (1 + eps)``). Whether and how steeply that holds is learned per
+   group from its own SKU estimates (a precision-weighted regression, its slope shrunk
+   toward zero), so in a group where markups say nothing about elasticity the line is
+   flat and nothing changes; ``tau`` is then the spread around the line.
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ class ElasticitySettings:
     tau_prior_log_sd: float = 0.5  # how firmly (log scale) that guess is held
     min_tau: float = 0.05
     max_tau: float = 2.0
+    markup_slope_sd: float = 1.0  # plausible change of elasticity per unit of log markup
+    min_markup_skus: int = 10  # SKU estimates a group needs before markup may move its mean
     lower: float = -8.0  # reported elasticities are clipped to [lower, upper]
     upper: float = -0.1
     max_iter: int = 40
@@ -381,11 +390,50 @@ def _tau2(est: Array, var: Array, settings: ElasticitySettings) -> float:
 _SOURCES = ("prior", "pooled", "estimated")  # own estimate's weight: none, < 0.5, >= 0.5
 
 
+@dataclass(frozen=True)
+class _Line:
+    """A pool's shrinkage target as a function of markup: ``slope * (markup - centre)``
+    added to the pool mean, the slope's posterior variance, and ``tau**2`` around it."""
+
+    slope: float
+    slope_var: float
+    centre: float
+    tau2: float
+
+    def offset(self, markup: Array) -> Array:
+        return np.where(np.isfinite(markup), self.slope * (markup - self.centre), 0.0)
+
+    def offset_var(self, markup: Array) -> Array:
+        return np.where(np.isfinite(markup), self.slope_var * (markup - self.centre) ** 2, 0.0)
+
+
+def _markup_line(raw: Array, var: Array, markup: Array, mean: float, tau2: float,
+                 settings: ElasticitySettings) -> _Line | None:
+    """The slope of a pool's SKU estimates on their markups (weights ``1 / (var +
+    tau2)``, normal prior N(0, ``markup_slope_sd``) on the slope), and ``tau**2``
+    around that line; ``None`` when too few SKUs have a markup or the markups do not
+    vary."""
+    known = np.isfinite(markup)
+    if int(known.sum()) < settings.min_markup_skus:
+        return None
+    est, v, z = raw[known], var[known], markup[known]
+    w = 1.0 / (v + tau2)
+    centre = float(np.sum(w * z) / w.sum())
+    dz = z - centre
+    sxx = float(np.sum(w * dz * dz))
+    if not sxx > 0.0:
+        return None
+    precision = sxx + 1.0 / settings.markup_slope_sd**2
+    slope = float(np.sum(w * dz * (est - mean))) / precision
+    return _Line(slope, 1.0 / precision, centre, _tau2(est - slope * dz, v, settings))
+
+
 def shrink(raw: Array, raw_se: Array, pools: npt.NDArray[np.intp], priors: Array,
-           stats: PoolStats, settings: ElasticitySettings = ElasticitySettings()
-           ) -> Elasticities:
-    """Empirical-Bayes estimates: each pool's data mean shrunk toward its policy prior,
-    each SKU's own estimate precision-weighted toward that mean."""
+           stats: PoolStats, settings: ElasticitySettings = ElasticitySettings(),
+           markup: Array | None = None) -> Elasticities:
+    """Empirical-Bayes estimates: each pool's data mean shrunk toward its policy prior
+    (and, with ``markup``, moved along the pool's markup line), each SKU's own estimate
+    precision-weighted toward that target."""
     n = len(raw)
     value, se = np.array(priors, dtype=np.float64), np.full(n, np.nan)
     kind = np.zeros(n, np.intp)  # index into _SOURCES
@@ -398,12 +446,20 @@ def shrink(raw: Array, raw_se: Array, pools: npt.NDArray[np.intp], priors: Array
         mean_var = 1.0 / (prior_precision + 1.0 / stats.var[g])
         data = stats.mean[g] / stats.var[g]
         mean = (float(priors[members[0]]) * prior_precision + data) * mean_var
-        value[members] = mean
-        se[members] = np.sqrt(tau2 + mean_var)
+        target, target_var = np.full(members.size, mean), np.full(members.size, mean_var)
+        line = (None if markup is None else
+                _markup_line(raw[own], raw_se[own] ** 2, markup[own], mean, tau2, settings))
+        if line is not None:
+            tau2 = line.tau2
+            target += line.offset(markup[members])  # type: ignore[index]
+            target_var += line.offset_var(markup[members])  # type: ignore[index]
+        value[members] = target
+        se[members] = np.sqrt(tau2 + target_var)
+        at = np.searchsorted(members, own)  # own SKUs' places among the members
         var = raw_se[own] ** 2
-        pull = var / (var + tau2)  # weight of the pool mean in each SKU's estimate
-        value[own] = mean + (1.0 - pull) * (raw[own] - mean)
-        se[own] = np.sqrt((1.0 - pull) * var + pull**2 * mean_var)
+        pull = var / (var + tau2)  # weight of the pool's target in each SKU's estimate
+        value[own] = target[at] + (1.0 - pull) * (raw[own] - target[at])
+        se[own] = np.sqrt((1.0 - pull) * var + pull**2 * target_var[at])
         kind[members] = 1
         kind[own[1.0 - pull >= 0.5]] = 2
     np.clip(value, settings.lower, settings.upper, out=value)
@@ -415,11 +471,14 @@ def estimate_elasticities(
     groups: Sequence[Hashable],
     priors: Array,
     settings: ElasticitySettings = ElasticitySettings(),
+    markup: Array | None = None,
 ) -> Elasticities:
     """Per-SKU GLM fits, the pools' spread and mean, then shrinkage toward the priors.
 
     ``groups[i]`` names SKU ``i``'s pool (the optimizer uses category x proprietary);
-    SKUs with different priors never share a pool.
+    SKUs with different priors never share a pool. ``markup[i]``, when given, is
+    ``log(current price / unit cost)`` (NaN where unknown): each pool's target then
+    follows the markup as far as the pool's own estimates show.
     """
     priors = np.asarray(priors, dtype=np.float64)
     keys = list(zip(groups, priors.tolist(), strict=True))
@@ -429,4 +488,6 @@ def estimate_elasticities(
     st = _stack(panel, settings)
     fits = _fit_skus(st, panel.n_skus, settings)
     stats = pool_stats(fits, pools, len(numbering), settings, st)
-    return shrink(fits[0], fits[1], pools, priors, stats, settings)
+    if markup is not None:
+        markup = np.asarray(markup, dtype=np.float64)
+    return shrink(fits[0], fits[1], pools, priors, stats, settings, markup)

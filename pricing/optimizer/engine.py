@@ -107,7 +107,9 @@ def optimize_run(
     if len(histories) != len(parts):
         raise ValueError(f"{len(histories)} sales histories for {len(parts)} parts")
     panel = SalesPanel.from_histories(histories)
-    est = estimate_elasticities(panel, pools, priors, elasticity)
+    # log(price / cost); a part with no cost has no markup (NaN)
+    markup = np.where(cost > 0, np.log(p0 / np.where(cost > 0, cost, 1.0)), np.nan)
+    est = estimate_elasticities(panel, pools, priors, elasticity, markup)
     eps = est.value
     q0 = baseline_units(panel, p0, packs, eps)
 
