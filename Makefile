@@ -21,6 +21,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_optimizer.py
+	$(BIN)/python benchmarks/bench_profit.py
 	$(BIN)/python benchmarks/bench_matching.py
 	$(BIN)/python benchmarks/bench_crawl.py
 	$(BIN)/python benchmarks/bench_extraction.py

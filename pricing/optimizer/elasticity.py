@@ -446,13 +446,14 @@ def shrink(raw: Array, raw_se: Array, pools: npt.NDArray[np.intp], priors: Array
         mean_var = 1.0 / (prior_precision + 1.0 / stats.var[g])
         data = stats.mean[g] / stats.var[g]
         mean = (float(priors[members[0]]) * prior_precision + data) * mean_var
-        target, target_var = np.full(members.size, mean), np.full(members.size, mean_var)
-        line = (None if markup is None else
-                _markup_line(raw[own], raw_se[own] ** 2, markup[own], mean, tau2, settings))
-        if line is not None:
+        target = np.full(members.size, mean, dtype=np.float64)
+        target_var = np.full(members.size, mean_var, dtype=np.float64)
+        line = None if markup is None else _markup_line(
+            raw[own], raw_se[own] ** 2, markup[own], mean, tau2, settings)
+        if line is not None and markup is not None:
             tau2 = line.tau2
-            target += line.offset(markup[members])  # type: ignore[index]
-            target_var += line.offset_var(markup[members])  # type: ignore[index]
+            target += line.offset(markup[members])
+            target_var += line.offset_var(markup[members])
         value[members] = target
         se[members] = np.sqrt(tau2 + target_var)
         at = np.searchsorted(members, own)  # own SKUs' places among the members

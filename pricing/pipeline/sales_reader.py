@@ -82,7 +82,7 @@ def cursors(conn: Any) -> Callable[[], Any]:
     second off reading three million rows."""
     if type(conn).__module__.startswith("psycopg"):
         return lambda: conn.cursor(binary=True)
-    return conn.cursor  # type: ignore[no-any-return]
+    return conn.cursor
 
 
 def _connect(driver: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
