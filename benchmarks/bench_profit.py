@@ -22,23 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pricing.config import PricingPolicy  # noqa: E402
-from pricing.optimizer import SuggestionResult, optimize  # noqa: E402
+from pricing.optimizer import optimize  # noqa: E402
 from tests import simulator as sim  # noqa: E402
-
-RULES = ("cost_plus", "match_lowest", "keep_current")
-
-
-def wide(step: float) -> PricingPolicy:
-    """The simulator's policy with ``max_change`` = ``step`` for every part."""
-    return sim.POLICY.model_copy(update={
-        "defaults": sim.POLICY.defaults.model_copy(update={"max_change": step}),
-        "proprietary": sim.POLICY.proprietary.model_copy(update={"max_change": step})})
-
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "true elasticities = priors, no history (10 % step)": {},
@@ -47,36 +34,25 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "same, lumpy sales (gamma-Poisson, shape 1)": {"varied": True, "history": True,
                                                     "lumpy": True},
     "30 % step, elasticities vary (sd 0.5), Poisson sales":
-        {"varied": True, "history": True, "policy": wide(0.3)},
+        {"varied": True, "history": True, "policy": sim.wide_policy(0.3)},
     "100 % step, prices far off (log sd 0.5), elasticities vary (sd 0.45), Poisson":
-        {"varied": True, "history": True, "policy": wide(1.0), "eps_sd": 0.45,
+        {"varied": True, "history": True, "policy": sim.wide_policy(1.0), "eps_sd": 0.45,
          "price_sd": 0.5},
-    "same, lumpy sales": {"varied": True, "history": True, "policy": wide(1.0),
+    "same, lumpy sales": {"varied": True, "history": True, "policy": sim.wide_policy(1.0),
                           "eps_sd": 0.45, "price_sd": 0.5, "lumpy": True},
     "50 % step, prices around 2.2 x cost whatever the elasticity (sd 0.6), Poisson":
-        {"varied": True, "history": True, "policy": wide(0.5), "eps_sd": 0.6,
+        {"varied": True, "history": True, "policy": sim.wide_policy(0.5), "eps_sd": 0.6,
          "price_sd": 0.3, "anchor_best": False},
 }
 
 
-def share(market: sim.Market, results: list[SuggestionResult], best: float) -> float:
-    prices = np.array([float(r.suggested_price) for r in results])
-    return sim.true_profit(market, prices) / best
-
-
-def score(seed: int, skus: int, options: dict[str, Any]) -> dict[str, float]:
+def score(seed: int, skus: int, options: dict[str, Any]) -> sim.Scores:
     market = sim.make_market(seed, skus, **options)
-    box = sim.allowed(market)
-    best = sim.true_profit(market, sim.best_prices(market, box))
     learned = optimize(market.parts, market.policy)
-    out = {"optimizer": share(market, learned, best),
-           "violations": float(len(sim.violations(market, learned)))}
-    if options.get("history"):
-        bare = [replace(p, sales=None) for p in market.parts]
-        out["priors only"] = share(market, optimize(bare, market.policy), best)
-    for rule in RULES:
-        out[rule] = sim.true_profit(market, sim.rule_prices(market, rule, box)) / best
-    return out
+    if not options.get("history"):
+        return sim.judge(market, learned)
+    bare = [replace(p, sales=None) for p in market.parts]
+    return sim.judge(market, learned, optimize(bare, market.policy))
 
 
 def main() -> None:
@@ -84,7 +60,7 @@ def main() -> None:
     ap.add_argument("--skus", type=int, default=3000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     args = ap.parse_args()
-    columns = ("optimizer", "priors only", *RULES)
+    columns = ("optimizer", "priors only", *sim.RULES)
     print(f"{args.skus:,} SKUs per market, seeds {args.seeds}; profit as a share of the best "
           "prices the policy allows (range over seeds)")
     print("| scenario | " + " | ".join(columns) + " | violations |")
@@ -94,10 +70,10 @@ def main() -> None:
         runs = [score(seed, args.skus, options) for seed in args.seeds]
         cells = []
         for column in columns:
-            values = [r[column] for r in runs if column in r]
+            values = [r.shares[column] for r in runs if column in r.shares]
             cells.append("(same)" if not values else
                          f"{min(values):.2%}–{max(values):.2%}".replace("%–", "–"))
-        violations = int(sum(r["violations"] for r in runs))
+        violations = sum(len(r.violations) for r in runs)
         print(f"| {name} | " + " | ".join(cells) + f" | {violations} |", flush=True)
         print(f"  ({time.perf_counter() - t:.0f} s)", file=sys.stderr)
 

@@ -243,6 +243,48 @@ def rule_prices(market: Market, rule: str, box: Allowed | None = None) -> Array:
     return np.clip(np.round(raw, 2), box.lo, box.hi)
 
 
+RULES = ("cost_plus", "match_lowest", "keep_current")
+
+
+def wide_policy(step: float, policy: PricingPolicy = POLICY) -> PricingPolicy:
+    """``policy`` with ``max_change`` = ``step`` for every part, proprietary ones too."""
+    return policy.model_copy(update={
+        "defaults": policy.defaults.model_copy(update={"max_change": step}),
+        "proprietary": policy.proprietary.model_copy(update={"max_change": step})})
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Each way of pricing a market, by profit under the true demand as a share of the
+    best prices the policy allows: ``optimizer``, ``priors only`` when given, and the
+    :data:`RULES`; and the optimizer's constraint violations."""
+
+    shares: dict[str, float]
+    violations: list[str]
+
+    @property
+    def optimizer(self) -> float:
+        return self.shares["optimizer"]
+
+
+def judge(market: Market, optimizer: Sequence[SuggestionResult],
+          priors_only: Sequence[SuggestionResult] | None = None) -> Scores:
+    """Score the optimizer's suggestions (and, if given, those it made without sales
+    histories) against the best allowed prices and the analysts' rules."""
+    box = allowed(market)
+    best = true_profit(market, best_prices(market, box))
+
+    def share(results: Sequence[SuggestionResult]) -> float:
+        return true_profit(market, np.array([float(r.suggested_price) for r in results])) / best
+
+    shares = {"optimizer": share(optimizer)}
+    if priors_only is not None:
+        shares["priors only"] = share(priors_only)
+    for rule in RULES:
+        shares[rule] = true_profit(market, rule_prices(market, rule, box)) / best
+    return Scores(shares, violations(market, optimizer))
+
+
 def violations(market: Market, results: Sequence[SuggestionResult]) -> list[str]:
     """Every hard-constraint breach of a set of suggestions, checked in Decimal from the
     SPEC's rules: whole cents, margin floor, MAP, max_change (unless the floor forces a

@@ -421,45 +421,33 @@ def test_bad_input_is_reported_with_the_sku() -> None:
 # --- profit on the simulated market --------------------------------------------------------
 
 
-def _ratio(market: sim.Market, results: list[SuggestionResult], best: float) -> float:
-    prices = np.array([float(r.suggested_price) for r in results])
-    return sim.true_profit(market, prices) / best
+def _learned_and_priors(market: sim.Market) -> sim.Scores:
+    """The optimizer with the market's sales histories, and without them."""
+    return sim.judge(market, optimize(market.parts, market.policy),
+                     optimize([replace(p, sales=None) for p in market.parts], market.policy))
 
 
 @pytest.mark.parametrize("seed", [101, 202, 303])
 def test_profit_with_true_priors_is_near_the_best_allowed(seed: int) -> None:
     market = sim.make_market(seed, 1500)
-    box = sim.allowed(market)
-    best = sim.true_profit(market, sim.best_prices(market, box))
-    results = optimize(market.parts, market.policy)
-    assert sim.violations(market, results) == []
-    ours = _ratio(market, results, best)
-    assert ours >= 0.995
-    for rule in ("cost_plus", "match_lowest", "keep_current"):
-        assert ours > sim.true_profit(market, sim.rule_prices(market, rule, box)) / best
+    scores = sim.judge(market, optimize(market.parts, market.policy))
+    assert scores.violations == []
+    assert scores.optimizer >= 0.995
+    for rule in sim.RULES:
+        assert scores.optimizer > scores.shares[rule]
 
 
 @pytest.mark.parametrize(("seed", "lumpy"), [(404, False), (505, False), (606, True)])
 def test_learned_elasticities_beat_the_priors(seed: int, lumpy: bool) -> None:
     """Poisson weekly sales: learning beats the priors. Lumpy B2B sales (gamma-Poisson,
     shape 1): about neutral, never more than 0.2 % of profit below the priors."""
-    market = sim.make_market(seed, 1500, varied=True, history=True, lumpy=lumpy)
-    box = sim.allowed(market)
-    best = sim.true_profit(market, sim.best_prices(market, box))
-    learned = optimize(market.parts, market.policy)
-    priors_only = optimize([replace(p, sales=None) for p in market.parts], market.policy)
-    assert sim.violations(market, learned) == []
-    ours = _ratio(market, learned, best)
-    assert ours >= 0.99
-    assert ours > _ratio(market, priors_only, best) - (0.002 if lumpy else 0.0)
-    for rule in ("cost_plus", "match_lowest", "keep_current"):
-        assert ours > sim.true_profit(market, sim.rule_prices(market, rule, box)) / best
-
-
-def _wide(step: float) -> PricingPolicy:
-    return sim.POLICY.model_copy(update={
-        "defaults": sim.POLICY.defaults.model_copy(update={"max_change": step}),
-        "proprietary": sim.POLICY.proprietary.model_copy(update={"max_change": step})})
+    scores = _learned_and_priors(
+        sim.make_market(seed, 1500, varied=True, history=True, lumpy=lumpy))
+    assert scores.violations == []
+    assert scores.optimizer >= 0.99
+    assert scores.optimizer > scores.shares["priors only"] - (0.002 if lumpy else 0.0)
+    for rule in sim.RULES:
+        assert scores.optimizer > scores.shares[rule]
 
 
 @pytest.mark.parametrize("seed", [21, 24])
@@ -469,28 +457,21 @@ def test_far_off_prices_with_a_wide_step_limit_learn_to_97_percent(seed: int) ->
     earns 91-93 % of the best, cost-plus 83-86 %, the priors alone about 95 %; learned
     elasticities (two years of weekly sales, and the markup line) over 97.5 %
     (simulator runs: 97.8 %; 97.0-97.2 % without the markup line)."""
-    market = sim.make_market(seed, 1500, varied=True, history=True, policy=_wide(1.0),
-                             eps_sd=0.45, price_sd=0.5)
-    box = sim.allowed(market)
-    best = sim.true_profit(market, sim.best_prices(market, box))
-    learned = optimize(market.parts, market.policy)
-    priors_only = optimize([replace(p, sales=None) for p in market.parts], market.policy)
-    assert sim.violations(market, learned) == []
-    ours = _ratio(market, learned, best)
-    assert ours >= 0.975
-    assert ours >= _ratio(market, priors_only, best) + 0.02
-    for rule in ("cost_plus", "match_lowest", "keep_current"):
-        assert ours > sim.true_profit(market, sim.rule_prices(market, rule, box)) / best + 0.03
+    scores = _learned_and_priors(sim.make_market(
+        seed, 1500, varied=True, history=True, policy=sim.wide_policy(1.0), eps_sd=0.45,
+        price_sd=0.5))
+    assert scores.violations == []
+    assert scores.optimizer >= 0.975
+    assert scores.optimizer >= scores.shares["priors only"] + 0.02
+    for rule in sim.RULES:
+        assert scores.optimizer > scores.shares[rule] + 0.03
 
 
 def test_learning_matters_more_when_prices_may_move_further() -> None:
     """With a 30 % step limit the elasticity decides more: learned beats the priors by
     at least half a point of profit (simulator runs: 99.1-99.2 % against 98.0-98.4 %)."""
-    market = sim.make_market(707, 1500, varied=True, history=True, policy=_wide(0.3))
-    best = sim.true_profit(market, sim.best_prices(market))
-    learned = optimize(market.parts, market.policy)
-    priors_only = optimize([replace(p, sales=None) for p in market.parts], market.policy)
-    assert sim.violations(market, learned) == []
-    ours = _ratio(market, learned, best)
-    assert ours >= 0.985
-    assert ours >= _ratio(market, priors_only, best) + 0.005
+    scores = _learned_and_priors(
+        sim.make_market(707, 1500, varied=True, history=True, policy=sim.wide_policy(0.3)))
+    assert scores.violations == []
+    assert scores.optimizer >= 0.985
+    assert scores.optimizer >= scores.shares["priors only"] + 0.005
