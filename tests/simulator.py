@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,18 +26,33 @@ from pricing.optimizer import PartInput, SalesHistory, SuggestionResult
 Array = npt.NDArray[np.float64]
 CENT = Decimal("0.01")
 
-POLICY = PricingPolicy.model_validate({
-    "defaults": {"min_margin": 0.25, "max_change": 0.10, "max_price_index": 1.10,
-                 "competitor_reference": "median", "elasticity_prior": -2.0},
-    "proprietary": {"max_change": 0.08, "elasticity_prior": -1.2},
-    "categories": {
-        "Filters": {"min_margin": 0.30, "elasticity_prior": -2.6,
-                    "proprietary": {"elasticity_prior": -0.9}},
-        "Belts": {"max_price_index": 1.05, "competitor_reference": "min"},
-        "Electrical": {"min_margin": 0.28, "price_ending": ".99", "elasticity_prior": -2.2},
-        "Hoses": {"elasticity_prior": -1.7},
-    },
-})
+def policy_settings(step: float | None = None) -> dict[str, Any]:
+    """The simulated market's policy as ``pricing.yaml`` would hold it; ``step``, when
+    given, is every part's ``max_change`` (proprietary ones too)."""
+    settings: dict[str, Any] = {
+        "defaults": {"min_margin": 0.25, "max_change": 0.10, "max_price_index": 1.10,
+                     "competitor_reference": "median", "elasticity_prior": -2.0},
+        "proprietary": {"max_change": 0.08, "elasticity_prior": -1.2},
+        "categories": {
+            "Filters": {"min_margin": 0.30, "elasticity_prior": -2.6,
+                        "proprietary": {"elasticity_prior": -0.9}},
+            "Belts": {"max_price_index": 1.05, "competitor_reference": "min"},
+            "Electrical": {"min_margin": 0.28, "price_ending": ".99",
+                           "elasticity_prior": -2.2},
+            "Hoses": {"elasticity_prior": -1.7},
+        },
+    }
+    if step is not None:
+        settings["defaults"]["max_change"] = settings["proprietary"]["max_change"] = step
+    return settings
+
+
+def wide_policy(step: float) -> PricingPolicy:
+    """The market's policy with ``max_change`` = ``step`` for every part."""
+    return PricingPolicy.model_validate(policy_settings(step))
+
+
+POLICY = PricingPolicy.model_validate(policy_settings())
 CATEGORIES = ("Filters", "Belts", "Electrical", "Hoses")
 PACKS = (1, 1, 1, 2, 4, 10)
 LUMP_SHAPE = 1.0  # gamma shape of week-to-week demand shocks in lumpy histories
@@ -244,13 +260,6 @@ def rule_prices(market: Market, rule: str, box: Allowed | None = None) -> Array:
 
 
 RULES = ("cost_plus", "match_lowest", "keep_current")
-
-
-def wide_policy(step: float, policy: PricingPolicy = POLICY) -> PricingPolicy:
-    """``policy`` with ``max_change`` = ``step`` for every part, proprietary ones too."""
-    return policy.model_copy(update={
-        "defaults": policy.defaults.model_copy(update={"max_change": step}),
-        "proprietary": policy.proprietary.model_copy(update={"max_change": step})})
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ SUGGESTION_COLUMNS = [
     "competitor_reference",
     "competitor_count",
     "elasticity",
+    "elasticity_se",
+    "elasticity_source",
     "expected_units_before",
     "expected_units_after",
     "expected_profit_before",
