@@ -138,6 +138,21 @@ def test_markups_unrelated_to_elasticity_change_almost_nothing() -> None:
     assert np.abs(lined.value - truth).mean() < 1.02 * np.abs(plain.value - truth).mean()
 
 
+def test_markups_beyond_the_fitted_range_do_not_extrapolate() -> None:
+    """A SKU without history whose markup lies far outside the range the pool's line
+    was fitted on gets the line's end, not a value extrapolated from it."""
+    rng = np.random.default_rng(12)
+    markup = rng.uniform(0.4, 1.4, 300)
+    truth = -3.0 + 1.2 * (markup - 0.4)  # higher markup, less price-sensitive
+    hists: list[SalesHistory | None] = [history(rng, e, 6.0) for e in truth]
+    lined = estimate_elasticities([*hists, None, None, None], ["Belts"] * 303,
+                                  np.full(303, -2.0),
+                                  markup=np.r_[markup, markup.max(), 9.0, np.nan])
+    at_end, far, unknown = lined.value[300:]
+    assert far == at_end
+    assert at_end > unknown + 0.3  # the line rises with markup, as the data say
+
+
 def test_markups_are_ignored_where_unknown_or_too_few() -> None:
     rng = np.random.default_rng(11)
     hists = [history(rng, -2.0, 10.0) for _ in range(9)]

@@ -393,18 +393,26 @@ _SOURCES = ("prior", "pooled", "estimated")  # own estimate's weight: none, < 0.
 @dataclass(frozen=True)
 class _Line:
     """A pool's shrinkage target as a function of markup: ``slope * (markup - centre)``
-    added to the pool mean, the slope's posterior variance, and ``tau**2`` around it."""
+    added to the pool mean, the slope's posterior variance, and ``tau**2`` around it.
+    Markups outside the range the line was fitted on count as its nearest end (no
+    extrapolation); an unknown markup sits at the centre."""
 
     slope: float
     slope_var: float
     centre: float
     tau2: float
+    low: float
+    high: float
+
+    def _distance(self, markup: Array) -> Array:
+        known = np.isfinite(markup)
+        return np.where(known, np.clip(markup, self.low, self.high) - self.centre, 0.0)
 
     def offset(self, markup: Array) -> Array:
-        return np.where(np.isfinite(markup), self.slope * (markup - self.centre), 0.0)
+        return self.slope * self._distance(markup)
 
     def offset_var(self, markup: Array) -> Array:
-        return np.where(np.isfinite(markup), self.slope_var * (markup - self.centre) ** 2, 0.0)
+        return self.slope_var * self._distance(markup) ** 2
 
 
 def _markup_line(raw: Array, var: Array, markup: Array, mean: float, tau2: float,
@@ -425,7 +433,8 @@ def _markup_line(raw: Array, var: Array, markup: Array, mean: float, tau2: float
         return None
     precision = sxx + 1.0 / settings.markup_slope_sd**2
     slope = float(np.sum(w * dz * (est - mean))) / precision
-    return _Line(slope, 1.0 / precision, centre, _tau2(est - slope * dz, v, settings))
+    return _Line(slope, 1.0 / precision, centre, _tau2(est - slope * dz, v, settings),
+                 float(z.min()), float(z.max()))
 
 
 def shrink(raw: Array, raw_se: Array, pools: npt.NDArray[np.intp], priors: Array,
