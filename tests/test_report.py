@@ -105,3 +105,8 @@ def test_csv_and_xlsx_carry_the_same_rows(report: Path) -> None:
     assert all(isinstance(r[price], float) for r in cells[1:])
     assert [round(r[price], 2) for r in cells[1:]] == [float(r[price]) for r in rows]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions
+    # each elasticity with its standard error and where it came from (a bare prior has
+    # no standard error)
+    source, se = header.index("elasticity_source"), header.index("elasticity_se")
+    assert {r[source] for r in rows} <= {"prior", "pooled", "estimated"}
+    assert all((r[se] == "") == (r[source] == "prior") for r in rows)

@@ -53,6 +53,8 @@ COLUMNS: list[tuple[str, str, str | None]] = [
     ("competitor_reference", "competitor_reference", "#,##0.00"),
     ("competitor_count", "competitor_count", "0"),
     ("elasticity", "elasticity", "0.00"),
+    ("elasticity_se", "elasticity_se", "0.00"),
+    ("elasticity_source", "elasticity_source", None),
     ("expected_units_before", "expected_units_before", "0.0"),
     ("expected_units_after", "expected_units_after", "0.0"),
     ("expected_profit_before", "expected_profit_before", "#,##0.00"),
