@@ -27,6 +27,8 @@ SUGGESTION_COLUMNS = [
     "proprietary",
     "current_price",
     "suggested_price",
+    "change",
+    "change_pct",
     "unit_cost",
     "margin_before",
     "margin_after",

@@ -75,11 +75,6 @@ class ReportRow:
         return getattr(self.suggestion, name)
 
     @property
-    def change_pct(self) -> Decimal:
-        s = self.suggestion
-        return ((s.suggested_price - s.current_price) / s.current_price).quantize(Decimal("0.0001"))
-
-    @property
     def reasons_text(self) -> str:
         return " ".join(self.suggestion.reason_codes)
 

@@ -295,6 +295,16 @@ class Suggestion(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     review_note: Mapped[str | None] = mapped_column(Text)
 
+    @property
+    def change(self) -> Decimal:
+        """Suggested minus current price."""
+        return self.suggested_price - self.current_price
+
+    @property
+    def change_pct(self) -> Decimal:
+        """The change as a fraction of the current price, to four places."""
+        return (self.change / self.current_price).quantize(Decimal("0.0001"))
+
 
 # --- the scheduler daemon (scheduler/) ----------------------------------------------
 
