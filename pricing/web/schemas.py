@@ -70,7 +70,8 @@ class SuggestionOut(BaseModel):
     competitor_reference: Dec | None
     competitor_count: int
     elasticity: float
-    elasticity_source: str
+    elasticity_se: float | None = Field(description="standard error; null for a bare prior")
+    elasticity_source: str = Field(description="estimated | pooled | prior")
     expected_profit_before: Dec
     expected_profit_after: Dec
     binding_constraint: str | None
