@@ -22,7 +22,8 @@ Two stages, both pure functions of arrays:
    precision-weighted toward the group mean: where price variation is small its
    standard error is large and the result falls back to the group, and where the group
    has no data at all, to the prior.
-3. Where the SKUs' markups are given (``log(current price / unit cost)``), the group
+
+   Where the SKUs' markups are given (``log(current price / unit cost)``), the group
    mean becomes a line in the markup: parts priced with higher markups have often
    been found to be the less price-sensitive ones (a price set near its optimum has
    markup ``eps / (1 + eps)``). Whether and how steeply that holds is learned per
