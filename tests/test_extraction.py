@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from crawlers.extraction import METHODS, ExtractedProduct, extract_product
+from crawlers.extraction.availability import availability_from_text
 from pricing.config import SelectorSet
 
 PAGES = Path(__file__).parent / "sample_pages"
@@ -608,3 +609,159 @@ def test_shopify_script_without_the_variant_shown_gives_no_price() -> None:
     assert product.price is None and product.sku is None and product.brand == "Acme"
     chosen = extract_product(page, "https://a.example/products/a?variant=2")
     assert (chosen.price, chosen.sku, chosen.method) == (Decimal("25.00"), "A-2", "script")
+
+
+# --- rules from pages of more shops and countries ------------------------------------
+
+
+def test_a_price_labelled_net_loses_to_the_gross_price() -> None:
+    html = """
+    <h1>Brake disc 312 mm</h1>
+    <div class="prices">
+      <div class="price price--net"><span class="label">Net price:</span> <span>€84.03</span></div>
+      <div class="price"><span class="label">Gross price:</span> <span>€103.36</span>
+        <span>incl. 23% VAT</span></div>
+    </div>
+    """
+    assert extract_product(html, "https://s.example/disc").price == Decimal("103.36")
+
+
+@pytest.mark.parametrize(
+    ("online", "store"),
+    [
+        ("In stock for delivery", "Click &amp; Collect: out of stock at Leeds"),
+        ("Finns i lager (5+ st)", "Ej i lager i butik Uppsala"),
+        ("В наличии", "Нет в наличии в магазине на Тверской"),
+    ],
+)
+def test_stock_in_one_store_does_not_decide_online_availability(online: str, store: str) -> None:
+    html = f"""
+    <h1>Combi drill</h1><div class="price">€99.00</div>
+    <div class="stock-info"><div class="stock-online">{online}</div>
+    <div class="stock-store">{store}</div></div>
+    """
+    assert extract_product(html, "https://s.example/drill").availability == "InStock"
+
+
+def test_sold_out_online_is_out_of_stock_whatever_the_stores_hold() -> None:
+    html = """
+    <main><h1>Tunneltelt</h1><div class="price">kr 5 490,-</div>
+    <div class="stock-stores">På lager i 3 butikker</div>
+    <button class="add-to-cart" disabled>Legg i handlekurv</button></main>
+    """
+    assert extract_product(html, "https://s.example.no/telt").availability == "OutOfStock"
+
+
+@pytest.mark.parametrize(
+    ("text", "availability"),
+    [
+        ("Нет в наличии", "OutOfStock"),
+        ("В наличии", "InStock"),
+        ("Tükendi", "OutOfStock"),
+        ("Stokta var", "InStock"),
+        ("품절", "OutOfStock"),
+        ("Εξαντλήθηκε", "OutOfStock"),
+        ("Nincs készleten", "OutOfStock"),
+        ("Raktáron", "InStock"),
+        ("În stoc", "InStock"),
+    ],
+)
+def test_availability_phrases_in_more_languages(text: str, availability: str) -> None:
+    assert availability_from_text(text) == availability
+
+
+def test_savings_and_credit_offers_in_other_languages_are_not_the_price() -> None:
+    html = """
+    <h1>Перфоратор Bosch GBH 2-26</h1>
+    <div class="sale_block"><div class="value">-16%</div>
+      <div class="text">Экономия <span>2 500 ₽</span></div></div>
+    <div class="credit">В кредит от 1 083 ₽/мес</div>
+    """
+    assert extract_product(html, "https://s.example/ru").price is None
+
+
+def test_old_price_labels_in_other_languages() -> None:
+    html = """
+    <h1>Türk Kahve Makinesi</h1>
+    <div class="piyasa">Piyasa Fiyatı: 2.499,00 TL</div>
+    <div class="urun-fiyat"><span class="fiyat">1.899,90 TL</span></div>
+    """
+    product = extract_product(html, "https://s.example.com.tr/kahve")
+    assert (product.price, product.currency, product.list_price) == (
+        Decimal("1899.90"),
+        "TRY",
+        Decimal("2499.00"),
+    )
+
+
+def test_identifiers_in_label_and_value_cells() -> None:
+    html = """
+    <h1>BOSCH Brake Disc</h1><div class="price">€103.36</div>
+    <dl>
+      <dt>Our part no.:</dt><dd>BRE-0986479057</dd>
+      <dt>Manufacturer part no.:</dt><dd>0 986 479 057</dd>
+      <dt>EAN:</dt><dd>4047025139586</dd>
+    </dl>
+    """
+    product = extract_product(html, "https://s.example/disc")
+    assert (product.sku, product.mpn, product.gtin) == (
+        "BRE-0986479057",
+        "0 986 479 057",
+        "4047025139586",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "sku"),
+    [
+        ("Cód.: PFR2000P", "PFR2000P"),
+        ("Артикул: BX-0611253708", "BX-0611253708"),
+        ("Ürün Kodu: KRC-HTR-BKR", "KRC-HTR-BKR"),
+        ("Ref.: Nouveau", None),
+        ("Kod rabatowy: SAVE10", None),
+    ],
+)
+def test_sku_labels_in_more_languages(line: str, sku: str | None) -> None:
+    html = f'<h1>Product</h1><div class="price">€10.00</div><div class="code">{line}</div>'
+    assert extract_product(html, "https://s.example/p").sku == sku
+
+
+def test_jsonld_keys_some_generators_capitalize() -> None:
+    data = {
+        "@context": "https://schema.org/",
+        "@type": "Product",
+        "name": "Handfilter",
+        "offers": {
+            "@type": "Offer",
+            "priceCurrency": "EUR",
+            "Price": "34.9",
+            "Availability": "https://schema.org/OutOfStock",
+        },
+    }
+    product = extract_product(_jsonld(data), "https://s.example.de/handfilter")
+    assert (product.price, product.availability) == (Decimal("34.90"), "OutOfStock")
+
+
+def test_an_add_to_cart_button_on_a_related_card_says_nothing_about_this_product() -> None:
+    html = """
+    <div class="detail"><h1>Kahve Makinesi</h1><div class="fiyat">1.899,90 TL</div></div>
+    <div class="shelf"><h2>Benzer Ürünler</h2>
+      <div><a href="/a">Other machine</a><span>999,90 TL</span><a href="/cart/add/2">Sepete Ekle</a></div>
+    </div>
+    """
+    assert extract_product(html, "https://s.example.com.tr/k").availability is None
+
+
+def test_without_h1_the_element_named_like_og_title_anchors_the_page() -> None:
+    html = """
+    <html><head><meta property="og:title" content="Wool Blend Coat"></head><body>
+    <div id="top"><h1><img src="/logo.png" alt="Shop"></h1></div>
+    <div id="contents">
+      <div class="detail"><h2>Wool Blend Coat</h2>
+        <table><tr><th>Product code</th><td>P0000BKX</td></tr></table></div>
+      <div class="relation"><h3>Related products</h3><ul><li>Scarf <span>₩39,000</span></li></ul></div>
+    </div></body></html>
+    """
+    product = extract_product(html, "https://s.example.co.kr/p?no=1")
+    assert product.title == "Wool Blend Coat" and product.sku == "P0000BKX"
+    assert product.price is None

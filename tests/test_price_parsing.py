@@ -220,6 +220,9 @@ PACKS = [
     ("Socket 10 mm", None),
     ("Bolt M8 x 40", None),
     ("Spark plug x4", None),
+    ("Brake pads x2", 2),
+    ("Fiskars X27 Splitting Axe", None),  # a model name after a word ending in "s"
+    ("Siemens X10 relay", None),
     ("V-Ribbed Belt 6PK 1200", None),
     ("Hose 3/4 in x 50 ft", None),
     ("1st gear synchro ring", None),

@@ -81,8 +81,13 @@ _TEXT_RULES: tuple[tuple[str, str], ...] = (
         r"|uitverkocht|niet (?:op voorraad|leverbaar|beschikbaar)|tijdelijk uitverkocht"
         r"|brak (?:w magazynie|towaru)|niedostępny|wyprzedan"
         r"|slutsåld|ej i lager|ikke på lager|udsolgt|utsolgt|ei varastossa|loppuunmyyty"
+        r"|tilapäisesti loppu|loppu varastosta|tillfälligt slut|midlertidigt udsolgt"
         r"|není skladem|vyprodáno|esgotado|indisponível"
-        r"|在庫切れ|在庫なし|売り切れ|品切れ|缺货|无货|售罄",
+        r"|在庫切れ|在庫なし|売り切れ|品切れ|缺货|无货|售罄|缺貨|售完|품절|재고\s*없음"
+        r"|нет в наличии|отсутствует на складе|нет на складе|распродан"
+        r"|немає в наявності|tükendi|stokta yok|stok yok|tükenmiştir"
+        r"|εξαντλήθηκε|μη διαθέσιμο|nincs készleten|elfogyott|stoc epuizat|nu este [iî]n stoc"
+        r"|rasprodano|nema na (?:stanju|zalihi)|nedostupn|vypredané|nie je skladom",
         "OutOfStock",
     ),
     (
@@ -93,7 +98,10 @@ _TEXT_RULES: tuple[tuple[str, str], ...] = (
         r"|en stock|disponible|expédié sous|en existencia|in magazzino|disponibile|pronta consegna"
         r"|op voorraad|leverbaar|direct leverbaar|na stanie|dostępny|\bi lager\b|på lager"
         r"|varastossa"
-        r"|skladem|em estoque|disponível|在庫あり|有货|现货",
+        r"|skladem|em estoque|disponível|在庫あり|有货|现货|재고\s*있음|구매\s*가능"
+        r"|в наличии|есть на складе|в наявності|stokta(?: var|\b)|hemen kargo"
+        r"|άμεσα διαθέσιμο|σε απόθεμα|raktáron|készleten|[iî]n stoc|na stanju|na zalihi"
+        r"|na sklade",
         "InStock",
     ),
 )

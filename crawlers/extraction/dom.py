@@ -39,7 +39,10 @@ SHELF_HEADING = re.compile(
     r"kunden kauften|ähnliche|passend|zubehör|empfehlung|zuletzt angesehen|das könnte|"
     r"vous aimerez|produits similaires|articles similaires|accessoires|"
     r"productos relacionados|también te|prodotti correlati|potrebbe interessarti|"
-    r"gerelateerde|vergelijkbare|podobne produkty|polecane|liknande|relaterade",
+    r"gerelateerde|vergelijkbare|podobne produkty|polecane|liknande|relaterade|"
+    r"benzer ürünler|ilginizi çek|похожие товары|с этим товаром|рекомендуем|관련상품|함께 구매|"
+    r"produtos relacionados|quem viu|você também|lignende produkter|podobné produkty|"
+    r"hasonló termékek|produse similare|関連商品|おすすめ商品|この商品を見た人",
     re.IGNORECASE,
 )
 SECTION_TAGS = frozenset({"div", "section", "aside", "ul", "ol", "article", "table", "tbody"})
@@ -114,6 +117,8 @@ def layout_of(page: Page) -> Layout:
     heading = page.h1
     if heading is None or _in_chrome(heading):
         titled = _title_element(start)
+        if titled is None:
+            titled = _named_element(start, page.meta_value("og:title"))
         heading = titled if titled is not None else heading
     layout.anchor = heading
     holds_heading = set(heading.iterancestors()) | {heading} if heading is not None else set()
@@ -137,6 +142,25 @@ def _title_element(start: etree._Element) -> etree._Element | None:
         ):
             return element
     return None
+
+
+def _named_element(start: etree._Element, name: str | None) -> etree._Element | None:
+    """Without a heading or a title class: the first heading (else short element) outside
+    page chrome whose text is the product's name from ``og:title``."""
+    wanted = " ".join((name or "").split()).lower()
+    if len(wanted) < 4:
+        return None
+    fallback: etree._Element | None = None
+    for element in start.iter("h2", "h3", "h4", "div", "span", "p", "strong"):
+        if len(element) > 3 or _in_chrome(element):
+            continue
+        text = " ".join("".join(element.itertext()).split()).lower()
+        if text != wanted:
+            continue
+        if element.tag in {"h2", "h3", "h4"}:
+            return element
+        fallback = fallback if fallback is not None else element
+    return fallback
 
 
 @dataclass(slots=True, frozen=True)
@@ -276,7 +300,8 @@ def _visit(
 
 
 HIDDEN_CLASS = re.compile(
-    r"(?:^|\s)(?:hidden|hide|d-none|is-hidden|display-none|invisible|no-display|u-hidden)(?:$|\s)"
+    r"(?:^|\s)(?:hidden|hide|d-none|is-hidden|display-none|displaynone|invisible|no-display|"
+    r"u-hidden)(?:$|\s)"
 )
 
 

@@ -21,7 +21,9 @@ from crawlers.extraction.prices import ParsedPrice, count_numbers, read_price
 MAX_PRICE_BLOCK = 60
 
 PRICE_HINT = re.compile(
-    r"price|preis|prix|precio|prezzo|prijs|cena|pris|hinta|amount|betrag|money|cost", re.I
+    r"price|preis|prix|precio|prezzo|prijs|cena|pris|hinta|amount|betrag|money|cost|fiyat|"
+    r"preco|preço|tsena",
+    re.I,
 )
 SALE_HINT = re.compile(
     r"sale|special|final|current|\bnow\b|offer|actual|promo|deal|selling|our-?price|reduced|"
@@ -41,16 +43,27 @@ NET_LABEL = re.compile(
     re.I,
 )
 NET_CLASS = re.compile(
-    r"excl|exkl|tax-?excluded|without-?tax|netto|price-?net\b|\bnet-?price", re.I
+    r"excl|exkl|tax-?excluded|without-?tax|netto|price[-_]*net\b|\bnet[-_]*price", re.I
+)
+# The label in front of a price that says it is before tax ("Net price:", "Netto:").
+NET_LABEL_END = re.compile(
+    r"(?:\bnet(?:\s*price)?|netto(?:preis)?|ex\.?\s*(?:vat|tax|gst)|excl\.?(?:\s*(?:vat|tax))?|"
+    r"\bht|hors taxes?|sin iva|prix ht)\s*[:.]?\s*$",
+    re.IGNORECASE,
 )
 # "-20 %", "inkl. 19% MwSt.": percentages next to a price are not money.
 _PERCENT = re.compile(r"[-–]?\s*\d+(?:[.,]\d+)?\s*%")
 # Pieces of a split price ("19." and "99" in separate spans): the whole is read instead.
 PRICE_PART = re.compile(r"whole|fraction|decimal|cents|integer|symbol|currency", re.I)
-SAVING_HINT = re.compile(r"sav(?:e|ing)|discount(?!ed)|rabatt|ersparnis|you-?save|percent", re.I)
+SAVING_HINT = re.compile(
+    r"sav(?:e|ing)|discount(?!ed)|rabatt|ersparnis|you-?save|percent|indirim|desconto|sconto|"
+    r"descuento|ekonom|skidk",
+    re.I,
+)
 CURRENCY_MARK = re.compile(
     r"[$€£¥￥₹₽₩₪฿₫₱₴₺]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|NZD|JPY|CNY|PLN|SEK|NOK|DKK|CZK|HUF|RON|"
-    r"BGN|TRY|INR|BRL|MXN|ZAR|SGD|HKD|KRW|Kč|Ft|kr|zł|lei|руб|Rs|Fr)\b|zł|円|元|,-|:-",
+    r"BGN|TRY|INR|BRL|MXN|ZAR|SGD|HKD|KRW|Kč|Ft|kr|zł|lei|руб|Rs|Fr)\b|zł|円|元|원|,-|:-|"
+    r"(?:(?<=\d)|(?<=\d ))TL\b",
     re.IGNORECASE,
 )
 # Text around a number that says it is not the price to pay.
@@ -62,7 +75,12 @@ NOT_A_PRICE = re.compile(
     r"\bsave\b|you save|saving|sparen|ersparnis|économ|ahorra|risparmi|bespaar|oszczęd|"
     r"\boff\b|rabatt|discount|cashback|reward|points|gift card|gutschein|coupon|"
     r"\bover\b|\babove\b|orders? from|bestellwert|einkaufswert|ab einem|"
-    r"\bmin(?:imum)?\b|spend",
+    r"\bmin(?:imum)?\b|spend|"
+    # the same in other languages: savings, instalments, credit, loyalty points
+    r"эконом|выгод|скидк|кредит|рассрочк|/\s*мес|"
+    r"indirim|taksit|kazan[cç]|desconto|economi[az]|\bparcelas?\b|\bjuros\b|"
+    r"spara\b|sparar|besparing|\bbesparelse|säästä|"
+    r"적립금",
     re.IGNORECASE,
 )
 PER_MEASURE = re.compile(
@@ -74,7 +92,10 @@ PER_MEASURE = re.compile(
 OLD_LABEL_END = re.compile(
     r"\b(?:was|rrp|uvp|msrp|srp|list(?:\s*price)?|reg(?:ular)?\.?(?:\s*price)?|retail(?: price)?|"
     r"compare at|originally|statt|vorher|bisher|unverbindliche preisempfehlung|au lieu de|"
-    r"prix barré|prix conseillé|antes|prima|voorheen|adviesprijs|tidigare)\s*[:.]?\s*$",
+    r"prix barré|prix conseillé|antes|prima|voorheen|adviesprijs|tidigare|"
+    r"старая цена|было|piyasa fiyat[ıi]|eski fiyat|liste fiyat[ıi]|"
+    r"preço de|de\s*:)\s*[:.]?\s*$|"
+    r"(?:소비자가|정가|通常価格|定価|参考価格|希望小売価格)\s*[:：]?\s*$",
     re.IGNORECASE,
 )
 SALE_LABEL_END = re.compile(
@@ -92,7 +113,9 @@ WINDOW_AFTER = 3000
 OLD_LABEL = re.compile(
     r"^\W*(?:was|rrp|uvp|msrp|srp|list(?:\s*price)?|reg(?:ular)?\.?(?:\s*price)?|retail|"
     r"compare at|originally|statt|vorher|bisher|unverbindliche|au lieu de|prix barré|"
-    r"prix conseillé|antes|prima|era|van|voorheen|adviesprijs|przed|tidigare|ord\.?|før)\b",
+    r"prix conseillé|antes|prima|era|van|voorheen|adviesprijs|przed|tidigare|ord\.?|før|"
+    r"старая цена|было|piyasa fiyat[ıi]|eski fiyat)(?!\w)|"
+    r"^\W*(?:소비자가|정가|通常価格|定価|参考価格)",
     re.IGNORECASE,
 )
 
@@ -133,6 +156,8 @@ def price_candidates(
         if not (marked or self_hinted or _money_shaped(text)):
             continue
         score = _score(block, layout, hinted, marked) + (2 if SALE_LABEL_END.search(label) else 0)
+        if _net(block, label):
+            score -= 1
         candidate = Candidate(block, parsed, score)
         (struck if old or block.soft_old else current).append(candidate)
         if block.soft_old and not old:
@@ -172,6 +197,14 @@ def _label_before(layout: Layout, block: Block) -> str:
     return " ".join(text.split())[-40:]
 
 
+def _net(block: Block, label: str) -> bool:
+    """A price labelled as before tax ("Net price: <span>€84.03</span>") when its own
+    text does not already say so (that costs the candidate in :func:`_score`)."""
+    if NET_LABEL.search(block.full_text) or NET_CLASS.search(block.attrs):
+        return False
+    return bool(NET_LABEL_END.search(label))
+
+
 def _in_window(layout: Layout, block: Block) -> bool:
     """The main price sits near the heading; far-off blocks are not worth reading."""
     if layout.anchor_order is None:
@@ -200,7 +233,7 @@ def _score(block: Block, layout: Layout, hinted: bool, marked: bool) -> float:
         score += 2
     if block.card:
         score -= 5
-    if NET_LABEL.search(block.full_text) or NET_CLASS.search(block.attrs):
+    if NET_LABEL.search(block.full_text) or NET_CLASS.search(f"{block.attrs} {block.parent_attrs}"):
         score -= 1
     if block.weak_noise:
         score -= 3

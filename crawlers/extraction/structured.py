@@ -119,6 +119,17 @@ def _parse_block(script: Any) -> list[Any]:
     return found
 
 
+# Keys some generators capitalize ("Availability", "Price"): read as schema.org spells them.
+_CANONICAL_KEYS = {
+    key.lower(): key
+    for key in (
+        "availability", "price", "priceCurrency", "lowPrice", "highPrice", "offers", "sku",
+        "mpn", "gtin", "gtin8", "gtin12", "gtin13", "gtin14", "brand", "name", "url",
+        "priceSpecification", "productID",
+    )
+}  # fmt: skip
+
+
 def _normalize(value: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         return None
@@ -133,6 +144,7 @@ def _normalize(value: Any, depth: int) -> Any:
         if not isinstance(key, str):
             continue
         name = key if key.startswith("@") else short_name(key)
+        name = _CANONICAL_KEYS.get(name.lower(), name)
         if name == "@type":
             types = child if isinstance(child, list) else [child]
             result["@type"] = [short_name(t) for t in types if isinstance(t, str)]

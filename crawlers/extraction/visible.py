@@ -21,34 +21,58 @@ from crawlers.extraction.text import clean_text, element_text
 
 STOCK_HINT = re.compile(
     r"stock|availab|inventory|lager|verfueg|verfüg|lieferbar|lieferstatus|dispon|voorraad|"
-    r"delivery-?status|shipping-?status|stan-?magazyn|zapas|existencia",
+    r"delivery-?status|shipping-?status|stan-?magazyn|zapas|existencia|stok|nalich|estoque|"
+    r"lagerstatus|varastosaldo",
     re.IGNORECASE,
 )
 CART_WORDS = re.compile(
     r"add[-_ ]?to[-_ ]?(?:cart|basket|bag|trolley)|addtocart|buy[-_ ]?now|in den warenkorb|"
     r"warenkorb|jetzt kaufen|ajouter au panier|añadir al carrito|aggiungi al carrello|"
     r"in winkelwagen|do koszyka|lägg i varukorg|læg i kurv|legg i handlekurv|lisää ostoskoriin|"
-    r"do košíku|カートに入れる|product-form__submit|single_add_to_cart",
+    r"do košíku|カートに入れる|product-form__submit|single_add_to_cart|"
+    r"añadir a la cesta|adicionar ao carrinho|adicionar à sacola|sepete ekle|в корзину|"
+    r"장바구니 담기|toevoegen aan (?:winkelwagen|winkelmand)|lägg i kundvagn|kosárba|"
+    r"adaugă în coș|カートに追加|加入购物车|加入購物車",
+    re.IGNORECASE,
+)
+# Stock in one shop or for pickup ("Click & Collect: out of stock at Leeds", "Ej i lager
+# i butik Uppsala") is not whether the product can be bought online.
+IN_STORE = re.compile(
+    r"click\s*(?:&|and|\+)\s*collect|\bcollect (?:in|from) store|\bpick ?-?up\b|"
+    r"\b(?:in|at|from) (?:\w+ ){0,2}stores?\b|\bin-?store\b|"
+    r"\bi (?:\d+ )?(?:butik|butiker|butikk|butikker|butikken|varuhus)\b|"
+    r"\bin (?:der|unseren?) filiale|\bim markt\b|"
+    r"\babholung|\ben (?:magasin|boutique|tienda)\b|\bretrait\b|\bnel negozio\b|"
+    r"\bin de winkel\b|\bafhalen\b|\bw sklepie\b|\bodbiór osobisty|\bim laden\b|"
+    r"\bin negozio\b|\bna loja\b|\bretirada\b|в магазин|самовывоз|mağaza",
     re.IGNORECASE,
 )
 MAX_STOCK_TEXT = 150
 MAX_SECTION_DISTANCE = 400
 
 _ID = r"([A-Za-z0-9][A-Za-z0-9._/\-]{1,39})"
+# Manufacturers that print their numbers in digit groups: Bosch "0 986 479 057".
+_MPN_ID = r"(\d{1,3}(?: \d{3}){2,4}(?![\w.,])|[A-Za-z0-9][A-Za-z0-9._/\-]{1,39})"
 SKU_LABEL = re.compile(
     r"(?:\bsku|\basin|item\s*(?:#|no\.?|number|code)|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|"
     r"artikel-?nr|bestell-?nr\.?|bestellnummer|produktnummer|productnummer|"
     r"product\s*(?:code|#|no\.?|number)|numéro d.article|"
     r"référence|\bréf\.?|\bref\.?|código|codice(?:\s+articolo)?|cat(?:alog(?:ue)?)?\.?\s*(?:#|no\.?)|"
-    r"numer katalogowy|kod produktu|varenummer|artikelnr\.?|tuotenumero|品番|商品コード|商品番号)"
+    r"numer katalogowy|kod produktu|varenummer|artikelnr\.?|tuotenumero|品番|商品コード|商品番号|"
+    r"(?:our|shop|internal|store)\s+(?:part|article|item|product)\s*(?:#|no\.?|number|code)|"
+    r"\bcod\.?\s*art(?:icolo|\.)?|\bc[óo]d(?:igo|\.)(?:\s+(?:do|del)\s+(?:produto|producto|artigo|art[ií]culo))?|"
+    r"refer[êe]ncia|referencia|артикул|код товара|ürün kodu|stok kodu|상품코드|상품번호|"
+    r"varenr\.?|varenummer|vare-?nr\.?|tuotekoodi)"
     r"\s*[:#.：]?\s*" + _ID,
     re.IGNORECASE,
 )
 MPN_LABEL = re.compile(
     r"(?:\bmpn|manufacturer\s*part\s*(?:#|no\.?|number)|mfr\.?\s*(?:part\s*)?(?:#|no\.?|number)|"
-    r"part\s*(?:#|no\.?|number)|herstellernummer|hersteller-?(?:artikel)?nr\.?|"
-    r"hersteller-?artikelnummer|teilenummer|model\s*(?:#|no\.?|number)?|型番|メーカー品番)"
-    r"\s*[:#.：]?\s*" + _ID,
+    r"(?<!our )(?<!shop )(?<!internal )part\s*(?:#|no\.?|number)|herstellernummer|"
+    r"hersteller-?(?:artikel)?nr\.?|"
+    r"hersteller-?artikelnummer|teilenummer|model\s*(?:#|no\.?|number)?|modelo|modèle|modello|"
+    r"型番|メーカー品番)"
+    r"\s*[:#.：]?\s*" + _MPN_ID,
     re.IGNORECASE,
 )
 GTIN_LABEL = re.compile(
@@ -106,6 +130,8 @@ def availability(page: Page, layout: Layout) -> str | None:
     for block in blocks:
         if block.weak_noise or block.hidden or len(block.full_text) > MAX_STOCK_TEXT:
             continue
+        if IN_STORE.search(block.full_text):
+            continue
         if STOCK_HINT.search(block.attrs) and _close(layout, block, 4 * MAX_SECTION_DISTANCE):
             state = availability_from_text(block.full_text, stock_context=True)
             if state:
@@ -117,6 +143,8 @@ def availability(page: Page, layout: Layout) -> str | None:
         if not _close(layout, block, MAX_SECTION_DISTANCE):
             continue
         if block.weak_noise or block.hidden or len(block.full_text) > 80:
+            continue
+        if IN_STORE.search(block.full_text):
             continue
         state = availability_from_text(block.full_text)
         if state:
@@ -135,12 +163,15 @@ def _cart_button_state(page: Page, layout: Layout) -> str | None:
     section = layout.anchor if layout.anchor is not None else page.h1
     if section is None:
         return None
+    blocks = {block.element: block for block in layout.blocks}
     for _ in range(8):
         parent = section.getparent()
         if parent is None or parent.tag == "html":
             return None
         section = parent
         for node in section.xpath(_BUTTONS):
+            if _elsewhere(node, blocks):
+                continue
             state = _button_state(node)
             if state is not None:
                 return state
@@ -150,6 +181,16 @@ def _cart_button_state(page: Page, layout: Layout) -> str | None:
 
 
 _BUTTONS = ".//button|.//input[@type='submit' or @type='button']|.//a[@href]"
+
+
+def _elsewhere(node: etree._Element, blocks: dict[etree._Element, Block]) -> bool:
+    """A button in page chrome, a related-products shelf or a listing card: it buys
+    another product."""
+    for element in (node, *node.iterancestors()):
+        block = blocks.get(element)
+        if block is not None:
+            return block.noise or block.card
+    return False
 
 
 def _button_state(node: etree._Element) -> str | None:
@@ -203,11 +244,30 @@ def _data_sku(layout: Layout) -> str | None:
     return None
 
 
+def _labelled(element: etree._Element) -> str | None:
+    """A label and its value in separate cells, read as "label: value": a ``<dt>`` and
+    its ``<dd>``, or a table row of a header cell and a value cell."""
+    cells: list[etree._Element] = []
+    if element.tag == "dt":
+        value = element.getnext()
+        if value is None or value.tag != "dd":
+            return None
+        cells = [element, value]
+    elif element.tag == "tr":
+        cells = [cell for cell in element if cell.tag in {"th", "td"}]
+    if len(cells) != 2:
+        return None
+    label, value = (element_text(cell) or "" for cell in cells)
+    if not label or not value or len(label) > 40:
+        return None
+    return f"{label.rstrip(' :：')}: {value}"
+
+
 def _identifiers(layout: Layout, found: Found) -> None:
     for block in _near(layout, layout.blocks):
         if len(block.full_text) > 100 or block.weak_noise:
             continue
-        text = block.full_text
+        text = _labelled(block.element) or block.full_text
         if "sku" not in found.values and SKU_CLASS.search(block.attrs):
             found.set("sku", _identifier(text, SKU_LABEL))
         if "mpn" not in found.values and MPN_CLASS.search(block.attrs):
@@ -219,7 +279,7 @@ def _identifiers(layout: Layout, found: Found) -> None:
         if "gtin" not in found.values and (match := GTIN_LABEL.search(text)):
             digits = match.group(1)
             found.set("gtin", digits if len(digits) in {8, 12, 13, 14} else None)
-        if "brand" not in found.values and (match := BRAND_LABEL.match(text)):
+        if "brand" not in found.values and (match := BRAND_LABEL.match(block.full_text)):
             found.set("brand", clean_text(match.group(1), "brand"))
 
 
@@ -231,11 +291,15 @@ def _identifier(text: str, label: re.Pattern[str]) -> str | None:
     return _valid_id(bare) if " " not in bare else None
 
 
+_CODE_WITHOUT_DIGITS = re.compile(r"^[A-Z]{2,}(?:[-_.][A-Z]{2,})+$")
+
+
 def _valid_id(value: str | None) -> str | None:
-    """An identifier has a digit and no sentence in it."""
+    """An identifier has a digit, or is an upper-case code in parts ("KRC-HTR-BKR"), and no
+    sentence in it."""
     if not value:
         return None
     value = value.strip(" .:-/")
-    if not re.search(r"\d", value) or len(value) > 40:
+    if len(value) > 40 or not (re.search(r"\d", value) or _CODE_WITHOUT_DIGITS.match(value)):
         return None
     return clean_text(value, "sku")

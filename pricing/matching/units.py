@@ -81,8 +81,9 @@ _RULES: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         (rf"(?:^|\s)[x×]\s*(\d{{1,4}})\s+(?:{_PACK_WORDS})\b", _MAX_LOOSE_PACK),
         # "4x Zündkerze", "2 x Brake Disc" at the start of a title, before a word
         (r"^\s*(\d{1,3})\s*[x×]\s+(?=[^\W\d_])", _MAX_LOOSE_PACK),
-        # "Brake pads x2": not a dimension ("76 x 110 mm", "M20 x 1.5", "45x62x8")
-        (rf"{_AFTER_PLURAL}(?<!\d)(?<!\d\s)\b[x×]\s*(\d{{1,4}})\b(?![.,]\d)"
+        # "Brake pads x2": not a dimension ("76 x 110 mm", "M20 x 1.5", "45x62x8"), nor
+        # a model name: a capital X glued to its digits ("Fiskars X27", "Bosch X5")
+        (rf"{_AFTER_PLURAL}(?<!\d)(?<!\d\s)\b(?!(?-i:X)\d)[x×]\s*(\d{{1,4}})\b(?![.,]\d)"
          rf"(?!\s*(?:[x×*]|(?:{_MEASURES})\b|\"))", _MAX_LOOSE_PACK),
     )
 )
