@@ -192,7 +192,8 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
     explanation = []
     eps_list, binding_list = eps.tolist(), binding.tolist()
     sugg_cents = price.tolist()
-    suggested_text = Cents.of_prices(price).texts(grouped=True)
+    suggested = Cents.of_prices(price)
+    suggested_text = suggested.texts(grouped=True)
     before_text = profit_before.texts(grouped=True)
     after_text = profit_after.texts(grouped=True)
     for i, (part, rp, reference, bits) in enumerate(zip(
@@ -225,7 +226,7 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
         category=[p.category for p in parts],
         proprietary=proprietary,
         current_price=current,
-        suggested_price=Cents.of_prices(price),
+        suggested_price=suggested,
         unit_cost=unit_cost,
         margin_before=margin_before,
         margin_after=margin_after,

@@ -36,6 +36,9 @@ MARGIN_Q = Decimal("0.0001")
 _SCALE = 10_000  # ten-thousandths: the scale money is stored at
 _MAX_EXACT = 1e13  # below this, a float times 100 is off by well under a cent
 _MAX_FLOAT_CENTS = 10**15
+# SuggestionTable columns kept in whole units (see its docstring)
+_CENTS_COLUMNS = frozenset({"suggested_price", "expected_profit_before", "expected_profit_after"})
+_MARGIN_COLUMNS = frozenset({"margin_before", "margin_after"})
 
 
 @dataclass(frozen=True)
@@ -171,9 +174,9 @@ class SuggestionTable:
     def column(self, name: str) -> list[Any]:
         """A :class:`SuggestionResult` field over all rows, as the row would hold it."""
         value = getattr(self, name, None)
-        if name in ("suggested_price", "expected_profit_before", "expected_profit_after"):
+        if name in _CENTS_COLUMNS:
             return value.decimals()  # type: ignore[union-attr]
-        if name in ("margin_before", "margin_after"):
+        if name in _MARGIN_COLUMNS:
             return [_margin_decimal(m) for m in value.tolist()]  # type: ignore[union-attr]
         if name == "binding_constraint":
             return [KINDS[b] if b >= 0 else None for b in self.binding.tolist()]
@@ -187,9 +190,9 @@ class SuggestionTable:
     def sqlite_column(self, name: str) -> list[Any]:
         """:meth:`column` as SQLite stores it: money and margins as floats (SQLite has
         no decimal type; SQLAlchemy binds a Decimal as ``float(value)``)."""
-        if name in ("suggested_price", "expected_profit_before", "expected_profit_after"):
+        if name in _CENTS_COLUMNS:
             return getattr(self, name).floats()
-        if name in ("margin_before", "margin_after"):
+        if name in _MARGIN_COLUMNS:
             return (getattr(self, name) / _SCALE).tolist()
         if name in ("current_price", "unit_cost", "competitor_reference"):
             return [None if v is None else float(v) for v in getattr(self, name)]
@@ -197,14 +200,11 @@ class SuggestionTable:
 
     def text_column(self, name: str) -> list[Any]:
         """:meth:`column` with exact money as decimal text (for ``COPY``)."""
-        if name in ("suggested_price", "expected_profit_before", "expected_profit_after"):
+        if name in _CENTS_COLUMNS:
             return getattr(self, name).texts()
-        if name in ("margin_before", "margin_after"):
+        if name in _MARGIN_COLUMNS:
             return [str(_margin_decimal(m)) for m in getattr(self, name).tolist()]
         return self.column(name)
-
-    def row(self, i: int) -> SuggestionResult:
-        return self.rows[i]
 
     @cached_property
     def rows(self) -> list[SuggestionResult]:
