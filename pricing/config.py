@@ -178,6 +178,16 @@ POLICY_KEYS = (
     "elasticity_prior",
     "price_ending",
     "max_age_days",
+    "explore_step",
+    "evidence_periods",
+    "step_test_z",
+    "min_change",
+    "min_change_amount",
+    "min_gain",
+    "max_units_loss",
+    "max_markup",
+    "max_rise",
+    "rise_window_days",
 )
 
 
@@ -191,6 +201,17 @@ class PolicyOverrides(_Strict):
     elasticity_prior: Annotated[float, Field(lt=0)] | None = None
     price_ending: Annotated[str, Field(pattern=r"^\.\d{1,2}$")] | None = None
     max_age_days: Annotated[int, Field(ge=1)] | None = None
+    # closed-loop safety (docs/demand_model.md, "Night after night")
+    explore_step: Annotated[float, Field(gt=0, le=1)] | None = None
+    evidence_periods: Annotated[int, Field(ge=1, le=52)] | None = None
+    step_test_z: Annotated[float, Field(ge=0, le=5)] | None = None
+    min_change: Annotated[float, Field(ge=0, lt=1)] | None = None
+    min_change_amount: Annotated[float, Field(ge=0)] | None = None
+    min_gain: Annotated[float, Field(ge=0, lt=1)] | None = None
+    max_units_loss: Annotated[float, Field(ge=0, le=1)] | None = None
+    max_markup: Annotated[float, Field(gt=1)] | None = None
+    max_rise: Annotated[float, Field(gt=0)] | None = None
+    rise_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
 
     def written(self) -> dict[str, Any]:
         """The keys this block actually sets (an explicit ``null`` counts)."""
@@ -205,6 +226,16 @@ class PolicyDefaults(PolicyOverrides):
     elasticity_prior: Annotated[float, Field(lt=0)] = -2.0
     price_ending: Annotated[str, Field(pattern=r"^\.\d{1,2}$")] | None = None
     max_age_days: Annotated[int, Field(ge=1)] = 14
+    explore_step: Annotated[float, Field(gt=0, le=1)] | None = None  # None: max_change
+    evidence_periods: Annotated[int, Field(ge=1, le=52)] = 1
+    step_test_z: Annotated[float, Field(ge=0, le=5)] = 1.0
+    min_change: Annotated[float, Field(ge=0, lt=1)] = 0.01
+    min_change_amount: Annotated[float, Field(ge=0)] = 0.05
+    min_gain: Annotated[float, Field(ge=0, lt=1)] = 0.002
+    max_units_loss: Annotated[float, Field(ge=0, le=1)] = 0.03
+    max_markup: Annotated[float, Field(gt=1)] | None = None
+    max_rise: Annotated[float, Field(gt=0)] | None = None
+    rise_window_days: Annotated[int, Field(ge=1, le=3650)] = 90
 
     def written(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in POLICY_KEYS}
@@ -229,7 +260,22 @@ class ResolvedPolicy(_Strict):
     elasticity_prior: float
     price_ending: str | None
     max_age_days: int
+    explore_step: float | None = None
+    evidence_periods: int = 1
+    step_test_z: float = 1.0
+    min_change: float = 0.01
+    min_change_amount: float = 0.05
+    min_gain: float = 0.002
+    max_units_loss: float = 0.03
+    max_markup: float | None = None
+    max_rise: float | None = None
+    rise_window_days: int = 90
     map_price: Decimal | None = None
+
+    @property
+    def step(self) -> float:
+        """How far one run may go beyond the prices with sales evidence."""
+        return self.explore_step if self.explore_step is not None else self.max_change
 
 
 PositiveRate = Annotated[Decimal, Field(gt=0, max_digits=18)]

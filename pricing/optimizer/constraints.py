@@ -26,8 +26,15 @@ NO_CAP = np.iinfo(np.int64).max
 # Why a bound sits where it does; the names double as binding-constraint labels.
 KINDS = (
     "MARGIN_FLOOR", "MAP_FLOOR", "MAX_CHANGE_DOWN", "MAX_CHANGE_UP", "PRICE_INDEX_CAP", "LADDER",
+    # ceilings a team configures (after the price index in priority)
+    "MAX_MARKUP", "LIST_PRICE", "RISE_LIMIT",
+    # the closed-loop guards (softest: every hard rule above comes first)
+    "EVIDENCE_RANGE", "HOLD_FOR_EVIDENCE", "STEP_BACK", "SHARE_GUARD", "SMALL_CHANGE",
 )
-MARGIN_FLOOR, MAP_FLOOR, MAX_CHANGE_DOWN, MAX_CHANGE_UP, PRICE_INDEX_CAP, LADDER = range(len(KINDS))
+(MARGIN_FLOOR, MAP_FLOOR, MAX_CHANGE_DOWN, MAX_CHANGE_UP, PRICE_INDEX_CAP, LADDER,
+ MAX_MARKUP, LIST_PRICE, RISE_LIMIT,
+ EVIDENCE_RANGE, HOLD_FOR_EVIDENCE, STEP_BACK, SHARE_GUARD, SMALL_CHANGE) = range(len(KINDS))
+HARD_KINDS = frozenset(range(RISE_LIMIT + 1))  # what may force a price to move
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -75,7 +82,8 @@ class Bounds:
     floor_kind: npt.NDArray[np.int8]
     step_lo: IntArray
     step_hi: IntArray
-    cap: IntArray  # NO_CAP where the part has no competitive cap
+    cap: IntArray  # NO_CAP where the part has no cap (competitive or configured ceiling)
+    cap_kind: npt.NDArray[np.int8]  # PRICE_INDEX_CAP, MAX_MARKUP, LIST_PRICE or RISE_LIMIT
     reference_pack: list[Decimal | None]
     competitor_count: list[int]
     currency_mismatch: list[bool]
@@ -133,8 +141,27 @@ def part_bounds(
             count[i] = len(part.competitor_unit_prices)
             pack_reference = reference_pack[i] = reference * part.pack_qty
             cap[i] = floor_cents(_decimal(rp.max_price_index) * pack_reference)
-    return Bounds(floor, floor_kind, step_lo, step_hi, cap, reference_pack, count, mismatch,
-                  cost_scaled, price_scaled)
+    cap_kind = np.full(n, PRICE_INDEX_CAP, np.int8)
+    for i, (part, rp) in enumerate(zip(parts, resolved, strict=True)):
+        for kind, ceiling in _ceilings(part, rp):
+            cents = floor_cents(ceiling)
+            if cents < cap[i]:
+                cap[i], cap_kind[i] = cents, kind
+    return Bounds(floor, floor_kind, step_lo, step_hi, cap, cap_kind, reference_pack, count,
+                  mismatch, cost_scaled, price_scaled)
+
+
+def _ceilings(part: PartInput, rp: ResolvedPolicy) -> list[tuple[int, Decimal]]:
+    """The ceilings a team configured for this part: ``max_markup`` times its cost, its
+    ``list_price`` (MSRP), and ``max_rise`` over its price ``rise_window_days`` ago."""
+    out = []
+    if rp.max_markup is not None and part.unit_cost > 0:
+        out.append((MAX_MARKUP, part.unit_cost * _decimal(rp.max_markup)))
+    if part.list_price is not None and part.list_price > 0:
+        out.append((LIST_PRICE, part.list_price))
+    if rp.max_rise is not None and part.window_price is not None and part.window_price > 0:
+        out.append((RISE_LIMIT, part.window_price * (1 + _decimal(rp.max_rise))))
+    return out
 
 
 _SCALE = 10_000  # ten-thousandths: the scale money is stored at
@@ -214,6 +241,7 @@ class Box:
     hi_kind: npt.NDArray[np.int8]
     floor: IntArray
     cap: IntArray
+    cap_kind: npt.NDArray[np.int8]
     floor_over_step: BoolArray
     cannot_compete: BoolArray
     cap_deferred: BoolArray
@@ -233,7 +261,8 @@ def hard_box(bounds: Bounds) -> Box:
     hi = np.where(over, floor, step_hi)
     hi_kind = np.where(over, floor_kind, np.int8(MAX_CHANGE_UP)).astype(np.int8)
     n = len(floor)
-    return Box(lo, hi, lo_kind, hi_kind, floor, cap, over, np.zeros(n, bool), np.zeros(n, bool))
+    return Box(lo, hi, lo_kind, hi_kind, floor, cap, bounds.cap_kind, over, np.zeros(n, bool),
+               np.zeros(n, bool))
 
 
 def apply_cap(box: Box) -> Box:
@@ -244,11 +273,12 @@ def apply_cap(box: Box) -> Box:
     cases the price goes as low as the stronger constraints let it: ``hi = lo``.
     """
     has_cap = box.cap != NO_CAP
-    cannot = has_cap & (box.cap < box.floor)
-    deferred = has_cap & ~cannot & (box.cap < box.lo)
-    binds = has_cap & ~cannot & ~deferred & (box.cap < box.hi)
-    low = cannot | deferred
-    hi = np.where(low, box.lo, np.where(binds, box.cap, box.hi))
-    hi_kind = np.where(low, box.lo_kind, np.where(binds, np.int8(PRICE_INDEX_CAP), box.hi_kind))
+    index_cap = box.cap_kind == PRICE_INDEX_CAP
+    below_lo = has_cap & (box.cap < box.lo)
+    cannot = below_lo & index_cap & (box.cap < box.floor)
+    deferred = below_lo & index_cap & ~cannot
+    binds = has_cap & ~below_lo & (box.cap < box.hi)
+    hi = np.where(below_lo, box.lo, np.where(binds, box.cap, box.hi))
+    hi_kind = np.where(below_lo, box.lo_kind, np.where(binds, box.cap_kind, box.hi_kind))
     return Box(box.lo, hi, box.lo_kind, hi_kind.astype(np.int8), box.floor, box.cap,
-               box.floor_over_step, cannot, deferred)
+               box.cap_kind, box.floor_over_step, cannot, deferred)

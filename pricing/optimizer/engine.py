@@ -20,10 +20,25 @@ import numpy.typing as npt
 
 from pricing.config import PricingPolicy, ResolvedPolicy
 from pricing.optimizer import reasons as rc
-from pricing.optimizer.constraints import KINDS, Bounds, apply_cap, hard_box, part_bounds
-from pricing.optimizer.demand import SalesPanel, baseline_units, expected_units
+from pricing.optimizer.constraints import (
+    KINDS,
+    SHARE_GUARD,
+    SMALL_CHANGE,
+    Bounds,
+    apply_cap,
+    hard_box,
+    part_bounds,
+)
+from pricing.optimizer.demand import (
+    SalesPanel,
+    baseline_units,
+    expected_units,
+    packs_per_unit,
+)
 from pricing.optimizer.elasticity import ElasticitySettings, estimate_elasticities
 from pricing.optimizer.endings import apply_endings, parse_endings
+from pricing.optimizer.evidence import evidence_bounds
+from pricing.optimizer.guards import apply_evidence, calm, share_guard
 from pricing.optimizer.inputs import LadderPolicy, PartInput, SalesHistory, SuggestionResult
 from pricing.optimizer.ladders import Market, build_edges, enforce_ladders, violated_families
 from pricing.optimizer.objective import profit
@@ -74,6 +89,7 @@ def optimize_run(
     elasticity: ElasticitySettings = ElasticitySettings(),
     *,
     sales: Callable[[], Sequence[SalesHistory | None]] | None = None,
+    guards: bool = True,
 ) -> OptimizationRun:
     """Maximize expected gross profit per part within the policy's hard constraints.
 
@@ -82,7 +98,9 @@ def optimize_run(
     once, after the stages that do not need them (policy, bounds, ladder graph,
     endings), so a caller can still be reading them meanwhile. Raises
     :class:`~pricing.optimizer.inputs.OptimizerInputError` for a part that cannot be
-    priced (non-positive current price, negative cost, ...).
+    priced (non-positive current price, negative cost, ...). ``guards=False`` switches
+    off the closed-loop guards (:mod:`.guards`: evidence bounds, share guard, calm
+    prices), leaving the single-run optimum within the hard constraints.
     """
     if not parts:
         return OptimizationRun(SuggestionTable.empty(), True, "no parts", 0, 0, 0)
@@ -107,14 +125,35 @@ def optimize_run(
     if len(histories) != len(parts):
         raise ValueError(f"{len(histories)} sales histories for {len(parts)} parts")
     panel = SalesPanel.from_histories(histories)
-    # log(price / cost); a part with no cost has no markup (NaN)
-    markup = np.where(cost > 0, np.log(p0 / np.where(cost > 0, cost, 1.0)), np.nan)
+    # log(anchor / cost), the markup before the optimizer's own moves, so that what it
+    # sets cannot by itself make a part look less price-sensitive; NaN without a cost
+    anchor = np.array([float(p.anchor_price) if p.anchor_price is not None else np.nan
+                       for p in parts])
+    before_moves = np.where(np.isfinite(anchor) & (anchor > 0), anchor, p0)
+    markup = np.where(cost > 0, np.log(before_moves / np.where(cost > 0, cost, 1.0)), np.nan)
     est = estimate_elasticities(panel, pools, priors, elasticity, markup)
     eps = est.value
     q0 = baseline_units(panel, p0, packs, eps)
 
-    solution = solve_bounded(cost / p0, eps, box.lo / 100.0 / p0, box.hi / 100.0 / p0)
-    cont = solution.x * p0
+    if guards:
+        evidence = evidence_bounds(
+            panel, packs_per_unit(panel, p0, packs), p0, cost, anchor,
+            np.array([r.step for r in resolved]),
+            np.array([r.evidence_periods for r in resolved], np.int64),
+            np.array([r.step_test_z for r in resolved]),
+            *(np.array([float(p.previous_prices[k]) if len(p.previous_prices) > k else np.nan
+                        for p in parts]) for k in (0, 1)))
+        box = apply_evidence(box, evidence)
+    lo_x, hi_x = box.lo / 100.0 / p0, box.hi / 100.0 / p0
+    solution = solve_bounded(cost / p0, eps, lo_x, hi_x)
+    x = solution.x
+    guarded = np.zeros(len(parts), bool)
+    if guards:
+        x, guarded = share_guard(
+            x, cost / p0, eps, lo_x, hi_x, q0, p0, [p.category for p in parts],
+            ~np.array([p.proprietary for p in parts], bool),
+            np.array([r.max_units_loss for r in resolved]))
+    cont = x * p0
     price = round_cents(cont, box.lo, box.hi)
 
     def profit_at(cents: IntArray, idx: IntArray) -> npt.NDArray[np.float64]:
@@ -122,6 +161,7 @@ def optimize_run(
 
     price, ending_ok = apply_endings(price, box.lo, box.hi, ending, profit_at)
     binding = _binding(cont, box.lo, box.hi, box.lo_kind, box.hi_kind)
+    binding[guarded & (binding < 0)] = SHARE_GUARD
 
     ladder_moved = np.zeros(len(parts), bool)
     ladder_conflict = np.zeros(len(parts), bool)
@@ -141,6 +181,15 @@ def optimize_run(
             binding[idx] = np.where((bound < 0) & out.held, KINDS.index("LADDER"), bound)
             ladder_conflict[idx] = out.conflict
 
+    if guards:
+        held = calm(price, p0, box, profit_at(np.round(p0 * 100.0), np.arange(len(parts))),
+                    profit_at(price, np.arange(len(parts))),
+                    np.array([r.min_change for r in resolved]),
+                    np.array([r.min_change_amount for r in resolved]),
+                    np.array([r.min_gain for r in resolved]), ladder_moved)
+        price[held] = np.round(p0[held] * 100.0).astype(np.int64)
+        binding[held] = SMALL_CHANGE
+        ending_ok[held] = False
     flags = (box.floor_over_step * _FLOOR_OVER | box.cannot_compete * _CANNOT
              | box.cap_deferred * _DEFERRED | ending_ok * _ENDING | ladder_moved * _MOVED
              | ladder_conflict * _CONFLICT | solution.fallback * _FALLBACK)

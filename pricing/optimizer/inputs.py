@@ -75,6 +75,11 @@ class PartInput:
     competitor_unit_prices: Sequence[Decimal] = ()
     sales: SalesHistory | None = None
     competitor_currency: str | None = None
+    # closed-loop inputs (docs/demand_model.md, "Night after night")
+    anchor_price: Decimal | None = None  # the price the catalog last set (None: current)
+    list_price: Decimal | None = None  # a ceiling (MSRP), per pack
+    window_price: Decimal | None = None  # our price rise_window_days ago (rolling limit)
+    previous_prices: tuple[Decimal, ...] = ()  # our prices before the current one, newest first
 
     def check(self) -> None:
         """Raise :class:`OptimizerInputError` when the part cannot be priced."""

@@ -30,13 +30,54 @@ SOLVER_FALLBACK = "SOLVER_FALLBACK"
 ELASTICITY_ESTIMATED = "ELASTICITY_ESTIMATED"
 ELASTICITY_POOLED = "ELASTICITY_POOLED"
 ELASTICITY_PRIOR = "ELASTICITY_PRIOR"
+MAX_MARKUP = "MAX_MARKUP"
+LIST_PRICE = "LIST_PRICE"
+RISE_LIMIT = "RISE_LIMIT"
+EVIDENCE_RANGE = "EVIDENCE_RANGE"
+HOLD_FOR_EVIDENCE = "HOLD_FOR_EVIDENCE"
+STEP_BACK = "STEP_BACK"
+SHARE_GUARD = "SHARE_GUARD"
+SMALL_CHANGE = "SMALL_CHANGE"
 
 ALL_CODES = (
     PROFIT_OPTIMUM, MARGIN_FLOOR, MAP_FLOOR, MAX_CHANGE_UP, MAX_CHANGE_DOWN, PRICE_INDEX_CAP,
     LADDER, FLOOR_ABOVE_MAX_CHANGE, CANNOT_COMPETE_AT_FLOOR, PRICE_INDEX_CAP_DEFERRED,
     NO_COMPETITOR_PRICE, CURRENCY_MISMATCH, PROPRIETARY, INELASTIC_DEMAND, PRICE_ENDING,
     LADDER_CONFLICT, SOLVER_FALLBACK, ELASTICITY_ESTIMATED, ELASTICITY_POOLED, ELASTICITY_PRIOR,
+    MAX_MARKUP, LIST_PRICE, RISE_LIMIT, EVIDENCE_RANGE, HOLD_FOR_EVIDENCE, STEP_BACK,
+    SHARE_GUARD, SMALL_CHANGE,
 )
+# what each code means, for the report's glossary and the docs
+GLOSSARY = {
+    PROFIT_OPTIMUM: "the most profitable price under the demand model, inside every limit",
+    MARGIN_FLOOR: "held at the minimum margin (price >= cost / (1 - min_margin))",
+    MAP_FLOOR: "held at the minimum advertised price",
+    MAX_CHANGE_UP: "raised by the most one run allows (max_change)",
+    MAX_CHANGE_DOWN: "lowered by the most one run allows (max_change)",
+    PRICE_INDEX_CAP: "capped at max_price_index times the competitor reference",
+    LADDER: "moved to keep the family's price ladder",
+    FLOOR_ABOVE_MAX_CHANGE: "the floor forced a bigger step than max_change",
+    CANNOT_COMPETE_AT_FLOOR: "the competitive cap is below our floor",
+    PRICE_INDEX_CAP_DEFERRED: "the competitive cap is further than one run may move",
+    NO_COMPETITOR_PRICE: "a competitive part with no usable competitor price",
+    CURRENCY_MISMATCH: "competitor prices in another currency with no rate",
+    PROPRIETARY: "a proprietary part (no competitive cap)",
+    INELASTIC_DEMAND: "demand looks inelastic: higher prices earn more under the model",
+    PRICE_ENDING: "rounded to the policy's price ending",
+    LADDER_CONFLICT: "a family ladder could not be kept",
+    SOLVER_FALLBACK: "found by the fallback solver",
+    ELASTICITY_ESTIMATED: "elasticity from the part's own sales",
+    ELASTICITY_POOLED: "elasticity pooled from its category",
+    ELASTICITY_PRIOR: "elasticity from the policy prior",
+    MAX_MARKUP: "capped at max_markup times the unit cost",
+    LIST_PRICE: "capped at the catalog's list price (MSRP)",
+    RISE_LIMIT: "capped by max_rise over the price rise_window_days ago",
+    EVIDENCE_RANGE: "at most explore_step beyond the prices its sales history covers",
+    HOLD_FOR_EVIDENCE: "held until sales at the new price have been seen",
+    STEP_BACK: "the last step earned less: back to the price before it",
+    SHARE_GUARD: "held back to keep the category's volume (max_units_loss)",
+    SMALL_CHANGE: "held: the move is below min_change or gains less than min_gain",
+}
 ELASTICITY_CODES = {
     "estimated": ELASTICITY_ESTIMATED, "pooled": ELASTICITY_POOLED, "prior": ELASTICITY_PRIOR,
 }
@@ -131,6 +172,24 @@ def _why(w: Wording) -> str:
     elif w.binding == LADDER:
         why = ("to keep the family's price ladder (higher tiers and smaller packs never "
                "cheaper per unit)")
+    elif w.binding == MAX_MARKUP:
+        why = "to the ceiling of max_markup times the unit cost"
+    elif w.binding == LIST_PRICE:
+        why = "to the list price (MSRP), its ceiling"
+    elif w.binding == RISE_LIMIT:
+        why = "to the most the price may rise over its rolling window (max_rise)"
+    elif w.binding == EVIDENCE_RANGE:
+        why = ("by one step at most beyond the prices its sales history covers, where the "
+               f"demand model is tested ({elasticity})")
+    elif w.binding == HOLD_FOR_EVIDENCE:
+        why = "until sales at the price set last have been seen, before moving it again"
+    elif w.binding == STEP_BACK:
+        why = "back to the price before the last step, which earned less profit per period"
+    elif w.binding == SHARE_GUARD:
+        why = "less than the model's best price, to keep the category's sales volume"
+    elif w.binding == SMALL_CHANGE:
+        why = ("since the best move is below the minimum change or gains too little to "
+               "be worth a price change")
     else:
         why = f"as the most profitable price ({elasticity})"
     if over and w.binding in (MARGIN_FLOOR, MAP_FLOOR):

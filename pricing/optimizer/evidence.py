@@ -1,0 +1,201 @@
+"""Evidence bounds: how far a price may go from the prices its sales history covers.
+
+The demand model (:mod:`.demand`) is a constant elasticity fitted to the prices a SKU
+has actually sold at. Far outside them it is a guess, and run night after night a
+guess compounds: with ``|eps| <= 1`` it has no finite optimum at all, so an unbounded
+optimizer raises the price by the full step every night. These bounds make the
+optimizer explore deliberately instead, from the sales history alone (no stored
+state, so a rerun or a replayed season gives the same answer):
+
+* **Levels.** Consecutive periods at the same price (within :data:`LEVEL_TOL`) form a
+  price level. A level with at least ``evidence_periods`` periods is *evidenced*; so
+  is the anchor, the price the catalog last set (before any of the optimizer's moves).
+* **Range.** A price may go at most ``explore_step`` beyond the evidenced range, in
+  either direction: one exploratory step, then the price holds where it is until
+  sales at the new price come in.
+* **Hold.** A current price that is neither the anchor nor evidenced (we just moved
+  it and no sales have been seen at it) holds, up and down: no reversal without new
+  data. Only a hard rule (floor, MAP, competitive cap, ceiling) moves it.
+* **Step test.** Our latest move (from our price history) is judged by the profit per period it
+  earned, ``(p - cost) * mean units``, against the level before it (the latter's last
+  :data:`RECENT_PERIODS` periods). A move that earned clearly less (the log profit
+  ratio below zero by more than ``step_test_z`` standard errors, Poisson counts) is
+  stepped back to the previous level (a ceiling after a failed rise, a floor after a
+  failed cut). A latest move
+  whose profit is lower but not yet clearly so holds for more periods, up to
+  :data:`MAX_TEST_PERIODS`, then is judged on its point estimate. Earlier moves are
+  judged on their point estimate.
+
+Everything is vectorized over the panel's rows; prices are pack prices (a history
+kept in single units is converted with :func:`~pricing.optimizer.demand.packs_per_unit`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from pricing.optimizer.demand import SalesPanel
+
+Array = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+LEVEL_TOL = 0.005  # prices within 0.5 % of each other are one level
+RECENT_PERIODS = 8  # periods of the earlier level a step is compared with
+MAX_TEST_PERIODS = 4  # periods a doubtful step is watched before it is judged
+
+# why an evidence bound sits where it does (see :data:`EvidenceBounds.hi_kind`)
+NONE, RANGE, HOLD, STEP_BACK = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class EvidenceBounds:
+    """Per SKU, the price range the evidence allows this run (pack prices, ``inf`` /
+    ``0`` where unbounded) and why each end is there (:data:`RANGE`, :data:`HOLD`,
+    :data:`STEP_BACK` or :data:`NONE`); ``evidenced`` says whether the current price
+    has sales evidence (or is the anchor)."""
+
+    lo: Array
+    hi: Array
+    lo_kind: npt.NDArray[np.int8]
+    hi_kind: npt.NDArray[np.int8]
+    evidenced: BoolArray
+    last_move: npt.NDArray[np.int8]  # +1 / -1 / 0: the latest move between levels
+
+    @classmethod
+    def unbounded(cls, n: int) -> EvidenceBounds:
+        zeros = np.zeros(n, np.int8)
+        return cls(np.zeros(n), np.full(n, np.inf), zeros, zeros.copy(), np.ones(n, bool),
+                   zeros.copy())
+
+
+def evidence_bounds(
+    panel: SalesPanel,
+    per_pack: Array,
+    current: Array,
+    cost: Array,
+    anchor: Array,
+    step: Array,
+    evidence_periods: npt.NDArray[np.int64],
+    z: Array,
+    moved_from: Array | None = None,
+    moved_from_2: Array | None = None,
+) -> EvidenceBounds:
+    """The evidence bounds of every SKU (module docstring).
+
+    ``per_pack`` converts the history's prices to pack prices (1.0, or ``1/pack_qty``
+    for a history in single units); ``anchor`` is the price the catalog last set (NaN
+    where unknown: the current price stands in); ``step``, ``evidence_periods`` and
+    ``z`` are the resolved policy's ``explore_step``, ``evidence_periods`` and
+    ``step_test_z`` per SKU. ``moved_from`` and ``moved_from_2`` are our two prices
+    before the current one, newest first (NaN where unknown): only a move they record
+    is judged by the step test, and ``a -> b -> a`` is a move taken back.
+    """
+    n = panel.n_skus
+    moved_from = np.full(n, np.nan) if moved_from is None else moved_from
+    moved_from_2 = np.full(n, np.nan) if moved_from_2 is None else moved_from_2
+    anchor = np.where(np.isfinite(anchor) & (anchor > 0), anchor, current)
+    ev_lo, ev_hi = anchor.copy(), anchor.copy()
+    at_anchor = np.abs(np.log(current / anchor)) <= LEVEL_TOL
+    evidenced = at_anchor.copy()
+    ceiling = np.full(n, np.inf)
+    floor = np.zeros(n)
+    hold_up, hold_down = np.zeros(n, bool), np.zeros(n, bool)
+    last_move = np.zeros(n, np.int8)
+
+    if panel.units.size:
+        lv = _levels(panel, per_pack)
+        counted = lv.n >= evidence_periods[lv.sku]
+        np.minimum.at(ev_lo, lv.sku[counted], lv.price[counted])
+        np.maximum.at(ev_hi, lv.sku[counted], lv.price[counted])
+
+        last = np.r_[lv.sku[1:] != lv.sku[:-1], True]  # each SKU's latest level
+        latest_here = last & (np.abs(np.log(current[lv.sku] / lv.price)) <= LEVEL_TOL)
+        evidenced[lv.sku[latest_here & counted]] = True
+
+        # pairs (j-1, j) of one SKU's consecutive levels
+        j = np.flatnonzero(lv.sku[1:] == lv.sku[:-1]) + 1
+        i = j - 1
+        sku = lv.sku[j]
+        direction = np.sign(lv.price[j] - lv.price[i]).astype(np.int8)
+        last_move[sku[last[j]]] = direction[last[j]]
+        c = cost[sku]
+        margin_i, margin_j = lv.price[i] - c, lv.price[j] - c
+        testable = (margin_i > 0) & (margin_j > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            units_i = lv.recent_units[i] + 0.5
+            units_j = lv.units[j] + 0.5
+            log_ratio = (np.log(margin_j / margin_i) + np.log(units_j / lv.n[j])
+                         - np.log(units_i / lv.recent_n[i]))
+            se = np.sqrt(1.0 / units_i + 1.0 / units_j)
+        worse = testable & (log_ratio < 0)
+        clearly = worse & (log_ratio + z[sku] * se < 0)
+        # only our own latest move is judged: the level before it is the price we moved
+        # from, as our price history records it (not any price change in the history)
+        ours = np.abs(np.log(lv.price[i] / moved_from[sku])) <= LEVEL_TOL
+        latest = last[j] & latest_here[j] & ours
+        judged = latest & (clearly | (worse & (lv.n[j] >= MAX_TEST_PERIODS)))
+        doubtful = latest & worse & ~judged
+        up, down = direction > 0, direction < 0
+        np.minimum.at(ceiling, sku[judged & up], lv.price[i][judged & up])
+        np.maximum.at(floor, sku[judged & down], lv.price[i][judged & down])
+        hold_up[sku[doubtful & up]] = True
+        hold_down[sku[doubtful & down]] = True
+
+    # a move taken back (our prices read a -> b -> a) is remembered while the price
+    # stays there: the same step is not tried again without new inputs
+    with np.errstate(invalid="ignore"):
+        back = np.abs(np.log(current / moved_from_2)) <= LEVEL_TOL
+        ceiling = np.where(back & (moved_from > current), np.minimum(ceiling, current), ceiling)
+        floor = np.where(back & (moved_from < current), np.maximum(floor, current), floor)
+
+    lo = ev_lo * (1.0 - step)
+    hi = ev_hi * (1.0 + step)
+    lo_kind = np.full(n, RANGE, np.int8)
+    hi_kind = np.full(n, RANGE, np.int8)
+    # a doubtful step, or a price moved with no sales seen since: hold it
+    hold_hi = (hold_up | ~evidenced) & (current < hi)
+    hold_lo = (hold_down | ~evidenced) & (current > lo)
+    hi = np.where(hold_hi, current, hi)
+    hi_kind[hold_hi] = HOLD
+    lo = np.where(hold_lo, current, lo)
+    lo_kind[hold_lo] = HOLD
+    # a failed step: back to the level it left, and never past it again
+    stepped_back = ceiling < hi
+    hi = np.where(stepped_back, ceiling, hi)
+    hi_kind[stepped_back] = STEP_BACK
+    raised_floor = floor > lo
+    lo = np.where(raised_floor, floor, lo)
+    lo_kind[raised_floor] = STEP_BACK
+    crossed = lo > hi  # a learned floor above a learned ceiling: trust the ceiling
+    lo = np.where(crossed, hi, lo)
+    return EvidenceBounds(lo, hi, lo_kind, hi_kind, evidenced, last_move)
+
+
+@dataclass(frozen=True)
+class _Levels:
+    sku: npt.NDArray[np.intp]
+    price: Array  # geometric mean pack price of the level
+    n: Array  # periods
+    units: Array
+    recent_n: Array  # the level's last RECENT_PERIODS periods
+    recent_units: Array
+
+
+def _levels(panel: SalesPanel, per_pack: Array) -> _Levels:
+    """Runs of consecutive periods at one price, SKU by SKU, oldest first."""
+    logp = np.log(panel.price / per_pack[panel.sku])
+    starts = np.ones(panel.sku.size, bool)
+    starts[1:] = (panel.sku[1:] != panel.sku[:-1]) | (np.abs(np.diff(logp)) > LEVEL_TOL)
+    level = np.cumsum(starts) - 1
+    count = int(level[-1]) + 1
+    n = np.bincount(level, minlength=count).astype(np.float64)
+    price = np.exp(np.bincount(level, logp, count) / n)
+    units = np.bincount(level, panel.units, count)
+    ends = np.cumsum(n).astype(np.intp)  # one past each level's last row
+    recent = (ends[level] - np.arange(panel.sku.size)) <= RECENT_PERIODS
+    recent_n = np.bincount(level, recent.astype(np.float64), count)
+    recent_units = np.bincount(level, np.where(recent, panel.units, 0.0), count)
+    return _Levels(panel.sku[starts], price, n, units, recent_n, recent_units)

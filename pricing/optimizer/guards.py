@@ -1,0 +1,137 @@
+"""The closed-loop guards: what keeps prices safe when suggestions are approved night
+after night (docs/demand_model.md, "Night after night").
+
+They are the softest constraints, applied inside the hard box (floor, MAP, step
+limit, competitive cap, configured ceilings), never outside it:
+
+* :func:`apply_evidence` narrows the box to the :mod:`.evidence` bounds;
+* :func:`share_guard` keeps each category's competitive volume (units valued at
+  today's prices) within ``max_units_loss`` of today's, by pricing those parts as if
+  each unit sold were worth ``lam`` more (a Lagrange multiplier found by bisection);
+* :func:`calm` holds a price whose move is smaller than ``min_change`` (and
+  ``min_change_amount``) or earns less than ``min_gain`` more, unless a hard rule
+  forces the move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from pricing.optimizer import evidence as ev
+from pricing.optimizer.constraints import (
+    EVIDENCE_RANGE,
+    HOLD_FOR_EVIDENCE,
+    SHARE_GUARD,
+    STEP_BACK,
+    Box,
+)
+from pricing.optimizer.objective import scaled_profit
+
+Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_EVIDENCE_KIND = {ev.RANGE: EVIDENCE_RANGE, ev.HOLD: HOLD_FOR_EVIDENCE, ev.STEP_BACK: STEP_BACK}
+_LAMBDA_MAX = 64.0
+_BISECTIONS = 40
+
+
+def apply_evidence(box: Box, bounds: ev.EvidenceBounds) -> Box:
+    """``box`` narrowed to the evidence bounds (in whole cents, rounded inward), without
+    ever leaving the hard box: where the evidence would, the hard bound stays."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        ev_lo = np.ceil(np.round(bounds.lo * 100.0, 6))
+        ev_hi = np.floor(np.round(bounds.hi * 100.0, 6))
+    ev_lo = np.where(np.isfinite(ev_lo), ev_lo, 0).astype(np.int64)
+    ev_hi = np.where(np.isfinite(ev_hi), np.minimum(ev_hi, np.iinfo(np.int64).max // 4),
+                     np.iinfo(np.int64).max // 4).astype(np.int64)
+    lo = np.clip(ev_lo, box.lo, box.hi)
+    hi = np.clip(ev_hi, box.lo, box.hi)
+    hi = np.maximum(hi, lo)
+    lo_kind = box.lo_kind.copy()
+    hi_kind = box.hi_kind.copy()
+    raised, lowered = lo > box.lo, hi < box.hi
+    lo_kind[raised] = _kinds(bounds.lo_kind[raised])
+    hi_kind[lowered] = _kinds(bounds.hi_kind[lowered])
+    return Box(lo, hi, lo_kind, hi_kind, box.floor, box.cap, box.cap_kind,
+               box.floor_over_step, box.cannot_compete, box.cap_deferred)
+
+
+def _kinds(codes: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
+    return np.array([_EVIDENCE_KIND.get(int(c), EVIDENCE_RANGE) for c in codes], np.int8)
+
+
+def best_x(k: Array, eps: Array, lo: Array, hi: Array) -> Array:
+    """The best relative price in ``[lo, hi]`` of ``(x - k) * x**eps``, in closed form:
+    the better of the two ends and, for ``eps < -1``, the stationary point."""
+    candidates = [lo, hi]
+    elastic = eps < -1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stationary = np.where(elastic, eps * k / (1.0 + eps), lo)
+    candidates.append(np.clip(stationary, lo, hi))
+    stack = np.vstack(candidates)
+    values = scaled_profit(stack, k, eps)
+    return stack[np.argmax(values, axis=0), np.arange(k.size)]
+
+
+def share_guard(
+    x: Array, k: Array, eps: Array, lo: Array, hi: Array, q0: Array, p0: Array,
+    groups: Sequence[Hashable], competitive: BoolArray, max_loss: Array,
+) -> tuple[Array, BoolArray]:
+    """Relative prices ``x`` with each group's competitive volume kept.
+
+    Volume is units valued at today's prices, ``sum(p0 * q)``; a group (category) whose
+    competitive parts would lose more than ``max_loss`` of it under the model is
+    re-priced with the smallest ``lam >= 0`` that keeps it, maximizing
+    ``(x - k + lam) * x**eps`` per part. Returns the prices and which parts the guard
+    moved.
+    """
+    out = x.copy()
+    moved = np.zeros(x.size, bool)
+    keys = np.array([hash(g) for g in groups])
+    for key in np.unique(keys[competitive]):
+        idx = np.flatnonzero((keys == key) & competitive)
+        weight = p0[idx] * q0[idx]
+        before = weight.sum()
+        limit = (1.0 - float(max_loss[idx].min())) * before
+
+        def volume(xs: Array, idx: npt.NDArray[np.intp] = idx, weight: Array = weight) -> float:
+            return float(np.sum(weight * xs ** eps[idx]))
+
+        if before <= 0 or volume(x[idx]) >= limit:
+            continue
+        args = (eps[idx], lo[idx], hi[idx])
+        if volume(best_x(k[idx] - _LAMBDA_MAX, *args)) < limit:
+            lam_lo, lam_hi = _LAMBDA_MAX, _LAMBDA_MAX  # hard bounds allow no more
+        else:
+            lam_lo, lam_hi = 0.0, _LAMBDA_MAX
+            for _ in range(_BISECTIONS):
+                mid = 0.5 * (lam_lo + lam_hi)
+                if volume(best_x(k[idx] - mid, *args)) >= limit:
+                    lam_hi = mid
+                else:
+                    lam_lo = mid
+        guarded = best_x(k[idx] - lam_hi, *args)
+        changed = np.abs(guarded - x[idx]) > 1e-9
+        out[idx] = np.where(changed, guarded, x[idx])
+        moved[idx] = changed
+    return out, moved
+
+
+def calm(
+    price: IntArray, current: Array, box: Box, profit_before: Array, profit_after: Array,
+    min_change: Array, min_amount: Array, min_gain: Array, frozen: BoolArray,
+) -> BoolArray:
+    """Which suggested prices should hold at the current price: the move is smaller
+    than ``max(min_change * current, min_amount)`` or gains less than ``min_gain`` of
+    today's expected profit, and holding keeps every bound of ``box`` (a hard rule that
+    forces the move wins). ``frozen`` parts (moved by a ladder) never hold."""
+    current_cents = np.round(current * 100.0)
+    delta = np.abs(price - current_cents)
+    small = delta < np.maximum(min_change * current_cents, min_amount * 100.0) - 1e-9
+    little = (profit_after - profit_before) < min_gain * np.abs(profit_before)
+    feasible = (current_cents >= box.lo) & (current_cents <= box.hi)
+    return (delta > 0) & (small | little) & feasible & ~frozen
