@@ -26,9 +26,14 @@ from pricing.optimizer import solver as solver_module
 from tests import simulator as sim
 
 D = Decimal
+# Each hard constraint on its own: the calm-price rules (min_change, min_gain) and the
+# share guard (max_units_loss), which would hold back some of these moves, are tested
+# in tests/test_guards.py.
 POLICY = PricingPolicy.model_validate({
     "defaults": {"min_margin": 0.25, "max_change": 0.10, "max_price_index": 1.10,
-                 "competitor_reference": "median", "elasticity_prior": -2.0},
+                 "competitor_reference": "median", "elasticity_prior": -2.0,
+                 "min_change": 0, "min_change_amount": 0, "min_gain": 0,
+                 "max_units_loss": 1.0},
     "proprietary": {"max_change": 0.08, "elasticity_prior": -1.2},
     "categories": {
         "Filters": {"min_margin": 0.30, "proprietary": {"elasticity_prior": -0.9}},

@@ -36,7 +36,7 @@ from pricing.optimizer.demand import (
     packs_per_unit,
 )
 from pricing.optimizer.elasticity import ElasticitySettings, estimate_elasticities
-from pricing.optimizer.endings import apply_endings, parse_endings
+from pricing.optimizer.endings import apply_endings, has_ending, parse_endings
 from pricing.optimizer.evidence import evidence_bounds
 from pricing.optimizer.guards import apply_evidence, calm, share_guard
 from pricing.optimizer.inputs import LadderPolicy, PartInput, SalesHistory, SuggestionResult
@@ -152,7 +152,7 @@ def optimize_run(
         x, guarded = share_guard(
             x, cost / p0, eps, lo_x, hi_x, q0, p0, [p.category for p in parts],
             ~np.array([p.proprietary for p in parts], bool),
-            np.array([r.max_units_loss for r in resolved]))
+            np.array([r.max_units_loss for r in resolved]), before_moves / p0)
     cont = x * p0
     price = round_cents(cont, box.lo, box.hi)
 
@@ -182,12 +182,21 @@ def optimize_run(
             ladder_conflict[idx] = out.conflict
 
     if guards:
-        held = calm(price, p0, box, profit_at(np.round(p0 * 100.0), np.arange(len(parts))),
-                    profit_at(price, np.arange(len(parts))),
+        current_cents = np.round(p0 * 100.0).astype(np.int64)
+        every = np.arange(len(parts))
+        # a current price without the configured ending is not one to hold at
+        frozen = ladder_moved | ((ending >= 0) & ~has_ending(current_cents, ending))
+        held = calm(price, p0, box, profit_at(current_cents, every), profit_at(price, every),
                     np.array([r.min_change for r in resolved]),
                     np.array([r.min_change_amount for r in resolved]),
-                    np.array([r.min_gain for r in resolved]), ladder_moved)
-        price[held] = np.round(p0[held] * 100.0).astype(np.int64)
+                    np.array([r.min_gain for r in resolved]), frozen)
+        if edges and held.any():  # holding one part of a family must keep its ladder
+            trial = np.where(held, current_cents, price)
+            broken = set(violated_families(edges, trial))
+            for name in broken:
+                for edge in edges[name]:
+                    held[[edge.high, edge.low]] = False
+        price[held] = current_cents[held]
         binding[held] = SMALL_CHANGE
         ending_ok[held] = False
     flags = (box.floor_over_step * _FLOOR_OVER | box.cannot_compete * _CANNOT

@@ -79,13 +79,15 @@ def best_x(k: Array, eps: Array, lo: Array, hi: Array) -> Array:
 
 def share_guard(
     x: Array, k: Array, eps: Array, lo: Array, hi: Array, q0: Array, p0: Array,
-    groups: Sequence[Hashable], competitive: BoolArray, max_loss: Array,
+    groups: Sequence[Hashable], competitive: BoolArray, max_loss: Array, base: Array,
 ) -> tuple[Array, BoolArray]:
     """Relative prices ``x`` with each group's competitive volume kept.
 
-    Volume is units valued at today's prices, ``sum(p0 * q)``; a group (category) whose
-    competitive parts would lose more than ``max_loss`` of it under the model is
-    re-priced with the smallest ``lam >= 0`` that keeps it, maximizing
+    Volume is units valued at today's prices, ``sum(p0 * q)``. The baseline is the
+    volume at ``base`` (relative prices before the optimizer's own moves, the anchor:
+    so the allowance is for the whole season, not for each night again). A group
+    (category) whose competitive parts would lose more than ``max_loss`` of it under
+    the model is re-priced with the smallest ``lam >= 0`` that keeps it, maximizing
     ``(x - k + lam) * x**eps`` per part. Returns the prices and which parts the guard
     moved.
     """
@@ -95,7 +97,7 @@ def share_guard(
     for key in np.unique(keys[competitive]):
         idx = np.flatnonzero((keys == key) & competitive)
         weight = p0[idx] * q0[idx]
-        before = weight.sum()
+        before = float(np.sum(weight * base[idx] ** eps[idx]))
         limit = (1.0 - float(max_loss[idx].min())) * before
 
         def volume(xs: Array, idx: npt.NDArray[np.intp] = idx, weight: Array = weight) -> float:
