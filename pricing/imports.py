@@ -68,6 +68,7 @@ class CatalogRow(_CsvRow):
     proprietary: bool
     gtin: OptText = None
     map_price: OptMoney = None
+    list_price: OptMoney = None
     min_margin: Annotated[Annotated[Decimal, Field(ge=0, lt=1)] | None, Opt] = None
     superseded_by: OptText = None
     tier: OptText = None

@@ -53,6 +53,7 @@ from pricing.storage.columns import read_columns
 from pricing.storage.models import (
     Listing,
     Match,
+    OurPrice,
     Part,
     PriceObservation,
     Suggestion,
@@ -220,6 +221,7 @@ def read_part_inputs(
         select(
             Part.sku, Part.category, Part.family, Part.proprietary, Part.unit_cost, Part.price,
             Part.currency, Part.pack_qty, Part.map_price, Part.min_margin, Part.tier,
+            Part.list_price,
         )
         .where(Part.superseded_by.is_(None))
         .order_by(Part.sku)
@@ -239,8 +241,10 @@ def read_part_inputs(
     left_out = LeftOut()
     ages: dict[tuple[str, bool], dt.datetime] = {}
     inputs = []
+    ours = our_price_history(session)
+    windows = _PerPool(lambda key: policy.resolve(*key).rise_window_days)
     for (sku, category, family, proprietary, cost, price, currency, pack, map_price,
-         min_margin, tier) in parts:
+         min_margin, tier, list_price) in parts:
         unit_prices: list[Decimal] = []
         competitor_currency = None
         found = prices.get(sku)
@@ -282,9 +286,59 @@ def read_part_inputs(
                 tier=tier,
                 competitor_unit_prices=unit_prices,
                 competitor_currency=competitor_currency,
+                list_price=list_price,
+                **ours.inputs(sku, price, as_of, windows[category, proprietary]
+                              if sku in ours.rows else 0),
             )
         )
     return inputs, left_out
+
+
+@dataclass
+class OurPriceHistory:
+    """Our own prices over time (``our_prices``), per SKU oldest first: what the closed-loop guards need to know about the optimizer's own moves."""
+
+    rows: dict[str, list[tuple[dt.datetime, Decimal, str]]]
+
+    def inputs(self, sku: str, current: Decimal, as_of: dt.datetime, window_days: int
+               ) -> dict[str, Any]:
+        """``anchor_price`` (the price the catalog last set), ``previous_prices`` (the
+        two before the current one, newest first) and ``window_price`` (the price in
+        force ``window_days`` before ``as_of``) for one SKU."""
+        rows = self.rows.get(sku)
+        if not rows:
+            return {}
+        anchor = next((p for _, p, source in reversed(rows) if source == "catalog"), None)
+        prices = [p for _, p, _ in rows]
+        if prices[-1] == current:
+            prices.pop()
+        start = as_of - dt.timedelta(days=window_days)
+        window = next((p for at, p, _ in reversed(rows) if at <= start), None)
+        return {"anchor_price": anchor, "previous_prices": tuple(reversed(prices[-2:])),
+                "window_price": window}
+
+
+class _PerPool(dict[tuple[str, bool], int]):
+    """A policy value per (category, proprietary), resolved once each."""
+
+    def __init__(self, get: Any) -> None:
+        super().__init__()
+        self.get_value = get
+
+    def __missing__(self, key: tuple[str, bool]) -> int:
+        value = self[key] = self.get_value(key)
+        return value
+
+
+def our_price_history(session: Session) -> OurPriceHistory:
+    """Every SKU's own price history (see :class:`OurPriceHistory`). Not cut at the
+    run's as-of time: our own moves are what they are, whenever they were exported."""
+    rows: dict[str, list[tuple[dt.datetime, Decimal, str]]] = defaultdict(list)
+    stmt = (select(OurPrice.sku, OurPrice.effective_at, OurPrice.price, OurPrice.source)
+            .order_by(OurPrice.sku, OurPrice.effective_at))
+    for sku, at, price, source in session.execute(stmt):
+        rows[sku].append((at, price, source))
+    return OurPriceHistory(dict(rows))
 
 
 def ladder_policy(policy: PricingPolicy) -> LadderPolicy | None:

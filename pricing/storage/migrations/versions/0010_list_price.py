@@ -1,0 +1,31 @@
+"""list price: an optional ceiling per catalog row (MSRP)
+
+Revision ID: 0010
+Revises: 0004
+Create Date: 2026-12-07 17:30:00.000000
+
+The catalog's optional ``list_price`` column (SPEC, December 2026): the optimizer never
+suggests a price above it (reason code LIST_PRICE).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+MONEY = sa.Numeric(18, 4, asdecimal=True)
+
+revision = "0010"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("parts") as batch:
+        batch.add_column(sa.Column("list_price", MONEY, nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("parts") as batch:
+        batch.drop_column("list_price")
