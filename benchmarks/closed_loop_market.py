@@ -11,8 +11,8 @@ elasticity:
   part or repair);
 - a competitive part wins a logit share of a market of fixed size against 2-4
   competitors' will-fit parts (cross-referenced under their own part numbers) and an
-  outside option; competitors' prices drift (a small weekly random walk, and now and
-  then one cuts 5-10 %).
+  outside option; competitors' prices drift (a sparse random walk: a listing moves
+  about once a quarter, by about 3 %, and now and then a shop cuts one by 5-10 %).
 
 The module judges a path of weekly prices (weeks 1..T, row 0 being today's prices)
 by the profit and units it is expected to earn under the truth, checks the SPEC's
@@ -163,8 +163,11 @@ def make_market(seed: int, skus: int = 400, weeks: int = 26) -> Market:
     has = np.arange(4)[None, :] < n_comp[:, None]
     history = int(rng.integers(8, 17))
     total = history + weeks + 1
-    start = np.where(has, p0[:, None] * rng.uniform(0.75, 1.15, (skus, 4)), np.nan)
-    steps = rng.normal(0.002, 0.01, (total, skus, 4))
+    start = np.where(has, p0[:, None] * rng.uniform(0.85, 1.20, (skus, 4)), np.nan)
+    # a sparse random walk: a listing's price moves in one week of twelve (by about
+    # +-3 %), and in one week of fifty its shop cuts it by 5-10 %
+    moves = rng.random((total, skus, 4)) < 1 / 12
+    steps = np.where(moves, rng.normal(0.005, 0.03, (total, skus, 4)), 0.0)
     cuts = rng.random((total, skus, 4)) < 0.02
     steps += np.where(cuts, np.log(1 - rng.uniform(0.05, 0.10, (total, skus, 4))), 0.0)
     steps[0] = 0.0
@@ -177,7 +180,7 @@ def make_market(seed: int, skus: int = 400, weeks: int = 26) -> Market:
 
     ref = p0.copy()  # the price scale of a part's utilities: its competitors' median
     ref[~proprietary] = np.nanmedian(start[~proprietary], axis=1)
-    beta = rng.uniform(3.0, 8.0, skus)
+    beta = rng.uniform(2.0, 6.0, skus)
     ours = rng.uniform(0.15, 0.45, skus)
     theirs = rng.uniform(0.30, 0.50, skus)
     outside = np.maximum(1 - ours - theirs, 0.08)
