@@ -175,8 +175,9 @@ def make_market(seed: int, skus: int = 400, weeks: int = 26) -> Market:
     walk = np.cumsum(steps, axis=0)
     walk -= walk[history + 1]
     comp_price = np.round(start[None] * np.exp(walk), 2)
-    comp_pn = [[f"{COMPETITORS[j][2]}-{rng.integers(10000, 99999)}{chr(65 + j)}"
-                for j in range(n_comp[i])] for i in range(skus)]
+    numbers = [rng.permutation(np.arange(10000, 100000))[:skus] for _ in COMPETITORS]
+    comp_pn = [[f"{COMPETITORS[j][2]}-{numbers[j][i]}{chr(65 + j)}" for j in range(n_comp[i])]
+               for i in range(skus)]
 
     ref = p0.copy()  # the price scale of a part's utilities: its competitors' median
     ref[~proprietary] = np.nanmedian(start[~proprietary], axis=1)
@@ -305,26 +306,34 @@ def oracle(m: Market, grid: int = 241) -> Array:
     """The greedy best feasible path: each week the whole-cent price (ending in .99
     where the policy says so) that earns the most expected profit under the truth
     within that week's band around last week's oracle price. Greedy is not the best
-    path over the season (it can not give up profit now to reach a better band later),
-    but with demand that is single-peaked in price it takes the fastest route to the
-    week's optimum, which is what the optimizer is judged against."""
+    path over the season (it does not give up profit now to reach a better band
+    later), but with demand that is single-peaked in price it takes the fastest route
+    to each week's optimum. The band is searched on a grid (with the band's ends, last
+    week's price and the switching price), then cent by cent around the best point."""
     path = never_change(m)
+    frac = np.linspace(0.0, 1.0, grid)[:, None]
     for t in range(1, m.weeks + 1):
         lo, hi = feasible_band(m, path[t - 1], t)
-        frac = np.linspace(0.0, 1.0, grid)[:, None]
-        cand = np.round(lo + (hi - lo) * frac, 2)
         kink = np.clip(_cents_down(np.nan_to_num(m.switch, nan=0.0)), lo, hi)
-        cand = np.vstack([cand, kink[None], lo[None], hi[None]])
-        # where the policy wants a .99 ending: the .99 prices next to each candidate
-        down = np.round(np.floor(np.round(cand - 0.99, 2)) + 0.99, 2)
-        nines = np.vstack([down, down + 1])
-        has_nine = ((nines >= lo - 1e-9) & (nines <= hi + 1e-9)).any(axis=0)
-        use = m.ending99 & has_nine
-        cand = np.where(use, nines, np.vstack([cand, cand]))
-        profit = expected_profit(m, cand, t)
-        profit = np.where((cand >= lo - 1e-9) & (cand <= hi + 1e-9), profit, -np.inf)
-        path[t] = cand[np.argmax(profit, axis=0), np.arange(m.n)]
+        coarse = np.vstack([np.round(lo + (hi - lo) * frac, 2), kink, lo, hi, path[t - 1]])
+        best = _best(m, coarse, lo, hi, t)
+        reach = int(np.ceil(((hi - lo).max() / (grid - 1)) * 200)) + 1
+        fine = np.round(best + np.arange(-reach, reach + 1)[:, None] / 100, 2)
+        path[t] = _best(m, np.vstack([best, fine]), lo, hi, t)
     return path
+
+
+def _best(m: Market, cand: Array, lo: Array, hi: Array, t: int) -> Array:
+    """Per SKU, the candidate inside ``[lo, hi]`` with the most expected profit; where
+    the policy wants a .99 ending, the .99 prices next to each candidate instead."""
+    down = np.round(np.floor(np.round(cand - 0.99, 2)) + 0.99, 2)
+    nines = np.vstack([down, down + 1])
+    inside = (nines >= lo - 1e-9) & (nines <= hi + 1e-9)
+    use = m.ending99 & inside.any(axis=0)
+    cand = np.where(use, nines, np.vstack([cand, cand]))
+    profit = expected_profit(m, cand, t)
+    profit = np.where((cand >= lo - 1e-9) & (cand <= hi + 1e-9), profit, -np.inf)
+    return cand[np.argmax(profit, axis=0), np.arange(m.n)]
 
 
 # --- files a user would import -----------------------------------------------------------
