@@ -43,6 +43,7 @@ COLUMNS = [  # (figure, heading, format)
     ("changes_per_week", "changes / week", "f1"),
     ("changes_below_1pct", "changes < 1 %", "int"),
     ("reversals", "reversals", "int"),
+    ("reversals_no_competitor_move", "reversals, no competitor move", "int"),
     ("flip_flop_skus", "SKUs flip-flopping 3+", "int"),
     ("proprietary_ever_above_switch", "proprietary ever > switch", "int"),
     ("proprietary_above_switch_at_end", "proprietary > switch at end", "int"),

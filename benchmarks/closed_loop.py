@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from typer.testing import CliRunner
 
 from benchmarks import closed_loop_market as cm
@@ -158,15 +159,25 @@ def per_sku(m: cm.Market, path: cm.Array, what: Callable[..., cm.Array]) -> cm.A
     return np.sum([what(m, path[t], t) for t in range(1, m.weeks + 1)], axis=0)
 
 
-def reversals(path: cm.Array) -> cm.Array:
-    """Per SKU: how often a price change goes the other way from the SKU's last change."""
-    out = np.zeros(path.shape[1], np.int64)
-    last = np.zeros(path.shape[1])
+def reversals(m: cm.Market, path: cm.Array) -> tuple[npt.NDArray[np.int64],
+                                                    npt.NDArray[np.int64]]:
+    """Per SKU: how often a price change goes the other way from the SKU's last change,
+    and how many of those came with no competitor price of the SKU moving since then
+    (for a proprietary part: every one)."""
+    n = path.shape[1]
+    out, unprompted = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    last = np.zeros(n)
+    since = np.zeros(n, np.int64)  # the week of the SKU's last change
+    seen = np.nan_to_num(np.stack([m.competitors(t) for t in range(len(path))]), nan=-1.0)
     for t in range(1, len(path)):
         step = np.sign(np.round(path[t] - path[t - 1], 2))
-        out += (step != 0) & (last != 0) & (step != last)
+        flip = (step != 0) & (last != 0) & (step != last)
+        still = (seen[t] == seen[since, np.arange(n)]).all(axis=1)
+        out += flip
+        unprompted += flip & still
         last = np.where(step != 0, step, last)
-    return out
+        since = np.where(step != 0, t, since)
+    return out, unprompted
 
 
 def judge(m: cm.Market, path: cm.Array, best: cm.Array, never: cm.Array) -> dict[str, float]:
@@ -178,7 +189,7 @@ def judge(m: cm.Market, path: cm.Array, best: cm.Array, never: cm.Array) -> dict
     changed = moves != 0
     rel = np.abs(moves) / path[:-1]
     rise = path[-1] / path[0]
-    flips = reversals(path)
+    flips, unprompted = reversals(m, path)
     over = m.switch * (1 + OVERSHOOT)
     return {
         "profit_vs_oracle": profit.sum() / top.sum(),
@@ -191,6 +202,7 @@ def judge(m: cm.Market, path: cm.Array, best: cm.Array, never: cm.Array) -> dict
         "changes_per_week": float(changed.sum() / m.weeks),
         "changes_below_1pct": int((changed & (rel < 0.01)).sum()),
         "reversals": int(flips.sum()),
+        "reversals_no_competitor_move": int(unprompted.sum()),
         "flip_flop_skus": int((flips >= 3).sum()),
         "proprietary_above_switch_at_end": int((prop & (path[-1] > over)).sum()),
         "proprietary_ever_above_switch": int((prop & (path[1:] > over).any(axis=0)).sum()),
