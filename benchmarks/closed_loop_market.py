@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -101,6 +102,7 @@ class Market:
     beta: Array
     ref: Array  # price scale of the utilities
     comp_price: Array  # (history + weeks + 1, skus, 4): row h + t is week t
+    in_stock: npt.NDArray[np.bool_]  # same shape: whether the listing can be bought
     comp_pn: list[list[str]]
     policy: PricingPolicy
     min_margin: Array
@@ -114,8 +116,14 @@ class Market:
         return len(self.sku)
 
     def competitors(self, t: int) -> Array:
-        """Competitors' prices in week ``t`` (``t`` from ``1 - history`` to ``weeks``)."""
-        return self.comp_price[self.history + t]
+        """Competitors' prices a buyer can pay in week ``t`` (``t`` from ``1 - history``
+        to ``weeks``): NaN where a listing is out of stock."""
+        row = self.history + t
+        return np.where(self.in_stock[row], self.comp_price[row], np.nan)
+
+    def listed(self, t: int) -> tuple[Array, npt.NDArray[np.bool_]]:
+        """The prices the competitors' pages show in week ``t``, and which are in stock."""
+        return self.comp_price[self.history + t], self.in_stock[self.history + t]
 
     def reference(self, t: int) -> Array:
         """Each competitive part's competitor reference in week ``t`` (the policy's min or
@@ -123,8 +131,10 @@ class Market:
         comp = ~self.proprietary
         c = self.competitors(t)[comp]
         out = np.full(self.n, np.nan)
-        out[comp] = np.where(self.reference_min[comp], np.nanmin(c, axis=1),
-                             np.nanmedian(c, axis=1))
+        with warnings.catch_warnings():  # a part with every listing out of stock: NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[comp] = np.where(self.reference_min[comp], np.nanmin(c, axis=1),
+                                 np.nanmedian(c, axis=1))
         return out
 
     def floor(self) -> Array:
@@ -175,6 +185,11 @@ def make_market(seed: int, skus: int = 400, weeks: int = 26) -> Market:
     walk = np.cumsum(steps, axis=0)
     walk -= walk[history + 1]
     comp_price = np.round(start[None] * np.exp(walk), 2)
+    # a listing is out of stock one week in thirty; for 3 % of the competitive parts
+    # every listing is, all season (a price shown, nothing to buy: no usable reference)
+    in_stock = rng.random((total, skus, 4)) >= 1 / 30
+    gone = ~proprietary & (rng.random(skus) < 0.03)
+    in_stock[history + 1:, gone] = False
     numbers = [rng.permutation(np.arange(10000, 100000))[:skus] for _ in COMPETITORS]
     comp_pn = [[f"{COMPETITORS[j][2]}-{numbers[j][i]}{chr(65 + j)}" for j in range(n_comp[i])]
                for i in range(skus)]
@@ -193,7 +208,8 @@ def make_market(seed: int, skus: int = 400, weeks: int = 26) -> Market:
         seed=seed, weeks=weeks, history=history, sku=sku, part_number=list(sku),
         category=category, family=family, proprietary=proprietary, cost=cost, p0=p0, q0=q0,
         e_low=e_low, e_high=e_high, switch=switch, dealer=dealer, size=size, a_us=a_us,
-        a_comp=a_comp, beta=beta, ref=ref, comp_price=comp_price, comp_pn=comp_pn,
+        a_comp=a_comp, beta=beta, ref=ref, comp_price=comp_price, in_stock=in_stock,
+        comp_pn=comp_pn,
         policy=policy, min_margin=min_margin,
         max_change=np.array([r.max_change for r in resolved]),
         max_index=np.array([r.max_price_index for r in resolved]),
@@ -250,8 +266,9 @@ def feasible_band(m: Market, before: Array, t: int) -> tuple[Array, Array]:
 def violations(m: Market, before: Array, after: Array, t: int) -> dict[str, list[str]]:
     """Hard-constraint breaches of the prices set for week ``t`` (in Decimal, from the
     SPEC's wording): below the margin floor; a step beyond ``max_change`` the floor did
-    not force; a competitive price above ``max_price_index`` x reference that neither
-    the floor nor the ``max_change`` step down forced."""
+    not force; a competitive price above ``max_price_index`` x the reference of the
+    week's in-stock competitor prices that neither the floor nor the ``max_change``
+    step down forced (a part with none in stock has no cap)."""
     found: dict[str, list[str]] = {"floor": [], "max_change": [], "price_index": []}
     prices = m.competitors(t)
     for i in range(m.n):
@@ -263,8 +280,8 @@ def violations(m: Market, before: Array, after: Array, t: int) -> dict[str, list
             found["floor"].append(f"{m.sku[i]} week {t}: {new} < floor {floor:.4f}")
         if new < old * (1 - change) or new > max(old * (1 + change), _up(floor)):
             found["max_change"].append(f"{m.sku[i]} week {t}: {old} -> {new}")
-        if not m.proprietary[i]:
-            seen = sorted(Decimal(f"{c:.2f}") for c in prices[i] if not math.isnan(c))
+        seen = sorted(Decimal(f"{c:.2f}") for c in prices[i] if not math.isnan(c))
+        if not m.proprietary[i] and seen:
             half = len(seen) // 2
             ref = (seen[0] if m.reference_min[i] else seen[half] if len(seen) % 2
                    else (seen[half - 1] + seen[half]) / 2)
@@ -294,11 +311,15 @@ def cost_plus(m: Market) -> Array:
 
 def match_lowest(m: Market) -> Array:
     """Competitive parts at the lowest competitor's price each week, never below the
-    floor (no ``max_change``); proprietary parts keep today's price."""
+    floor (no ``max_change``); proprietary parts, and competitive ones with no
+    competitor in stock, keep last week's price."""
     path = never_change(m)
     for t in range(1, m.weeks + 1):
-        lowest = np.nanmin(np.where(m.proprietary[:, None], np.inf, m.competitors(t)), axis=1)
-        path[t] = np.where(m.proprietary, m.p0, np.maximum(lowest, m.floor()))
+        c = np.where(m.proprietary[:, None], np.inf, m.competitors(t))
+        lowest = np.min(np.where(np.isnan(c), np.inf, c), axis=1)
+        matched = np.isfinite(lowest)
+        path[t] = np.where(matched, np.maximum(np.where(matched, lowest, 0), m.floor()),
+                           path[t - 1])
     return path
 
 
@@ -402,14 +423,14 @@ def write_observations(m: Market, t: int, path: Path) -> Path:
     """Competitor and dealer prices as seen the evening before week ``t`` starts."""
     seen = dt.datetime.combine(week_start(t) - dt.timedelta(days=1), dt.time(22),
                                dt.UTC).isoformat()
-    c = m.competitors(t)
+    c, stock = m.listed(t)
     rows: list[list[object]] = []
     for i in range(m.n):
         for j, pn in enumerate(m.comp_pn[i]):
             shop, brand, _ = COMPETITORS[j]
             rows.append([shop, f"https://{shop}.example/p/{pn}",
                          f"{brand} {pn} {m.category[i].lower()} will-fit", money(c[i, j]), "USD",
-                         brand, pn, 1, "InStock", seen])
+                         brand, pn, 1, "InStock" if stock[i, j] else "OutOfStock", seen])
         for k in range(2):
             if not np.isnan(m.dealer[i, k]):
                 rows.append([DEALERS[k], f"https://{DEALERS[k]}.example/parts/{m.part_number[i]}",
