@@ -16,6 +16,7 @@ PostgreSQL server URL gets a fresh database per seed, dropped afterwards.
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 import tempfile
@@ -57,7 +58,7 @@ def cell(value: float, how: str) -> str:
         return f"{value:.2f}x"
     if how == "f1":
         return f"{value:.1f}"
-    return str(int(value))
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
 @contextmanager
@@ -78,16 +79,27 @@ def database(db: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def table(result: cl.Comparison) -> list[str]:
+def table(figures: dict[str, dict[str, float]],
+          violations: dict[str, dict[str, int]]) -> list[str]:
     head = ["policy", *(h for _, h, _ in COLUMNS), "violations floor/step/cap"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
-    for name, figures in result.figures.items():
-        found = result.violations.get(name)
+    for name, row in figures.items():
+        found = violations.get(name)
         broke = ("/".join(str(found[k]) for k in ("floor", "max_change", "price_index"))
                  if found else "n/a (rule)")
-        cells = [cell(figures[key], how) for key, _, how in COLUMNS]
+        cells = [cell(row[key], how) for key, _, how in COLUMNS]
         lines.append("| " + " | ".join([name, *cells, broke]) + " |")
     return lines
+
+
+def mean_over_seeds(results: list[cl.Comparison]) -> tuple[dict[str, dict[str, float]],
+                                                          dict[str, dict[str, int]]]:
+    """Each figure's mean over the seeds; violations summed."""
+    figures = {name: {key: sum(r.figures[name][key] for r in results) / len(results)
+                      for key in row} for name, row in results[0].figures.items()}
+    violations = {name: {key: sum(r.violations[name][key] for r in results) for key in row}
+                  for name, row in results[0].violations.items()}
+    return figures, violations
 
 
 def main() -> None:
@@ -100,8 +112,11 @@ def main() -> None:
                     help="'sqlite' (a fresh file) or a PostgreSQL server URL")
     ap.add_argument("--keep", type=Path, help="keep the weekly files and database here")
     ap.add_argument("--quiet", action="store_true", help="no weekly progress on stderr")
+    ap.add_argument("--json", type=Path, help="also write every seed's figures here")
     args = ap.parse_args()
     print(f"command: python {shlex.join(['benchmarks/bench_closed_loop.py', *sys.argv[1:]])}")
+    results: list[cl.Comparison] = []
+    record: dict[str, object] = {"command": sys.argv, "seeds": {}}
     for seed in args.seeds or [args.seed]:
         clock = time.perf_counter()
         market = cm.make_market(seed, args.skus, args.weeks)
@@ -116,7 +131,7 @@ def main() -> None:
         print(f"\n## seed {seed}: {market.n} SKUs ({int(market.proprietary.sum())} proprietary), "
               f"{market.weeks} weeks after {market.history} weeks of history, "
               f"db {args.db}\n")
-        print("\n".join(table(result)))
+        print("\n".join(table(result.figures, result.violations)))
         seconds = ", ".join(f"{k} {v:.1f}" for k, v in sorted(loop.command_seconds.items()))
         print(f"\nmatching (week 1): {loop.matched}")
         print(f"wall time {wall:.1f} s; the command loop {loop.seconds:.1f} s "
@@ -127,6 +142,16 @@ def main() -> None:
             for item in items[:5]:
                 print(f"violation ({kind}): {item}")
         sys.stdout.flush()
+        results.append(result)
+        record["seeds"][seed] = {  # type: ignore[index]
+            "figures": result.figures, "violations": result.violations,
+            "matching": loop.matched, "wall_seconds": round(wall, 1),
+            "command_seconds": {k: round(v, 2) for k, v in loop.command_seconds.items()}}
+    if len(results) > 1:
+        print(f"\n## mean over seeds {args.seeds} (violations summed)\n")
+        print("\n".join(table(*mean_over_seeds(results))))
+    if args.json:
+        args.json.write_text(json.dumps(record, indent=1, default=float), encoding="utf-8")
 
 
 if __name__ == "__main__":
