@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import tempfile
@@ -118,7 +119,7 @@ def main() -> None:
     results: list[cl.Comparison] = []
     record: dict[str, object] = {"command": sys.argv, "seeds": {}}
     for seed in args.seeds or [args.seed]:
-        clock = time.perf_counter()
+        clock, cpu = time.perf_counter(), time.process_time()
         market = cm.make_market(seed, args.skus, args.weeks)
         with tempfile.TemporaryDirectory() as tmp:
             folder = args.keep / f"seed{seed}" if args.keep else Path(tmp)
@@ -126,7 +127,7 @@ def main() -> None:
             with database(args.db, folder) as url:
                 result = cl.compare(market, folder, url, progress=None if args.quiet else
                                     lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
-        wall = time.perf_counter() - clock
+        wall, cpu = time.perf_counter() - clock, time.process_time() - cpu
         loop = result.loop
         print(f"\n## seed {seed}: {market.n} SKUs ({int(market.proprietary.sum())} proprietary), "
               f"{market.weeks} weeks after {market.history} weeks of history, "
@@ -134,7 +135,8 @@ def main() -> None:
         print("\n".join(table(result.figures, result.violations)))
         seconds = ", ".join(f"{k} {v:.1f}" for k, v in sorted(loop.command_seconds.items()))
         print(f"\nmatching (week 1): {loop.matched}")
-        print(f"wall time {wall:.1f} s; the command loop {loop.seconds:.1f} s "
+        print(f"wall time {wall:.1f} s (CPU {cpu:.1f} s, load average "
+              f"{os.getloadavg()[0]:.1f} at the end); the command loop {loop.seconds:.1f} s "
               f"({seconds} s)")
         for note in loop.notes[:10]:
             print(f"note: {note}")
@@ -146,6 +148,7 @@ def main() -> None:
         record["seeds"][seed] = {  # type: ignore[index]
             "figures": result.figures, "violations": result.violations,
             "matching": loop.matched, "wall_seconds": round(wall, 1),
+            "cpu_seconds": round(cpu, 1),
             "command_seconds": {k: round(v, 2) for k, v in loop.command_seconds.items()}}
     if len(results) > 1:
         print(f"\n## mean over seeds {args.seeds} (violations summed)\n")
