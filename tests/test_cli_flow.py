@@ -144,3 +144,43 @@ def test_override_below_the_floor_is_refused(cli, db_url: str, tmp_path: Path) -
     assert "NL-2002: override 5.00 is below the floor 5.72" in result.stderr
     pending = json.loads(cli("review", "--sku", "NL-2002", "--format", "json"))
     assert [p["review_status"] for p in pending] == ["pending"]
+
+
+def test_optimize_and_report_take_as_of(cli, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A replayed season: competitor prices seen on 2027-03-01 count in a run made as of
+    2027-03-02, and are stale (max_age_days 14) in one made as of 2027-04-01."""
+    cli("init")
+    cli("catalog", "import", str(tmp_path / "catalog.csv"))
+    cli("xref", "import", str(tmp_path / "xref.csv"))
+    obs = tmp_path / "dated.csv"
+    obs.write_text(
+        "competitor,url,title,price,currency,brand,part_number,observed_at\n"
+        "shopa,https://a.example/p/1,Beltco V-belt,10.00,USD,Beltco,B-6PK1220,"
+        "2027-03-01T08:00:00Z\n",
+        encoding="utf-8",
+    )
+    cli("observations", "import", str(obs))
+    cli("match")
+
+    def belt(*args: str) -> tuple[dict[str, object], int]:
+        out = json.loads(cli("optimize", "--format", "json", *args))
+        return next(s for s in out["suggestions"] if s["sku"] == "NL-2001"), out["run_id"]
+
+    fresh, fresh_run = belt("--as-of", "2027-03-02")
+    assert fresh["competitor_count"] == 1 and Decimal(fresh["competitor_reference"]) == Decimal("10.00")
+    stale, _ = belt("--as-of", "2027-04-01T06:00:00+02:00")
+    assert stale["competitor_count"] == 0
+    runs = json.loads(cli("review", "--log", "--run", str(fresh_run), "--format", "json"))
+    assert runs == []  # a run made as of a date is a normal run: nothing decided yet
+
+    report = tmp_path / "report"
+    cli("report", "--run", str(fresh_run), "--out", str(report), "--as-of", "2027-03-02")
+    assert (report / "suggestions.csv").is_file()
+
+    for command in (["optimize"], ["report", "--out", str(report)]):
+        bad = run_cli(*command, "--as-of", "2027-13-01", db_url=db_url)
+        assert bad.returncode == 1
+        assert bad.stderr.strip().splitlines() == [
+            "error: --as-of: not an ISO date or datetime: '2027-13-01' (e.g. 2027-01-04 or "
+            "2027-01-04T06:00:00+00:00)"
+        ]

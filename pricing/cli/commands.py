@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import sys
 from decimal import Decimal, InvalidOperation
@@ -19,6 +20,15 @@ from pricing.storage.models import Suggestion, SuggestionRun, utcnow
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 RunOpt = Annotated[
     int | None, typer.Option("--run", help="Suggestion run id (default: the latest).")
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATETIME",
+        help="Act as if it were this moment: an ISO date or datetime, UTC unless it "
+        "names an offset (default: now).",
+    ),
 ]
 
 SUGGESTION_COLUMNS = [
@@ -56,6 +66,21 @@ def _suggestion_dict(s: Suggestion) -> dict[str, object]:
     return row
 
 
+def parse_as_of(value: str | None) -> dt.datetime | None:
+    """``--as-of``: an ISO date (midnight UTC) or datetime (UTC unless it names an
+    offset); None for now."""
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise PricingError(
+            f"--as-of: not an ISO date or datetime: {value!r} (e.g. 2027-01-04 or "
+            "2027-01-04T06:00:00+00:00)"
+        ) from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
 def _run_id(session: object, run: int | None) -> int:
     from pricing.reports.nightly import latest_complete_run
 
@@ -64,12 +89,15 @@ def _run_id(session: object, run: int | None) -> int:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def optimize(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+    def optimize(
+        ctx: typer.Context, fmt: FormatOpt = Format.table, as_of: AsOfOpt = None
+    ) -> None:
         """Make a suggestion run from the latest trusted competitor prices."""
         from pricing.pipeline.optimize import run_optimizer
 
+        moment = parse_as_of(as_of)
         app_ctx = get(ctx)
-        run_id = run_optimizer(app_ctx.db, app_ctx.config.policy)
+        run_id = run_optimizer(app_ctx.db, app_ctx.config.policy, as_of=moment)
         with app_ctx.db.session() as session:
             rows = [
                 _suggestion_dict(s)
@@ -111,11 +139,15 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path(
             "var/report"
         ),
+        as_of: AsOfOpt = None,
     ) -> None:
-        """Write the nightly report: report.html, suggestions.csv, suggestions.xlsx."""
+        """Write the nightly report: report.html, suggestions.csv, suggestions.xlsx.
+
+        ``--as-of`` ends the price charts at that moment instead of now."""
         from pricing.reports.nightly import write_report
 
-        path = write_report(get(ctx).db, out, run)
+        moment = parse_as_of(as_of)
+        path = write_report(get(ctx).db, out, run, as_of=moment)
         console.print(f"report written: {path.resolve()}")
 
     @app.command()

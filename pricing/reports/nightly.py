@@ -98,10 +98,15 @@ def latest_complete_run(session: Session) -> int:
 
 
 def load_report(
-    session: Session, run_id: int | None = None, *, details: bool = False
+    session: Session,
+    run_id: int | None = None,
+    *,
+    details: bool = False,
+    as_of: dt.datetime | None = None,
 ) -> ReportData:
     """A complete run's rows (biggest moves first), headline figures and flags; with
-    ``details``, the chart and listings of the :data:`DETAIL_LIMIT` biggest moves."""
+    ``details``, the chart and listings of the :data:`DETAIL_LIMIT` biggest moves, over
+    the :data:`CHART_DAYS` before ``as_of`` (default: now, or the run's time if later)."""
     run_id = run_id if run_id is not None else latest_complete_run(session)
     run = session.get(SuggestionRun, run_id)
     if run is None or run.status != "complete":
@@ -115,7 +120,7 @@ def load_report(
     rows.sort(key=lambda r: (-abs(r.change_pct), r.sku))
     data = ReportData(run, rows, _figures(rows), _flags(session, rows))
     if details:
-        end = max(run.created_at, utcnow())
+        end = as_of or max(run.created_at, utcnow())
         moved = [
             Wanted(r.sku, r.suggested_price) for r in rows if r.suggested_price != r.current_price
         ][:DETAIL_LIMIT]
@@ -302,11 +307,13 @@ def _listings_sheet(wb: Any, data: ReportData) -> None:
     ws.auto_filter.ref = ws.dimensions
 
 
-def write_report(db: Database, out_dir: Path, run_id: int | None = None) -> Path:
+def write_report(
+    db: Database, out_dir: Path, run_id: int | None = None, *, as_of: dt.datetime | None = None
+) -> Path:
     """Write the three report files into ``out_dir``; returns the HTML path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with db.session() as session:
-        data = load_report(session, run_id, details=True)
+        data = load_report(session, run_id, details=True, as_of=as_of)
         write_html(data, out_dir / "report.html")
         write_csv(data, out_dir / "suggestions.csv")
         write_xlsx(data, out_dir / "suggestions.xlsx")
