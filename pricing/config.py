@@ -228,7 +228,7 @@ class PolicyDefaults(PolicyOverrides):
     max_age_days: Annotated[int, Field(ge=1)] = 14
     explore_step: Annotated[float, Field(gt=0, le=1)] | None = None  # None: max_change
     evidence_periods: Annotated[int, Field(ge=1, le=52)] = 1
-    step_test_z: Annotated[float, Field(ge=0, le=5)] = 1.0
+    step_test_z: Annotated[float, Field(ge=0, le=5)] = 1.5
     min_change: Annotated[float, Field(ge=0, lt=1)] = 0.01
     min_change_amount: Annotated[float, Field(ge=0)] = 0.05
     min_gain: Annotated[float, Field(ge=0, lt=1)] = 0.002
@@ -262,7 +262,7 @@ class ResolvedPolicy(_Strict):
     max_age_days: int
     explore_step: float | None = None
     evidence_periods: int = 1
-    step_test_z: float = 1.0
+    step_test_z: float = 1.5
     min_change: float = 0.01
     min_change_amount: float = 0.05
     min_gain: float = 0.002

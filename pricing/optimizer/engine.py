@@ -140,7 +140,7 @@ def optimize_run(
             panel, packs_per_unit(panel, p0, packs), p0, cost, anchor,
             np.array([r.step for r in resolved]),
             np.array([r.evidence_periods for r in resolved], np.int64),
-            np.array([r.step_test_z for r in resolved]),
+            np.array([r.step_test_z for r in resolved]), eps,
             *(np.array([float(p.previous_prices[k]) if len(p.previous_prices) > k else np.nan
                         for p in parts]) for k in (0, 1)))
         box = apply_evidence(box, evidence)

@@ -17,8 +17,8 @@ state, so a rerun or a replayed season gives the same answer):
   it and no sales have been seen at it) holds, up and down: no reversal without new
   data. Only a hard rule (floor, MAP, competitive cap, ceiling) moves it.
 * **Step test.** Our latest move (from our price history) is judged by the profit per period it
-  earned, ``(p - cost) * mean units``, against the level before it (the latter's last
-  :data:`RECENT_PERIODS` periods). A move that earned clearly less (the log profit
+  earned, ``(p - cost) * mean units``, against the :data:`BASE_PERIODS` periods before
+  it, brought to the price it moved from with the SKU's elasticity. A move that earned clearly less (the log profit
   ratio below zero by more than ``step_test_z`` standard errors, Poisson counts) is
   stepped back to the previous level (a ceiling after a failed rise, a floor after a
   failed cut). A latest move
@@ -43,8 +43,9 @@ Array = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 LEVEL_TOL = 0.005  # prices within 0.5 % of each other are one level
-RECENT_PERIODS = 8  # periods of the earlier level a step is compared with
 MAX_TEST_PERIODS = 4  # periods a doubtful step is watched before it is judged
+BASE_PERIODS = 4  # periods before a move that its result is compared with
+RETRY_PERIODS = 8  # periods after a step back before the same step may be tried again
 
 # why an evidence bound sits where it does (see :data:`EvidenceBounds.hi_kind`)
 NONE, RANGE, HOLD, STEP_BACK = 0, 1, 2, 3
@@ -80,6 +81,7 @@ def evidence_bounds(
     step: Array,
     evidence_periods: npt.NDArray[np.int64],
     z: Array,
+    eps: Array,
     moved_from: Array | None = None,
     moved_from_2: Array | None = None,
 ) -> EvidenceBounds:
@@ -115,39 +117,45 @@ def evidence_bounds(
         latest_here = last & (np.abs(np.log(current[lv.sku] / lv.price)) <= LEVEL_TOL)
         evidenced[lv.sku[latest_here & counted]] = True
 
-        # pairs (j-1, j) of one SKU's consecutive levels
-        j = np.flatnonzero(lv.sku[1:] == lv.sku[:-1]) + 1
+        # our latest move: the SKU's latest level j (at the current price) and the level
+        # i before it, at the price our price history says we moved from (a price
+        # change we did not make is not judged)
+        j = np.flatnonzero(last[1:] & (lv.sku[1:] == lv.sku[:-1])) + 1
+        j = j[latest_here[j]]
         i = j - 1
         sku = lv.sku[j]
+        j = j[np.abs(np.log(lv.price[i] / moved_from[sku])) <= LEVEL_TOL]
+        i, sku = j - 1, lv.sku[j]
         direction = np.sign(lv.price[j] - lv.price[i]).astype(np.int8)
-        last_move[sku[last[j]]] = direction[last[j]]
+        last_move[sku] = direction
+        base_units, base_n = _baseline(panel, per_pack, lv, i, j, eps[sku])
         c = cost[sku]
         margin_i, margin_j = lv.price[i] - c, lv.price[j] - c
-        testable = (margin_i > 0) & (margin_j > 0)
+        testable = (margin_i > 0) & (margin_j > 0) & (base_n > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            units_i = lv.recent_units[i] + 0.5
-            units_j = lv.units[j] + 0.5
+            units_i, units_j = base_units + 0.5, lv.units[j] + 0.5
             log_ratio = (np.log(margin_j / margin_i) + np.log(units_j / lv.n[j])
-                         - np.log(units_i / lv.recent_n[i]))
+                         - np.log(units_i / base_n))
             se = np.sqrt(1.0 / units_i + 1.0 / units_j)
         worse = testable & (log_ratio < 0)
         clearly = worse & (log_ratio + z[sku] * se < 0)
-        # only our own latest move is judged: the level before it is the price we moved
-        # from, as our price history records it (not any price change in the history)
-        ours = np.abs(np.log(lv.price[i] / moved_from[sku])) <= LEVEL_TOL
-        latest = last[j] & latest_here[j] & ours
-        judged = latest & (clearly | (worse & (lv.n[j] >= MAX_TEST_PERIODS)))
-        doubtful = latest & worse & ~judged
+        judged = clearly | (worse & (lv.n[j] >= MAX_TEST_PERIODS))
+        doubtful = worse & ~judged
         up, down = direction > 0, direction < 0
         np.minimum.at(ceiling, sku[judged & up], lv.price[i][judged & up])
         np.maximum.at(floor, sku[judged & down], lv.price[i][judged & down])
         hold_up[sku[doubtful & up]] = True
         hold_down[sku[doubtful & down]] = True
+        periods_here = np.zeros(n)
+        periods_here[lv.sku[latest_here]] = lv.n[latest_here]
+    else:
+        periods_here = np.zeros(n)
 
     # a move taken back (our prices read a -> b -> a) is remembered while the price
     # stays there: the same step is not tried again without new inputs
     with np.errstate(invalid="ignore"):
-        back = np.abs(np.log(current / moved_from_2)) <= LEVEL_TOL
+        back = (np.abs(np.log(current / moved_from_2)) <= LEVEL_TOL) & (
+            periods_here < RETRY_PERIODS)
         ceiling = np.where(back & (moved_from > current), np.minimum(ceiling, current), ceiling)
         floor = np.where(back & (moved_from < current), np.maximum(floor, current), floor)
 
@@ -180,8 +188,7 @@ class _Levels:
     price: Array  # geometric mean pack price of the level
     n: Array  # periods
     units: Array
-    recent_n: Array  # the level's last RECENT_PERIODS periods
-    recent_units: Array
+    start: npt.NDArray[np.intp]  # the level's first row in the panel
 
 
 def _levels(panel: SalesPanel, per_pack: Array) -> _Levels:
@@ -194,8 +201,21 @@ def _levels(panel: SalesPanel, per_pack: Array) -> _Levels:
     n = np.bincount(level, minlength=count).astype(np.float64)
     price = np.exp(np.bincount(level, logp, count) / n)
     units = np.bincount(level, panel.units, count)
-    ends = np.cumsum(n).astype(np.intp)  # one past each level's last row
-    recent = (ends[level] - np.arange(panel.sku.size)) <= RECENT_PERIODS
-    recent_n = np.bincount(level, recent.astype(np.float64), count)
-    recent_units = np.bincount(level, np.where(recent, panel.units, 0.0), count)
-    return _Levels(panel.sku[starts], price, n, units, recent_n, recent_units)
+    return _Levels(panel.sku[starts], price, n, units, np.flatnonzero(starts))
+
+
+def _baseline(panel: SalesPanel, per_pack: Array, lv: _Levels, i: npt.NDArray[np.intp],
+              j: npt.NDArray[np.intp], eps: Array) -> tuple[Array, Array]:
+    """Per move (level i -> level j): the units of the :data:`BASE_PERIODS` periods just
+    before level j, each brought to level i's price with the SKU's elasticity (those
+    periods may span several of our earlier steps), and how many periods they are."""
+    units, count = np.zeros(j.size), np.zeros(j.size)
+    for back in range(1, BASE_PERIODS + 1):
+        row = lv.start[j] - back
+        ok = row >= 0
+        ok[ok] &= panel.sku[row[ok]] == lv.sku[j[ok]]
+        r = row[ok]
+        price = panel.price[r] / per_pack[panel.sku[r]]
+        units[ok] += panel.units[r] * (lv.price[i[ok]] / price) ** eps[ok]
+        count[ok] += 1
+    return units, count
