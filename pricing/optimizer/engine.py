@@ -185,7 +185,8 @@ def optimize_run(
         current_cents = np.round(p0 * 100.0).astype(np.int64)
         every = np.arange(len(parts))
         # a current price without the configured ending is not one to hold at
-        frozen = ladder_moved | ((ending >= 0) & ~has_ending(current_cents, ending))
+        # (nor one the share guard moved: holding it could spend the volume it keeps)
+        frozen = ladder_moved | guarded | ((ending >= 0) & ~has_ending(current_cents, ending))
         held = calm(price, p0, box, profit_at(current_cents, every), profit_at(price, every),
                     np.array([r.min_change for r in resolved]),
                     np.array([r.min_change_amount for r in resolved]),

@@ -157,6 +157,10 @@ def _why(w: Wording) -> str:
         why = f"to hold the {_pct(w.min_margin)} minimum margin"
     elif w.binding == MAP_FLOOR:
         why = "to stay at or above the minimum advertised price (MAP)"
+    elif PRICE_ENDING in w.codes and (
+            (w.binding == MAX_CHANGE_UP and w.move < 0)
+            or (w.binding == MAX_CHANGE_DOWN and w.move > 0)):
+        why = f"to the nearest price ending in {_literal(str(w.ending))} the step limit allows"
     elif w.binding == MAX_CHANGE_UP:
         why = f"by the most one run allows ({step}), since a higher price earns more ({elasticity})"
     elif w.binding == MAX_CHANGE_DOWN:
