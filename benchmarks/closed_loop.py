@@ -9,7 +9,9 @@ the prices then in force), ``match``, ``optimize --format json --as-of <Monday 0
 ``review --run R --approve`` (every pending suggestion) and ``export --run R --out F``.
 The exported file's prices are the next week's prices. The path is then judged with
 the reference policies (never change, cost-plus, match the lowest, the oracle) on the
-same market and weeks.
+same market and weeks. This module also writes the files a user would import: the
+catalog (no ``list_price``), cross-references, the policy, the sales history and each
+week's observations and sales.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import datetime as dt
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import yaml
 from typer.testing import CliRunner
 
 from benchmarks import closed_loop_market as cm
@@ -73,7 +76,7 @@ def config_dir(m: cm.Market, folder: Path) -> Path:
     """The shipped config with the market's ``pricing.yaml``."""
     out = folder / "config"
     shutil.copytree(ROOT / "config", out)
-    cm.write_setup(m, folder)
+    write_setup(m, folder)
     shutil.copy(folder / "pricing.yaml", out / "pricing.yaml")
     return out
 
@@ -99,10 +102,10 @@ def run_loop(m: cm.Market, folder: Path, db_url: str,
     for t in range(1, m.weeks + 1):
         week = folder / f"week{t:02d}"
         week.mkdir(exist_ok=True)
-        cli("observations", "import", str(cm.write_observations(m, t, week / "observations.csv")))
+        cli("observations", "import", str(write_observations(m, t, week / "observations.csv")))
         if t > 1:
             units = rng.poisson(cm.expected_units(m, path[t - 1], t - 1))
-            cli("sales", "import", str(cm.write_sales(m, t - 1, path[t - 1], units,
+            cli("sales", "import", str(write_sales(m, t - 1, path[t - 1], units,
                                                       week / "sales.csv")))
         cli("match")
         if t == 1:
@@ -135,9 +138,98 @@ def run_loop(m: cm.Market, folder: Path, db_url: str,
                       time.perf_counter() - clock, notes)
 
 
+# --- the files a user would import ----------------------------------------------------
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def money(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def write_setup(m: cm.Market, folder: Path) -> dict[str, Path]:
+    """catalog.csv (no list_price), xref.csv, pricing.yaml's policy and the sales
+    history (weeks ``1 - history`` .. 0 at today's prices with small variation; a
+    fifth of the SKUs never moved)."""
+    rng = np.random.default_rng([m.seed, 14])
+    catalog = [[m.sku[i], m.part_number[i], f"{m.category[i]} part {m.sku[i]}", cm.BRAND,
+                m.category[i], m.family[i], money(m.cost[i]), money(m.p0[i]), "USD", 1,
+                str(bool(m.proprietary[i])).lower()] for i in range(m.n)]
+    xrefs = [[cm.COMPETITORS[j][1], pn, m.sku[i]]
+             for i in range(m.n) for j, pn in enumerate(m.comp_pn[i])]
+    still = rng.random(m.n) < 0.2
+    sales = []
+    for t in range(1 - m.history, 1):
+        moved = ~still & (rng.random(m.n) < 0.35)
+        price = np.where(moved, np.round(m.p0 * (1 + rng.uniform(-0.08, 0.08, m.n)), 2), m.p0)
+        price = np.maximum(price, m.floor())
+        units = rng.poisson(cm.expected_units(m, price, t))
+        sales += [[m.sku[i], cm.week_start(t).isoformat(), int(units[i]), money(price[i])]
+                  for i in range(m.n)]
+    (folder / "pricing.yaml").write_text(yaml.safe_dump(cm.POLICY_SETTINGS, sort_keys=False),
+                                         encoding="utf-8")
+    return {
+        "catalog": write_csv(folder / "catalog.csv",
+                             ["sku", "part_number", "description", "brand", "category",
+                              "family", "unit_cost", "price", "currency", "pack_qty",
+                              "proprietary"], catalog),
+        "xref": write_csv(folder / "xref.csv",
+                          ["competitor_brand", "competitor_part_number", "sku"], xrefs),
+        "sales": write_csv(folder / "sales-history.csv",
+                           ["sku", "date", "units", "unit_price"], sales),
+    }
+
+
+def listing_urls(m: cm.Market) -> dict[str, str]:
+    """Every listing's URL and the SKU it is the equivalent of (the matching truth)."""
+    urls = {}
+    for i in range(m.n):
+        for j in range(len(m.comp_pn[i])):
+            urls[f"https://{cm.COMPETITORS[j][0]}.example/p/{m.comp_pn[i][j]}"] = m.sku[i]
+        for k in range(2):
+            if not np.isnan(m.dealer[i, k]):
+                urls[f"https://{cm.DEALERS[k]}.example/parts/{m.part_number[i]}"] = m.sku[i]
+    return urls
+
+
+def write_observations(m: cm.Market, t: int, path: Path) -> Path:
+    """Competitor and dealer prices as seen the evening before week ``t`` starts."""
+    seen = dt.datetime.combine(cm.week_start(t) - dt.timedelta(days=1), dt.time(22),
+                               dt.UTC).isoformat()
+    c, stock = m.listed(t)
+    rows: list[list[object]] = []
+    for i in range(m.n):
+        for j, pn in enumerate(m.comp_pn[i]):
+            shop, brand, _ = cm.COMPETITORS[j]
+            rows.append([shop, f"https://{shop}.example/p/{pn}",
+                         f"{brand} {pn} {m.category[i].lower()} will-fit", money(c[i, j]), "USD",
+                         brand, pn, 1, "InStock" if stock[i, j] else "OutOfStock", seen])
+        for k in range(2):
+            if not np.isnan(m.dealer[i, k]):
+                shop = cm.DEALERS[k]
+                rows.append([shop, f"https://{shop}.example/parts/{m.part_number[i]}",
+                             f"{cm.BRAND} {m.part_number[i]} genuine", money(m.dealer[i, k]),
+                             "USD", cm.BRAND, m.part_number[i], 1, "InStock", seen])
+    return write_csv(path, ["competitor", "url", "title", "price", "currency", "brand",
+                            "part_number", "pack_qty", "availability", "observed_at"], rows)
+
+
+def write_sales(m: cm.Market, t: int, prices: cm.Array, units: npt.NDArray[np.int64],
+                path: Path) -> Path:
+    rows = [[m.sku[i], cm.week_start(t).isoformat(), int(units[i]), money(prices[i])]
+            for i in range(m.n)]
+    return write_csv(path, ["sku", "date", "units", "unit_price"], rows)
+
+
 def match_check(m: cm.Market, cli: Cli) -> dict[str, int]:
     """How the first week's listings were matched against the market's truth."""
-    truth = cm.listing_urls(m)
+    truth = listing_urls(m)
     rows = json.loads(cli("matches", "--format", "json"))
     count = {"listings": len(truth), "right": 0, "wrong": 0, "untrusted": 0}
     for row in rows:

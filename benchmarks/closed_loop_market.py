@@ -1,8 +1,9 @@
 """A closed-loop aftermarket with a true demand the optimizer never sees.
 
-One seed makes the whole market: a catalog (no ``list_price``), cross-references, a
-``pricing.yaml`` that sets only the SPEC's policy keys, 8-16 weeks of sales history at
-today's prices, and every week's competitor prices. The truth is *not* constant
+One seed makes the whole market: parts in six categories (about 30 % proprietary),
+costs and today's prices (not at the optimum), a policy that sets only the SPEC's
+keys, 8-16 weeks of history, and every week's competitor prices; a few proprietary
+parts are resold by dealers under our part number. The truth is *not* constant
 elasticity:
 
 - a proprietary part sells inelastically (elasticity -0.3..-1.1) up to a switching
@@ -23,14 +24,11 @@ policy-feasible path that knows the truth).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -355,93 +353,3 @@ def _best(m: Market, cand: Array, lo: Array, hi: Array, t: int) -> Array:
     profit = expected_profit(m, cand, t)
     profit = np.where((cand >= lo - 1e-9) & (cand <= hi + 1e-9), profit, -np.inf)
     return cand[np.argmax(profit, axis=0), np.arange(m.n)]
-
-
-# --- files a user would import -----------------------------------------------------------
-
-
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def money(x: float) -> str:
-    return f"{x:.2f}"
-
-
-def write_setup(m: Market, folder: Path) -> dict[str, Path]:
-    """catalog.csv (no list_price), xref.csv, pricing.yaml's policy and the sales
-    history (weeks ``1 - history`` .. 0 at today's prices with small variation; a
-    fifth of the SKUs never moved)."""
-    import yaml
-
-    rng = np.random.default_rng([m.seed, 14])
-    catalog = [[m.sku[i], m.part_number[i], f"{m.category[i]} part {m.sku[i]}", BRAND,
-                m.category[i], m.family[i], money(m.cost[i]), money(m.p0[i]), "USD", 1,
-                str(bool(m.proprietary[i])).lower()] for i in range(m.n)]
-    xrefs = [[COMPETITORS[j][1], pn, m.sku[i]]
-             for i in range(m.n) for j, pn in enumerate(m.comp_pn[i])]
-    still = rng.random(m.n) < 0.2
-    sales = []
-    for t in range(1 - m.history, 1):
-        moved = ~still & (rng.random(m.n) < 0.35)
-        price = np.where(moved, np.round(m.p0 * (1 + rng.uniform(-0.08, 0.08, m.n)), 2), m.p0)
-        price = np.maximum(price, m.floor())
-        units = rng.poisson(expected_units(m, price, t))
-        sales += [[m.sku[i], week_start(t).isoformat(), int(units[i]), money(price[i])]
-                  for i in range(m.n)]
-    (folder / "pricing.yaml").write_text(yaml.safe_dump(POLICY_SETTINGS, sort_keys=False),
-                                         encoding="utf-8")
-    return {
-        "catalog": write_csv(folder / "catalog.csv",
-                             ["sku", "part_number", "description", "brand", "category",
-                              "family", "unit_cost", "price", "currency", "pack_qty",
-                              "proprietary"], catalog),
-        "xref": write_csv(folder / "xref.csv",
-                          ["competitor_brand", "competitor_part_number", "sku"], xrefs),
-        "sales": write_csv(folder / "sales-history.csv",
-                           ["sku", "date", "units", "unit_price"], sales),
-    }
-
-
-def listing_urls(m: Market) -> dict[str, str]:
-    """Every listing's URL and the SKU it is the equivalent of (the matching truth)."""
-    urls = {}
-    for i in range(m.n):
-        for j in range(len(m.comp_pn[i])):
-            urls[f"https://{COMPETITORS[j][0]}.example/p/{m.comp_pn[i][j]}"] = m.sku[i]
-        for k in range(2):
-            if not np.isnan(m.dealer[i, k]):
-                urls[f"https://{DEALERS[k]}.example/parts/{m.part_number[i]}"] = m.sku[i]
-    return urls
-
-
-def write_observations(m: Market, t: int, path: Path) -> Path:
-    """Competitor and dealer prices as seen the evening before week ``t`` starts."""
-    seen = dt.datetime.combine(week_start(t) - dt.timedelta(days=1), dt.time(22),
-                               dt.UTC).isoformat()
-    c, stock = m.listed(t)
-    rows: list[list[object]] = []
-    for i in range(m.n):
-        for j, pn in enumerate(m.comp_pn[i]):
-            shop, brand, _ = COMPETITORS[j]
-            rows.append([shop, f"https://{shop}.example/p/{pn}",
-                         f"{brand} {pn} {m.category[i].lower()} will-fit", money(c[i, j]), "USD",
-                         brand, pn, 1, "InStock" if stock[i, j] else "OutOfStock", seen])
-        for k in range(2):
-            if not np.isnan(m.dealer[i, k]):
-                rows.append([DEALERS[k], f"https://{DEALERS[k]}.example/parts/{m.part_number[i]}",
-                             f"{BRAND} {m.part_number[i]} genuine", money(m.dealer[i, k]), "USD",
-                             BRAND, m.part_number[i], 1, "InStock", seen])
-    return write_csv(path, ["competitor", "url", "title", "price", "currency", "brand",
-                            "part_number", "pack_qty", "availability", "observed_at"], rows)
-
-
-def write_sales(m: Market, t: int, prices: Array, units: npt.NDArray[np.int64],
-                path: Path) -> Path:
-    rows = [[m.sku[i], week_start(t).isoformat(), int(units[i]), money(prices[i])]
-            for i in range(m.n)]
-    return write_csv(path, ["sku", "date", "units", "unit_price"], rows)
