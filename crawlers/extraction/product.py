@@ -72,6 +72,8 @@ class ExtractedProduct:
     price_on_request: bool = False
     # (lowest quantity, price) rows of a quantity-break table, lowest first
     price_breaks: tuple[tuple[int, Decimal], ...] = ()
+    # what the page says about ``price``: tax included (True), excluded (False), or nothing
+    price_includes_tax: bool | None = None
 
     def as_record(self) -> dict[str, object]:
         """The ``pricing extract`` line: SPEC keys in order, money as decimal strings."""
