@@ -162,5 +162,3 @@ def currency_code(value: object, hint: str | None = None) -> str | None:
     if key in {"r"}:
         return "ZAR" if hint == "ZAR" else None
     return None
-
-

@@ -264,7 +264,9 @@ def _best(candidates: list[Candidate]) -> Candidate | None:
     return best
 
 
-def _candidates(layout: Layout, currency_hint: str | None) -> tuple[list[Candidate], list[Candidate]]:
+def _candidates(
+    layout: Layout, currency_hint: str | None
+) -> tuple[list[Candidate], list[Candidate]]:
     key = ("price_candidates", currency_hint)
     if key not in layout.memo:
         layout.memo[key] = price_candidates(layout, currency_hint)

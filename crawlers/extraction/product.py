@@ -20,7 +20,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar
 
-from crawlers.extraction.currency import ISO_CODES, currency_code, round_money
+from crawlers.extraction.currency import ISO_CODES, currency_code, decimal_places, round_money
 from crawlers.extraction.dom import Layout, layout_of
 from crawlers.extraction.fallback import fallback_price, visible_tax
 from crawlers.extraction.fields import FIELDS, Found
@@ -317,9 +317,10 @@ def _str(value: object) -> str | None:
 
 def _money(value: object, currency: object) -> Decimal | None:
     """An amount in the currency's minor unit: ``42.5`` USD -> ``42.50``, ``46.248`` GBP
-    -> ``46.25`` (as the shop shows it), ``12980`` JPY stays ``12980``."""
+    -> ``46.25`` (as the shop shows it). Cents are never dropped here (``12.50`` with a
+    yen guessed from the locale stays as read); storage rounds to the currency."""
     if not isinstance(value, Decimal):
         return None
-    if not isinstance(currency, str) or not currency:
+    if not isinstance(currency, str) or not decimal_places(currency):
         return value
     return round_money(value, currency)
