@@ -270,7 +270,8 @@ def _candidates(
     key = ("price_candidates", currency_hint)
     if key not in layout.memo:
         layout.memo[key] = price_candidates(layout, currency_hint)
-    return layout.memo[key]  # type: ignore[no-any-return]
+    found: tuple[list[Candidate], list[Candidate]] = layout.memo[key]  # type: ignore[assignment]
+    return found
 
 
 def fallback_price(layout: Layout, currency_hint: str | None) -> Found:

@@ -246,9 +246,9 @@ def read_offer(offer: Node, found: Found, currency_hint: str | None) -> None:
     """Price, list price, currency, availability, tax basis and pack of one Offer or
     AggregateOffer. An AggregateOffer whose offers differ in condition is read through
     its new offer, not its ``lowPrice`` (which may be a used one)."""
-    inner = _offers(offer)
-    if inner and any(not is_new(o) for o in inner) and any(is_new(o) for o in inner):
-        chosen = _first_buyable([o for o in inner if is_new(o)], lambda o: [o])
+    parts = _offers(offer)
+    if any(not is_new(o) for o in parts) and any(is_new(o) for o in parts):
+        chosen = _first_buyable([o for o in parts if is_new(o)], lambda o: [o])
         if chosen is not None and _has_price(chosen):
             merged = {k: v for k, v in offer.items() if k not in PRICE_KEYS and k != "offers"}
             read_offer({**merged, **chosen}, found, currency_hint)
