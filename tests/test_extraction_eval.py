@@ -10,6 +10,7 @@ development pages while hurting unseen shops fails).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def test_frozen_f1_does_not_fall_below_the_floor(field: str) -> None:
     )
 
 
-def _page(tmp_path: Path, name: str, html: str, spec: dict[str, object]) -> LabelledPage:
+def _page(tmp_path: Path, name: str, html: str, spec: Mapping[str, object]) -> LabelledPage:
     (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
     (tmp_path / f"{name}.json").write_text(json.dumps(spec), encoding="utf-8")
     return next(p for p in load_pages(tmp_path) if p.name == name)
