@@ -112,12 +112,28 @@ class Score:
     pages: int = 0
     shops: int = 0
     fields: dict[str, FieldScore] = field(default_factory=dict)
+    # availability answered "InStock" on every page: the constant a guess must beat
+    always_in_stock: FieldScore = field(default_factory=FieldScore)
 
 
 def _same(answer: Any, truth: Any) -> bool:
     if isinstance(truth, str) and isinstance(answer, str):
         return answer.strip() == truth.strip()
     return bool(answer == truth)
+
+
+def _count(counts: FieldScore, answer: Any, want: Any, where: str) -> None:
+    counts.labelled += 1
+    if answer is None and want is None:
+        return
+    if answer is not None and want is not None and _same(answer, want):
+        counts.tp += 1
+        return
+    if answer is not None:
+        counts.fp += 1
+    if want is not None:
+        counts.fn += 1
+    counts.wrong.append(f"{where}: {answer!r} != {want!r}")
 
 
 def score(pages: Iterable[LabelledPage]) -> Score:
@@ -132,19 +148,9 @@ def score(pages: Iterable[LabelledPage]) -> Score:
         for name in SCORED_FIELDS:
             if name not in truth:
                 continue
-            counts = result.fields[name]
-            counts.labelled += 1
-            counts.known_misses += name in misses
-            want, answer = truth[name], got.get(name)
-            if answer is None and want is None:
-                continue
-            if answer is not None and want is not None and _same(answer, want):
-                counts.tp += 1
-                continue
-            if answer is not None:
-                counts.fp += 1
-            if want is not None:
-                counts.fn += 1
-            counts.wrong.append(f"{page.name}: {answer!r} != {want!r}")
+            result.fields[name].known_misses += name in misses
+            _count(result.fields[name], got.get(name), truth[name], page.name)
+        if "availability" in truth:
+            _count(result.always_in_stock, "InStock", truth["availability"], page.name)
     result.shops = len(shops)
     return result

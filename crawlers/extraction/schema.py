@@ -284,7 +284,8 @@ def read_offer(offer: Node, found: Found, currency_hint: str | None) -> None:
     if price is not None:
         by_tax = [(amount, tax) for _, amount, tax in specified if tax is not None]
         _tax_basis(price, by_tax, _flag(offer.get("valueAddedTaxIncluded")), found)
-    found.set("pack_qty", quantity_pack(offer.get("eligibleQuantity")))
+    # an offer valid for N units at a time prices N units; no unit stated means pieces
+    found.set("pack_qty", quantity_pack(offer.get("eligibleQuantity"), unit_required=False))
     if price is None:
         for inner in _offers(offer):
             read_offer(inner, found, currency_hint)
@@ -320,14 +321,17 @@ COUNT_UNITS = frozenset(
 )  # fmt: skip
 
 
-def quantity_pack(quantity: Any) -> int | None:
+def quantity_pack(quantity: Any, *, unit_required: bool = True) -> int | None:
     """A pack from a QuantitativeValue in pieces (``referenceQuantity`` of a price
     specification, ``eligibleQuantity`` of an offer): ``{"value": 100, "unitCode":
-    "C62"}`` -> 100. A quantity in a measure (kg, litres, metres) is not a pack."""
+    "C62"}`` -> 100. A quantity in a measure (kg, litres, metres) is not a pack, nor
+    is one with no unit unless ``unit_required`` is off."""
     quantity = first(quantity)
     if not isinstance(quantity, dict):
         return None
     unit = first(quantity.get("unitCode")) or first(quantity.get("unitText"))
+    if unit is None and unit_required:
+        return None
     if unit is not None and str(unit).strip().lower() not in COUNT_UNITS:
         return None
     value = to_decimal(first(quantity.get("value")))

@@ -144,6 +144,9 @@ STOCK_ROW = re.compile(
     r"saatavuus|disponibilidade|наличие|stok durumu|在庫(?:状況)?)\s*[:：]\s*(.{1,80})$",
     re.IGNORECASE,
 )
+# A stock row that reads as nothing known makes the state unknown (False: the add-to-cart
+# button decides, as before; benchmarks/bench_extraction.py --guess-stock compares).
+UNREADABLE_ROW_IS_UNKNOWN = True
 # Stock states a notice names so specifically that it counts wherever the product shows it.
 SPECIFIC_STATES = frozenset({"BackOrder", "Discontinued", "PreOrder"})
 
@@ -187,7 +190,7 @@ def availability_evidence(page: Page, layout: Layout) -> tuple[str | None, bool]
             return state, True
         if state:
             section.append(state)
-    if unreadable_row:
+    if unreadable_row and UNREADABLE_ROW_IS_UNKNOWN:
         return None, True
     button_state = _cart_button_state(page, layout)
     if button_state:
