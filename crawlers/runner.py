@@ -51,7 +51,8 @@ def run_crawls(
     process = CrawlerProcess(scrapy_settings(settings, log_level))
     crawlers = []
     for comp in competitors:
-        crawler = process.create_crawler(spider_class(comp))
+        spider = spider_class(comp, config.policy.prices_include_tax)
+        crawler = process.create_crawler(spider)
         process.crawl(crawler, base_url=(base_urls or {}).get(comp.name))
         crawlers.append((comp.name, crawler))
     process.start()

@@ -18,10 +18,15 @@ from pricing.config import Competitor, load_config
 from pricing.settings import Settings
 
 
-def spider_class(competitor: Competitor) -> type[CompetitorSpider]:
+def spider_class(
+    competitor: Competitor, catalog_includes_tax: bool | None = None
+) -> type[CompetitorSpider]:
+    """``catalog_includes_tax``: the catalog's price basis (``pricing.yaml``
+    ``prices_include_tax``), which the competitor's prices are stored on."""
     attrs: dict[str, Any] = {
         "name": competitor.name,
         "competitor": competitor,
+        "catalog_includes_tax": catalog_includes_tax,
         "allowed_domains": [],
         "custom_settings": CompetitorSpider.settings_for(competitor),
     }
@@ -31,7 +36,8 @@ def spider_class(competitor: Competitor) -> type[CompetitorSpider]:
 class ConfigSpiderLoader:
     def __init__(self, config_dir: Path) -> None:
         config = load_config(config_dir)
-        self._spiders = {c.name: spider_class(c) for c in config.competitors}
+        basis = config.policy.prices_include_tax
+        self._spiders = {c.name: spider_class(c, basis) for c in config.competitors}
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:

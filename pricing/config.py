@@ -142,6 +142,11 @@ class Competitor(_Strict):
     download_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
     suspect: SuspectRules = SuspectRules()
     enabled: bool = True
+    # Whether this shop's prices include tax: true, false, or auto (the page's labels,
+    # JSON-LD valueAddedTaxIncluded, say); tax_rate (0.20 for 20 %) converts them to
+    # the catalog's basis (pricing.yaml prices_include_tax).
+    prices_include_tax: bool | Literal["auto"] = "auto"
+    tax_rate: Annotated[Decimal, Field(ge=0, lt=1, max_digits=8)] | None = None
 
     @property
     def label(self) -> str:
@@ -355,6 +360,11 @@ class LadderConfig(_Strict):
 
 class PricingPolicy(_Strict):
     base_currency: CurrencyCode = "USD"
+    # The catalog's own price basis: false (net, before tax), true (gross), or null (not
+    # stated: competitor prices are stored as their pages show them).
+    prices_include_tax: bool | None = None
+    # Whether a competitor's BackOrder listing counts toward the competitor reference.
+    count_backorder: bool = False
     defaults: PolicyDefaults = PolicyDefaults()
     proprietary: PolicyOverrides = PolicyOverrides()
     categories: dict[str, CategoryPolicy] = Field(default_factory=dict)
@@ -419,6 +429,24 @@ class AppConfig(_Strict):
     policy: PricingPolicy
     schedules: Schedules
     matching: MatchingConfig = MatchingConfig()
+
+    @model_validator(mode="after")
+    def _tax_rates(self) -> AppConfig:
+        """Every competitor whose prices may be on another basis than the catalog's
+        needs its tax rate, or its prices could not be stored on one basis."""
+        target = self.policy.prices_include_tax
+        if target is None:
+            return self
+        for comp in self.competitors:
+            if comp.prices_include_tax != target and comp.tax_rate is None:
+                raise ConfigError(
+                    self.directory / COMPETITORS_FILE,
+                    f"competitors[{comp.name}].tax_rate",
+                    "needed to convert its prices to the catalog's basis "
+                    f"(pricing.yaml prices_include_tax: {str(target).lower()}; this "
+                    f"competitor's prices_include_tax: {str(comp.prices_include_tax).lower()})",
+                )
+        return self
 
     def competitor(self, name: str) -> Competitor:
         for comp in self.competitors:

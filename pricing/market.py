@@ -107,6 +107,7 @@ def sku_positions(
         session,
         as_of - dt.timedelta(days=longest),
         [p.sku for p in parts] if category is not None else None,
+        count_backorder=policy.count_backorder,
     )
     converter = CurrencyConverter(policy.fx.table(policy.base_currency))
     out = []

@@ -22,7 +22,7 @@ PAGES = Path(__file__).parent / "sample_pages"
 SAMPLES = sorted(path.stem for path in PAGES.glob("*.json"))
 RECORD_KEYS = [
     "source", "title", "price", "currency", "list_price", "sku", "mpn", "gtin", "brand",
-    "availability", "pack_qty", "method",
+    "availability", "pack_qty", "method", "price_includes_tax",
 ]  # fmt: skip
 
 
@@ -765,3 +765,113 @@ def test_without_h1_the_element_named_like_og_title_anchors_the_page() -> None:
     product = extract_product(html, "https://s.example.co.kr/p?no=1")
     assert product.title == "Wool Blend Coat" and product.sku == "P0000BKX"
     assert product.price is None
+
+
+# --- tax basis, offers, packs, stock (issue 15) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n for n in SAMPLES if "other_basis_price" in json.loads((PAGES / f"{n}.json").read_text())],
+)
+def test_a_page_showing_net_and_gross_gives_both(name: str) -> None:
+    spec, product = _load(name)
+    assert product.price_includes_tax is spec["expected"]["price_includes_tax"]
+    assert product.other_basis_price == Decimal(spec["other_basis_price"])
+    gross, net = (
+        (product.price, product.other_basis_price)
+        if product.price_includes_tax
+        else (product.other_basis_price, product.price)
+    )
+    assert gross is not None and net is not None and net < gross
+
+
+def test_unrounded_structured_price_is_read_in_the_currency_minor_unit() -> None:
+    offer = {"@type": "Offer", "price": "46.248", "priceCurrency": "GBP"}
+    page = _jsonld_page({"@type": "Product", "name": "Oil filter", "offers": offer})
+    assert extract_product(page, "https://a.example.co.uk/p").price == Decimal("46.25")
+
+
+def test_a_used_offer_never_prices_the_new_part() -> None:
+    offers = [
+        {"@type": "Offer", "itemCondition": "https://schema.org/UsedCondition", "price": "50"},
+        {"@type": "Offer", "itemCondition": "https://schema.org/NewCondition", "price": "90"},
+    ]
+    page = _jsonld_page({"@type": "Product", "name": "Pump", "offers": offers})
+    assert extract_product(page, "https://a.example/p").price == Decimal("90.00")
+    only_used = _jsonld_page({"@type": "Product", "name": "Pump", "offers": offers[:1]})
+    assert extract_product(only_used, "https://a.example/p").price == Decimal("50.00")
+
+
+@pytest.mark.parametrize(
+    ("quantity", "pack"),
+    [
+        ({"value": 100, "unitCode": "C62"}, 100),
+        ({"value": "25", "unitCode": "H87"}, 25),
+        ({"value": 1, "unitCode": "C62"}, None),
+        ({"value": 100, "unitCode": "GRM"}, None),  # a price per 100 g is not a pack
+    ],
+)
+def test_reference_quantity_in_pieces_is_a_pack(
+    quantity: dict[str, object], pack: int | None
+) -> None:
+    spec = {"@type": "UnitPriceSpecification", "price": "4.95", "referenceQuantity": quantity}
+    offer = {"@type": "Offer", "price": "4.95", "priceCurrency": "EUR", "priceSpecification": spec}
+    page = _jsonld_page({"@type": "Product", "name": "Schraube M8", "offers": offer})
+    assert extract_product(page, "https://a.example.de/p").pack_qty == pack
+
+
+@pytest.mark.parametrize(
+    ("row", "pack"),
+    [
+        ("Pkg Qty: 4", 4),
+        ("Pack Size: 10", 10),
+        ("Verpackungseinheit: 50 Stück", 50),
+        ("Conditionnement : 20", 20),
+        ("Sold in packs of 10.", 10),
+        ("Vendu par lot de 6", 6),
+        ("Pack Size: 5 l", None),
+        ("Qty: 1", None),
+    ],
+)
+def test_pack_rows_and_phrases_on_the_page(row: str, pack: int | None) -> None:
+    page = f"<html><body><h1>Hose clip</h1><p class='price'>£7.90</p><p>{row}</p></body></html>"
+    assert extract_product(page, "https://a.example.co.uk/p").pack_qty == pack
+
+
+def _jsonld_page(data: dict[str, object], body: str = "") -> str:
+    return (
+        "<html><head><script type='application/ld+json'>"
+        + _script_safe({"@context": "https://schema.org", **data})
+        + f"</script></head><body><h1>{data.get('name', '')}</h1>{body}</body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("notice", "state"),
+    [
+        ("Backordered - ships in 2-3 weeks", "BackOrder"),
+        ("Special order item, allow 10 days", "BackOrder"),
+        ("This item has been discontinued", "Discontinued"),
+        ("In stock", "InStock"),  # agrees: nothing to override
+    ],
+)
+def test_visible_stock_notice_beats_structured_in_stock(notice: str, state: str) -> None:
+    offer = {"@type": "Offer", "price": "64.20", "priceCurrency": "USD",
+             "availability": "https://schema.org/InStock"}  # fmt: skip
+    page = _jsonld_page(
+        {"@type": "Product", "name": "Slack adjuster", "offers": offer},
+        f"<div class='stock-status'>{notice}</div><button class='add-to-cart'>Add to cart</button>",
+    )
+    assert extract_product(page, "https://a.example/p").availability == state
+
+
+def test_an_unreadable_stock_row_is_unknown_not_the_cart_button() -> None:
+    page = (
+        "<html><body><h1>Door seal</h1><p class='price'>£54.00</p>"
+        "<ul><li>Availability: Call to check</li></ul><button class='btn-cart'>Add to Basket"
+        "</button></body></html>"
+    )
+    assert extract_product(page, "https://a.example.co.uk/p").availability is None
+    readable = page.replace("Call to check", "In Stock")
+    assert extract_product(readable, "https://a.example.co.uk/p").availability == "InStock"

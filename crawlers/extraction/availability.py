@@ -69,7 +69,14 @@ _TEXT_RULES: tuple[tuple[str, str], ...] = (
         r"pre-?order|vorbestell|précommande|pré-commande|preventa|reserva ya|in prevendita",
         "PreOrder",
     ),
-    (r"back-?order|rückstand|en réapprovisionnement|bajo pedido", "BackOrder"),
+    (
+        r"back-?order|rückstand|en réapprovisionnement|bajo pedido"
+        # special order: not stocked, ordered in from the supplier for you
+        r"|special[- ]order|order-?in item|ships from (?:the )?(?:supplier|manufacturer)"
+        r"|auf bestellung|bestellartikel|sur commande|na zamówienie|na objednávku"
+        r"|su ordinazione|op bestelling|取り寄せ|取寄せ",
+        "BackOrder",
+    ),
     (
         r"out[ -]of[ -]stock|sold[ -]out|not (?:currently )?(?:in stock|available)"
         r"|currently unavailable|temporarily unavailable|\bunavailable\b|no stock|none in stock"
@@ -96,6 +103,7 @@ _TEXT_RULES: tuple[tuple[str, str], ...] = (
         r"|available (?:now|to ship|for (?:immediate )?(?:shipping|delivery))"
         r"|auf lager|lagernd|sofort (?:lieferbar|verfügbar|versandfertig)|lieferbar|vorrätig"
         r"|en stock|disponible|expédié sous|en existencia|in magazzino|disponibile|pronta consegna"
+        r"|disponibilit[àa] immediata|immediately available|available immediately"
         r"|op voorraad|leverbaar|direct leverbaar|na stanie|dostępny|\bi lager\b|på lager"
         r"|varastossa"
         r"|skladem|em estoque|disponível|在庫あり|有货|现货|재고\s*있음|구매\s*가능"

@@ -11,6 +11,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+# The minor units live with the domain's money; re-exported for the extraction code.
+from pricing.money import THREE_DECIMAL as THREE_DECIMAL
+from pricing.money import ZERO_DECIMAL as ZERO_DECIMAL
+from pricing.money import decimal_places as decimal_places
+from pricing.money import round_money as round_money
+
 # fmt: off
 # Currencies a parts shop is likely to quote in; unknown 3-letter codes are not guessed.
 ISO_CODES = frozenset({
@@ -21,9 +27,6 @@ ISO_CODES = frozenset({
     "TWD", "UAH", "USD", "VND", "ZAR",
 })
 
-# Currencies with no minor unit, and those with three decimals.
-ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "IDR", "COP", "TWD"})
-THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
 DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN", "TWD", "ARS", "CLP", "COP"})
 KRONER = frozenset({"SEK", "NOK", "DKK", "ISK"})
@@ -159,11 +162,3 @@ def currency_code(value: object, hint: str | None = None) -> str | None:
     if key in {"r"}:
         return "ZAR" if hint == "ZAR" else None
     return None
-
-
-def decimal_places(currency: str | None) -> int:
-    if currency in ZERO_DECIMAL:
-        return 0
-    if currency in THREE_DECIMAL:
-        return 3
-    return 2

@@ -97,6 +97,7 @@ class Layout:
     anchor: etree._Element | None = None  # the product's heading, what "near" is measured to
     anchor_order: int | None = None
     short_text: dict[etree._Element, str] = field(default_factory=dict)
+    memo: dict[object, object] = field(default_factory=dict)  # results read off the layout
 
 
 def attrs_of(element: etree._Element) -> str:

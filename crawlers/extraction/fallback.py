@@ -17,6 +17,7 @@ from decimal import Decimal
 from crawlers.extraction.dom import Block, Layout, ancestor_texts
 from crawlers.extraction.fields import Found
 from crawlers.extraction.prices import ParsedPrice, count_numbers, read_price
+from crawlers.extraction.tax import basis_of_class, basis_of_text, plausible_pair
 
 MAX_PRICE_BLOCK = 60
 
@@ -36,21 +37,6 @@ UNIT_HINT = re.compile(
     re.IGNORECASE,
 )
 _WITH_DISCOUNT = re.compile(r"\b(?:has|with|is|on)-(?:discount|saving)\w*", re.IGNORECASE)
-# Prices before tax are shown beside the price to pay, rarely instead of it.
-NET_LABEL = re.compile(
-    r"ex\.? tax|excl|exkl|zzgl|netto|\bnet\b|\bht\b|hors taxe|sin iva|ex\.? vat|\bex gst|"
-    r"税抜|税別|本体価格",
-    re.I,
-)
-NET_CLASS = re.compile(
-    r"excl|exkl|tax-?excluded|without-?tax|netto|price[-_]*net\b|\bnet[-_]*price", re.I
-)
-# The label in front of a price that says it is before tax ("Net price:", "Netto:").
-NET_LABEL_END = re.compile(
-    r"(?:\bnet(?:\s*price)?|netto(?:preis)?|ex\.?\s*(?:vat|tax|gst)|excl\.?(?:\s*(?:vat|tax))?|"
-    r"\bht|hors taxes?|sin iva|prix ht)\s*[:.]?\s*$",
-    re.IGNORECASE,
-)
 # "-20 %", "inkl. 19% MwSt.": percentages next to a price are not money.
 _PERCENT = re.compile(r"[-–]?\s*\d+(?:[.,]\d+)?\s*%")
 # Pieces of a split price ("19." and "99" in separate spans): the whole is read instead.
@@ -125,6 +111,7 @@ class Candidate:
     block: Block
     price: ParsedPrice
     score: float
+    includes_tax: bool | None = None  # what the price's own labels say
 
 
 def price_candidates(
@@ -156,13 +143,44 @@ def price_candidates(
         if not (marked or self_hinted or _money_shaped(text)):
             continue
         score = _score(block, layout, hinted, marked) + (2 if SALE_LABEL_END.search(label) else 0)
-        if _net(block, label):
-            score -= 1
-        candidate = Candidate(block, parsed, score)
+        includes_tax = _tax_label(layout, block, label)
+        if includes_tax is False:
+            score -= 1  # prices before tax are shown beside the price to pay
+        candidate = Candidate(block, parsed, score, includes_tax)
         (struck if old or block.soft_old else current).append(candidate)
         if block.soft_old and not old:
-            current.append(Candidate(block, parsed, score - 3))
+            current.append(Candidate(block, parsed, score - 3, includes_tax))
     return current, struck
+
+
+def _tax_label(layout: Layout, block: Block, label: str) -> bool | None:
+    """Whether a price's own text, class, the label before it or the words right after
+    it say it includes tax ("£38.54 <small>ex VAT</small>", "Ex Tax: £38.54")."""
+    for basis in (
+        basis_of_text(_PERCENT_OR_NUMBER.sub(" ", block.full_text)),
+        basis_of_class(f"{block.attrs} {block.parent_attrs}"),
+        basis_of_text(label),
+        basis_of_text(_label_after(layout, block)),
+    ):
+        if basis is not None:
+            return basis
+    return None
+
+
+_PERCENT_OR_NUMBER = re.compile(r"\d[\d.,' ]*")
+MAX_TAX_NOTE = 120
+TAX_NOTE_DISTANCE = 12
+
+
+def _label_after(layout: Layout, block: Block) -> str:
+    """The words right after a block: its tail and its next sibling's short text."""
+    element = block.element
+    following = element.getnext()
+    text = (element.tail or "") + " "
+    if following is not None:
+        text += layout.short_text.get(following) or ""
+    text = " ".join(text.split())[:40]
+    return "" if count_numbers(_PERCENT.sub(" ", text)) else text
 
 
 def _reads_as_price(block: Block, layout: Layout, text: str, marked: bool, old: bool) -> bool:
@@ -197,14 +215,6 @@ def _label_before(layout: Layout, block: Block) -> str:
     return " ".join(text.split())[-40:]
 
 
-def _net(block: Block, label: str) -> bool:
-    """A price labelled as before tax ("Net price: <span>€84.03</span>") when its own
-    text does not already say so (that costs the candidate in :func:`_score`)."""
-    if NET_LABEL.search(block.full_text) or NET_CLASS.search(block.attrs):
-        return False
-    return bool(NET_LABEL_END.search(label))
-
-
 def _in_window(layout: Layout, block: Block) -> bool:
     """The main price sits near the heading; far-off blocks are not worth reading."""
     if layout.anchor_order is None:
@@ -233,8 +243,6 @@ def _score(block: Block, layout: Layout, hinted: bool, marked: bool) -> float:
         score += 2
     if block.card:
         score -= 5
-    if NET_LABEL.search(block.full_text) or NET_CLASS.search(f"{block.attrs} {block.parent_attrs}"):
-        score -= 1
     if block.weak_noise:
         score -= 3
     if block.hidden:
@@ -256,10 +264,21 @@ def _best(candidates: list[Candidate]) -> Candidate | None:
     return best
 
 
+def _candidates(
+    layout: Layout, currency_hint: str | None
+) -> tuple[list[Candidate], list[Candidate]]:
+    key = ("price_candidates", currency_hint)
+    if key not in layout.memo:
+        layout.memo[key] = price_candidates(layout, currency_hint)
+    found: tuple[list[Candidate], list[Candidate]] = layout.memo[key]  # type: ignore[assignment]
+    return found
+
+
 def fallback_price(layout: Layout, currency_hint: str | None) -> Found:
-    """The visible price (and the struck list price next to it) of the main product."""
+    """The visible price (and the struck list price next to it) of the main product,
+    and what the page says about its tax."""
     found = Found("fallback")
-    current, struck = price_candidates(layout, currency_hint)
+    current, struck = _candidates(layout, currency_hint)
     chosen = _best(current)
     if chosen is None or chosen.score < MIN_SCORE:
         return found
@@ -269,7 +288,77 @@ def fallback_price(layout: Layout, currency_hint: str | None) -> Found:
     list_price = list_price_near(struck, chosen)
     if list_price is not None:
         found.set("list_price", list_price)
+    included, other = tax_basis(layout, current, chosen)
+    found.set("price_includes_tax", included)
+    found.set("other_basis_price", other)
     return found
+
+
+def visible_tax(
+    layout: Layout, currency_hint: str | None, amount: Decimal
+) -> tuple[bool | None, Decimal | None]:
+    """What the visible page says about the tax of a price read elsewhere (structured
+    data): the labels of the best visible price showing the same amount."""
+    current, _ = _candidates(layout, currency_hint)
+    same = [c for c in current if _same_amount(c.price.amount, amount)]
+    chosen = _best(same)
+    if chosen is None:
+        return None, None
+    return tax_basis(layout, current, chosen)
+
+
+def _same_amount(shown: Decimal, amount: Decimal) -> bool:
+    exponent = shown.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return shown == amount.quantize(Decimal(1).scaleb(-places))
+
+
+def tax_basis(
+    layout: Layout, current: list[Candidate], chosen: Candidate
+) -> tuple[bool | None, Decimal | None]:
+    """(whether the chosen price includes tax, the same price on the other basis).
+
+    Its own labels decide; a price shown beside another one labelled the other way
+    (net beside gross, at most 30 % apart) is that pair's other half; else a short tax
+    note just after it ("inkl. 19 % MwSt.", "Taxes incluses.") says."""
+    near = [
+        c
+        for c in current
+        if c.block.element is not chosen.block.element
+        and abs(c.block.order - chosen.block.order) <= NEAR_LIST_PRICE
+        and c.block.card == chosen.block.card
+        and c.price.amount != chosen.price.amount
+        and c.includes_tax is not None
+    ]
+    near.sort(key=lambda c: abs(c.block.order - chosen.block.order))
+    included = chosen.includes_tax
+    for other in near:
+        if other.includes_tax == included:
+            continue
+        chosen_gross = other.includes_tax is False
+        gross, net = (chosen, other) if chosen_gross else (other, chosen)
+        if plausible_pair(gross.price.amount, net.price.amount):
+            return chosen_gross, other.price.amount
+    if included is None:
+        included = _tax_note(layout, chosen)
+    return included, None
+
+
+def _tax_note(layout: Layout, chosen: Candidate) -> bool | None:
+    """A short note about tax just after the price, with no other amount in it."""
+    for block in layout.blocks:
+        gap = block.order - chosen.block.order
+        if gap <= 0 or block.noise or block.card != chosen.block.card:
+            continue
+        if gap > TAX_NOTE_DISTANCE:
+            break
+        text = block.full_text
+        if len(text) > MAX_TAX_NOTE or count_numbers(_PERCENT.sub(" ", text)):
+            continue
+        basis = basis_of_text(text)
+        if basis is not None:
+            return basis
+    return None
 
 
 def list_price_near(struck: list[Candidate], chosen: Candidate) -> Decimal | None:

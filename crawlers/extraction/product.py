@@ -20,9 +20,9 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar
 
-from crawlers.extraction.currency import ISO_CODES, currency_code, decimal_places
+from crawlers.extraction.currency import ISO_CODES, currency_code, decimal_places, round_money
 from crawlers.extraction.dom import Layout, layout_of
-from crawlers.extraction.fallback import fallback_price
+from crawlers.extraction.fallback import fallback_price, visible_tax
 from crawlers.extraction.fields import FIELDS, Found
 from crawlers.extraction.meta import meta_found, opengraph_found
 from crawlers.extraction.packs import parse_pack_qty
@@ -46,8 +46,12 @@ METHODS = (
 )  # fmt: skip
 RECORD_KEYS = (
     "source", "title", "price", "currency", "list_price", "sku", "mpn", "gtin", "brand",
-    "availability", "pack_qty", "method",
+    "availability", "pack_qty", "method", "price_includes_tax",
 )  # fmt: skip
+STRUCTURED = frozenset({"json-ld", "microdata", "rdfa", "opengraph", "meta", "script"})
+# Visible stock states that beat the structured data when they contradict it: shops
+# leave "InStock" in their JSON-LD while the page says "Backordered" or "Discontinued".
+OVERRIDING = frozenset({"BackOrder", "Discontinued", "PreOrder", "OutOfStock"})
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,10 @@ class ExtractedProduct:
     price_on_request: bool = False
     # (lowest quantity, price) rows of a quantity-break table, lowest first
     price_breaks: tuple[tuple[int, Decimal], ...] = ()
+    # what the page says about ``price``: tax included (True), excluded (False), or nothing
+    price_includes_tax: bool | None = None
+    # the same price on the other tax basis, when the page shows both (net and gross)
+    other_basis_price: Decimal | None = None
 
     def as_record(self) -> dict[str, object]:
         """The ``pricing extract`` line: SPEC keys in order, money as decimal strings."""
@@ -110,7 +118,9 @@ def extract_product(
         first = Found("breaks", {"price": breaks[0][1]}, price_text=format_amount(breaks[0][1]))
         found.append(first)
     merged = _Merge(found)
-    if merged.needs_fallback() and not merged.covered_by_selectors():
+    # The visible page is read even when the structured data looks complete: it says
+    # whether the price includes tax and may contradict the structured stock state.
+    if not merged.covered_by_selectors():
         layout = _layout(page)
         if layout is not None:
             merged.add_fallback(page, layout)
@@ -150,6 +160,7 @@ class _Merge:
 
     def __init__(self, found: list[Found]) -> None:
         self.found = found
+        self.layout: Layout | None = None
 
     def first(self, name: str) -> tuple[object, str] | None:
         for item in self.found:
@@ -175,6 +186,7 @@ class _Merge:
         return any(self.first(name) is None for name in FIELDS if name != "pack_qty")
 
     def add_fallback(self, page: Page, layout: Layout) -> None:
+        self.layout = layout
         for part in (
             lambda: fallback_price(layout, page.currency_hint),
             lambda: visible_found(page, layout),
@@ -193,6 +205,8 @@ class _Merge:
                 values[name], methods[name] = hit
         origin = self.price_source()
         self._price_group(origin, page, values, methods)
+        self._visible_stock(values, methods)
+        included, other = self._tax(origin, page)
         if values.get("pack_qty") is None and isinstance(values.get("title"), str):
             pack = parse_pack_qty(str(values["title"]))
             if pack is not None:
@@ -212,7 +226,38 @@ class _Merge:
             method=origin.method if origin else None,
             methods=MappingProxyType(methods),
             price_text=origin.price_text if origin else None,
+            price_includes_tax=included,
+            other_basis_price=_money(other, values.get("currency")),
         )
+
+    def _tax(self, origin: Found | None, page: Page) -> tuple[bool | None, Decimal | None]:
+        """What the page says about the chosen price's tax: its own method's word, else
+        the labels beside the same amount on the visible page."""
+        if origin is None:
+            return None, None
+        included = origin.get("price_includes_tax")
+        other = origin.amount("other_basis_price")
+        if isinstance(included, bool):
+            return included, other
+        price = origin.amount()
+        if price is None or self.layout is None or origin.method == "fallback":
+            return None, None
+        try:
+            return visible_tax(self.layout, page.currency_hint, price)
+        except Exception:  # as in _run: the price itself still stands
+            log.warning("visible tax labels failed on %s", page.url, exc_info=True)
+            return None, None
+
+    def _visible_stock(self, values: dict[str, object], methods: dict[str, str]) -> None:
+        """Strong visible stock text (an element about stock, a stock row, a backorder or
+        discontinued notice) beats a structured state it contradicts."""
+        visible = next((item for item in self.found if item.method == "fallback"
+                        and item.get("availability_strong")), None)  # fmt: skip
+        if visible is None or methods.get("availability") not in STRUCTURED:
+            return
+        state = visible.get("availability")
+        if state in OVERRIDING and state != values.get("availability"):
+            values["availability"], methods["availability"] = state, "fallback"
 
     def _price_group(
         self,
@@ -271,11 +316,11 @@ def _str(value: object) -> str | None:
 
 
 def _money(value: object, currency: object) -> Decimal | None:
-    """An amount with at least the currency's minor digits: ``42.5`` USD -> ``42.50``."""
+    """An amount in the currency's minor unit: ``42.5`` USD -> ``42.50``, ``46.248`` GBP
+    -> ``46.25`` (as the shop shows it). Cents are never dropped here (``12.50`` with a
+    yen guessed from the locale stays as read); storage rounds to the currency."""
     if not isinstance(value, Decimal):
         return None
-    places = decimal_places(currency if isinstance(currency, str) else None)
-    exponent = value.as_tuple().exponent
-    if places and isinstance(exponent, int) and exponent > -places:
-        return value.quantize(Decimal(1).scaleb(-places))
-    return value
+    if not isinstance(currency, str) or not decimal_places(currency):
+        return value
+    return round_money(value, currency)

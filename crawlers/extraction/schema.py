@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from crawlers.extraction.availability import normalize_availability
 from crawlers.extraction.currency import currency_code
 from crawlers.extraction.fields import Found
-from crawlers.extraction.packs import parse_pack_field, parse_pack_qty
+from crawlers.extraction.packs import MAX_PACK, parse_pack_field, parse_pack_qty
 from crawlers.extraction.prices import normalize_price_text, read_price, to_decimal
 from crawlers.extraction.text import clean_text
 
@@ -187,13 +187,39 @@ def _first_buyable(items: list[Node], offers_of: Any) -> Node | None:
 
 
 def _pick_offer(product: Node, page_url: str) -> Node | None:
+    """The offer the page sells its product by: the one its URL names; else, among the
+    new ones (a remanufactured or used offer never prices the new part while a new one
+    is there), the one whose SKU is the product's, else the first buyable."""
     offers = _offers(product)
     if not offers:
         return None
     for offer in offers:
         if same_page(first(offer.get("url")), page_url, exact=True):
             return offer
-    return _first_buyable(offers, lambda o: [o])
+    offers = [o for o in offers if is_new(o)] or offers
+    own = {clean_text(first(product.get(key)), "sku") for key in ("sku", "mpn")} - {None}
+    same_sku = [o for o in offers if clean_text(first(o.get("sku")), "sku") in own]
+    return _first_buyable(same_sku or offers, lambda o: [o])
+
+
+_NOT_NEW_NAME = re.compile(
+    r"(?:reman\w*|refurb\w*|rebuilt|used|second[- ]hand|pre-?owned|exchange|"
+    r"gebraucht|generalüberholt|aufbereitet|austausch|occasion|reconditionn\w*|"
+    r"usado|usato|rigenerat\w*|gebruikt|używan\w*|regenerowan\w*|中古)\b",
+    re.IGNORECASE,
+)
+
+
+def is_new(offer: Node) -> bool:
+    """Whether an offer sells the part new: its ``itemCondition`` is NewCondition, or it
+    states none and its name does not say remanufactured or used."""
+    condition = first(offer.get("itemCondition"))
+    if isinstance(condition, dict):
+        condition = first(condition.get("@id") or condition.get("name"))
+    if isinstance(condition, str) and condition.strip():
+        return short_name(condition).lower() in {"newcondition", "new"}
+    name = first(offer.get("name"))
+    return not (isinstance(name, str) and _NOT_NEW_NAME.search(name))
 
 
 def _has_price(offer: Node) -> bool:
@@ -217,7 +243,16 @@ def _raw_price(offer: Node) -> Any:
 
 
 def read_offer(offer: Node, found: Found, currency_hint: str | None) -> None:
-    """Price, list price, currency and availability of one Offer or AggregateOffer."""
+    """Price, list price, currency, availability, tax basis and pack of one Offer or
+    AggregateOffer. An AggregateOffer whose offers differ in condition is read through
+    its new offer, not its ``lowPrice`` (which may be a used one)."""
+    parts = _offers(offer)
+    if any(not is_new(o) for o in parts) and any(is_new(o) for o in parts):
+        chosen = _first_buyable([o for o in parts if is_new(o)], lambda o: [o])
+        if chosen is not None and _has_price(chosen):
+            merged = {k: v for k, v in offer.items() if k not in PRICE_KEYS and k != "offers"}
+            read_offer({**merged, **chosen}, found, currency_hint)
+            return
     currency = currency_code(first(offer.get("priceCurrency") or offer.get("currency")))
     hint = currency or currency_hint
     price_value: Any = None
@@ -226,20 +261,31 @@ def read_offer(offer: Node, found: Found, currency_hint: str | None) -> None:
         if to_decimal(price_value, currency_hint=hint) is not None:
             break
     list_value: Any = None
+    # (raw value, amount, tax included) of the specifications that price the item
+    specified: list[tuple[Any, Decimal, bool | None]] = []
     for spec in as_list(offer.get("priceSpecification")):
         if not isinstance(spec, dict):
             continue
         kind = short_name(str(first(spec.get("priceType")) or ""))
         value = first(spec.get("price"))
-        spec_currency = currency_code(first(spec.get("priceCurrency")))
+        currency = currency or currency_code(first(spec.get("priceCurrency")))
         if kind in LIST_PRICE_TYPES:
             list_value = list_value or value
-        elif _per_measure(spec):
             continue
-        elif to_decimal(price_value, currency_hint=hint) is None:
-            price_value = value
-        currency = currency or spec_currency
+        found.set("pack_qty", quantity_pack(spec.get("referenceQuantity")))
+        amount = to_decimal(value, currency_hint=currency or hint)
+        if amount is not None and not _per_measure(spec):
+            specified.append((value, amount, _flag(spec.get("valueAddedTaxIncluded"))))
+    if to_decimal(price_value, currency_hint=currency or hint) is None and specified:
+        # net and gross both specified: the gross one, as a shopper pays it
+        gross = [value for value, _, included in specified if included]
+        price_value = gross[0] if gross else specified[0][0]
     price = to_decimal(price_value, currency_hint=currency or hint)
+    if price is not None:
+        by_tax = [(amount, tax) for _, amount, tax in specified if tax is not None]
+        _tax_basis(price, by_tax, _flag(offer.get("valueAddedTaxIncluded")), found)
+    # an offer valid for N units at a time prices N units; no unit stated means pieces
+    found.set("pack_qty", quantity_pack(offer.get("eligibleQuantity"), unit_required=False))
     if price is None:
         for inner in _offers(offer):
             read_offer(inner, found, currency_hint)
@@ -267,12 +313,64 @@ def read_offer(offer: Node, found: Found, currency_hint: str | None) -> None:
     found.set("mpn", clean_text(first(offer.get("mpn")), "mpn"))
 
 
+PRICE_KEYS = frozenset({"price", "lowPrice", "highPrice", "minPrice", "maxPrice"})
+# UN/CEFACT common codes (and words) that count pieces: a quantity in them is a pack.
+COUNT_UNITS = frozenset(
+    {"c62", "h87", "ea", "pce", "pcs", "pc", "piece", "pieces", "unit", "units", "each",
+     "stück", "stk", "st", "szt", "ks", "pr", "set", "pk", "pack"}
+)  # fmt: skip
+
+
+def quantity_pack(quantity: Any, *, unit_required: bool = True) -> int | None:
+    """A pack from a QuantitativeValue in pieces (``referenceQuantity`` of a price
+    specification, ``eligibleQuantity`` of an offer): ``{"value": 100, "unitCode":
+    "C62"}`` -> 100. A quantity in a measure (kg, litres, metres) is not a pack, nor
+    is one with no unit unless ``unit_required`` is off."""
+    quantity = first(quantity)
+    if not isinstance(quantity, dict):
+        return None
+    unit = first(quantity.get("unitCode")) or first(quantity.get("unitText"))
+    if unit is None and unit_required:
+        return None
+    if unit is not None and str(unit).strip().lower() not in COUNT_UNITS:
+        return None
+    value = to_decimal(first(quantity.get("value")))
+    if value is None or value != value.to_integral_value() or not 1 < value <= MAX_PACK:
+        return None
+    return int(value)
+
+
 def _per_measure(spec: Node) -> bool:
+    """A price per measure (per kg, per 100 ml), not the price of what is sold."""
     quantity = spec.get("referenceQuantity")
     if not isinstance(quantity, dict):
         return False
     value = to_decimal(first(quantity.get("value")))
-    return value is not None and value != Decimal(1)
+    return value is not None and value != Decimal(1) and quantity_pack(quantity) is None
+
+
+def _flag(value: Any) -> bool | None:
+    """``valueAddedTaxIncluded`` as JSON-LD, microdata or RDFa write it."""
+    value = first(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return {"true": True, "false": False}.get(short_name(value).strip().lower())
+    return None
+
+
+def _tax_basis(
+    price: Decimal, by_tax: list[tuple[Decimal, bool]], offer_flag: bool | None, found: Found
+) -> None:
+    """Whether ``price`` includes tax, and the same price on the other basis when the
+    specifications give both."""
+    stated = [included for amount, included in by_tax if amount == price]
+    included = stated[0] if stated else offer_flag
+    if included is None:
+        return
+    found.set("price_includes_tax", included)
+    other = next((amount for amount, tax in by_tax if tax != included), None)
+    found.set("other_basis_price", other)
 
 
 def _brand(node: Node) -> str | None:

@@ -16,6 +16,7 @@ from lxml import etree
 from crawlers.extraction.availability import availability_from_text
 from crawlers.extraction.dom import Block, Layout, is_hidden
 from crawlers.extraction.fields import Found
+from crawlers.extraction.packs import pack_from_text
 from crawlers.extraction.page import Page
 from crawlers.extraction.text import clean_text, element_text
 
@@ -62,7 +63,9 @@ SKU_LABEL = re.compile(
     r"(?:our|shop|internal|store)\s+(?:part|article|item|product)\s*(?:#|no\.?|number|code)|"
     r"\bcod\.?\s*art(?:icolo|\.)?|\bc[óo]d(?:igo|\.)(?:\s+(?:do|del)\s+(?:produto|producto|artigo|art[ií]culo))?|"
     r"refer[êe]ncia|referencia|артикул|код товара|ürün kodu|stok kodu|상품코드|상품번호|"
-    r"varenr\.?|varenummer|vare-?nr\.?|tuotekoodi)"
+    r"varenr\.?|varenummer|vare-?nr\.?|tuotekoodi|"
+    r"(?:our|shop|store)\s+(?:item|code|ref(?:erence)?)|stock\s*(?:no\.?|number|code|#)|"
+    r"k[óo]d\s+(?:produktu|zboží|zbozi|towaru)|katalogové číslo|numer artykułu)"
     r"\s*[:#.：]?\s*" + _ID,
     re.IGNORECASE,
 )
@@ -71,7 +74,13 @@ MPN_LABEL = re.compile(
     r"(?<!our )(?<!shop )(?<!internal )part\s*(?:#|no\.?|number)|herstellernummer|"
     r"hersteller-?(?:artikel)?nr\.?|"
     r"hersteller-?artikelnummer|teilenummer|model\s*(?:#|no\.?|number)?|modelo|modèle|modello|"
-    r"型番|メーカー品番)"
+    r"型番|メーカー品番|"
+    r"herst(?:eller)?\.?[- ]?(?:art(?:ikel)?\.?[- ]?)?(?:nr|nummer)\.?|"
+    r"mfr\.?\s*(?:item|code)|manufacturer\s*(?:code|ref(?:erence)?)|"
+    r"r[ée]f(?:[ée]rence|\.)?\s*(?:du\s*)?fabricant|ref(?:erencia|\.)?\s*(?:del\s*)?fabricante|"
+    r"codice\s*produttore|fabrikantnummer|artikelnummer fabrikant|"
+    r"numer\s*(?:katalogowy\s*)?producenta|kod\s*producenta|číslo výrobce|"
+    r"артикул производителя|üretici kodu)"
     r"\s*[:#.：]?\s*" + _MPN_ID,
     re.IGNORECASE,
 )
@@ -111,7 +120,9 @@ def visible_found(page: Page, layout: Layout) -> Found:
     anchor = layout.anchor if layout.anchor is not None else page.h1
     heading = element_text(anchor, "title") if anchor is not None else None
     found.set("title", heading or _title_from_tag(page.title_tag))
-    found.set("availability", availability(page, layout))
+    state, strong = availability_evidence(page, layout)
+    found.set("availability", state)
+    found.set("availability_strong", strong if state else None)
     found.set("sku", _data_sku(layout))
     _identifiers(layout, found)
     return found
@@ -125,20 +136,48 @@ def _title_from_tag(title: str | None) -> str | None:
     return clean_text(max(parts[:2], key=len) if len(parts) > 1 else title, "title")
 
 
+# A row that labels the product's stock: "Availability: 2-3 Days", "Lieferstatus: ...".
+STOCK_ROW = re.compile(
+    r"^\s*(?:availability|stock(?: status)?|in stock\?|lieferstatus|lieferbarkeit|"
+    r"verfügbarkeit|lagerbestand|disponibilité|disponibilidad|disponibilità|"
+    r"beschikbaarheid|voorraad|dostępność|dostupnost|tillgänglighet|lagerstatus|"
+    r"saatavuus|disponibilidade|наличие|stok durumu|在庫(?:状況)?)\s*[:：]\s*(.{1,80})$",
+    re.IGNORECASE,
+)
+# A stock row that reads as nothing known makes the state unknown (False: the add-to-cart
+# button decides, as before; benchmarks/bench_extraction.py --guess-stock compares).
+UNREADABLE_ROW_IS_UNKNOWN = True
+# Stock states a notice names so specifically that it counts wherever the product shows it.
+SPECIFIC_STATES = frozenset({"BackOrder", "Discontinued", "PreOrder"})
+
+
 def availability(page: Page, layout: Layout) -> str | None:
+    return availability_evidence(page, layout)[0]
+
+
+def availability_evidence(page: Page, layout: Layout) -> tuple[str | None, bool]:
+    """(stock state, whether the evidence is strong).
+
+    Strong: an element about stock ("stock" in its class) or a stock row
+    ("Availability: ...") near the heading, or a backorder, discontinued or pre-order
+    notice in the product's section. A stock row whose value reads as nothing known
+    ("Availability: Call to check") makes the state unknown: the add-to-cart button is
+    then no evidence. Weak: the button, and other stock phrases in the section."""
     blocks = _near(layout, layout.blocks)
+    unreadable_row = False
     for block in blocks:
         if block.weak_noise or block.hidden or len(block.full_text) > MAX_STOCK_TEXT:
             continue
-        if IN_STORE.search(block.full_text):
+        if IN_STORE.search(block.full_text) or not _close(layout, block, 4 * MAX_SECTION_DISTANCE):
             continue
-        if STOCK_HINT.search(block.attrs) and _close(layout, block, 4 * MAX_SECTION_DISTANCE):
-            state = availability_from_text(block.full_text, stock_context=True)
+        row = STOCK_ROW.match(_labelled(block.element) or block.full_text)
+        if STOCK_HINT.search(block.attrs) or row:
+            text = row.group(1) if row else block.full_text
+            state = availability_from_text(text, stock_context=True)
             if state:
-                return state
-    button_state = _cart_button_state(page, layout)
-    if button_state:
-        return button_state
+                return state, True
+            unreadable_row = unreadable_row or bool(row)
+    section: list[str] = []
     for block in blocks:
         if not _close(layout, block, MAX_SECTION_DISTANCE):
             continue
@@ -147,9 +186,16 @@ def availability(page: Page, layout: Layout) -> str | None:
         if IN_STORE.search(block.full_text):
             continue
         state = availability_from_text(block.full_text)
+        if state in SPECIFIC_STATES:
+            return state, True
         if state:
-            return state
-    return None
+            section.append(state)
+    if unreadable_row and UNREADABLE_ROW_IS_UNKNOWN:
+        return None, True
+    button_state = _cart_button_state(page, layout)
+    if button_state:
+        return button_state, False
+    return (section[0], False) if section else (None, False)
 
 
 def _close(layout: Layout, block: Block, distance: int) -> bool:
@@ -279,6 +325,8 @@ def _identifiers(layout: Layout, found: Found) -> None:
         if "gtin" not in found.values and (match := GTIN_LABEL.search(text)):
             digits = match.group(1)
             found.set("gtin", digits if len(digits) in {8, 12, 13, 14} else None)
+        if "pack_qty" not in found.values and _close(layout, block, MAX_SECTION_DISTANCE):
+            found.set("pack_qty", pack_from_text(text))
         if "brand" not in found.values and (match := BRAND_LABEL.match(block.full_text)):
             found.set("brand", clean_text(match.group(1), "brand"))
 

@@ -18,6 +18,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from crawlers.errors import crawl_summary
+from crawlers.extraction import ExtractedProduct
 from crawlers.items import ProductItem
 from pricing import crawlruns
 from pricing.config import SuspectRules
@@ -25,26 +26,43 @@ from pricing.observations import ObservationIn, ensure_competitors, store_observ
 from pricing.settings import Settings
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, utcnow
+from pricing.tax import OnBasis, PriceBasis, price_on_basis
 
 BATCH_SIZE = 50
 MAX_BREAKS_KEPT = 5000  # listings whose quantity breaks a run's stats keep
 
 
-def to_observation(item: ProductItem) -> ObservationIn:
+def stored_price(product: ExtractedProduct, basis: PriceBasis | None = None) -> OnBasis:
+    """A crawled page's price (and list price) on the catalog's tax basis, in the
+    currency's minor unit (:func:`pricing.tax.price_on_basis`)."""
+    return price_on_basis(
+        product.price,
+        product.currency,
+        includes_tax=product.price_includes_tax,
+        other_basis_price=product.other_basis_price,
+        list_price=product.list_price,
+        basis=basis or PriceBasis(),
+    )
+
+
+def to_observation(
+    item: ProductItem, basis: PriceBasis | None = None, stored: OnBasis | None = None
+) -> ObservationIn:
     p = item.product
+    stored = stored or stored_price(p, basis)
     return ObservationIn(
         competitor=item.competitor,
         url=item.url,
         title=p.title or "",
         observed_at=item.fetched_at,
-        price=p.price,
+        price=stored.price,
         currency=p.currency,
         brand=p.brand,
         part_number=p.mpn or p.sku,
         gtin=p.gtin,
         pack_qty=p.pack_qty or 1,
         availability=p.availability,
-        list_price=p.list_price,
+        list_price=stored.list_price,
         price_text=p.price_text,
         method=p.method,
     )
@@ -85,9 +103,19 @@ class StoragePipeline:
 
     def process_item(self, item: ProductItem) -> ProductItem:
         stats = self.crawler.stats
-        self.buffer.append(to_observation(item))
-        stats.inc_value("pricing/items")
+        basis = getattr(self.crawler.spider, "price_basis", None)
         product = item.product
+        stored = stored_price(product, basis)
+        self.buffer.append(to_observation(item, basis, stored))
+        stats.inc_value("pricing/items")
+        if basis is not None and basis.catalog_includes_tax is not None and product.price:
+            # how the stored prices got onto the catalog's basis
+            if stored.converted:
+                stats.inc_value("pricing/tax/converted")
+            elif stored.unconverted:
+                stats.inc_value("pricing/tax/unconverted")
+            elif stored.includes_tax is None:
+                stats.inc_value("pricing/tax/basis_unknown")
         if product.price is None:
             if product.price_on_request:
                 stats.inc_value("pricing/price_on_request")

@@ -24,6 +24,7 @@ from scrapy.utils.sitemap import Sitemap
 from crawlers.extraction import extract_product
 from crawlers.items import ProductItem
 from pricing.config import Competitor, is_xpath
+from pricing.tax import PriceBasis
 
 CHROMIUM = "/usr/bin/chromium"
 _DEFAULT_RETRY_EXCEPTIONS = [
@@ -82,6 +83,7 @@ def _select_all(response: Response, selector: str) -> list[str]:
 
 class CompetitorSpider(scrapy.Spider):
     competitor: ClassVar[Competitor]
+    catalog_includes_tax: ClassVar[bool | None] = None
 
     def __init__(self, base_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -127,6 +129,15 @@ class CompetitorSpider(scrapy.Spider):
                 ],
             }
         return settings
+
+    @property
+    def price_basis(self) -> PriceBasis:
+        """How this competitor's prices are put on the catalog's tax basis at storage."""
+        return PriceBasis(
+            self.catalog_includes_tax,
+            self.competitor.prices_include_tax,
+            self.competitor.tax_rate,
+        )
 
     @classmethod
     def handles_request(cls, request: scrapy.Request) -> bool:

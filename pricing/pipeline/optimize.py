@@ -64,6 +64,8 @@ from pricing.storage.models import (
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = ("OutOfStock", "SoldOut", "Discontinued")
+# A backordered listing cannot be bought now; it counts only when the policy says so.
+BACKORDER = "BackOrder"
 UNIT_Q = Decimal("0.0001")
 _INSERT_CHUNK = 5000
 
@@ -86,10 +88,16 @@ class CompetitorPrice(NamedTuple):
 
 
 def trusted_competitor_prices(
-    session: Session, oldest: dt.datetime, skus: list[str] | None = None
+    session: Session,
+    oldest: dt.datetime,
+    skus: list[str] | None = None,
+    *,
+    count_backorder: bool = False,
 ) -> dict[str, list[CompetitorPrice]]:
     """Latest trusted observation per matched listing, newer than ``oldest``, by SKU
-    (listings whose latest trusted observation is out of stock are left out)."""
+    (listings whose latest trusted observation is out of stock are left out, and so are
+    backordered ones unless ``count_backorder``: policy ``count_backorder``)."""
+    unavailable = UNAVAILABLE if count_backorder else (*UNAVAILABLE, BACKORDER)
     latest = trusted_edge(
         PriceObservation.price.is_not(None), PriceObservation.observed_at >= oldest
     )
@@ -112,7 +120,7 @@ def trusted_competitor_prices(
     for sku, competitor, listing_id, title, price, pack, currency, observed_at, avail in zip(
         *read_columns(session.connection(), stmt), strict=True
     ):
-        if sku is None or avail in UNAVAILABLE or price is None or price <= 0:
+        if sku is None or avail in unavailable or price is None or price <= 0:
             continue
         qty, from_title = _pack(pack, title, packs)
         unit = (price / qty).quantize(UNIT_Q, ROUND_HALF_EVEN)
@@ -236,7 +244,9 @@ def read_part_inputs(
         ]
         + ([policy.proprietary.max_age_days] if policy.proprietary.max_age_days else [])
     )
-    prices = trusted_competitor_prices(session, as_of - dt.timedelta(days=longest))
+    prices = trusted_competitor_prices(
+        session, as_of - dt.timedelta(days=longest), count_backorder=policy.count_backorder
+    )
     converter = CurrencyConverter(policy.fx.table(policy.base_currency))
     left_out = LeftOut()
     ages: dict[tuple[str, bool], dt.datetime] = {}
