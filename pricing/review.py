@@ -1,29 +1,58 @@
 """Review and export: an analyst approves, rejects or overrides suggestions, then
 exports the approved prices for the ERP. Every decision keeps who, when and why.
 
-Exported prices become our current prices and enter our price history. An override
-may not go below the part's margin floor or MAP: those hold for people too. Each run
-keeps its audit trail in its summary: every decision (``decisions``) and every export
-(``exports``), with who, when and why.
+Nothing wrong reaches the ERP: approving, overriding and exporting each re-check the
+price against the catalog and the policy in force at that moment (:func:`recheck`: the
+part is still sold, in the currency the run priced it in, at a positive whole-cent
+price no lower than its floor or MAP). A decision that fails is refused; an approved
+price that fails at export time (the cost or MAP rose since) is left out of the file
+and reported. A run is exported at most once (``price_exports``, UNIQUE(run_id)):
+exporting it again writes nothing new and hands back the same file, and a run older
+than the last exported one is refused. Exports are serialized: on PostgreSQL by a lock
+on ``price_exports`` and row locks on the run and its parts, on SQLite by its single
+writer. Exported prices become our current prices and enter our price history. Each
+run keeps its audit trail in its summary: every decision (``decisions``) and every
+export (``exports``), with who, when and why.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import io
+import os
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_UP, Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from pricing.config import PricingPolicy
 from pricing.errors import NotFoundError, PricingError
-from pricing.reports.cells import csv_value
-from pricing.storage.models import OurPrice, Part, Suggestion, SuggestionRun, utcnow
+from pricing.optimizer.constraints import Floor, price_floor
+from pricing.reports.cells import exact_csv_value
+from pricing.storage import Database
+from pricing.storage.bulk import claim
+from pricing.storage.models import (
+    OurPrice,
+    Part,
+    PriceExport,
+    Suggestion,
+    SuggestionRun,
+    utcnow,
+)
 
 CENT = Decimal("0.01")
+MAX_PRICE = Decimal(10) ** 9  # no part sells for a billion; a typo or an overflow does
+APPROVED = ("approved", "overridden")
+ERP_COLUMNS = (
+    "sku", "part_number", "price", "currency", "previous_price", "effective_date", "run_id",
+    "approved_by", "note",
+)
 
 
 class ReviewError(PricingError):
@@ -62,15 +91,128 @@ def selected(session: Session, run_id: int, flt: ReviewFilter) -> list[Suggestio
     return rows
 
 
-def floor_price(part: Part, policy: PricingPolicy) -> Decimal:
+# --- the checks ---------------------------------------------------------------------
+
+
+def _shown(price: Decimal) -> str:
+    """A price as a person typed or stored it, to the cent where it is whole cents."""
+    try:
+        cents = price.quantize(CENT)
+    except InvalidOperation:
+        return str(price)
+    return format(cents if cents == price else price.normalize(), "f")
+
+
+def price_problem(price: Decimal) -> str | None:
+    """Why ``price`` cannot be a selling price, or None: it must be a finite, positive
+    amount in whole cents, at most :data:`MAX_PRICE`."""
+    if not price.is_finite():
+        return f"{price} is not a finite price"
+    if price <= 0:
+        return f"{_shown(price)} is not a positive price"
+    if price > MAX_PRICE:
+        return f"{_shown(price)} is above the largest price allowed, {MAX_PRICE:,}"
+    if price != price.quantize(CENT):
+        return f"{_shown(price)} has more than two decimals (prices are in whole cents)"
+    return None
+
+
+def parse_price(value: str, what: str) -> Decimal:
+    """A price a person typed, or a one-line :class:`ReviewError` naming ``what``."""
+    try:
+        price = Decimal(value.strip())
+    except InvalidOperation:
+        raise ReviewError(f"{what}: not a price: {value!r}") from None
+    problem = price_problem(price)
+    if problem:
+        raise ReviewError(f"{what}: {problem}")
+    return price
+
+
+def floor_price(part: Part, policy: PricingPolicy) -> Floor:
+    """The part's floor under the policy in force (the optimizer's own definition)."""
     resolved = policy.resolve(
         part.category,
         part.proprietary,
         row_min_margin=part.min_margin,
         row_map_price=part.map_price,
     )
-    floor = (part.unit_cost / (1 - Decimal(str(resolved.min_margin)))).quantize(CENT, ROUND_UP)
-    return max(floor, part.map_price or Decimal(0))
+    return price_floor(part.unit_cost, resolved)
+
+
+def recheck(
+    suggestion: Suggestion, price: Decimal | None, part: Part | None, policy: PricingPolicy,
+    what: str,
+) -> str | None:
+    """Why ``price`` for ``suggestion`` may not reach the ERP now, or None.
+
+    Checked against the catalog row ``part`` and ``policy`` as they are at this moment:
+    the part is still in the catalog and not superseded, its currency is the one the
+    run priced it in, and ``price`` (``what``: "override", "approved price", ...) is a
+    valid price no lower than the part's floor (margin floor or MAP).
+    """
+    if part is None:
+        return "no longer in the catalog"
+    if part.superseded_by:
+        return f"superseded by {part.superseded_by} in the catalog"
+    if suggestion.currency is not None and part.currency != suggestion.currency:
+        return (f"the catalog's currency is now {part.currency}; the run priced it in "
+                f"{suggestion.currency}")
+    if price is None:
+        return f"no {what}"
+    problem = price_problem(price)
+    if problem:
+        return f"{what} {problem}"
+    try:
+        floor = floor_price(part, policy)
+    except (ValueError, ArithmeticError) as exc:
+        return f"no floor can be computed: {exc}"
+    if price < floor.price:
+        return f"{what} {_shown(price)} is below the floor {floor.price} in force ({floor.label})"
+    return None
+
+
+def _parts(session: Session, skus: Iterable[str], *, lock: bool = False) -> dict[str, Part]:
+    stmt = select(Part).where(Part.sku.in_(sorted(set(skus))))
+    if lock:
+        stmt = stmt.with_for_update()
+    return {p.sku: p for p in session.scalars(stmt.execution_options(populate_existing=True))}
+
+
+def _lock_run(session: Session, run_id: int) -> SuggestionRun | None:
+    """The run, locked for this transaction: a row lock on PostgreSQL; on SQLite a
+    no-op write that takes the database's single write lock, so what is read next is
+    what the transaction commits against."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(SuggestionRun)
+            .where(SuggestionRun.id == run_id)
+            .values(status=SuggestionRun.status)
+            .execution_options(synchronize_session=False)
+        )
+    return session.get(SuggestionRun, run_id, with_for_update=True, populate_existing=True)
+
+
+def _open_run(session: Session, run_id: int) -> SuggestionRun:
+    """A complete run, locked, that has not been exported: decisions on it still count."""
+    run = _lock_run(session, run_id)
+    if run is None or run.status != "complete":
+        raise NotFoundError(f"no complete suggestion run {run_id}")
+    done = session.scalar(select(PriceExport).where(PriceExport.run_id == run_id))
+    if done is not None:
+        raise ReviewError(
+            f"run {run_id} was exported to the ERP at {_when(done.exported_at)} by "
+            f"{done.exported_by}; its decisions can no longer change (make a new run "
+            "with `pricing optimize`)"
+        )
+    return run
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# --- decisions ----------------------------------------------------------------------
 
 
 def decide(
@@ -83,7 +225,12 @@ def decide(
     policy: PricingPolicy,
     override_price: Decimal | None = None,
 ) -> int:
-    """Apply one decision to every selected suggestion; returns how many."""
+    """Apply one decision to every selected suggestion; returns how many.
+
+    Approvals and overrides are re-checked (:func:`recheck`) against the catalog and
+    policy in force; if any selected suggestion fails, nothing is decided and the error
+    names the first SKU. A run already exported takes no more decisions.
+    """
     if action not in ("approve", "reject", "override"):
         raise ValueError(action)
     if action == "override":
@@ -91,23 +238,33 @@ def decide(
             raise ReviewError("an override needs a price (--price)")
         if not why:
             raise ReviewError("an override needs a reason (--why)")
+        problem = price_problem(override_price)
+        if problem:
+            raise ReviewError(f"override: {problem}")
+    for run_id in sorted({s.run_id for s in suggestions}):
+        _open_run(session, run_id)
+    status = {"approve": "approved", "reject": "rejected", "override": "overridden"}[action]
+    prices: dict[int, Decimal | None] = {
+        s.id: None if action == "reject"
+        else override_price.quantize(CENT) if override_price is not None
+        else s.suggested_price
+        for s in suggestions
+    }
+    if action != "reject":
+        parts = _parts(session, (s.sku for s in suggestions))
+        what = "override" if action == "override" else "suggested price"
+        refused = [
+            f"{s.sku}: {reason}"
+            for s in suggestions
+            if (reason := recheck(s, prices[s.id], parts.get(s.sku), policy, what))
+        ]
+        if refused:
+            more = (f" ({len(refused) - 1} more selected suggestions fail the checks too)"
+                    if len(refused) > 1 else "")
+            raise ReviewError(f"{refused[0]}{more}; nothing {status}")
     now = utcnow()
     for s in suggestions:
-        price: Decimal | None = s.suggested_price
-        status = {"approve": "approved", "reject": "rejected", "override": "overridden"}[action]
-        if action == "reject":
-            price = None
-        elif action == "override":
-            assert override_price is not None
-            part = session.scalar(select(Part).where(Part.sku == s.sku))
-            assert part is not None
-            floor = floor_price(part, policy)
-            price = override_price.quantize(CENT)
-            if price < floor:
-                raise ReviewError(
-                    f"{s.sku}: override {price} is below the floor {floor} (margin floor or MAP)"
-                )
-        s.review_status, s.approved_price = status, price
+        s.review_status, s.approved_price = status, prices[s.id]
         s.reviewed_by, s.reviewed_at, s.review_note = who, now, why
     if suggestions:
         _log_decision(session, suggestions, action, who, why, override_price, now)
@@ -158,7 +315,7 @@ def decision_log(session: Session, run_id: int) -> list[dict[str, object]]:
             "at": e["at"],
             "by": e["by"],
             "action": "export",
-            "why": None,
+            "why": _left_out_note(e.get("left_out", [])),
             "price": None,
             "count": e["rows"],
             "skus": e["file"],
@@ -168,84 +325,182 @@ def decision_log(session: Session, run_id: int) -> list[dict[str, object]]:
     return sorted(events, key=lambda e: str(e["at"]))
 
 
+def _left_out_note(left_out: list[dict[str, str]], shown: int = 10) -> str | None:
+    if not left_out:
+        return None
+    listed = "; ".join(f"{e['sku']}: {e['reason']}" for e in left_out[:shown])
+    more = f"; and {len(left_out) - shown} more" if len(left_out) > shown else ""
+    return f"{len(left_out)} left out: {listed}{more}"
+
+
+# --- export -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """An approved price the export re-check refused, and why."""
+
+    sku: str
+    reason: str
+
+
 @dataclass(frozen=True)
 class ExportResult:
+    """A run's export. ``repeat``: the run had been exported before, so nothing new
+    was written to the database and ``content`` is the file that export wrote."""
+
+    run_id: int
     path: Path
     rows: int
+    left_out: tuple[LeftOut, ...]
+    exported_at: dt.datetime
+    exported_by: str
+    content: str
+    repeat: bool = False
 
 
-def export_approved(session: Session, run_id: int, out: Path, who: str) -> ExportResult:
-    """Write the approved prices (approved or overridden) as the ERP price list."""
+def export_approved(
+    db: Database, run_id: int, who: str, policy: PricingPolicy, out: Path | None = None
+) -> ExportResult:
+    """Export the run's approved prices (approved or overridden) as the ERP price list.
+
+    Every approved price is re-checked (:func:`recheck`); what fails is left out and
+    reported. The export is recorded, the exported prices become current and enter
+    the price history, all in one transaction; the file (``out``, default
+    :func:`default_export_path`) is then written whole to a temporary name and renamed,
+    so a reader never sees half a file. Exporting an exported run again writes its
+    recorded file once more (to ``out``, or where it was first written) and nothing
+    else. Refused: a run that is not complete, or older than the last exported run.
+    """
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    with db.session() as session:
+        result = _export(session, run_id, who, policy, out)
+    try:
+        write_atomically(result.path, result.content)
+    except OSError as exc:
+        raise PricingError(
+            f"{result.path}: cannot write the price list: {exc.strerror or exc}; run "
+            f"{run_id}'s export is recorded, export it again to write the file"
+        ) from exc
+    return result
+
+
+def _export(
+    session: Session, run_id: int, who: str, policy: PricingPolicy, out: Path | None
+) -> ExportResult:
     run = session.get(SuggestionRun, run_id)
     if run is None or run.status != "complete":
         raise NotFoundError(f"no complete suggestion run {run_id}")
-    rows = list(
-        session.scalars(
-            select(Suggestion)
-            .where(
-                Suggestion.run_id == run_id,
-                Suggestion.review_status.in_(("approved", "overridden")),
-            )
-            .order_by(Suggestion.sku)
-        )
-    )
     now = utcnow()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    parts = {
-        p.sku: p for p in session.scalars(select(Part).where(Part.sku.in_([s.sku for s in rows])))
-    }
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "sku",
-                "part_number",
-                "price",
-                "currency",
-                "previous_price",
-                "effective_date",
-                "run_id",
-                "approved_by",
-                "note",
-            ]
+    path = out or default_export_path(run_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # one export at a time (reads of the table go on); SQLite's claim below takes
+        # its single write lock, which does the same
+        session.execute(text("LOCK TABLE price_exports IN EXCLUSIVE MODE"))
+    fresh = claim(
+        session,
+        PriceExport,
+        {"run_id": run_id, "exported_at": now, "exported_by": who, "file": str(path),
+         "rows": 0, "left_out": [], "content": ""},
+        keys=["run_id"],
+    )
+    newer = session.scalar(
+        select(PriceExport).where(PriceExport.run_id > run_id)
+        .order_by(PriceExport.run_id.desc()).limit(1)
+    )
+    if newer is not None:
+        raise ReviewError(
+            f"run {run_id} is older than run {newer.run_id}, exported at "
+            f"{_when(newer.exported_at)} by {newer.exported_by}: exporting it would put "
+            "older prices back (make a new run with `pricing optimize`)"
         )
-        for s in rows:
-            part = parts[s.sku]
-            assert s.approved_price is not None
-            writer.writerow(
-                [
-                    csv_value(v)
-                    for v in (
-                        s.sku,
-                        part.part_number,
-                        s.approved_price.quantize(CENT),
-                        part.currency,
-                        part.price.quantize(CENT),
-                        now.date().isoformat(),
-                        run_id,
-                        s.reviewed_by,
-                        s.review_note,
-                    )
-                ]
+    record = session.scalar(
+        select(PriceExport).where(PriceExport.run_id == run_id)
+        .execution_options(populate_existing=True)
+    )
+    assert record is not None
+    if not fresh:
+        return ExportResult(
+            run_id, out or Path(record.file), record.rows,
+            tuple(LeftOut(e["sku"], e["reason"]) for e in record.left_out),
+            record.exported_at, record.exported_by, record.content, repeat=True,
+        )
+    locked = _lock_run(session, run_id)
+    assert locked is not None
+    rows = list(session.scalars(
+        select(Suggestion)
+        .where(Suggestion.run_id == run_id, Suggestion.review_status.in_(APPROVED))
+        .order_by(Suggestion.sku)
+    ))
+    parts = _parts(session, (s.sku for s in rows), lock=True)
+    left_out: list[LeftOut] = []
+    exported: list[tuple[Suggestion, Part]] = []
+    for s in rows:
+        reason = recheck(s, s.approved_price, parts.get(s.sku), policy, "approved price")
+        if reason:
+            left_out.append(LeftOut(s.sku, reason))
+        else:
+            exported.append((s, parts[s.sku]))
+    content = _price_list(exported, run_id, now)
+    for s, part in exported:
+        assert s.approved_price is not None
+        if part.price != s.approved_price:
+            part.price = s.approved_price
+            part.updated_at = now
+            session.add(OurPrice(sku=s.sku, effective_at=now, price=s.approved_price,
+                                 currency=part.currency, source=f"export:run{run_id}"))
+    left = [{"sku": e.sku, "reason": e.reason} for e in left_out]
+    record.rows, record.left_out, record.content = len(exported), left, content
+    summary = dict(locked.summary or {})
+    entry = {"at": now.isoformat(), "by": who, "rows": len(exported), "file": str(path),
+             "left_out": left}
+    locked.summary = {**summary, "exports": [*summary.get("exports", []), entry]}
+    return ExportResult(run_id, path, len(exported), tuple(left_out), now, who, content)
+
+
+def _price_list(rows: list[tuple[Suggestion, Part]], run_id: int, now: dt.datetime) -> str:
+    """The ERP file: identifiers and text exactly as stored (no spreadsheet guards)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(ERP_COLUMNS)
+    for s, part in rows:
+        assert s.approved_price is not None
+        writer.writerow([
+            exact_csv_value(v)
+            for v in (
+                s.sku,
+                part.part_number,
+                s.approved_price.quantize(CENT),
+                part.currency,
+                part.price.quantize(CENT),
+                now.date().isoformat(),
+                run_id,
+                s.reviewed_by,
+                s.review_note,
             )
-            if part.price != s.approved_price:
-                part.price = s.approved_price
-                part.updated_at = now
-                session.add(
-                    OurPrice(
-                        sku=s.sku,
-                        effective_at=now,
-                        price=s.approved_price,
-                        currency=part.currency,
-                        source=f"export:run{run_id}",
-                    )
-                )
-    summary = dict(run.summary)
-    exports = list(summary.get("exports", []))
-    exports.append({"at": now.isoformat(), "by": who, "rows": len(rows), "file": str(out)})
-    run.summary = {**summary, "exports": exports}
-    return ExportResult(out, len(rows))
+        ])
+    return buffer.getvalue()
 
 
-def default_export_path(run_id: int, when: dt.date) -> Path:
-    return Path("var") / "exports" / f"price-list-run{run_id}-{when.isoformat()}.csv"
+def write_atomically(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` through a temporary file in the same folder and a
+    rename: a reader sees the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def default_export_path(run_id: int, folder: Path = Path("var") / "exports") -> Path:
+    """Where a run's price list goes unless told otherwise: one file name per run."""
+    return folder / f"price-list-run{run_id}.csv"
