@@ -95,11 +95,11 @@ def selected(session: Session, run_id: int, flt: ReviewFilter) -> list[Suggestio
 
 
 def _shown(price: Decimal) -> str:
-    """A price as a person typed or stored it, to the cent where it is whole cents."""
-    try:
-        cents = price.quantize(CENT)
-    except InvalidOperation:
+    """A price as typed, or as stored to the cent (the 4 decimals storage adds dropped)."""
+    exponent = price.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= -2:
         return str(price)
+    cents = price.quantize(CENT)
     return format(cents if cents == price else price.normalize(), "f")
 
 
@@ -421,6 +421,7 @@ def _export(
     )
     assert record is not None
     if not fresh:
+        _still_valid(session, record, policy)
         return ExportResult(
             run_id, out or Path(record.file), record.rows,
             tuple(LeftOut(e["sku"], e["reason"]) for e in record.left_out),
@@ -457,6 +458,27 @@ def _export(
              "left_out": left}
     locked.summary = {**summary, "exports": [*summary.get("exports", []), entry]}
     return ExportResult(run_id, path, len(exported), tuple(left_out), now, who, content)
+
+
+def _still_valid(session: Session, record: PriceExport, policy: PricingPolicy) -> None:
+    """Refuse to hand out an exported run's file again once a price in it fails the
+    re-check (the cost or MAP rose since): that file would now carry a wrong price."""
+    skus = [row["sku"] for row in csv.DictReader(io.StringIO(record.content))]
+    rows = session.scalars(select(Suggestion).where(
+        Suggestion.run_id == record.run_id, Suggestion.sku.in_(skus)).order_by(Suggestion.sku))
+    parts = _parts(session, skus)
+    failing = [
+        f"{s.sku}: {reason}"
+        for s in rows
+        if (reason := recheck(s, s.approved_price, parts.get(s.sku), policy, "approved price"))
+    ]
+    if failing:
+        more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
+        raise ReviewError(
+            f"run {record.run_id} was exported at {_when(record.exported_at)} by "
+            f"{record.exported_by}; its file is not written again because a price in it no "
+            f"longer passes: {failing[0]}{more} (make a new run with `pricing optimize`)"
+        )
 
 
 def _price_list(rows: list[tuple[Suggestion, Part]], run_id: int, now: dt.datetime) -> str:

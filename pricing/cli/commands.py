@@ -218,7 +218,8 @@ def register(app: typer.Typer) -> None:
             app_ctx.db, run_id, by or getpass.getuser(), app_ctx.config.policy, out
         )
         for left in result.left_out:
-            console.print(f"left out {left.sku}: {left.reason}", highlight=False, markup=False)
+            console.print(f"left out {left.sku}: {left.reason}",
+                          highlight=False, markup=False, soft_wrap=True)
         where = result.path.resolve()
         left_out = f", {len(result.left_out)} left out" if result.left_out else ""
         if result.repeat:
@@ -226,11 +227,11 @@ def register(app: typer.Typer) -> None:
                 f"run {run_id} was already exported at {result.exported_at:%Y-%m-%d %H:%M:%S} "
                 f"UTC by {result.exported_by}: nothing new written to the price history; the "
                 f"same price list ({result.rows} prices{left_out}) written to {where}",
-                highlight=False, markup=False,
+                highlight=False, markup=False, soft_wrap=True,
             )
             return
         console.print(f"exported {result.rows} approved prices to {where}{left_out}",
-                      highlight=False, markup=False)
+                      highlight=False, markup=False, soft_wrap=True)
 
     @app.command()
     def demo(

@@ -84,9 +84,11 @@ def claim(session: Session, model: type[DeclarativeBase] | Table, row: dict[str,
     The database's unique constraint decides, so of many concurrent claims exactly one
     wins: the others wait for its transaction and then find the row.
     """
-    stmt = _insert(session, _table(model)).values(**row).on_conflict_do_nothing(
-        index_elements=list(keys))
-    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    table = _table(model)
+    stmt = (_insert(session, table).values(**row)
+            .on_conflict_do_nothing(index_elements=list(keys))
+            .returning(*(table.c[k] for k in keys)))
+    return session.execute(stmt).first() is not None
 
 
 def copy_insert_ignore(
