@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -452,7 +453,7 @@ steps = st.one_of(
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sequence=st.lists(steps, min_size=1, max_size=12))
 def test_no_sequence_exports_a_price_below_the_floor_in_force(
-    template: Path, tmp_path_factory: pytest.TempPathFactory, sequence: list[tuple[object, ...]]
+    template: Path, tmp_path_factory: pytest.TempPathFactory, sequence: list[tuple[Any, ...]]
 ) -> None:
     folder = tmp_path_factory.mktemp("prop")
     shutil.copyfile(template, folder / "pricing.db")
