@@ -1,58 +1,34 @@
-"""Review and export: an analyst approves, rejects or overrides suggestions, then
-exports the approved prices for the ERP. Every decision keeps who, when and why.
+"""Review: an analyst approves, rejects or overrides suggestions; every decision keeps
+who, when and why.
 
-Nothing wrong reaches the ERP: approving, overriding and exporting each re-check the
-price against the catalog and the policy in force at that moment (:func:`recheck`: the
-part is still sold, in the currency the run priced it in, at a positive whole-cent
-price no lower than its floor or MAP). A decision that fails is refused; an approved
-price that fails at export time (the cost or MAP rose since) is left out of the file
-and reported. A run is exported at most once (``price_exports``, UNIQUE(run_id)):
-exporting it again writes nothing new and hands back the same file, and a run older
-than the last exported one is refused. Exports are serialized: on PostgreSQL by a lock
-on ``price_exports`` and row locks on the run and its parts, on SQLite by its single
-writer. Exported prices become our current prices and enter our price history. Each
-run keeps its audit trail in its summary: every decision (``decisions``) and every
-export (``exports``), with who, when and why.
+Nothing wrong reaches the ERP: approving and overriding re-check the price against the
+catalog and the policy in force at that moment (:func:`recheck`: the part is still sold,
+in the currency the run priced it in, at a positive whole-cent price no lower than its
+floor or MAP), and so does the export (:mod:`pricing.export`). A decision that fails is
+refused, naming the SKU; a run already exported takes no more decisions. Each run keeps
+its audit trail in its summary: every decision (``decisions``) and every export
+(``exports``), with who, when and why.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import datetime as dt
-import io
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pricing.config import PricingPolicy
 from pricing.errors import NotFoundError, PricingError
 from pricing.optimizer.constraints import Floor, price_floor
-from pricing.reports.cells import exact_csv_value
-from pricing.storage import Database
-from pricing.storage.bulk import claim
-from pricing.storage.models import (
-    OurPrice,
-    Part,
-    PriceExport,
-    Suggestion,
-    SuggestionRun,
-    utcnow,
-)
+from pricing.storage.models import Part, PriceExport, Suggestion, SuggestionRun, utcnow
 
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal(10) ** 9  # no part sells for a billion; a typo or an overflow does
 APPROVED = ("approved", "overridden")
-ERP_COLUMNS = (
-    "sku", "part_number", "price", "currency", "previous_price", "effective_date", "run_id",
-    "approved_by", "note",
-)
+_CHUNK = 10_000  # SKUs per IN (...): SQLite allows 32,766 bound parameters
 
 
 class ReviewError(PricingError):
@@ -172,14 +148,21 @@ def recheck(
     return None
 
 
-def _parts(session: Session, skus: Iterable[str], *, lock: bool = False) -> dict[str, Part]:
-    stmt = select(Part).where(Part.sku.in_(sorted(set(skus))))
-    if lock:
-        stmt = stmt.with_for_update()
-    return {p.sku: p for p in session.scalars(stmt.execution_options(populate_existing=True))}
+def catalog_rows(session: Session, skus: Iterable[str], *, lock: bool = False) -> dict[str, Part]:
+    """The catalog rows of ``skus`` as they are now (row-locked on PostgreSQL with
+    ``lock``), read in chunks that stay within SQLite's limit on bound parameters."""
+    wanted = sorted(set(skus))
+    found: dict[str, Part] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        stmt = select(Part).where(Part.sku.in_(wanted[start : start + _CHUNK]))
+        if lock:
+            stmt = stmt.with_for_update()
+        stmt = stmt.execution_options(populate_existing=True)
+        found.update((p.sku, p) for p in session.scalars(stmt))
+    return found
 
 
-def _lock_run(session: Session, run_id: int) -> SuggestionRun | None:
+def lock_run(session: Session, run_id: int) -> SuggestionRun | None:
     """The run, locked for this transaction: a row lock on PostgreSQL; on SQLite a
     no-op write that takes the database's single write lock, so what is read next is
     what the transaction commits against."""
@@ -195,20 +178,20 @@ def _lock_run(session: Session, run_id: int) -> SuggestionRun | None:
 
 def _open_run(session: Session, run_id: int) -> SuggestionRun:
     """A complete run, locked, that has not been exported: decisions on it still count."""
-    run = _lock_run(session, run_id)
+    run = lock_run(session, run_id)
     if run is None or run.status != "complete":
         raise NotFoundError(f"no complete suggestion run {run_id}")
     done = session.scalar(select(PriceExport).where(PriceExport.run_id == run_id))
     if done is not None:
         raise ReviewError(
-            f"run {run_id} was exported to the ERP at {_when(done.exported_at)} by "
+            f"run {run_id} was exported to the ERP at {utc_text(done.exported_at)} by "
             f"{done.exported_by}; its decisions can no longer change (make a new run "
             "with `pricing optimize`)"
         )
     return run
 
 
-def _when(moment: dt.datetime) -> str:
+def utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -251,7 +234,7 @@ def decide(
         for s in suggestions
     }
     if action != "reject":
-        parts = _parts(session, (s.sku for s in suggestions))
+        parts = catalog_rows(session, (s.sku for s in suggestions))
         what = "override" if action == "override" else "suggested price"
         refused = [
             f"{s.sku}: {reason}"
@@ -331,198 +314,3 @@ def _left_out_note(left_out: list[dict[str, str]], shown: int = 10) -> str | Non
     listed = "; ".join(f"{e['sku']}: {e['reason']}" for e in left_out[:shown])
     more = f"; and {len(left_out) - shown} more" if len(left_out) > shown else ""
     return f"{len(left_out)} left out: {listed}{more}"
-
-
-# --- export -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LeftOut:
-    """An approved price the export re-check refused, and why."""
-
-    sku: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    """A run's export. ``repeat``: the run had been exported before, so nothing new
-    was written to the database and ``content`` is the file that export wrote."""
-
-    run_id: int
-    path: Path
-    rows: int
-    left_out: tuple[LeftOut, ...]
-    exported_at: dt.datetime
-    exported_by: str
-    content: str
-    repeat: bool = False
-
-
-def export_approved(
-    db: Database, run_id: int, who: str, policy: PricingPolicy, out: Path | None = None
-) -> ExportResult:
-    """Export the run's approved prices (approved or overridden) as the ERP price list.
-
-    Every approved price is re-checked (:func:`recheck`); what fails is left out and
-    reported. The export is recorded, the exported prices become current and enter
-    the price history, all in one transaction; the file (``out``, default
-    :func:`default_export_path`) is then written whole to a temporary name and renamed,
-    so a reader never sees half a file. Exporting an exported run again writes its
-    recorded file once more (to ``out``, or where it was first written) and nothing
-    else. Refused: a run that is not complete, or older than the last exported run.
-    """
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    with db.session() as session:
-        result = _export(session, run_id, who, policy, out)
-    try:
-        write_atomically(result.path, result.content)
-    except OSError as exc:
-        raise PricingError(
-            f"{result.path}: cannot write the price list: {exc.strerror or exc}; run "
-            f"{run_id}'s export is recorded, export it again to write the file"
-        ) from exc
-    return result
-
-
-def _export(
-    session: Session, run_id: int, who: str, policy: PricingPolicy, out: Path | None
-) -> ExportResult:
-    run = session.get(SuggestionRun, run_id)
-    if run is None or run.status != "complete":
-        raise NotFoundError(f"no complete suggestion run {run_id}")
-    now = utcnow()
-    path = out or default_export_path(run_id)
-    if session.get_bind().dialect.name == "postgresql":
-        # one export at a time (reads of the table go on); SQLite's claim below takes
-        # its single write lock, which does the same
-        session.execute(text("LOCK TABLE price_exports IN EXCLUSIVE MODE"))
-    fresh = claim(
-        session,
-        PriceExport,
-        {"run_id": run_id, "exported_at": now, "exported_by": who, "file": str(path),
-         "rows": 0, "left_out": [], "content": ""},
-        keys=["run_id"],
-    )
-    newer = session.scalar(
-        select(PriceExport).where(PriceExport.run_id > run_id)
-        .order_by(PriceExport.run_id.desc()).limit(1)
-    )
-    if newer is not None:
-        raise ReviewError(
-            f"run {run_id} is older than run {newer.run_id}, exported at "
-            f"{_when(newer.exported_at)} by {newer.exported_by}: exporting it would put "
-            "older prices back (make a new run with `pricing optimize`)"
-        )
-    record = session.scalar(
-        select(PriceExport).where(PriceExport.run_id == run_id)
-        .execution_options(populate_existing=True)
-    )
-    assert record is not None
-    if not fresh:
-        _still_valid(session, record, policy)
-        return ExportResult(
-            run_id, out or Path(record.file), record.rows,
-            tuple(LeftOut(e["sku"], e["reason"]) for e in record.left_out),
-            record.exported_at, record.exported_by, record.content, repeat=True,
-        )
-    locked = _lock_run(session, run_id)
-    assert locked is not None
-    rows = list(session.scalars(
-        select(Suggestion)
-        .where(Suggestion.run_id == run_id, Suggestion.review_status.in_(APPROVED))
-        .order_by(Suggestion.sku)
-    ))
-    parts = _parts(session, (s.sku for s in rows), lock=True)
-    left_out: list[LeftOut] = []
-    exported: list[tuple[Suggestion, Part]] = []
-    for s in rows:
-        reason = recheck(s, s.approved_price, parts.get(s.sku), policy, "approved price")
-        if reason:
-            left_out.append(LeftOut(s.sku, reason))
-        else:
-            exported.append((s, parts[s.sku]))
-    content = _price_list(exported, run_id, now)
-    for s, part in exported:
-        assert s.approved_price is not None
-        if part.price != s.approved_price:
-            part.price = s.approved_price
-            part.updated_at = now
-            session.add(OurPrice(sku=s.sku, effective_at=now, price=s.approved_price,
-                                 currency=part.currency, source=f"export:run{run_id}"))
-    left = [{"sku": e.sku, "reason": e.reason} for e in left_out]
-    record.rows, record.left_out, record.content = len(exported), left, content
-    summary = dict(locked.summary or {})
-    entry = {"at": now.isoformat(), "by": who, "rows": len(exported), "file": str(path),
-             "left_out": left}
-    locked.summary = {**summary, "exports": [*summary.get("exports", []), entry]}
-    return ExportResult(run_id, path, len(exported), tuple(left_out), now, who, content)
-
-
-def _still_valid(session: Session, record: PriceExport, policy: PricingPolicy) -> None:
-    """Refuse to hand out an exported run's file again once a price in it fails the
-    re-check (the cost or MAP rose since): that file would now carry a wrong price."""
-    skus = [row["sku"] for row in csv.DictReader(io.StringIO(record.content))]
-    rows = session.scalars(select(Suggestion).where(
-        Suggestion.run_id == record.run_id, Suggestion.sku.in_(skus)).order_by(Suggestion.sku))
-    parts = _parts(session, skus)
-    failing = [
-        f"{s.sku}: {reason}"
-        for s in rows
-        if (reason := recheck(s, s.approved_price, parts.get(s.sku), policy, "approved price"))
-    ]
-    if failing:
-        more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
-        raise ReviewError(
-            f"run {record.run_id} was exported at {_when(record.exported_at)} by "
-            f"{record.exported_by}; its file is not written again because a price in it no "
-            f"longer passes: {failing[0]}{more} (make a new run with `pricing optimize`)"
-        )
-
-
-def _price_list(rows: list[tuple[Suggestion, Part]], run_id: int, now: dt.datetime) -> str:
-    """The ERP file: identifiers and text exactly as stored (no spreadsheet guards)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(ERP_COLUMNS)
-    for s, part in rows:
-        assert s.approved_price is not None
-        writer.writerow([
-            exact_csv_value(v)
-            for v in (
-                s.sku,
-                part.part_number,
-                s.approved_price.quantize(CENT),
-                part.currency,
-                part.price.quantize(CENT),
-                now.date().isoformat(),
-                run_id,
-                s.reviewed_by,
-                s.review_note,
-            )
-        ])
-    return buffer.getvalue()
-
-
-def write_atomically(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` through a temporary file in the same folder and a
-    rename: a reader sees the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def default_export_path(run_id: int, folder: Path = Path("var") / "exports") -> Path:
-    """Where a run's price list goes unless told otherwise: one file name per run."""
-    return folder / f"price-list-run{run_id}.csv"

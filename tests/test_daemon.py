@@ -33,8 +33,8 @@ from demo_market import DemoMarket, write_demo_inputs
 from pricing import imports
 from pricing.config import PricingPolicy
 from pricing.errors import NotFoundError
+from pricing.export import export_approved
 from pricing.reports.nightly import latest_complete_run
-from pricing.review import export_approved
 from pricing.storage import Database
 from pricing.storage.models import (
     AlertEvent,

@@ -31,10 +31,11 @@ from pricing import imports
 from pricing.cli import app
 from pricing.config import load_config
 from pricing.errors import PricingError
+from pricing.export import export_approved
 from pricing.optimizer.constraints import hard_box, part_bounds, price_floor
 from pricing.optimizer.inputs import PartInput
 from pricing.pipeline.optimize import run_optimizer
-from pricing.review import ReviewFilter, decide, export_approved, parse_price, selected
+from pricing.review import ReviewFilter, decide, parse_price, selected
 from pricing.settings import Settings
 from pricing.storage import Database
 from pricing.storage.models import OurPrice, Part, PriceExport, Suggestion, SuggestionRun

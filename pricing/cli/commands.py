@@ -209,7 +209,7 @@ def register(app: typer.Typer) -> None:
         fails is left out and listed. A run is exported once: exporting it again writes
         the same file and nothing else. A run older than the last exported one is refused.
         """
-        from pricing.review import export_approved
+        from pricing.export import export_approved
 
         app_ctx = get(ctx)
         with app_ctx.db.session() as session:

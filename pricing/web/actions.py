@@ -1,6 +1,6 @@
 """The web's read queries and its one write, shared by the pages and the JSON API.
 
-Both go through :mod:`pricing.review` (``selected``, ``decide``) and
+Both go through :mod:`pricing.review` (``selected``, ``decide``), :mod:`pricing.export` and
 :mod:`pricing.reports.nightly` so the web, the CLI and the report agree.
 """
 
@@ -14,15 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pricing.errors import NotFoundError
+from pricing.export import ExportResult, default_export_path, export_approved
 from pricing.reports.nightly import ReportRow
-from pricing.review import (
-    ExportResult,
-    ReviewFilter,
-    decide,
-    default_export_path,
-    export_approved,
-    selected,
-)
+from pricing.review import ReviewFilter, decide, selected
 from pricing.storage.models import Listing, Match, Part, SuggestionRun
 from pricing.web.deps import Principal, WebState
 
