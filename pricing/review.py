@@ -1,29 +1,34 @@
-"""Review and export: an analyst approves, rejects or overrides suggestions, then
-exports the approved prices for the ERP. Every decision keeps who, when and why.
+"""Review: an analyst approves, rejects or overrides suggestions; every decision keeps
+who, when and why.
 
-Exported prices become our current prices and enter our price history. An override
-may not go below the part's margin floor or MAP: those hold for people too. Each run
-keeps its audit trail in its summary: every decision (``decisions``) and every export
+Nothing wrong reaches the ERP: approving and overriding re-check the price against the
+catalog and the policy in force at that moment (:func:`recheck`: the part is still sold,
+in the currency the run priced it in, at a positive whole-cent price no lower than its
+floor or MAP), and so does the export (:mod:`pricing.export`). A decision that fails is
+refused, naming the SKU; a run already exported takes no more decisions. Each run keeps
+its audit trail in its summary: every decision (``decisions``) and every export
 (``exports``), with who, when and why.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_UP, Decimal
-from pathlib import Path
+from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pricing.config import PricingPolicy
 from pricing.errors import NotFoundError, PricingError
-from pricing.reports.cells import csv_value
-from pricing.storage.models import OurPrice, Part, Suggestion, SuggestionRun, utcnow
+from pricing.optimizer.constraints import Floor, price_floor
+from pricing.storage.models import Part, PriceExport, Suggestion, SuggestionRun, utcnow
 
 CENT = Decimal("0.01")
+MAX_PRICE = Decimal(10) ** 9  # no part sells for a billion; a typo or an overflow does
+APPROVED = ("approved", "overridden")
+_CHUNK = 10_000  # SKUs per IN (...): SQLite allows 32,766 bound parameters
 
 
 class ReviewError(PricingError):
@@ -62,15 +67,135 @@ def selected(session: Session, run_id: int, flt: ReviewFilter) -> list[Suggestio
     return rows
 
 
-def floor_price(part: Part, policy: PricingPolicy) -> Decimal:
+# --- the checks ---------------------------------------------------------------------
+
+
+def _shown(price: Decimal) -> str:
+    """A price as typed, or as stored to the cent (the 4 decimals storage adds dropped)."""
+    exponent = price.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= -2:
+        return str(price)
+    cents = price.quantize(CENT)
+    return format(cents if cents == price else price.normalize(), "f")
+
+
+def price_problem(price: Decimal) -> str | None:
+    """Why ``price`` cannot be a selling price, or None: it must be a finite, positive
+    amount in whole cents, at most :data:`MAX_PRICE`."""
+    if not price.is_finite():
+        return f"{price} is not a finite price"
+    if price <= 0:
+        return f"{_shown(price)} is not a positive price"
+    if price > MAX_PRICE:
+        return f"{_shown(price)} is above the largest price allowed, {MAX_PRICE:,}"
+    if price != price.quantize(CENT):
+        return f"{_shown(price)} has more than two decimals (prices are in whole cents)"
+    return None
+
+
+def parse_price(value: str, what: str) -> Decimal:
+    """A price a person typed, or a one-line :class:`ReviewError` naming ``what``."""
+    try:
+        price = Decimal(value.strip())
+    except InvalidOperation:
+        raise ReviewError(f"{what}: not a price: {value!r}") from None
+    problem = price_problem(price)
+    if problem:
+        raise ReviewError(f"{what}: {problem}")
+    return price
+
+
+def floor_price(part: Part, policy: PricingPolicy) -> Floor:
+    """The part's floor under the policy in force (the optimizer's own definition)."""
     resolved = policy.resolve(
         part.category,
         part.proprietary,
         row_min_margin=part.min_margin,
         row_map_price=part.map_price,
     )
-    floor = (part.unit_cost / (1 - Decimal(str(resolved.min_margin)))).quantize(CENT, ROUND_UP)
-    return max(floor, part.map_price or Decimal(0))
+    return price_floor(part.unit_cost, resolved)
+
+
+def recheck(
+    suggestion: Suggestion, price: Decimal | None, part: Part | None, policy: PricingPolicy,
+    what: str,
+) -> str | None:
+    """Why ``price`` for ``suggestion`` may not reach the ERP now, or None.
+
+    Checked against the catalog row ``part`` and ``policy`` as they are at this moment:
+    the part is still in the catalog and not superseded, its currency is the one the
+    run priced it in, and ``price`` (``what``: "override", "approved price", ...) is a
+    valid price no lower than the part's floor (margin floor or MAP).
+    """
+    if part is None:
+        return "no longer in the catalog"
+    if part.superseded_by:
+        return f"superseded by {part.superseded_by} in the catalog"
+    if suggestion.currency is not None and part.currency != suggestion.currency:
+        return (f"the catalog's currency is now {part.currency}; the run priced it in "
+                f"{suggestion.currency}")
+    if price is None:
+        return f"no {what}"
+    problem = price_problem(price)
+    if problem:
+        return f"{what} {problem}"
+    try:
+        floor = floor_price(part, policy)
+    except (ValueError, ArithmeticError) as exc:
+        return f"no floor can be computed: {exc}"
+    if price < floor.price:
+        return f"{what} {_shown(price)} is below the floor {floor.price} in force ({floor.label})"
+    return None
+
+
+def catalog_rows(session: Session, skus: Iterable[str], *, lock: bool = False) -> dict[str, Part]:
+    """The catalog rows of ``skus`` as they are now (row-locked on PostgreSQL with
+    ``lock``), read in chunks that stay within SQLite's limit on bound parameters."""
+    wanted = sorted(set(skus))
+    found: dict[str, Part] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        stmt = select(Part).where(Part.sku.in_(wanted[start : start + _CHUNK]))
+        if lock:
+            stmt = stmt.with_for_update()
+        stmt = stmt.execution_options(populate_existing=True)
+        found.update((p.sku, p) for p in session.scalars(stmt))
+    return found
+
+
+def lock_run(session: Session, run_id: int) -> SuggestionRun | None:
+    """The run, locked for this transaction: a row lock on PostgreSQL; on SQLite a
+    no-op write that takes the database's single write lock, so what is read next is
+    what the transaction commits against."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(SuggestionRun)
+            .where(SuggestionRun.id == run_id)
+            .values(status=SuggestionRun.status)
+            .execution_options(synchronize_session=False)
+        )
+    return session.get(SuggestionRun, run_id, with_for_update=True, populate_existing=True)
+
+
+def _open_run(session: Session, run_id: int) -> SuggestionRun:
+    """A complete run, locked, that has not been exported: decisions on it still count."""
+    run = lock_run(session, run_id)
+    if run is None or run.status != "complete":
+        raise NotFoundError(f"no complete suggestion run {run_id}")
+    done = session.scalar(select(PriceExport).where(PriceExport.run_id == run_id))
+    if done is not None:
+        raise ReviewError(
+            f"run {run_id} was exported to the ERP at {utc_text(done.exported_at)} by "
+            f"{done.exported_by}; its decisions can no longer change (make a new run "
+            "with `pricing optimize`)"
+        )
+    return run
+
+
+def utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# --- decisions ----------------------------------------------------------------------
 
 
 def decide(
@@ -83,7 +208,12 @@ def decide(
     policy: PricingPolicy,
     override_price: Decimal | None = None,
 ) -> int:
-    """Apply one decision to every selected suggestion; returns how many."""
+    """Apply one decision to every selected suggestion; returns how many.
+
+    Approvals and overrides are re-checked (:func:`recheck`) against the catalog and
+    policy in force; if any selected suggestion fails, nothing is decided and the error
+    names the first SKU. A run already exported takes no more decisions.
+    """
     if action not in ("approve", "reject", "override"):
         raise ValueError(action)
     if action == "override":
@@ -91,23 +221,33 @@ def decide(
             raise ReviewError("an override needs a price (--price)")
         if not why:
             raise ReviewError("an override needs a reason (--why)")
+        problem = price_problem(override_price)
+        if problem:
+            raise ReviewError(f"override: {problem}")
+    for run_id in sorted({s.run_id for s in suggestions}):
+        _open_run(session, run_id)
+    status = {"approve": "approved", "reject": "rejected", "override": "overridden"}[action]
+    prices: dict[int, Decimal | None] = {
+        s.id: None if action == "reject"
+        else override_price.quantize(CENT) if override_price is not None
+        else s.suggested_price
+        for s in suggestions
+    }
+    if action != "reject":
+        parts = catalog_rows(session, (s.sku for s in suggestions))
+        what = "override" if action == "override" else "suggested price"
+        refused = [
+            f"{s.sku}: {reason}"
+            for s in suggestions
+            if (reason := recheck(s, prices[s.id], parts.get(s.sku), policy, what))
+        ]
+        if refused:
+            more = (f" ({len(refused) - 1} more selected suggestions fail the checks too)"
+                    if len(refused) > 1 else "")
+            raise ReviewError(f"{refused[0]}{more}; nothing {status}")
     now = utcnow()
     for s in suggestions:
-        price: Decimal | None = s.suggested_price
-        status = {"approve": "approved", "reject": "rejected", "override": "overridden"}[action]
-        if action == "reject":
-            price = None
-        elif action == "override":
-            assert override_price is not None
-            part = session.scalar(select(Part).where(Part.sku == s.sku))
-            assert part is not None
-            floor = floor_price(part, policy)
-            price = override_price.quantize(CENT)
-            if price < floor:
-                raise ReviewError(
-                    f"{s.sku}: override {price} is below the floor {floor} (margin floor or MAP)"
-                )
-        s.review_status, s.approved_price = status, price
+        s.review_status, s.approved_price = status, prices[s.id]
         s.reviewed_by, s.reviewed_at, s.review_note = who, now, why
     if suggestions:
         _log_decision(session, suggestions, action, who, why, override_price, now)
@@ -158,7 +298,7 @@ def decision_log(session: Session, run_id: int) -> list[dict[str, object]]:
             "at": e["at"],
             "by": e["by"],
             "action": "export",
-            "why": None,
+            "why": _left_out_note(e.get("left_out", [])),
             "price": None,
             "count": e["rows"],
             "skus": e["file"],
@@ -168,84 +308,9 @@ def decision_log(session: Session, run_id: int) -> list[dict[str, object]]:
     return sorted(events, key=lambda e: str(e["at"]))
 
 
-@dataclass(frozen=True)
-class ExportResult:
-    path: Path
-    rows: int
-
-
-def export_approved(session: Session, run_id: int, out: Path, who: str) -> ExportResult:
-    """Write the approved prices (approved or overridden) as the ERP price list."""
-    run = session.get(SuggestionRun, run_id)
-    if run is None or run.status != "complete":
-        raise NotFoundError(f"no complete suggestion run {run_id}")
-    rows = list(
-        session.scalars(
-            select(Suggestion)
-            .where(
-                Suggestion.run_id == run_id,
-                Suggestion.review_status.in_(("approved", "overridden")),
-            )
-            .order_by(Suggestion.sku)
-        )
-    )
-    now = utcnow()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    parts = {
-        p.sku: p for p in session.scalars(select(Part).where(Part.sku.in_([s.sku for s in rows])))
-    }
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "sku",
-                "part_number",
-                "price",
-                "currency",
-                "previous_price",
-                "effective_date",
-                "run_id",
-                "approved_by",
-                "note",
-            ]
-        )
-        for s in rows:
-            part = parts[s.sku]
-            assert s.approved_price is not None
-            writer.writerow(
-                [
-                    csv_value(v)
-                    for v in (
-                        s.sku,
-                        part.part_number,
-                        s.approved_price.quantize(CENT),
-                        part.currency,
-                        part.price.quantize(CENT),
-                        now.date().isoformat(),
-                        run_id,
-                        s.reviewed_by,
-                        s.review_note,
-                    )
-                ]
-            )
-            if part.price != s.approved_price:
-                part.price = s.approved_price
-                part.updated_at = now
-                session.add(
-                    OurPrice(
-                        sku=s.sku,
-                        effective_at=now,
-                        price=s.approved_price,
-                        currency=part.currency,
-                        source=f"export:run{run_id}",
-                    )
-                )
-    summary = dict(run.summary)
-    exports = list(summary.get("exports", []))
-    exports.append({"at": now.isoformat(), "by": who, "rows": len(rows), "file": str(out)})
-    run.summary = {**summary, "exports": exports}
-    return ExportResult(out, len(rows))
-
-
-def default_export_path(run_id: int, when: dt.date) -> Path:
-    return Path("var") / "exports" / f"price-list-run{run_id}-{when.isoformat()}.csv"
+def _left_out_note(left_out: list[dict[str, str]], shown: int = 10) -> str | None:
+    if not left_out:
+        return None
+    listed = "; ".join(f"{e['sku']}: {e['reason']}" for e in left_out[:shown])
+    more = f"; and {len(left_out) - shown} more" if len(left_out) > shown else ""
+    return f"{len(left_out)} left out: {listed}{more}"

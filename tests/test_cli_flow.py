@@ -89,9 +89,11 @@ def test_analyst_flow(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     belt = by_sku["NL-2001"]
     # competitor reference per unit: median of the trusted matched prices (10.00 only)
     assert Decimal(belt["competitor_reference"]) == Decimal("10.00")
-    assert Decimal(belt["suggested_price"]) <= Decimal(
-        "11.00"
-    )  # index cap 1.05 for Belts... or floor
+    # the Belts cap (1.05 x 10.00 = 10.50) is below the most one run may move (12.00 down
+    # 10% = 10.80): the price goes exactly as low as max_change lets it, the cap waits
+    assert Decimal(belt["suggested_price"]) == Decimal("10.80")
+    assert belt["binding_constraint"] == "MAX_CHANGE_DOWN"
+    assert "PRICE_INDEX_CAP_DEFERRED" in belt["reasons"]["codes"]
     hose_s = by_sku["NL-2004"]
     assert hose_s["competitor_count"] == 0  # the rejected listing does not count
     assert Decimal(hose_s["suggested_price"]) >= Decimal("7.50")  # MAP

@@ -31,9 +31,10 @@ from sqlalchemy import func, select
 
 from demo_market import DemoMarket, write_demo_inputs
 from pricing import imports
+from pricing.config import PricingPolicy
 from pricing.errors import NotFoundError
+from pricing.export import export_approved
 from pricing.reports.nightly import latest_complete_run
-from pricing.review import export_approved
 from pricing.storage import Database
 from pricing.storage.models import (
     AlertEvent,
@@ -434,8 +435,8 @@ def test_kill_9_and_sigterm_mid_pipeline(
     assert f"no complete suggestion run {half_written}" in refused.stderr
     with db.session() as session:
         assert latest_complete_run(session) == in_progress
-        with pytest.raises(NotFoundError):
-            export_approved(session, half_written, tmp_path / "erp.csv", "ops")
+    with pytest.raises(NotFoundError):
+        export_approved(db, half_written, "ops", PricingPolicy(), tmp_path / "erp.csv")
     db.dispose()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import sys
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from pricing.cli.context import get
 from pricing.cli.output import Format, console, dumps, emit
 from pricing.errors import PricingError
-from pricing.storage.models import Suggestion, SuggestionRun, utcnow
+from pricing.storage.models import Suggestion, SuggestionRun
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 RunOpt = Annotated[
@@ -185,7 +184,7 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOpt = Format.table,
     ) -> None:
         """Approve, reject or override suggestions; with no action, list pending ones."""
-        from pricing.review import ReviewFilter, decide, decision_log, selected
+        from pricing.review import ReviewFilter, decide, decision_log, parse_price, selected
 
         actions = [approve, reject, override is not None]
         if sum(actions) > 1:
@@ -216,12 +215,7 @@ def register(app: typer.Typer) -> None:
                     title=f"Pending suggestions, run {run_id}",
                 )
                 return
-            price = None
-            if override is not None:
-                try:
-                    price = Decimal(override)
-                except InvalidOperation:
-                    raise PricingError(f"--override: not a price: {override!r}") from None
+            price = None if override is None else parse_price(override, "--override")
             action = "approve" if approve else "reject" if reject else "override"
             count = decide(
                 session,
@@ -241,18 +235,35 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", help="CSV file to write.")] = None,
         by: Annotated[str, typer.Option("--by", help="Who exports (default: your login).")] = "",
     ) -> None:
-        """Write the approved price list for the ERP; approved prices become current."""
-        from pricing.review import default_export_path, export_approved
+        """Write the approved price list for the ERP; approved prices become current.
 
-        with get(ctx).db.session() as session:
+        Each approved price is re-checked against the catalog and policy in force; what
+        fails is left out and listed. A run is exported once: exporting it again writes
+        the same file and nothing else. A run older than the last exported one is refused.
+        """
+        from pricing.export import export_approved
+
+        app_ctx = get(ctx)
+        with app_ctx.db.session() as session:
             run_id = _run_id(session, run)
-            result = export_approved(
-                session,
-                run_id,
-                out or default_export_path(run_id, utcnow().date()),
-                by or getpass.getuser(),
+        result = export_approved(
+            app_ctx.db, run_id, by or getpass.getuser(), app_ctx.config.policy, out
+        )
+        for left in result.left_out:
+            console.print(f"left out {left.sku}: {left.reason}",
+                          highlight=False, markup=False, soft_wrap=True)
+        where = result.path.resolve()
+        left_out = f", {len(result.left_out)} left out" if result.left_out else ""
+        if result.repeat:
+            console.print(
+                f"run {run_id} was already exported at {result.exported_at:%Y-%m-%d %H:%M:%S} "
+                f"UTC by {result.exported_by}: nothing new written to the price history; the "
+                f"same price list ({result.rows} prices{left_out}) written to {where}",
+                highlight=False, markup=False, soft_wrap=True,
             )
-        console.print(f"exported {result.rows} approved prices to {result.path.resolve()}")
+            return
+        console.print(f"exported {result.rows} approved prices to {where}{left_out}",
+                      highlight=False, markup=False, soft_wrap=True)
 
     @app.command()
     def demo(

@@ -73,6 +73,41 @@ def competitor_reference(unit_prices: Sequence[Decimal], how: str) -> Decimal | 
     return (prices[mid - 1] + prices[mid]) / 2
 
 
+def margin_floor_cents(unit_cost: Decimal, min_margin: Decimal | float) -> int:
+    """The margin floor ``unit_cost / (1 - min_margin)``, rounded up to a whole cent
+    (a policy fraction is read as the decimal it was written as)."""
+    margin = min_margin if isinstance(min_margin, Decimal) else _decimal(min_margin)
+    if not Decimal(0) <= margin < 1:
+        raise ValueError(f"min_margin {margin} is not in [0, 1)")
+    return ceil_cents(unit_cost / (1 - margin))
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The lowest price a part may have, and which bound sets it."""
+
+    price: Decimal
+    kind: str  # MARGIN_FLOOR | MAP_FLOOR
+
+    @property
+    def label(self) -> str:
+        return "MAP" if self.kind == KINDS[MAP_FLOOR] else "margin floor"
+
+
+def price_floor(unit_cost: Decimal, rp: ResolvedPolicy) -> Floor:
+    """A part's floor under its resolved policy: the margin floor or MAP (each rounded
+    up to a cent), whichever is higher, and never below one cent.
+
+    The optimizer's bounds hold exactly this floor for every part (:func:`part_bounds`
+    computes it over arrays, :func:`hard_box` adds the cent); review and export call
+    this function, so a price they accept is one the optimizer could have suggested.
+    """
+    margin = margin_floor_cents(unit_cost, rp.min_margin)
+    map_floor = ceil_cents(rp.map_price) if rp.map_price is not None else 0
+    cents, kind = (map_floor, MAP_FLOOR) if map_floor > margin else (margin, MARGIN_FLOOR)
+    return Floor(Decimal(max(cents, 1)).scaleb(-2), KINDS[kind])
+
+
 @dataclass(frozen=True)
 class Bounds:
     """Every part's constraints in cents, before the price index is applied (one entry
@@ -216,7 +251,7 @@ def _floor_and_band_decimal(
     """:func:`_floor_and_band` one part at a time, in Decimal."""
     floor, step_lo, step_hi = [], [], []
     for k, p0, j in zip(cost, price, which.tolist(), strict=True):
-        floor.append(ceil_cents(k / (1 - margin[j])))
+        floor.append(margin_floor_cents(k, margin[j]))
         lo, hi = ceil_cents(p0 * (1 - change[j])), floor_cents(p0 * (1 + change[j]))
         if lo > hi:
             lo = hi = nearest_cents(p0)

@@ -395,7 +395,7 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
             result = optimize_run(inputs, policy, ladder_policy(policy), sales=histories)
             solve_s = time.perf_counter() - clock - waited
             clock = time.perf_counter()
-            store_suggestions(session, run_id, result.table)
+            store_suggestions(session, run_id, result.table, [p.currency for p in inputs])
             write_s = time.perf_counter() - clock
             summary = _summary(result, left_out, policy.base_currency)
             summary["seconds"] = {
@@ -438,8 +438,11 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def store_suggestions(session: Session, run_id: int, table: SuggestionTable) -> None:
-    """Bulk insert of a run's suggestions, read column by column from the run's table:
+def store_suggestions(
+    session: Session, run_id: int, table: SuggestionTable, currencies: Sequence[str]
+) -> None:
+    """Bulk insert of a run's suggestions (``currencies``: each part's, in table order),
+    read column by column from the run's table:
     ``COPY`` on PostgreSQL (exact decimal text); on SQLite one executemany of the
     compiled insert with the values as SQLite stores them (money as floats, reason
     codes as JSON encoded once per distinct combination); elsewhere a Core executemany
@@ -449,9 +452,10 @@ def store_suggestions(session: Session, run_id: int, table: SuggestionTable) -> 
     conn = session.connection()
     sql_table: Table = Suggestion.__table__  # type: ignore[assignment]
     names = list(SuggestionResult.__dataclass_fields__)
-    keys = [*names, "run_id", "review_status"]
+    keys = [*names, "run_id", "review_status", "currency"]
     constant: dict[str, list[Any]] = {
-        "run_id": [run_id] * len(table), "review_status": ["pending"] * len(table)}
+        "run_id": [run_id] * len(table), "review_status": ["pending"] * len(table),
+        "currency": list(currencies)}
     if conn.dialect.name == "postgresql":
         codes = {c: json.dumps(list(c)) for c in set(table.reason_codes)}
         texts = {n: table.text_column(n) for n in names} | constant
@@ -460,8 +464,9 @@ def store_suggestions(session: Session, run_id: int, table: SuggestionTable) -> 
         return
     if conn.dialect.name != "sqlite":
         rows = [dict(zip(names, values, strict=True))
-                | {"run_id": run_id, "review_status": "pending"}
-                for values in zip(*(table.column(n) for n in names), strict=True)]
+                | {"run_id": run_id, "review_status": "pending", "currency": currency}
+                for *values, currency in zip(
+                    *(table.column(n) for n in names), currencies, strict=True)]
         for start in range(0, len(rows), _INSERT_CHUNK):
             conn.execute(insert(sql_table), rows[start : start + _INSERT_CHUNK])
         return

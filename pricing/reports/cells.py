@@ -4,6 +4,9 @@ A cell whose text starts with ``= + - @`` (or a tab or carriage return, which so
 programs strip first) is read as a formula by Excel, LibreOffice and Sheets. Such
 text gets a leading apostrophe, the OWASP-recommended neutralization. Numbers are
 written as numbers and left alone.
+
+The ERP price list is not such a file: it is read by a program that must find each SKU
+and part number exactly as stored, so it is written with :func:`exact_csv_value`.
 """
 
 from __future__ import annotations
@@ -19,10 +22,17 @@ def neutralize(value: object) -> object:
     return value
 
 
-def csv_value(value: object) -> object:
-    """A value for ``csv.writer``: text neutralized, Decimals in plain notation."""
+def exact_csv_value(value: object) -> object:
+    """A value for ``csv.writer`` exactly as stored: Decimals in plain notation, None
+    empty, text untouched (for files a program reads, never a spreadsheet)."""
     if isinstance(value, Decimal):
         return format(value, "f")
     if value is None:
         return ""
-    return neutralize(value)
+    return value
+
+
+def csv_value(value: object) -> object:
+    """A value for ``csv.writer`` in a file people open: :func:`exact_csv_value` with
+    text neutralized."""
+    return neutralize(exact_csv_value(value))

@@ -77,6 +77,20 @@ def insert_ignore(
     return upsert(session, model, rows, keys=keys, update=())
 
 
+def claim(session: Session, model: type[DeclarativeBase] | Table, row: dict[str, Any],
+          *, keys: Sequence[str]) -> bool:
+    """Insert ``row`` unless a row with its ``keys`` exists; True if this call inserted it.
+
+    The database's unique constraint decides, so of many concurrent claims exactly one
+    wins: the others wait for its transaction and then find the row.
+    """
+    table = _table(model)
+    stmt = (_insert(session, table).values(**row)
+            .on_conflict_do_nothing(index_elements=list(keys))
+            .returning(*(table.c[k] for k in keys)))
+    return session.execute(stmt).first() is not None
+
+
 def copy_insert_ignore(
     session: Session,
     model: type[DeclarativeBase] | Table,

@@ -289,6 +289,8 @@ class Suggestion(Base):
     binding_constraint: Mapped[str | None] = mapped_column(String(32))
     reason_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     explanation: Mapped[str] = mapped_column(Text)
+    # the part's currency when the run priced it (None on runs made before 0005)
+    currency: Mapped[str | None] = mapped_column(String(3))
     # pending | approved | rejected | overridden
     review_status: Mapped[str] = mapped_column(String(16), default="pending")
     approved_price: Mapped[Decimal | None] = mapped_column(Money)
@@ -305,6 +307,29 @@ class Suggestion(Base):
     def change_pct(self) -> Decimal:
         """The change as a fraction of the current price, to four places."""
         return (self.change / self.current_price).quantize(Decimal("0.0001"))
+
+
+class PriceExport(Base):
+    """A run's one export to the ERP: who, when, which file, what was left out and why.
+
+    ``run_id`` is unique in the database, so a run is exported at most once however
+    many exports start at the same moment; ``content`` is the file exactly as written,
+    which a repeated export hands back instead of writing anything new.
+    """
+
+    __tablename__ = "price_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestion_runs.id", ondelete="CASCADE"), unique=True
+    )
+    exported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    exported_by: Mapped[str] = mapped_column(String(128))
+    file: Mapped[str] = mapped_column(String(1024))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    # [{"sku": ..., "reason": ...}] for every approved price the re-check refused
+    left_out: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    content: Mapped[str] = mapped_column(Text, default="")
 
 
 # --- the scheduler daemon (scheduler/) ----------------------------------------------

@@ -1,6 +1,6 @@
 """The web's read queries and its one write, shared by the pages and the JSON API.
 
-Both go through :mod:`pricing.review` (``selected``, ``decide``) and
+Both go through :mod:`pricing.review` (``selected``, ``decide``), :mod:`pricing.export` and
 :mod:`pricing.reports.nightly` so the web, the CLI and the report agree.
 """
 
@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pricing.errors import NotFoundError
+from pricing.export import ExportResult, default_export_path, export_approved
 from pricing.reports.nightly import ReportRow
-from pricing.review import ExportResult, ReviewFilter, decide, export_approved, selected
-from pricing.storage.models import Listing, Match, Part, SuggestionRun, utcnow
+from pricing.review import ReviewFilter, decide, selected
+from pricing.storage.models import Listing, Match, Part, SuggestionRun
 from pricing.web.deps import Principal, WebState
 
 Action = Literal["approve", "reject", "override"]
@@ -100,14 +101,14 @@ def review(
 
 
 def export(state: WebState, run_id: int, who: Principal) -> tuple[ExportResult, bytes]:
-    """Write the run's approved price list for the ERP (kept in the export folder, and
-    recorded on the run); approved prices become current. Returns it and its bytes."""
-    with state.db.session() as session:
-        complete_run(session, run_id)
-        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-        out = state.export_dir / f"price-list-run{run_id}-{stamp}.csv"
-        result = export_approved(session, run_id, out, who.name)
-    return result, result.path.read_bytes()
+    """Export the run's approved price list for the ERP (:func:`export_approved`: kept
+    in the export folder under one name per run, recorded on the run; what fails the
+    re-check is left out); approved prices become current. Returns it and its bytes."""
+    result = export_approved(
+        state.db, run_id, who.name, state.config.policy,
+        default_export_path(run_id, state.export_dir),
+    )
+    return result, result.content.encode("utf-8")
 
 
 @dataclass(frozen=True)

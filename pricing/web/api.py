@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from pricing.errors import NotFoundError, PricingError
@@ -33,8 +33,10 @@ from pricing.web.schemas import (
     CategoryPositionOut,
     CompetitorMovesOut,
     Decision,
+    ExportOut,
     Figures,
     HistoryPoint,
+    LeftOutOut,
     MatchOut,
     ReviewIn,
     ReviewOut,
@@ -221,26 +223,50 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     response_class=Response,
     summary="Export the run's approved price list for the ERP (needs a bearer token)",
     description="Writes the CSV the ERP loads (as `pricing export`), records who "
-    "exported it on the run, and makes the approved prices current.",
+    "exported it on the run, and makes the approved prices current. Each approved price "
+    "is re-checked against the catalog and policy in force; what fails is left out and "
+    "listed. A run is exported once: asking again returns the same file and writes "
+    "nothing. With `Accept: application/json` the answer is JSON: the file's rows, what "
+    "was left out and why, and the CSV itself.",
     responses={
         200: {
+            "model": ExportOut,
             "content": {"text/csv": {}},
             "description": "the price list",
             "headers": {
-                "X-Export-Rows": {"description": "prices exported", "schema": {"type": "integer"}}
+                "X-Export-Rows": {"description": "prices exported", "schema": {"type": "integer"}},
+                "X-Export-Left-Out": {"description": "approved prices left out",
+                                      "schema": {"type": "integer"}},
+                "X-Export-Repeat": {"description": "true: the run had been exported "
+                                    "before; nothing new was written",
+                                    "schema": {"type": "boolean"}},
             },
         },
+        400: {"description": "refused: the run is older than the last exported run"},
         401: {"description": "no valid bearer token"},
         404: {"description": "no such complete run"},
     },
 )
 def post_export(
+    request: Request,
     state: State,
     run_id: int,
     who: Annotated[Principal, Depends(require_token)],
 ) -> Response:
     result, body = actions.export(state, run_id, who)
-    return price_list_download(result.path.name, result.rows, body)
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/csv" not in accept:
+        out = ExportOut(
+            run_id=run_id, file=result.path.name, rows=result.rows,
+            left_out=[LeftOutOut(sku=e.sku, reason=e.reason) for e in result.left_out],
+            already_exported=result.repeat, exported_at=result.exported_at,
+            exported_by=result.exported_by, content=result.content,
+        )
+        return JSONResponse(out.model_dump(mode="json"))
+    response = price_list_download(result.path.name, result.rows, body)
+    response.headers["X-Export-Left-Out"] = str(len(result.left_out))
+    response.headers["X-Export-Repeat"] = "true" if result.repeat else "false"
+    return response
 
 
 @router.post(

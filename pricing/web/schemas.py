@@ -171,6 +171,25 @@ class ReviewIn(BaseModel):
     why: str | None = Field(None, max_length=2000, description="required for an override")
 
 
+class LeftOutOut(BaseModel):
+    sku: str
+    reason: str = Field(description="why the re-check at export time refused the price")
+
+
+class ExportOut(BaseModel):
+    """A run's export to the ERP, as JSON (``Accept: application/json``)."""
+
+    run_id: int
+    file: str = Field(description="the price list's file name")
+    rows: int = Field(description="prices in the file")
+    left_out: list[LeftOutOut] = Field(description="approved prices not exported, and why")
+    already_exported: bool = Field(description="the run had been exported before: the "
+                                   "same file, nothing new written")
+    exported_at: dt.datetime
+    exported_by: str
+    content: str = Field(description="the CSV file")
+
+
 class ReviewOut(BaseModel):
     run_id: int
     action: str
