@@ -93,7 +93,8 @@ class NetworkConfig:
 
     def __post_init__(self) -> None:
         for host in self.allowed_hosts:
-            if "*" in host[1:] or (host.startswith("*") and host != "*" and not host.startswith("*.")):
+            wildcard = host.startswith("*") and host != "*"
+            if "*" in host[1:] or (wildcard and not host.startswith("*.")):
                 raise AuthConfigError(
                     "PRICING_WEB_ALLOWED_HOSTS", f"{host!r}: a wildcard is '*' or '*.example.com'"
                 )

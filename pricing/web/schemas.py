@@ -199,7 +199,9 @@ class ReviewIn(BaseModel):
     """One decision for the SKUs named, or for every suggestion that passes the filter."""
 
     action: Literal["approve", "reject", "override"]
-    skus: list[Sku] = Field(default_factory=list, max_length=100_000, description="select these SKUs")
+    skus: list[Sku] = Field(
+        default_factory=list, max_length=100_000, description="select these SKUs"
+    )
     category: Name | None = None
     reason: Name | None = Field(None, description="select by reason code")
     status: Literal["pending", "approved", "rejected", "overridden", "any"] | None = Field(
