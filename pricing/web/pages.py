@@ -186,8 +186,9 @@ def review_form(
         if action == "override":
             override_price = parse_override_price(price)
         note = parse_note(why)
+        named = _field(Sku, "sku", sku)
         flt = actions.review_filter(
-            skus=(_field(Sku, "sku", sku),) if sku else (),
+            skus=(named,) if named else (),
             category=_field(Name, "category", category),
             reason=_field(Name, "reason", reason),
             status=status if status in actions.REVIEW_STATUSES else None,
