@@ -66,9 +66,7 @@ def run_nightly(db: Database, config: AppConfig, reports: Path) -> NightlyResult
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scheduler.nightly", description=__doc__)
-    parser.add_argument(
-        "--db", help="SQLAlchemy database URL (default: env PRICING_DATABASE_URL)"
-    )
+    parser.add_argument("--db", help="SQLAlchemy database URL (default: env PRICING_DATABASE_URL)")
     parser.add_argument("--config", required=True, type=Path, help="config folder")
     parser.add_argument("--reports", required=True, type=Path, help="reports folder")
     args = parser.parse_args(argv)

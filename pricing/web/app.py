@@ -211,8 +211,9 @@ def create_app(
     # the session middleware, whose task group would wrap the limit's 413 otherwise)
     app.add_middleware(RequestLimits, max_body=network.max_body)
     _install_session(app, auth, network)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(network.host_patterns),
-                       www_redirect=False)
+    app.add_middleware(
+        TrustedHostMiddleware, allowed_hosts=list(network.host_patterns), www_redirect=False
+    )
     app.include_router(api.router)
     app.include_router(pages.router)
     return app
