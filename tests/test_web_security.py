@@ -198,6 +198,21 @@ def test_reading_costs_needs_a_login_unless_straight_from_loopback(
     assert behind.get(path, headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 401
 
 
+def test_the_session_cookie_is_secure_over_https_from_a_trusted_proxy(
+    site: tuple[Database, int],
+) -> None:
+    db, _ = site
+    proxy = NetworkConfig.from_env({"PRICING_WEB_TRUSTED_PROXIES": "127.0.0.1"})
+    behind = make_client(db, network=proxy)
+    https = {"X-Forwarded-For": "198.51.100.4", "X-Forwarded-Proto": "https"}
+    cookie = behind.get("/login", headers=https).headers["set-cookie"].lower()
+    assert "; secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    plain = behind.get("/login", headers={"X-Forwarded-For": "198.51.100.4"})
+    assert "; secure" not in plain.headers["set-cookie"].lower()
+    spoofed = make_client(db, client=OUTSIDE).get("/login", headers=https)  # not a proxy
+    assert "; secure" not in spoofed.headers["set-cookie"].lower()
+
+
 def test_read_setting_closes_or_opens_reading(site: tuple[Database, int]) -> None:
     db, _ = site
     closed = make_client(db, auth=AuthConfig(tokens={TOKEN: "ci"}, read="login"))
