@@ -4,6 +4,10 @@ Scrapy's reactor cannot restart inside a process, and a child can be given a tim
 limit and stopped without touching the daemon. Children run in their own session (a
 terminal's Ctrl-C reaches only the daemon, which decides what to stop) and die with the
 daemon (:mod:`scheduler.supervised`). Output goes to one log file per child.
+
+Secrets never go on a child's command line, where ``ps`` shows them to every user of
+the machine: the database URL (which may hold a password) reaches the child in its
+environment (:func:`child_env`), readable only by the same user.
 """
 
 from __future__ import annotations
@@ -15,13 +19,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 TAIL_BYTES = 4000
+DATABASE_URL_ENV = "PRICING_DATABASE_URL"
+
+
+def child_env(database_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child: this process's (or ``base``) plus the database URL
+    as ``PRICING_DATABASE_URL``, which ``pricing`` and ``scheduler.nightly`` read."""
+    env = dict(os.environ if base is None else base)
+    env[DATABASE_URL_ENV] = database_url
+    return env
 
 
 @dataclass(frozen=True)
@@ -75,8 +88,10 @@ class Children:
         *,
         timeout: float,
         log_path: Path,
+        env: Mapping[str, str] | None = None,
     ) -> ChildResult | None:
         """Run ``command`` to its end or its time limit (then stop it); blocking.
+        ``env`` (default: this process's) carries what must not be in ``command``.
 
         Returns None, starting nothing, once :meth:`close` has been called."""
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +114,7 @@ class Children:
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    env=None if env is None else dict(env),
                 )
             child = _Child(kind, target, proc)
             self._running[proc.pid] = child

@@ -1,7 +1,8 @@
 """The nightly pipeline: match new listings, optimize, write the report.
 
-The daemon runs it as ``python -m scheduler.nightly --db URL --config DIR --reports
-DIR`` in a child process, like a crawl, so it has a time limit and can be stopped.
+The daemon runs it as ``python -m scheduler.nightly --config DIR --reports DIR`` in a
+child process, like a crawl, so it has a time limit and can be stopped; the database
+URL comes in ``PRICING_DATABASE_URL`` (not ``--db``, which ``ps`` would show).
 The report goes to ``REPORTS/<date>/`` (the date in the schedules' time zone); a
 second run on the same day replaces that day's files. The child prints one JSON line
 with what it did.
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from pricing.config import AppConfig, load_config
 from pricing.errors import PricingError
+from pricing.settings import Settings
 from pricing.storage import Database
 
 log = logging.getLogger(__name__)
@@ -64,12 +66,12 @@ def run_nightly(db: Database, config: AppConfig, reports: Path) -> NightlyResult
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scheduler.nightly", description=__doc__)
-    parser.add_argument("--db", required=True, help="SQLAlchemy database URL")
+    parser.add_argument("--db", help="SQLAlchemy database URL (default: env PRICING_DATABASE_URL)")
     parser.add_argument("--config", required=True, type=Path, help="config folder")
     parser.add_argument("--reports", required=True, type=Path, help="reports folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    db = Database(args.db)
+    db = Database(args.db or Settings().database_url)
     try:
         db.require_schema()
         result = run_nightly(db, load_config(args.config), args.reports)

@@ -4,9 +4,14 @@ With ``pricing daemon --scrapyd http://node1:6800 --scrapyd http://node2:6800`` 
 crawl is scheduled on the node with the fewest running and pending jobs
 (``daemonstatus.json``), with the database URL and config folder passed as Scrapy
 settings (the node must reach the same database: PostgreSQL) and a base-URL override as
-a spider argument. The daemon polls ``status.json`` until the job finishes; at the time
-limit, on a stop or on a lost lease it cancels the job (SIGTERM: Scrapy closes the spider
-and records the run), then again with SIGKILL after the kill grace. The crawl run itself
+a spider argument. The URL goes *without its password* (:func:`job_settings`): Scrapyd
+puts settings on the crawl's command line (``scrapy crawl -s KEY=VALUE``), where ``ps``
+shows them. Each node gives PostgreSQL the password the libpq way, from Scrapyd's
+environment (``PGPASSWORD``) or a password file (``~/.pgpass``, ``PGPASSFILE``).
+
+The daemon polls ``status.json`` until the job finishes; at the time limit, on a stop
+or on a lost lease it cancels the job (SIGTERM: Scrapy closes the spider and records
+the run), then again with SIGKILL after the kill grace. The crawl run itself
 is recorded by the crawl pipeline on the node, exactly as for a local crawl.
 
 The nodes run this repository's Scrapy project, ``crawlers``, as an egg uploaded with
@@ -32,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from sqlalchemy.engine import URL, make_url
 
 from pricing.errors import PricingError
 
@@ -45,6 +51,21 @@ class ScrapydError(PricingError):
 
     def __init__(self, node: str, what: str, reason: str) -> None:
         super().__init__(f"scrapyd {node}: {what}: {reason}")
+
+
+def job_settings(database_url: str, config_dir: Path | str) -> dict[str, str]:
+    """The Scrapy settings a crawl job is scheduled with: the database URL with its
+    password removed (a node supplies it through libpq: ``PGPASSWORD`` or a pgpass
+    file), and the config folder."""
+    url = make_url(database_url)
+    # URL.set() reads password=None as "unchanged": build the URL anew without it
+    bare = URL.create(
+        url.drivername, url.username, None, url.host, url.port, url.database, url.query
+    )
+    return {
+        "PRICING_DATABASE_URL": bare.render_as_string(hide_password=False),
+        "PRICING_CONFIG_DIR": str(config_dir),
+    }
 
 
 class ScrapydClient:

@@ -22,11 +22,11 @@ from pricing.config import load_config
 from pricing.errors import PricingError
 from pricing.storage.models import CrawlRun, DaemonTask, SuggestionRun, utcnow
 from scheduler.alerts import add_event, record_event
-from scheduler.children import ChildResult
+from scheduler.children import ChildResult, child_env
 from scheduler.price_moves import find_moves
 from scheduler.recovery import fail_task_runs
 from scheduler.runtime import Runtime
-from scheduler.scrapyd import Dispatcher, RemoteJob, RemoteResult, ScrapydError
+from scheduler.scrapyd import Dispatcher, RemoteJob, RemoteResult, ScrapydError, job_settings
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +77,12 @@ def _finish_task(session: Session, task: DaemonTask, status: str, note: str | No
 
 
 def crawl_command(rt: Runtime, competitor: str) -> list[str]:
-    """``python -m pricing --db URL --config DIR crawl NAME [--base-url NAME=URL]``."""
+    """``python -m pricing --config DIR crawl NAME [--base-url NAME=URL]``; the database
+    URL goes in the child's environment (:func:`~scheduler.children.child_env`)."""
     command = [
         sys.executable,
         "-m",
         "pricing",
-        "--db",
-        rt.settings.database_url,
         "--config",
         str(rt.settings.config_dir),
         "crawl",
@@ -127,6 +126,7 @@ def _crawl(rt: Runtime, competitor: str) -> str | None:
             crawl_command(rt, competitor),
             timeout=rt.options.crawl_timeout,
             log_path=_log_path(rt, task),
+            env=child_env(rt.settings.database_url),
         )
     status, note = _settle_crawl(rt, task, result)
     log.info("crawl %s: %s%s", competitor, status, f" ({note})" if note else "")
@@ -137,10 +137,7 @@ def _dispatch(rt: Runtime, task: DaemonTask, competitor: str) -> RemoteResult | 
     """The crawl as a Scrapyd job on the least busy node (:mod:`scheduler.scrapyd`)."""
     opts = rt.options
     dispatcher = Dispatcher(opts.scrapyd_nodes, opts.scrapyd_project, kill_grace=opts.kill_grace)
-    settings = {
-        "PRICING_DATABASE_URL": rt.settings.database_url,
-        "PRICING_CONFIG_DIR": str(rt.settings.config_dir),
-    }
+    settings = job_settings(rt.settings.database_url, rt.settings.config_dir)
     args = {"base_url": opts.base_urls[competitor]} if competitor in opts.base_urls else {}
 
     def started(job: RemoteJob) -> None:
@@ -217,13 +214,12 @@ def _settle_crawl(
 
 
 def nightly_command(rt: Runtime) -> list[str]:
-    """``python -m scheduler.nightly --db URL --config DIR --reports DIR``."""
+    """``python -m scheduler.nightly --config DIR --reports DIR``; the database URL goes
+    in the child's environment."""
     return [
         sys.executable,
         "-m",
         "scheduler.nightly",
-        "--db",
-        rt.settings.database_url,
         "--config",
         str(rt.settings.config_dir),
         "--reports",
@@ -283,6 +279,7 @@ def _nightly(rt: Runtime) -> str | None:
         nightly_command(rt),
         timeout=rt.options.nightly_timeout,
         log_path=_log_path(rt, task),
+        env=child_env(rt.settings.database_url),
     )
     now = utcnow()
     note: str | None

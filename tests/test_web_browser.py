@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from playwright import sync_api as playwright_api
 from sqlalchemy import select
 
 from pricing.settings import Settings
@@ -30,7 +31,6 @@ from tests.conftest import CONFIG_DIR
 from tests.test_web_api import demo_database
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 USER, PASSWORD = "ana", "correct horse battery"
 PAYLOAD = '<img src=x onerror="alert(1)">'

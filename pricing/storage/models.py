@@ -404,3 +404,24 @@ class AlertEvent(Base):
     summary: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     delivery: Mapped[str | None] = mapped_column(Text)
+
+
+# --- the web application (pricing/web/) ---------------------------------------------
+
+
+class WebSession(Base):
+    """A logged-in web session (:mod:`pricing.web.sessions`).
+
+    ``id`` is the SHA-256 of the random session id the browser holds, so reading this
+    table gives nobody a usable cookie. ``password_tag`` fingerprints the user's password
+    hash at login: when the password changes, the session ends.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), index=True)
+    password_tag: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    address: Mapped[str | None] = mapped_column(String(64))

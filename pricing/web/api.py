@@ -22,7 +22,9 @@ from pricing.review import decision_log
 from pricing.storage.models import SuggestionRun, utcnow
 from pricing.web import actions
 from pricing.web.deps import (
+    MAX_ID,
     Principal,
+    RunId,
     State,
     price_list_download,
     require_reader,
@@ -80,7 +82,7 @@ def list_runs(state: State, limit: Annotated[int, Query(ge=1, le=1000)] = 50) ->
     response_model=RunDetail,
     summary="A complete run's headline figures and flags",
 )
-def get_run(state: State, run_id: int) -> RunDetail:
+def get_run(state: State, run_id: RunId) -> RunDetail:
     with state.db.session() as session:
         data = load_report(session, run_id)
         return RunDetail(
@@ -98,7 +100,7 @@ def get_run(state: State, run_id: int) -> RunDetail:
 )
 def list_suggestions(
     state: State,
-    run_id: int,
+    run_id: RunId,
     category: str | None = None,
     reason: Annotated[str | None, Query(description="a reason code")] = None,
     status: Literal["pending", "approved", "rejected", "overridden", "any"] = "any",
@@ -116,7 +118,7 @@ def list_suggestions(
 
 
 @router.get(
-    "/skus/{sku}/history",
+    "/skus/{sku:path}/history",
     response_model=list[HistoryPoint],
     summary="Our price and every matched competitor's price over time",
 )
@@ -142,7 +144,7 @@ def list_matches(
     competitor: str | None = None,
     sku: str | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[MatchOut]:
     with state.db.session() as session:
         rows = actions.match_rows(
@@ -179,7 +181,7 @@ def get_market(state: State) -> list[CategoryPositionOut]:
 
 
 @router.get(
-    "/market/{category}",
+    "/market/{category:path}",
     response_model=CategoryDetail,
     summary="One category's position, SKU by SKU",
 )
@@ -202,8 +204,11 @@ def get_competitor_moves(
     until: Annotated[dt.datetime | None, Query(description="default: now")] = None,
     category: str | None = None,
 ) -> list[CompetitorMovesOut]:
-    end = _utc(until) if until else utcnow()
-    start = _utc(since) if since else end - dt.timedelta(days=30)
+    try:
+        end = _utc(until) if until else utcnow()
+        start = _utc(since) if since else end - dt.timedelta(days=30)
+    except OverflowError:
+        raise PricingError("since and until must be dates between the years 1 and 9999") from None
     if end <= start:
         raise PricingError("until must come after since")
     with state.db.session() as session:
@@ -250,7 +255,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 def post_export(
     request: Request,
     state: State,
-    run_id: int,
+    run_id: RunId,
     who: Annotated[Principal, Depends(require_token)],
 ) -> Response:
     result, body = actions.export(state, run_id, who)
@@ -281,7 +286,7 @@ def post_export(
 )
 def post_review(
     state: State,
-    run_id: int,
+    run_id: RunId,
     body: ReviewIn,
     who: Annotated[Principal, Depends(require_token)],
 ) -> ReviewOut:

@@ -2,9 +2,10 @@
 
 :func:`create_app` builds a FastAPI app from the settings: the database (which must
 be at the current schema), the config (the pricing policy, for overrides and market
-position) and the web auth from ``PRICING_WEB_*`` (see :mod:`pricing.web.auth`).
-OpenAPI is at ``/openapi.json``; ``/docs`` lists the endpoints without loading
-Swagger UI from a CDN. Every response forbids scripts and framing by CSP.
+position), the web auth (:mod:`pricing.web.auth`) and the network rules
+(:mod:`pricing.web.network`) from ``PRICING_WEB_*``. OpenAPI is at ``/openapi.json``;
+``/docs`` lists the endpoints without loading Swagger UI from a CDN. Every response
+forbids scripts and framing by CSP. docs/security.md says what is protected and how.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from pricing.config import AppConfig, load_config
 from pricing.errors import NotFoundError, PricingError
@@ -28,6 +30,7 @@ from pricing.storage import Database
 from pricing.web import api, pages
 from pricing.web.auth import SESSION_COOKIE, AuthConfig, SessionSigner
 from pricing.web.deps import CsrfRejected, LoginRequired, WebState
+from pricing.web.network import NetworkConfig, RequestLimits
 
 TEMPLATES = Path(__file__).with_name("templates")
 SECURITY_HEADERS = {
@@ -124,7 +127,9 @@ def jsonable_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
 
 
-def _install_session(app: FastAPI, auth: AuthConfig) -> None:
+def _install_session(app: FastAPI, auth: AuthConfig, network: NetworkConfig) -> None:
+    """The signed cookie (CSRF token, one-line message, the server-side session id) and
+    the security headers on every answer."""
     signer = SessionSigner(auth.secret)
 
     @app.middleware("http")
@@ -143,7 +148,7 @@ def _install_session(app: FastAPI, auth: AuthConfig) -> None:
                     max_age=signer.max_age,
                     httponly=True,
                     samesite="lax",
-                    secure=auth.secure_cookies,
+                    secure=auth.secure_cookies or network.visitor(request).https,
                     path="/",
                 )
             else:
@@ -157,19 +162,21 @@ def create_app(
     settings: Settings,
     *,
     auth: AuthConfig | None = None,
+    network: NetworkConfig | None = None,
     config: AppConfig | None = None,
     database: Database | None = None,
     export_dir: Path | None = None,
 ) -> FastAPI:
     """The web application for ``settings``' database and config folder.
 
-    ``auth`` defaults to :meth:`AuthConfig.from_env`; tests pass their own. ERP price
+    ``auth`` and ``network`` default to their ``from_env``; tests pass their own. ERP price
     lists exported from the web are also kept in ``export_dir`` (default
     ``var/exports``, as ``pricing export``). Raises
     :class:`~pricing.errors.PricingError` (bad config, schema not current) up front.
     """
     config = config or load_config(settings.config_dir)
     auth = auth or AuthConfig.from_env(settings)
+    network = network or NetworkConfig.from_env()
     db = database or Database(settings.database_url)
     db.require_schema()
 
@@ -183,7 +190,8 @@ def create_app(
         title="Pricing monitor",
         version="1",
         description="Suggestion runs, review decisions, price history and market position. "
-        "Reading is open on localhost; POST needs `Authorization: Bearer TOKEN`.",
+        "Reading is open to requests straight from localhost (by default), otherwise it "
+        "needs a token too; POST needs `Authorization: Bearer TOKEN`.",
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
@@ -196,9 +204,16 @@ def create_app(
         auth,
         Jinja2Templates(env=template_env()),
         export_dir or Path("var/exports"),
+        network,
     )
     _install_handlers(app)
-    _install_session(app, auth)
+    # the last added runs first: the Host check, the session, then the limits (inside
+    # the session middleware, whose task group would wrap the limit's 413 otherwise)
+    app.add_middleware(RequestLimits, max_body=network.max_body)
+    _install_session(app, auth, network)
+    app.add_middleware(
+        TrustedHostMiddleware, allowed_hosts=list(network.host_patterns), www_redirect=False
+    )
     app.include_router(api.router)
     app.include_router(pages.router)
     return app

@@ -7,11 +7,12 @@ for the API (a JSON 401 or 403).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
@@ -19,7 +20,13 @@ from fastapi.templating import Jinja2Templates
 from pricing.config import AppConfig
 from pricing.settings import Settings
 from pricing.storage import Database
-from pricing.web.auth import AuthConfig, csrf_matches, is_loopback, new_csrf_token
+from pricing.web import sessions
+from pricing.web.auth import AuthConfig, csrf_matches, new_csrf_token
+from pricing.web.network import NetworkConfig, Visitor
+
+# ids are 32-bit on PostgreSQL; a larger one is a 422, never a database error
+MAX_ID = 2**31 - 1
+RunId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a suggestion run id")]
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class WebState:
     auth: AuthConfig
     templates: Jinja2Templates
     export_dir: Path = Path("var/exports")
+    network: NetworkConfig = field(default_factory=NetworkConfig)
 
 
 @dataclass(frozen=True)
@@ -80,9 +88,26 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def visitor(request: Request) -> Visitor:
+    """Who sent the request (address, straight from loopback or not, https or not)."""
+    return web_state(request).network.visitor(request)
+
+
 def session_user(request: Request) -> str | None:
-    user = session_of(request).get("user")
-    return user if isinstance(user, str) and user in web_state(request).auth.users else None
+    """The logged-in user: the session id in the cookie must name a live server-side
+    session (:mod:`pricing.web.sessions`). Looked up once per request."""
+    if hasattr(request.state, "user"):
+        user: str | None = request.state.user
+        return user
+    session_id = session_of(request).get("sid")
+    user = None
+    if isinstance(session_id, str):
+        state = web_state(request)
+        user = sessions.session_user(state.db, session_id, state.auth.password_tag)
+        if user is None:
+            session_of(request).pop("sid", None)
+    request.state.user = user
+    return user
 
 
 def token_principal(
@@ -95,11 +120,10 @@ def token_principal(
 
 
 def require_reader(request: Request, state: State, credentials: Bearer) -> None:
-    """Reading: open on loopback (by default), else a login or a token."""
+    """Reading: open to requests straight from loopback (by default), else a login or
+    a token. A request through a proxy is not straight from loopback."""
     access = state.auth.read
-    if access == "open" or (
-        access == "localhost" and is_loopback(request.client.host if request.client else None)
-    ):
+    if access == "open" or (access == "localhost" and visitor(request).local):
         return
     if session_user(request) is None and token_principal(state, credentials) is None:
         raise LoginRequired()

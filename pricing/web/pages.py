@@ -7,12 +7,13 @@ and a one-line message on the next page, so reloading never repeats a decision.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 
 from pricing.errors import NotFoundError, PricingError
@@ -22,10 +23,11 @@ from pricing.reports.charts import price_chart
 from pricing.reports.nightly import latest_complete_run, load_report
 from pricing.review import decision_log
 from pricing.storage.models import Listing, Match, Part, Suggestion, SuggestionRun, utcnow
-from pricing.web import actions
-from pricing.web.auth import csrf_matches, new_csrf_token
+from pricing.web import actions, sessions
+from pricing.web.auth import SESSION_MAX_AGE, csrf_matches, new_csrf_token
 from pricing.web.deps import (
     CsrfRejected,
+    RunId,
     State,
     csrf_token,
     flash,
@@ -35,6 +37,14 @@ from pricing.web.deps import (
     require_reader,
     session_of,
     session_user,
+    visitor,
+)
+from pricing.web.schemas import (
+    FormInputError,
+    Name,
+    Sku,
+    parse_note,
+    parse_override_price,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -58,6 +68,17 @@ def local_path(value: str | None, default: str) -> str:
     if value and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value
     return default
+
+
+def _field(kind: Any, name: str, value: str | None) -> str | None:
+    """A short text form field, checked like the API's (length, no control characters)."""
+    if not value:
+        return None
+    try:
+        checked: str = TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        raise FormInputError(f"{name}: {exc.errors()[0]['msg']}") from None
+    return checked
 
 
 def _since(value: str | None) -> dt.date | None:
@@ -95,7 +116,7 @@ def runs_page(request: Request, state: State) -> Response:
 def report_page(
     request: Request,
     state: State,
-    run_id: int,
+    run_id: RunId,
     category: str | None = None,
     reason: str | None = None,
     status: str | None = None,
@@ -143,7 +164,7 @@ def report_page(
 def review_form(
     request: Request,
     state: State,
-    run_id: int,
+    run_id: RunId,
     csrf_token: FormText = None,
     action: FormText = None,
     sku: FormText = None,
@@ -160,22 +181,22 @@ def review_form(
     if action not in ("approve", "reject", "override"):
         flash(request, "choose approve, reject or override", "error")
         return RedirectResponse(target, status_code=303)
-    override_price = None
-    if action == "override":
-        try:
-            override_price = Decimal((price or "").strip())
-            if not override_price.is_finite() or override_price <= 0:
-                raise InvalidOperation
-        except InvalidOperation:
-            flash(request, f"an override needs a positive price, not {price!r}", "error")
-            return RedirectResponse(target, status_code=303)
-    flt = actions.review_filter(
-        skus=(sku,) if sku else (),
-        category=category,
-        reason=reason,
-        status=status if status in actions.REVIEW_STATUSES else None,
-        only_changes=bool(changes_only),
-    )
+    override_price: Decimal | None = None
+    try:
+        if action == "override":
+            override_price = parse_override_price(price)
+        note = parse_note(why)
+        named = _field(Sku, "sku", sku)
+        flt = actions.review_filter(
+            skus=(named,) if named else (),
+            category=_field(Name, "category", category),
+            reason=_field(Name, "reason", reason),
+            status=status if status in actions.REVIEW_STATUSES else None,
+            only_changes=bool(changes_only),
+        )
+    except FormInputError as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse(target, status_code=303)
     try:
         done = actions.review(
             state,
@@ -183,7 +204,7 @@ def review_form(
             flt,
             action=action,  # type: ignore[arg-type]
             who=who,
-            why=why,
+            why=note,
             price=override_price,
         )
     except PricingError as exc:
@@ -200,7 +221,7 @@ def review_form(
 
 @router.post("/runs/{run_id}/export")
 def export_form(
-    request: Request, state: State, run_id: int, csrf_token: FormText = None
+    request: Request, state: State, run_id: RunId, csrf_token: FormText = None
 ) -> Response:
     """The approved price list as a CSV download; its prices become current."""
     who = require_form_user(request, csrf_token)
@@ -211,7 +232,7 @@ def export_form(
 # --- history and market ---------------------------------------------------------------
 
 
-@router.get("/sku/{sku}", response_class=HTMLResponse, dependencies=[Reader])
+@router.get("/sku/{sku:path}", response_class=HTMLResponse, dependencies=[Reader])
 def sku_page(
     request: Request,
     state: State,
@@ -267,7 +288,7 @@ def market_page(request: Request, state: State) -> Response:
     )
 
 
-@router.get("/market/{category}", response_class=HTMLResponse, dependencies=[Reader])
+@router.get("/market/{category:path}", response_class=HTMLResponse, dependencies=[Reader])
 def market_category_page(request: Request, state: State, category: str) -> Response:
     with state.db.session() as session:
         cats = market_position(session, state.config.policy, category=category)
@@ -325,11 +346,28 @@ def login(
     password: FormText = None,
     next: FormText = None,
 ) -> Response:
+    """Check the password (throttled per user name and per address); on success start
+    a server-side session under a fresh session id and CSRF token."""
     session = session_of(request)
     if not csrf_matches(session, csrf_token):
         raise CsrfRejected()
     target = local_path(next, "/")
-    if not username or not password or not state.auth.check_password(username, password):
+    name, address = (username or "")[:128], visitor(request).address
+    wait = state.auth.throttle.retry_after(name, address)
+    if wait is not None:
+        response = render(
+            request,
+            "login.html.j2",
+            status_code=429,
+            title="Log in",
+            next=target,
+            error=f"Too many failed logins. Try again in {wait // 60 + 1} minute(s).",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    if not name or not password or not state.auth.check_password(name, password):
+        if name:
+            state.auth.throttle.failed(name, address)
         return render(
             request,
             "login.html.j2",
@@ -338,15 +376,29 @@ def login(
             next=target,
             error="Unknown user or wrong password.",
         )
+    state.auth.throttle.succeeded(name)
+    tag = state.auth.password_tag(name)
+    assert tag is not None
+    old = session.get("sid")
+    if isinstance(old, str):
+        sessions.end_session(state.db, old)
+    session_id = sessions.start_session(
+        state.db, name, tag, dt.timedelta(seconds=SESSION_MAX_AGE), address=address
+    )
     session.clear()
-    session.update(user=username, csrf=new_csrf_token())
-    flash(request, f"Logged in as {username}.")
+    session.update(sid=session_id, csrf=new_csrf_token())
+    request.state.user = name
+    flash(request, f"Logged in as {name}.")
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: FormText = None) -> Response:
+def logout(request: Request, state: State, csrf_token: FormText = None) -> Response:
+    """End the server-side session: every copy of the cookie stops working."""
     if not csrf_matches(session_of(request), csrf_token):
         raise CsrfRejected()
+    session_id = session_of(request).get("sid")
+    if isinstance(session_id, str):
+        sessions.end_session(state.db, session_id)
     session_of(request).clear()
     return RedirectResponse("/", status_code=303)

@@ -7,11 +7,50 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
 
 # a decimal string in JSON ("12.5000"): money, ratios and indexes are never floats
 Dec = Annotated[Decimal, Field(json_schema_extra={"format": "decimal"})]
 ReviewStatus = Literal["pending", "approved", "rejected", "overridden"]
+# an override price: whole cents, above zero, within what the Money column stores
+OverridePrice = Annotated[
+    Decimal,
+    Field(
+        ge=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        json_schema_extra={"format": "decimal"},
+        description="whole cents, 0.01 to 9999999999.99",
+    ),
+]
+# text from a client: bounded, and without control characters (PostgreSQL refuses NUL)
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_CONTROL)]
+Name = Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL)]
+Note = Annotated[str, StringConstraints(max_length=2000, pattern=NO_CONTROL)]
+_override_price = TypeAdapter(OverridePrice)
+_note = TypeAdapter(Note)
+
+
+class FormInputError(ValueError):
+    """A form field a person typed is out of range; the message says which and why."""
+
+
+def parse_override_price(text: str | None) -> Decimal:
+    """An override price typed into a form, checked as the API checks ``price``."""
+    try:
+        return _override_price.validate_python((text or "").strip())
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"]
+        raise FormInputError(f"override price {(text or '')[:40]!r}: {reason}") from None
+
+
+def parse_note(text: str | None) -> str | None:
+    """A reason typed into a form (at most 2000 characters, no control characters)."""
+    try:
+        return _note.validate_python(text) if text else None
+    except ValidationError as exc:
+        raise FormInputError(f"reason: {exc.errors()[0]['msg']}") from None
 
 
 class Run(BaseModel):
@@ -160,15 +199,17 @@ class ReviewIn(BaseModel):
     """One decision for the SKUs named, or for every suggestion that passes the filter."""
 
     action: Literal["approve", "reject", "override"]
-    skus: list[str] = Field(default_factory=list, description="select these SKUs")
-    category: str | None = None
-    reason: str | None = Field(None, description="select by reason code")
+    skus: list[Sku] = Field(
+        default_factory=list, max_length=100_000, description="select these SKUs"
+    )
+    category: Name | None = None
+    reason: Name | None = Field(None, description="select by reason code")
     status: Literal["pending", "approved", "rejected", "overridden", "any"] | None = Field(
         None, description="default: pending, or any when SKUs are named"
     )
     only_changes: bool = False
-    price: Dec | None = Field(None, description="the price, for an override")
-    why: str | None = Field(None, max_length=2000, description="required for an override")
+    price: OverridePrice | None = Field(None, description="the price, for an override")
+    why: Note | None = Field(None, description="required for an override")
 
 
 class LeftOutOut(BaseModel):
