@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.logformat import use_one_line_logs
 from crawlers.spiderloader import spider_class
 from pricing.config import AppConfig
 from pricing.settings import Settings
@@ -42,8 +43,12 @@ def run_crawls(
     *,
     base_urls: Mapping[str, str] | None = None,
     log_level: str = "INFO",
+    tracebacks: bool = False,
 ) -> list[CrawlOutcome]:
-    """Crawl the named competitors (all enabled ones when none is named), blocking."""
+    """Crawl the named competitors (all enabled ones when none is named), blocking.
+
+    Log records are one line each unless ``tracebacks`` (``--debug``).
+    """
     if names:
         competitors = [config.competitor(n) for n in names]
     else:
@@ -54,6 +59,8 @@ def run_crawls(
         crawler = process.create_crawler(spider_class(comp))
         process.crawl(crawler, base_url=(base_urls or {}).get(comp.name))
         crawlers.append((comp.name, crawler))
+    if not tracebacks:
+        use_one_line_logs(process.settings)
     process.start()
     outcomes = []
     for name, crawler in crawlers:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pricing.cli.context import get
 from pricing.cli.output import Format, console, dumps, emit
-from pricing.errors import PricingError
+from pricing.errors import ExitCode, PricingError, crawl_exit_code
 from pricing.storage.models import CrawlRun, Listing, Match
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
@@ -96,8 +96,13 @@ def register(app: typer.Typer) -> None:
             competitors,
             base_urls=overrides,
             log_level="DEBUG" if app_ctx.settings.debug else "WARNING",
+            tracebacks=app_ctx.settings.debug,
         )
-        _print_runs(app_ctx, [o.run_id for o in outcomes if o.run_id is not None])
+        statuses = _print_runs(app_ctx, [o.run_id for o in outcomes if o.run_id is not None])
+        statuses += [None for o in outcomes if o.run_id is None]
+        code = crawl_exit_code(statuses)
+        if code is not ExitCode.OK:
+            raise typer.Exit(code)
 
     crawls = typer.Typer(
         help="Crawl runs: list them, confirm a suspect one.", invoke_without_command=True
@@ -268,12 +273,14 @@ def _run_row(run: CrawlRun) -> dict[str, object]:
     return {c: getattr(run, c) for c in RUN_COLUMNS}
 
 
-def _print_runs(app_ctx: object, run_ids: list[int]) -> None:
+def _print_runs(app_ctx: object, run_ids: list[int]) -> list[str | None]:
+    """Show the runs; returns their statuses."""
     from pricing.cli.context import AppContext
 
     assert isinstance(app_ctx, AppContext)
     with app_ctx.db.session() as session:
-        runs = session.scalars(
-            select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id)
+        runs = list(
+            session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id))
         )
         emit([_run_row(r) for r in runs], Format.table, RUN_COLUMNS, title="Crawl runs")
+        return [r.status for r in runs]

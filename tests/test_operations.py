@@ -1,0 +1,150 @@
+"""Operator checks through the real CLI: version, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from pricing.storage import Database
+from pricing.storage.models import CrawlRun
+from tests.conftest import CONFIG_DIR, run_cli
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # nothing listens once it is closed
+
+
+def _config_with_shop(tmp_path: Path, base_url: str) -> Path:
+    """The example config with one extra competitor at ``base_url``."""
+    config = tmp_path / "config"
+    config.mkdir()
+    for source in CONFIG_DIR.glob("*.yaml"):
+        (config / source.name).write_text(source.read_text())
+    data = yaml.safe_load((config / "competitors.yaml").read_text())
+    data["competitors"].append(
+        {
+            "name": "testshop",
+            "display_name": "Test Shop",
+            "base_url": base_url,
+            "currency": "USD",
+            "download_delay": 0,
+            "download_timeout": 2,
+            "discovery": {"mode": "listing", "start_urls": ["/c/all"], "product_links": "a.p"},
+        }
+    )
+    (config / "competitors.yaml").write_text(yaml.safe_dump(data))
+    return config
+
+
+class _EmptyShop(http.server.BaseHTTPRequestHandler):
+    """Answers every page with a listing that links to no product (a redesign)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server interface
+        body = b"<html><body><h1>Parts</h1><p>Coming soon</p></body></html>"
+        self.send_response(404 if self.path == "/robots.txt" else 200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def empty_shop() -> Iterator[str]:
+    """A shop that answers but lists no product: a suspect crawl."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EmptyShop)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _latest_run(url: str) -> CrawlRun:
+    db = Database(url)
+    with db.session() as s:
+        run = s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+        assert run is not None
+        s.expunge(run)
+    db.dispose()
+    return run
+
+
+def test_version_prints_the_installed_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"pricing {metadata.version('pricing-monitor')}"
+
+
+def test_crawl_of_a_shop_refusing_every_connection_fails_in_one_line_per_error(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    config = _config_with_shop(tmp_path, f"http://127.0.0.1:{_closed_port()}")
+    assert run_cli("init", db_url=sqlite_url, config_dir=config).returncode == 0
+
+    result = run_cli("crawl", "testshop", db_url=sqlite_url, config_dir=config, timeout=120)
+
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr and "File \"" not in result.stderr
+    errors = result.stderr.splitlines()
+    assert 0 < len(errors) <= 8, result.stderr
+    assert all("Connection" in line and "refused" in line for line in errors), result.stderr
+    run = _latest_run(sqlite_url)
+    assert run.status == "failed" and run.items == 0
+    assert "lost to errors" in (run.note or "")
+    assert "failed" in result.stdout  # the run table names the outcome
+
+
+def test_debug_shows_the_crawl_tracebacks(tmp_path: Path, sqlite_url: str) -> None:
+    config = _config_with_shop(tmp_path, f"http://127.0.0.1:{_closed_port()}")
+    assert run_cli("init", db_url=sqlite_url, config_dir=config).returncode == 0
+    result = run_cli("--debug", "crawl", "testshop", db_url=sqlite_url, config_dir=config)
+    assert result.returncode == 3
+    assert "Traceback (most recent call last)" in result.stderr
+
+
+def test_crawl_that_finds_nothing_on_a_live_shop_exits_suspect(
+    tmp_path: Path, sqlite_url: str, empty_shop: str
+) -> None:
+    config = _config_with_shop(tmp_path, empty_shop)
+    assert run_cli("init", db_url=sqlite_url, config_dir=config).returncode == 0
+    result = run_cli("crawl", "testshop", db_url=sqlite_url, config_dir=config, timeout=120)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    run = _latest_run(sqlite_url)
+    assert run.status == "suspect" and run.note == "found no items"
+
+
+def test_unreachable_database_is_one_line_and_exit_1() -> None:
+    url = f"postgresql://nobody@127.0.0.1:{_closed_port()}/pricing"
+    result = run_cli("crawls", db_url=url)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: OperationalError:") and "--debug" in lines[0]
+
+    debug = run_cli("--debug", "crawls", db_url=url)
+    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
+
+
+def test_missing_schema_is_exit_1_and_bad_usage_exit_2(sqlite_url: str) -> None:
+    missing = run_cli("optimize", db_url=sqlite_url)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines() == [
+        f"error: database {sqlite_url} has no current schema; run `pricing init` first"
+    ]
+    usage = run_cli("optimize", "--format", "yaml", db_url=sqlite_url)
+    assert usage.returncode == 2
+    assert "Invalid value for '--format'" in usage.stderr
