@@ -25,7 +25,7 @@ from pricing.config import AppConfig, load_config
 from pricing.errors import NotFoundError, PricingError
 from pricing.settings import Settings
 from pricing.storage import Database
-from pricing.web import api, pages
+from pricing.web import api, ops, pages
 from pricing.web.auth import SESSION_COOKIE, AuthConfig, SessionSigner
 from pricing.web.deps import CsrfRejected, LoginRequired, WebState
 
@@ -199,6 +199,7 @@ def create_app(
     )
     _install_handlers(app)
     _install_session(app, auth)
+    app.include_router(ops.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     return app
