@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from pricing.config import load_config
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun
 from tests.conftest import CONFIG_DIR, run_cli
@@ -148,3 +150,75 @@ def test_missing_schema_is_exit_1_and_bad_usage_exit_2(sqlite_url: str) -> None:
     usage = run_cli("optimize", "--format", "yaml", db_url=sqlite_url)
     assert usage.returncode == 2
     assert "Invalid value for '--format'" in usage.stderr
+
+
+CATALOG = """sku,part_number,description,brand,category,family,unit_cost,price,currency,pack_qty,proprietary,gtin,map_price
+NL-2001,NL-2001,V-belt 6PK1220,Northline,Belts,v-belt,6.00,12.00,USD,1,false,,
+NL-2002,NL-2002,Oil filter spin-on,Northline,Filters,oil-filter,4.00,9.00,USD,1,false,4006381333931,
+"""
+SALES = "sku,date,units,unit_price\n" + "".join(
+    f"NL-200{n},2026-{m:02d}-05,{10 + n},{p}\n" for n, p in [(1, "12.00"), (2, "9.00")] for m in range(1, 11)
+)
+VENDOR = """competitor,url,title,price,currency,brand,part_number,gtin,pack_qty
+vendorfeed,https://a.example/p/1,Northline V-belt,10.00,USD,Northline,NL-2001,,1
+vendorfeed,https://a.example/p/2,Oil filter,8.00,USD,Filtrex,FX-1,4006381333931,1
+"""
+
+
+def test_a_config_folder_with_only_pricing_yaml_runs_the_analyst_commands(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A team that buys competitor prices from a data vendor and never crawls."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "pricing.yaml").write_text((CONFIG_DIR / "pricing.yaml").read_text())
+    for name, text in [("catalog", CATALOG), ("sales", SALES), ("vendor", VENDOR)]:
+        (tmp_path / f"{name}.csv").write_text(text)
+
+    def ok(*args: str) -> str:
+        result = run_cli(*args, db_url=db_url, config_dir=config)
+        assert result.returncode == 0, (args, result.stderr)
+        assert result.stderr == "", (args, result.stderr)  # no warning either
+        return result.stdout
+
+    ok("init")
+    ok("catalog", "import", str(tmp_path / "catalog.csv"))
+    ok("sales", "import", str(tmp_path / "sales.csv"))
+    ok("observations", "import", str(tmp_path / "vendor.csv"))
+    assert "matched 2 listings" in ok("match")
+    optimized = json.loads(ok("optimize", "--format", "json"))
+    assert {s["sku"] for s in optimized["suggestions"]} == {"NL-2001", "NL-2002"}
+    assert {s["competitor_count"] for s in optimized["suggestions"]} == {1}
+    ok("report", "--out", str(tmp_path / "report"))
+    assert (tmp_path / "report" / "report.html").is_file()
+    ok("review", "--approve", "--by", "ana", "--why", "vendor prices")
+    ok("export", "--out", str(tmp_path / "erp.csv"), "--by", "ana")
+    assert len((tmp_path / "erp.csv").read_text().splitlines()) == 3  # header + 2 prices
+
+    crawl = run_cli("crawl", "partsdepot", db_url=db_url, config_dir=config)
+    assert crawl.returncode == 1
+    assert "competitors.yaml: partsdepot: no such competitor (known: none)" in crawl.stderr
+    nothing = run_cli("crawl", db_url=db_url, config_dir=config)
+    assert nothing.returncode == 1
+    assert nothing.stderr.strip() == f"error: {config / 'competitors.yaml'}: nothing to crawl: no enabled competitor"
+
+
+def test_a_schedule_for_an_unknown_competitor_is_a_warning_not_a_stop(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    for source in CONFIG_DIR.glob("*.yaml"):
+        (config / source.name).write_text(source.read_text())
+    schedules = config / "schedules.yaml"
+    schedules.write_text(schedules.read_text().replace("  gearhub:", "  nosuchshop:"))
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    assert run_cli("init", db_url=url, config_dir=config).returncode == 0
+    result = run_cli("status", "--format", "json", db_url=url, config_dir=config)
+    assert result.returncode == 0, result.stderr
+    gearhub = next(r for r in json.loads(result.stdout) if r["job"] == "crawl gearhub")
+    assert gearhub["schedule"] == "0 1 * * *"  # the default crawl time, not the ignored entry
+    warning = f"warning: {schedules}: crawls.nosuchshop: no competitor of that name in competitors.yaml; schedule ignored"
+    assert warning in result.stderr.splitlines()
+    loaded = load_config(config)
+    assert "nosuchshop" not in loaded.schedules.crawls
+    assert loaded.schedules.crawls["partsdepot"] == "15 1 * * *"

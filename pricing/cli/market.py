@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from pricing.cli.context import get
 from pricing.cli.output import Format, console, dumps, emit
+from pricing.config import COMPETITORS_FILE
 from pricing.errors import ExitCode, PricingError, crawl_exit_code
 from pricing.storage.models import CrawlRun, Listing, Match
 
@@ -89,6 +90,9 @@ def register(app: typer.Typer) -> None:
 
         app_ctx = get(ctx)
         app_ctx.db  # noqa: B018 - refuse early when the schema is missing
+        if not competitors and not any(c.enabled for c in app_ctx.config.competitors):
+            where = app_ctx.config.directory / COMPETITORS_FILE
+            raise PricingError(f"{where}: nothing to crawl: no enabled competitor")
         overrides = dict(item.split("=", 1) for item in base_url or [])
         outcomes = run_crawls(
             app_ctx.settings,
