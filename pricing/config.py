@@ -2,8 +2,8 @@
 
 ``pricing.yaml`` (the pricing policy, keys fixed by the SPEC), and the optional
 ``competitors.yaml`` (what to crawl and how to read it), ``schedules.yaml`` (when the
-daemon runs what) and ``matching.yaml`` (see :func:`load_config`). Any problem stops with a :class:`~pricing.errors.ConfigError` naming the
-file, the key and the reason.
+daemon runs what) and ``matching.yaml`` (see :func:`load_config`). Any problem stops
+with a :class:`~pricing.errors.ConfigError` naming the file, the key and the reason.
 """
 
 from __future__ import annotations
