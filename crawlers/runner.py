@@ -32,6 +32,8 @@ def scrapy_settings(settings: Settings, log_level: str = "INFO") -> ScrapySettin
     s.setmodule("crawlers.settings", priority="project")
     s.set("PRICING_DATABASE_URL", settings.database_url, priority="cmdline")
     s.set("PRICING_CONFIG_DIR", str(settings.config_dir), priority="cmdline")
+    s.set("PRICING_CHROMIUM_PATH", str(settings.chromium_path), priority="cmdline")
+    s.set("PRICING_CHROMIUM_ARGS", settings.chromium_args, priority="cmdline")
     s.set("LOG_LEVEL", log_level, priority="cmdline")
     return s
 

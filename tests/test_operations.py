@@ -99,7 +99,7 @@ def test_crawl_of_a_shop_refusing_every_connection_fails_in_one_line_per_error(
     result = run_cli("crawl", "testshop", db_url=sqlite_url, config_dir=config, timeout=120)
 
     assert result.returncode == 3, result.stderr
-    assert "Traceback" not in result.stderr and "File \"" not in result.stderr
+    assert "Traceback" not in result.stderr and 'File "' not in result.stderr
     errors = result.stderr.splitlines()
     assert 0 < len(errors) <= 8, result.stderr
     assert all("Connection" in line and "refused" in line for line in errors), result.stderr
@@ -157,7 +157,9 @@ NL-2001,NL-2001,V-belt 6PK1220,Northline,Belts,v-belt,6.00,12.00,USD,1,false,,
 NL-2002,NL-2002,Oil filter spin-on,Northline,Filters,oil-filter,4.00,9.00,USD,1,false,4006381333931,
 """
 SALES = "sku,date,units,unit_price\n" + "".join(
-    f"NL-200{n},2026-{m:02d}-05,{10 + n},{p}\n" for n, p in [(1, "12.00"), (2, "9.00")] for m in range(1, 11)
+    f"NL-200{n},2026-{m:02d}-05,{10 + n},{p}\n"
+    for n, p in [(1, "12.00"), (2, "9.00")]
+    for m in range(1, 11)
 )
 VENDOR = """competitor,url,title,price,currency,brand,part_number,gtin,pack_qty
 vendorfeed,https://a.example/p/1,Northline V-belt,10.00,USD,Northline,NL-2001,,1
@@ -200,7 +202,10 @@ def test_a_config_folder_with_only_pricing_yaml_runs_the_analyst_commands(
     assert "competitors.yaml: partsdepot: no such competitor (known: none)" in crawl.stderr
     nothing = run_cli("crawl", db_url=db_url, config_dir=config)
     assert nothing.returncode == 1
-    assert nothing.stderr.strip() == f"error: {config / 'competitors.yaml'}: nothing to crawl: no enabled competitor"
+    assert (
+        nothing.stderr.strip()
+        == f"error: {config / 'competitors.yaml'}: nothing to crawl: no enabled competitor"
+    )
 
 
 def test_a_schedule_for_an_unknown_competitor_is_a_warning_not_a_stop(tmp_path: Path) -> None:

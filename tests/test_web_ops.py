@@ -111,7 +111,14 @@ def test_metrics_report_crawls_lease_alerts_and_suggestion_runs(
 def test_an_expired_lease_names_no_holder(client: TestClient, db: Database) -> None:
     now = utcnow()
     with db.session() as s:
-        s.add(DaemonLease(name="scheduler", holder="dead-host", term=1, expires_at=now - dt.timedelta(minutes=1)))
+        s.add(
+            DaemonLease(
+                name="scheduler",
+                holder="dead-host",
+                term=1,
+                expires_at=now - dt.timedelta(minutes=1),
+            )
+        )
     got = samples(client.get("/metrics").text)
     assert got[("pricing_daemon_lease_active", (("holder", ""), ("lease", "scheduler")))] == 0
     assert math.isinf(got[("pricing_suggestion_run_last_age_seconds", ())])
