@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from pricing.config import load_config
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun
-from tests.conftest import CONFIG_DIR, run_cli
+from tests.conftest import CONFIG_DIR, ROOT, run_cli
 
 
 def _closed_port() -> int:
@@ -227,3 +228,81 @@ def test_a_schedule_for_an_unknown_competitor_is_a_warning_not_a_stop(tmp_path: 
     loaded = load_config(config)
     assert "nosuchshop" not in loaded.schedules.crawls
     assert loaded.schedules.crawls["partsdepot"] == "15 1 * * *"
+
+
+def _big_catalog(path: Path, n: int) -> None:
+    lines = [
+        "sku,part_number,description,brand,category,family,unit_cost,price,currency,pack_qty,proprietary,gtin,map_price"
+    ]
+    lines += [
+        f"T-{i:05d},T-{i:05d},Part {i},Northline,Belts,fam{i % 9},{10 + i % 13}.00,{20 + i % 17}.00,USD,1,false,,"
+        for i in range(n)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="module")
+def big_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    tmp = tmp_path_factory.mktemp("big")
+    url = f"sqlite:///{tmp / 'pricing.db'}"
+    _big_catalog(tmp / "catalog.csv", 300)
+    assert run_cli("init", db_url=url).returncode == 0
+    assert run_cli("catalog", "import", str(tmp / "catalog.csv"), db_url=url).returncode == 0
+    return url
+
+
+def test_a_large_table_shows_its_first_rows_and_says_how_to_get_all(big_db: str) -> None:
+    result = run_cli("optimize", db_url=big_db)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    shown = [line for line in out.splitlines() if line.startswith("│ T-")]
+    assert len(shown) == 50
+    skus = [line.split()[1] for line in shown]
+    assert skus == sorted(skus)  # the first rows, in order
+    changes = int(out.split("SKUs, ")[1].split(" price changes")[0])
+    assert changes > 50
+    assert f"{changes} rows; the first 50 shown. All of them: --format csv or --format json" in out
+    assert "suggestion run 1: 300 SKUs" in out
+    assert "\x1b[" not in out  # no spinner or colour codes when piped
+
+    full = run_cli("review", "--format", "csv", db_url=big_db)
+    assert full.returncode == 0
+    assert len(full.stdout.strip().splitlines()) == 301  # header + every SKU
+
+
+def test_a_small_table_is_shown_whole(big_db: str) -> None:
+    result = run_cli("review", "--sku", "T-00001", "--sku", "T-00002", db_url=big_db)
+    assert result.returncode == 0, result.stderr
+    assert len([line for line in result.stdout.splitlines() if line.startswith("│ T-")]) == 2
+    assert "shown" not in result.stdout
+
+
+def test_long_commands_show_progress_on_a_terminal_only(big_db: str) -> None:
+    import pty
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
+    env |= {"TERM": "xterm", "COLUMNS": "120"}
+    cmd = [sys.executable, "-m", "pricing", "--db", big_db, "match"]
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(cmd, stdout=follower, stderr=follower, env=env, cwd=ROOT)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0, screen
+    assert "matching listings to SKUs" in screen  # the spinner's line
+    assert "listings: nothing new" in screen
+
+    piped = run_cli("match", db_url=big_db)
+    assert "matching listings to SKUs" not in piped.stdout + piped.stderr

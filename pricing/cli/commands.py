@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import select
 
 from pricing.cli.context import get
-from pricing.cli.output import Format, console, dumps, emit
+from pricing.cli.output import Format, console, dumps, emit, progress
 from pricing.errors import PricingError
 from pricing.storage.models import Suggestion, SuggestionRun, utcnow
 
@@ -69,7 +69,8 @@ def register(app: typer.Typer) -> None:
         from pricing.pipeline.optimize import run_optimizer
 
         app_ctx = get(ctx)
-        run_id = run_optimizer(app_ctx.db, app_ctx.config.policy)
+        with progress("optimizing prices"):
+            run_id = run_optimizer(app_ctx.db, app_ctx.config.policy)
         with app_ctx.db.session() as session:
             rows = [
                 _suggestion_dict(s)

@@ -11,7 +11,7 @@ import typer
 from sqlalchemy import select
 
 from pricing.cli.context import get
-from pricing.cli.output import Format, console, dumps, emit
+from pricing.cli.output import Format, console, dumps, emit, progress
 from pricing.config import COMPETITORS_FILE
 from pricing.errors import ExitCode, PricingError, crawl_exit_code
 from pricing.storage.models import CrawlRun, Listing, Match
@@ -94,14 +94,15 @@ def register(app: typer.Typer) -> None:
             where = app_ctx.config.directory / COMPETITORS_FILE
             raise PricingError(f"{where}: nothing to crawl: no enabled competitor")
         overrides = dict(item.split("=", 1) for item in base_url or [])
-        outcomes = run_crawls(
-            app_ctx.settings,
-            app_ctx.config,
-            competitors,
-            base_urls=overrides,
-            log_level="DEBUG" if app_ctx.settings.debug else "WARNING",
-            tracebacks=app_ctx.settings.debug,
-        )
+        with progress(f"crawling {', '.join(competitors or []) or 'every enabled competitor'}"):
+            outcomes = run_crawls(
+                app_ctx.settings,
+                app_ctx.config,
+                competitors,
+                base_urls=overrides,
+                log_level="DEBUG" if app_ctx.settings.debug else "WARNING",
+                tracebacks=app_ctx.settings.debug,
+            )
         statuses = _print_runs(app_ctx, [o.run_id for o in outcomes if o.run_id is not None])
         statuses += [None for o in outcomes if o.run_id is None]
         code = crawl_exit_code(statuses)
@@ -147,7 +148,8 @@ def register(app: typer.Typer) -> None:
         from pricing.pipeline.match import run_matching
 
         app_ctx = get(ctx)
-        summary = run_matching(app_ctx.db, app_ctx.config.matching, rematch_all=rematch_all)
+        with progress("matching listings to SKUs"):
+            summary = run_matching(app_ctx.db, app_ctx.config.matching, rematch_all=rematch_all)
         counts = (
             ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items())) or "nothing new"
         )
