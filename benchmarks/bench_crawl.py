@@ -31,7 +31,7 @@ def _child(mode: str, shop: str, base_url: str, urls_file: str | None) -> None:
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.runner import run_crawls, scrapy_settings
-    from crawlers.spiders.competitor import CompetitorSpider
+    from crawlers.spiders.competitor import CompetitorSpider, launch_options
     from pricing.config import load_config
     from pricing.settings import Settings
     from pricing.storage import Database
@@ -67,6 +67,10 @@ def _child(mode: str, shop: str, base_url: str, urls_file: str | None) -> None:
                     **CompetitorSpider.settings_for(competitor),
                     "ITEM_PIPELINES": {},
                 }
+                if competitor.render_js:
+                    custom_settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = launch_options(
+                        scrapy_settings(settings), competitor
+                    )
 
                 async def start(self):  # type: ignore[no-untyped-def]
                     for u in urls:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.logformat import use_one_line_logs
 from crawlers.spiderloader import spider_class
 from pricing.config import AppConfig
 from pricing.settings import Settings
@@ -31,6 +32,8 @@ def scrapy_settings(settings: Settings, log_level: str = "INFO") -> ScrapySettin
     s.setmodule("crawlers.settings", priority="project")
     s.set("PRICING_DATABASE_URL", settings.database_url, priority="cmdline")
     s.set("PRICING_CONFIG_DIR", str(settings.config_dir), priority="cmdline")
+    s.set("PRICING_CHROMIUM_PATH", str(settings.chromium_path), priority="cmdline")
+    s.set("PRICING_CHROMIUM_ARGS", settings.chromium_args, priority="cmdline")
     s.set("LOG_LEVEL", log_level, priority="cmdline")
     return s
 
@@ -42,8 +45,12 @@ def run_crawls(
     *,
     base_urls: Mapping[str, str] | None = None,
     log_level: str = "INFO",
+    tracebacks: bool = False,
 ) -> list[CrawlOutcome]:
-    """Crawl the named competitors (all enabled ones when none is named), blocking."""
+    """Crawl the named competitors (all enabled ones when none is named), blocking.
+
+    Log records are one line each unless ``tracebacks`` (``--debug``).
+    """
     if names:
         competitors = [config.competitor(n) for n in names]
     else:
@@ -55,6 +62,8 @@ def run_crawls(
         crawler = process.create_crawler(spider)
         process.crawl(crawler, base_url=(base_urls or {}).get(comp.name))
         crawlers.append((comp.name, crawler))
+    if not tracebacks:
+        use_one_line_logs(process.settings)
     process.start()
     outcomes = []
     for name, crawler in crawlers:

@@ -1,14 +1,15 @@
 """The configuration a user edits (``config/``), loaded into validated pydantic models.
 
-Three files: ``competitors.yaml`` (what to crawl and how to read it), ``pricing.yaml``
-(the pricing policy, keys fixed by the SPEC) and ``schedules.yaml`` (when the daemon
-runs what). Any problem stops with a :class:`~pricing.errors.ConfigError` naming the
-file, the key and the reason.
+``pricing.yaml`` (the pricing policy, keys fixed by the SPEC), and the optional
+``competitors.yaml`` (what to crawl and how to read it), ``schedules.yaml`` (when the
+daemon runs what) and ``matching.yaml`` (see :func:`load_config`). Any problem stops
+with a :class:`~pricing.errors.ConfigError` naming the file, the key and the reason.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +30,7 @@ from pricing.errors import ConfigError
 from pricing.matching.config import MatchingConfig
 
 _M = TypeVar("_M", bound="BaseModel")
+log = logging.getLogger(__name__)
 
 COMPETITORS_FILE = "competitors.yaml"
 PRICING_FILE = "pricing.yaml"
@@ -515,19 +517,37 @@ def _key_path(data: Any, loc: tuple[int | str, ...]) -> str:
 
 
 def load_config(directory: Path) -> AppConfig:
+    """The config folder. Only ``pricing.yaml`` is required; without ``competitors.yaml``
+    nothing is crawled, without ``schedules.yaml`` the :class:`Schedules` defaults apply,
+    without ``matching.yaml`` the matching defaults. A schedule for a competitor that
+    ``competitors.yaml`` does not name is ignored with a warning naming file and key."""
     directory = Path(directory)
     comp_path = directory / COMPETITORS_FILE
-    competitors = _validate(CompetitorsFile, comp_path, _read_yaml(comp_path)).competitors
+    competitors = (
+        _validate(CompetitorsFile, comp_path, _read_yaml(comp_path)).competitors
+        if comp_path.is_file()
+        else []
+    )
     pricing_path = directory / PRICING_FILE
     policy = _validate(PricingPolicy, pricing_path, _read_yaml(pricing_path))
     sched_path = directory / SCHEDULES_FILE
-    schedules = _validate(Schedules, sched_path, _read_yaml(sched_path))
+    schedules = (
+        _validate(Schedules, sched_path, _read_yaml(sched_path))
+        if sched_path.is_file()
+        else Schedules()
+    )
     names = {c.name for c in competitors}
-    for name in schedules.crawls:
-        if name not in names:
-            raise ConfigError(
-                sched_path, f"crawls.{name}", "no competitor of that name in competitors.yaml"
-            )
+    unknown = [name for name in schedules.crawls if name not in names]
+    for name in unknown:
+        log.warning(
+            "warning: %s: crawls.%s: no competitor of that name in %s; schedule ignored",
+            sched_path,
+            name,
+            COMPETITORS_FILE,
+        )
+    if unknown:
+        crawls = {k: v for k, v in schedules.crawls.items() if k in names}
+        schedules = schedules.model_copy(update={"crawls": crawls})
     matching_path = directory / MATCHING_FILE
     matching = (
         _validate(MatchingConfig, matching_path, _read_yaml(matching_path))

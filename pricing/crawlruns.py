@@ -57,12 +57,17 @@ def assess(
     *,
     jumps: PriceJumps | None = None,
     rules: SuspectRules = DEFAULT_RULES,
+    lost_pages: int = 0,
 ) -> Health:
     """Judge a finished run against the recent good runs of the same competitor.
 
     ``unparseable`` counts product pages with no readable price, not those that show
-    no price on purpose ("call for price").
+    no price on purpose ("call for price"). A run that found nothing because its pages
+    were lost to faults (refused connections, 5xx, timeouts, after retries) failed: the
+    shop could not be read, there is nothing to confirm.
     """
+    if items == 0 and lost_pages:
+        return Health("failed", f"found no items; {lost_pages} pages lost to errors")
     reasons = []
     if previous_items:
         usual = statistics.median(previous_items)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from enum import IntEnum
 from pathlib import Path
 
 
@@ -40,3 +42,25 @@ class DatabaseNotReadyError(PricingError):
 
     def __init__(self, url: str) -> None:
         super().__init__(f"database {url} has no current schema; run `pricing init` first")
+
+
+class ExitCode(IntEnum):
+    """What ``pricing`` exits with (documented in the README; cron and CI read it)."""
+
+    OK = 0
+    ERROR = 1  # any error: bad input, bad config, missing schema, unreachable database
+    USAGE = 2  # bad command line (click's own code)
+    CRAWL_FAILED = 3  # a named crawl failed (or never opened its run)
+    CRAWL_SUSPECT = 4  # no crawl failed, but one was flagged suspect
+    INTERRUPTED = 130
+
+
+def crawl_exit_code(statuses: Iterable[str | None]) -> ExitCode:
+    """The exit code of a command that ran crawls with these run statuses (None: the
+    crawl never opened a run): failed wins over suspect, which wins over success."""
+    seen = set(statuses)
+    if seen - {"succeeded", "confirmed", "suspect"}:
+        return ExitCode.CRAWL_FAILED
+    if "suspect" in seen:
+        return ExitCode.CRAWL_SUSPECT
+    return ExitCode.OK

@@ -14,13 +14,18 @@ DEFAULT_DATABASE_URL = "sqlite:///var/pricing.db"
 
 
 class Settings(BaseSettings):
-    """``PRICING_DATABASE_URL`` and ``PRICING_CONFIG_DIR``, overridable by CLI flags."""
+    """``PRICING_DATABASE_URL`` and ``PRICING_CONFIG_DIR``, overridable by CLI flags;
+    ``PRICING_CHROMIUM_PATH`` and ``PRICING_CHROMIUM_ARGS`` for JavaScript storefronts."""
 
     model_config = SettingsConfigDict(env_prefix="PRICING_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
     config_dir: Path = Path("config")
     debug: bool = False
+    # the browser for JavaScript storefronts (scrapy-playwright), and extra launch flags
+    # (shell words, appended to the sandbox-friendly defaults in crawlers/spiders)
+    chromium_path: Path = Path("/usr/bin/chromium")
+    chromium_args: str = ""
 
     def with_overrides(self, *, db: str | None = None, config: Path | None = None) -> Settings:
         changes: dict[str, object] = {}

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pricing.config import load_config
-from pricing.errors import PricingError
+from pricing.errors import ExitCode, PricingError
 from pricing.storage.models import CrawlRun, DaemonTask, SuggestionRun, utcnow
 from scheduler.alerts import add_event, record_event
 from scheduler.children import ChildResult, child_env
@@ -35,6 +35,8 @@ WAIT_POLL_SECONDS = 1.0
 COMPLETED_RUN_STATUSES = ("succeeded", "suspect", "failed")
 # a task that ended so is run again at the next start (scheduler.recovery)
 RETRIED_STATUSES = ("interrupted", "cancelled")
+# ``pricing crawl`` exit codes of a crawl that closed its runs (their status tells how)
+CRAWL_CLOSED_CODES = (ExitCode.OK, ExitCode.CRAWL_FAILED, ExitCode.CRAWL_SUSPECT)
 ALERT_KINDS = {"failed": "crawl_failed", "suspect": "crawl_suspect", "timed_out": "crawl_timed_out"}
 
 
@@ -186,10 +188,10 @@ def _settle_crawl(
             for run in runs:
                 if run.status in ("running", "failed"):
                     run.status, run.note, run.finished_at = "failed", note, run.finished_at or now
-        elif result.cancelled and not (result.returncode == 0 and completed):
+        elif result.cancelled and not (result.returncode in CRAWL_CLOSED_CODES and completed):
             status, note = "cancelled", "stopped: the daemon was stopping"
             fail_task_runs(session, task, note, now)
-        elif result.returncode != 0 or not runs:
+        elif result.returncode not in CRAWL_CLOSED_CODES or not runs:
             status = "failed"
             note = f"crawl ended with code {result.returncode}: {result.tail()}"
             fail_task_runs(session, task, note[:1000], now)

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -114,3 +114,23 @@ def run_cli(
     return subprocess.run(
         cmd + list(args), capture_output=True, text=True, timeout=timeout, cwd=cwd or ROOT, env=env
     )
+
+
+def check_crawl_exit(result: subprocess.CompletedProcess[str], db_url: str, names: Sequence[str]) -> None:
+    """``pricing crawl`` exits 0 when every named crawl succeeded, 3 when one failed and 4
+    when one was flagged suspect (and none failed); its output is never a traceback."""
+    import sqlalchemy.orm
+
+    from pricing.storage.models import CrawlRun
+
+    engine = Database(db_url).engine
+    with sqlalchemy.orm.Session(engine) as session:
+        latest = sa.select(sa.func.max(CrawlRun.id)).group_by(CrawlRun.competitor)
+        if names:
+            latest = latest.where(CrawlRun.competitor.in_(names))
+        statuses = set(session.scalars(sa.select(CrawlRun.status).where(CrawlRun.id.in_(latest))))
+    engine.dispose()
+    expected = 3 if "failed" in statuses else 4 if "suspect" in statuses else 0
+    output = result.stdout[-2000:] + result.stderr[-4000:]
+    assert result.returncode == expected, (statuses, output)
+    assert "Traceback" not in result.stderr, output

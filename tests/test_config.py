@@ -61,12 +61,6 @@ def _edit(config_dir: Path, name: str, old: str, new: str) -> None:
             'nightly: "61 4 * * *"',
             r"schedules.yaml: nightly: .*invalid cron expression '61 4 \* \* \*'",
         ),
-        (
-            "schedules.yaml",
-            "  gearhub:",
-            "  nosuchshop:",
-            r"schedules.yaml: crawls.nosuchshop: no competitor of that name",
-        ),
         ("pricing.yaml", "defaults:", "defaults: [", r"pricing.yaml: line \d+: not valid YAML"),
         (
             "pricing.yaml",

@@ -30,7 +30,7 @@ from pricing.observations import ObservationIn, store_observations
 from pricing.pipeline.optimize import trusted_competitor_prices
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, Listing, Match, PriceObservation
-from tests.conftest import CONFIG_DIR, ROOT, run_cli
+from tests.conftest import CONFIG_DIR, ROOT, check_crawl_exit, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def market() -> Iterator[DemoMarket]:
 def crawl(db_url: str, market: DemoMarket, *names: str, config_dir: Path = CONFIG_DIR) -> None:
     overrides = [arg for n in names for arg in ("--base-url", f"{n}={market.base_urls[n]}")]
     result = run_cli("crawl", *names, *overrides, db_url=db_url, config_dir=config_dir)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    check_crawl_exit(result, db_url, names)
 
 
 @pytest.fixture

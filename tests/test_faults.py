@@ -22,7 +22,7 @@ from demo_market.faults import bucket
 from pricing.pipeline.optimize import trusted_competitor_prices
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, Listing, Match, PriceObservation
-from tests.conftest import CONFIG_DIR, run_cli
+from tests.conftest import CONFIG_DIR, check_crawl_exit, run_cli
 
 pytestmark = pytest.mark.slow
 SHOP = "fleetstore"
@@ -55,7 +55,7 @@ def crawl(db: Database, market: DemoMarket, config_dir: Path = CONFIG_DIR) -> Cr
         "crawl", SHOP, "--base-url", f"{SHOP}={market.base_urls[SHOP]}",
         db_url=db.url, config_dir=config_dir,
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    check_crawl_exit(result, db.url, [SHOP])
     with db.session() as s:
         run = s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
         assert run is not None

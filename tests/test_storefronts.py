@@ -18,7 +18,7 @@ from sqlalchemy import select
 from demo_market import DemoMarket, ListingTruth
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, Listing, PriceObservation
-from tests.conftest import CONFIG_DIR, run_cli
+from tests.conftest import CONFIG_DIR, check_crawl_exit, run_cli
 
 pytestmark = pytest.mark.slow
 SERVER_RENDERED = ("partsdepot", "gearhub", "tradesupply", "fleetstore")
@@ -33,7 +33,7 @@ def market() -> Iterator[DemoMarket]:
 def _crawl(db_url: str, market: DemoMarket, names: tuple[str, ...], config_dir: Path) -> None:
     overrides = [arg for n in names for arg in ("--base-url", f"{n}={market.base_urls[n]}")]
     result = run_cli("crawl", *names, *overrides, db_url=db_url, config_dir=config_dir)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    check_crawl_exit(result, db_url, names)
 
 
 def _fresh_db(tmp: Path) -> Database:

@@ -157,7 +157,14 @@ class StoragePipeline:
                 previous = crawlruns.recent_good_item_counts(session, run.competitor, run.id)
                 jumps = crawlruns.price_jumps(session, run.id, rules.price_jump_factor)
                 stats.set_value("pricing/price_jumps", [jumps.compared, jumps.jumped])
-                health = crawlruns.assess(items, unparseable, previous, jumps=jumps, rules=rules)
+                health = crawlruns.assess(
+                    items,
+                    unparseable,
+                    previous,
+                    jumps=jumps,
+                    rules=rules,
+                    lost_pages=sum(summary["lost_pages"].values()),
+                )
             else:
                 health = crawlruns.Health("failed", f"stopped early: {reason}")
             run.status, run.note = health.status, health.note

@@ -3,15 +3,18 @@
 Discovery is either listing pages (product links plus a next-page link) or sitemaps.
 Every product page goes through :func:`crawlers.extraction.extract_product`, the same
 cascade ``pricing extract`` uses. Pages that need JavaScript are fetched through
-scrapy-playwright with the system Chromium when the competitor's ``render_js`` is set
-(product pages only: sitemaps and listings are plain HTTP). A page whose HTML stops
-short (no closing tags) is fetched once more, then read only if its price survived.
+scrapy-playwright with the system Chromium (``PRICING_CHROMIUM_PATH``, default
+``/usr/bin/chromium``) when the competitor's ``render_js`` is set (product pages only:
+sitemaps and listings are plain HTTP). A page whose HTML stops short (no closing tags)
+is fetched once more, then read only if its price survived.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import shlex
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlparse
@@ -19,14 +22,16 @@ from urllib.parse import urlparse
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.utils.sitemap import Sitemap
 
 from crawlers.extraction import extract_product
 from crawlers.items import ProductItem
 from pricing.config import Competitor, is_xpath
+from pricing.errors import PricingError
+from pricing.settings import Settings
 from pricing.tax import PriceBasis
 
-CHROMIUM = "/usr/bin/chromium"
 _DEFAULT_RETRY_EXCEPTIONS = [
     "scrapy.exceptions.CannotResolveHostError",
     "scrapy.exceptions.DownloadConnectionRefusedError",
@@ -48,6 +53,37 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+class BrowserNotFoundError(PricingError):
+    """The configured Chromium is not there: a JavaScript storefront cannot be read."""
+
+    def __init__(self, path: str, competitor: str) -> None:
+        super().__init__(
+            f"PRICING_CHROMIUM_PATH: {path}: no such executable (competitor {competitor} "
+            "renders JavaScript; install Debian's chromium or point PRICING_CHROMIUM_PATH at one)"
+        )
+
+
+def launch_options(settings: BaseSettings, competitor: Competitor) -> dict[str, Any]:
+    """scrapy-playwright's PLAYWRIGHT_LAUNCH_OPTIONS: headless Chromium from
+    ``PRICING_CHROMIUM_PATH`` with :data:`CHROMIUM_ARGS` plus ``PRICING_CHROMIUM_ARGS``.
+
+    Both are Scrapy settings when the runner passes them, else the environment (as with
+    Scrapy's own CLI under Scrapyd), else :class:`pricing.settings.Settings` defaults.
+    """
+    defaults = Settings()
+    path = str(settings.get("PRICING_CHROMIUM_PATH") or defaults.chromium_path)
+    extra = settings.get("PRICING_CHROMIUM_ARGS")
+    if extra is None:
+        extra = defaults.chromium_args
+    if not os.access(path, os.X_OK) or os.path.isdir(path):
+        raise BrowserNotFoundError(path, competitor.name)
+    return {
+        "executable_path": path,
+        "headless": True,
+        "args": [*CHROMIUM_ARGS, *shlex.split(extra)],
+    }
 
 
 # What a browser need not load to show prices: kept off the wire to save time.
@@ -113,11 +149,6 @@ class CompetitorSpider(scrapy.Spider):
             settings |= {
                 "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
                 "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-                "PLAYWRIGHT_LAUNCH_OPTIONS": {
-                    "executable_path": CHROMIUM,
-                    "headless": True,
-                    "args": CHROMIUM_ARGS,
-                },
                 "PLAYWRIGHT_MAX_CONTEXTS": 1,
                 "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(2, competitor.concurrency),
                 "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": competitor.download_timeout * 1000,
@@ -138,6 +169,14 @@ class CompetitorSpider(scrapy.Spider):
             self.competitor.prices_include_tax,
             self.competitor.tax_rate,
         )
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        if cls.competitor.render_js:
+            settings.set(
+                "PLAYWRIGHT_LAUNCH_OPTIONS", launch_options(settings, cls.competitor), "spider"
+            )
 
     @classmethod
     def handles_request(cls, request: scrapy.Request) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,7 @@ import typer
 
 from pricing.cli.context import AppContext
 from pricing.cli.output import fail
-from pricing.errors import PricingError
+from pricing.errors import ExitCode, PricingError
 from pricing.settings import Settings
 
 app = typer.Typer(
@@ -20,6 +22,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def package_version() -> str:
+    """The installed distribution's version (the package's own when not installed)."""
+    try:
+        return metadata.version("pricing-monitor")
+    except metadata.PackageNotFoundError:
+        from pricing import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pricing {package_version()}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -32,6 +50,15 @@ def _root(
         Path | None, typer.Option("--config", help="Config folder (env PRICING_CONFIG_DIR).")
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
 ) -> None:
     settings = Settings().with_overrides(db=db, config=config)
     ctx.obj = AppContext(settings.model_copy(update={"debug": debug or settings.debug}))
@@ -50,15 +77,32 @@ def _register() -> None:
 _register()
 
 
+TRUE = {"1", "true", "yes", "on"}
+
+
 def main() -> None:
-    debug = "--debug" in sys.argv
+    """Run the command; every error is one line on stderr (``--debug``: the traceback).
+
+    Exit codes: see :class:`pricing.errors.ExitCode`.
+    """
+    debug = "--debug" in sys.argv or os.environ.get("PRICING_DEBUG", "").lower() in TRUE
     try:
         app()
-    except PricingError as exc:
-        if debug:
-            raise
-        fail(str(exc))
-        sys.exit(1)
     except KeyboardInterrupt:
         fail("interrupted")
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        if debug:
+            raise
+        fail(one_line(exc))
+        sys.exit(ExitCode.ERROR)
+
+
+def one_line(exc: BaseException) -> str:
+    """A user's view of an error: our own errors as they are; anything else by its kind
+    and first line, pointing at ``--debug``."""
+    if isinstance(exc, PricingError):
+        return str(exc)
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    kind = type(exc).__name__
+    return f"{kind}: {first} (run with --debug for the traceback)" if first else kind

@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import select
 
 from pricing.cli.context import get
-from pricing.cli.output import Format, console, dumps, emit
+from pricing.cli.output import Format, console, dumps, emit, progress
 from pricing.errors import PricingError
 from pricing.storage.models import Suggestion, SuggestionRun
 
@@ -96,7 +96,8 @@ def register(app: typer.Typer) -> None:
 
         moment = parse_as_of(as_of)
         app_ctx = get(ctx)
-        run_id = run_optimizer(app_ctx.db, app_ctx.config.policy, as_of=moment)
+        with progress("optimizing prices"):
+            run_id = run_optimizer(app_ctx.db, app_ctx.config.policy, as_of=moment)
         with app_ctx.db.session() as session:
             rows = [
                 _suggestion_dict(s)

@@ -12,7 +12,7 @@ import typer
 
 from pricing import imports
 from pricing.cli.context import get
-from pricing.cli.output import Format, console, emit, err_console
+from pricing.cli.output import Format, console, emit, err_console, progress
 from pricing.errors import PricingError
 from pricing.history import sku_history
 from pricing.storage import Database
@@ -81,7 +81,8 @@ def _importer(
     kind: str, func: Callable[..., imports.ImportResult]
 ) -> Callable[[typer.Context, Path, bool], None]:
     def command(ctx: typer.Context, file: FileArg, skip_bad_rows: SkipOpt = False) -> None:
-        result = func(get(ctx).db, file, skip_bad_rows=skip_bad_rows)
+        with progress(f"importing {kind} from {file}"):
+            result = func(get(ctx).db, file, skip_bad_rows=skip_bad_rows)
         console.print(f"{kind}: imported {result.imported} rows from {file}")
         for line, reason in result.skipped:
             err_console.print(f"{file}: line {line}: skipped: {reason}", highlight=False)

@@ -11,8 +11,9 @@ import typer
 from sqlalchemy import select
 
 from pricing.cli.context import get
-from pricing.cli.output import Format, console, dumps, emit
-from pricing.errors import PricingError
+from pricing.cli.output import Format, console, dumps, emit, progress
+from pricing.config import COMPETITORS_FILE
+from pricing.errors import ExitCode, PricingError, crawl_exit_code
 from pricing.storage.models import CrawlRun, Listing, Match
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
@@ -89,15 +90,24 @@ def register(app: typer.Typer) -> None:
 
         app_ctx = get(ctx)
         app_ctx.db  # noqa: B018 - refuse early when the schema is missing
+        if not competitors and not any(c.enabled for c in app_ctx.config.competitors):
+            where = app_ctx.config.directory / COMPETITORS_FILE
+            raise PricingError(f"{where}: nothing to crawl: no enabled competitor")
         overrides = dict(item.split("=", 1) for item in base_url or [])
-        outcomes = run_crawls(
-            app_ctx.settings,
-            app_ctx.config,
-            competitors,
-            base_urls=overrides,
-            log_level="DEBUG" if app_ctx.settings.debug else "WARNING",
-        )
-        _print_runs(app_ctx, [o.run_id for o in outcomes if o.run_id is not None])
+        with progress(f"crawling {', '.join(competitors or []) or 'every enabled competitor'}"):
+            outcomes = run_crawls(
+                app_ctx.settings,
+                app_ctx.config,
+                competitors,
+                base_urls=overrides,
+                log_level="DEBUG" if app_ctx.settings.debug else "WARNING",
+                tracebacks=app_ctx.settings.debug,
+            )
+        statuses = _print_runs(app_ctx, [o.run_id for o in outcomes if o.run_id is not None])
+        statuses += [None for o in outcomes if o.run_id is None]
+        code = crawl_exit_code(statuses)
+        if code is not ExitCode.OK:
+            raise typer.Exit(code)
 
     crawls = typer.Typer(
         help="Crawl runs: list them, confirm a suspect one.", invoke_without_command=True
@@ -138,7 +148,8 @@ def register(app: typer.Typer) -> None:
         from pricing.pipeline.match import run_matching
 
         app_ctx = get(ctx)
-        summary = run_matching(app_ctx.db, app_ctx.config.matching, rematch_all=rematch_all)
+        with progress("matching listings to SKUs"):
+            summary = run_matching(app_ctx.db, app_ctx.config.matching, rematch_all=rematch_all)
         counts = (
             ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items())) or "nothing new"
         )
@@ -268,12 +279,14 @@ def _run_row(run: CrawlRun) -> dict[str, object]:
     return {c: getattr(run, c) for c in RUN_COLUMNS}
 
 
-def _print_runs(app_ctx: object, run_ids: list[int]) -> None:
+def _print_runs(app_ctx: object, run_ids: list[int]) -> list[str | None]:
+    """Show the runs; returns their statuses."""
     from pricing.cli.context import AppContext
 
     assert isinstance(app_ctx, AppContext)
     with app_ctx.db.session() as session:
-        runs = session.scalars(
-            select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id)
+        runs = list(
+            session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id))
         )
         emit([_run_row(r) for r in runs], Format.table, RUN_COLUMNS, title="Crawl runs")
+        return [r.status for r in runs]

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -41,6 +42,11 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, default=jsonable, ensure_ascii=False)
 
 
+# A table is for a person to read: past this many rows it shows the first ones and says
+# how to get them all (CSV or JSON write every row, fast, whatever the size).
+TABLE_ROWS = 50
+
+
 def emit(
     rows: Sequence[dict[str, Any]], fmt: Format, columns: Sequence[str], title: str = ""
 ) -> None:
@@ -52,15 +58,32 @@ def emit(
         for r in rows:
             writer.writerow([_csv_cell(r.get(c)) for c in columns])
     else:
+        shown = rows[:TABLE_ROWS]
         table = Table(title=title or None)
         for c in columns:
             table.add_column(c)
-        for r in rows:
+        for r in shown:
             # scraped text may contain rich markup; show it literally
             table.add_row(
                 *("" if r.get(c) is None else escape(str(jsonable(r.get(c)))) for c in columns)
             )
         console.print(table)
+        if len(rows) > len(shown):
+            console.print(
+                f"{len(rows)} rows; the first {len(shown)} shown. "
+                "All of them: --format csv or --format json (e.g. > rows.csv)",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+
+
+def progress(message: str) -> AbstractContextManager[object]:
+    """A spinner with ``message`` while a long step runs, on a terminal only: piped
+    output and cron mail stay free of control characters."""
+    if console.is_terminal:
+        return console.status(escape(message))
+    return nullcontext()
 
 
 def _csv_cell(value: Any) -> Any:

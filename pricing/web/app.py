@@ -27,7 +27,7 @@ from pricing.config import AppConfig, load_config
 from pricing.errors import NotFoundError, PricingError
 from pricing.settings import Settings
 from pricing.storage import Database
-from pricing.web import api, pages
+from pricing.web import api, ops, pages
 from pricing.web.auth import SESSION_COOKIE, AuthConfig, SessionSigner
 from pricing.web.deps import CsrfRejected, LoginRequired, WebState
 from pricing.web.network import NetworkConfig, RequestLimits
@@ -214,6 +214,7 @@ def create_app(
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=list(network.host_patterns), www_redirect=False
     )
+    app.include_router(ops.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     return app

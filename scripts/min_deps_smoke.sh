@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install the lowest versions pyproject.toml allows (every runtime dependency pinned to
+# its floor, ">=X" -> "==X") into a throwaway virtualenv, then run a smoke test with
+# them: `pricing --version`, `pricing init`, the whole demo (a real Scrapy crawl of the
+# bundled market including the JavaScript shop, matching, the SciPy optimizer, the
+# report) and a few offline test files. A floor that is too low fails here.
+#
+#   bash scripts/min_deps_smoke.sh            # keeps nothing; prints the versions used
+#   KEEP=1 bash scripts/min_deps_smoke.sh     # keep the venv and its work folder
+#
+# Needs PyPI; takes a few minutes (most of it the install), so it is not part of
+# `make test` (tests/test_min_deps.py runs it when PRICING_MIN_DEPS=1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+PYTHON="${PYTHON:-python3}"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/pricing-min-deps.XXXXXX")"
+[ "${KEEP:-}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
+
+# the floors of the runtime dependencies, pinned
+"$PYTHON" - "$ROOT/pyproject.toml" > "$WORK/floors.txt" <<'EOF'
+import re
+import sys
+import tomllib
+
+with open(sys.argv[1], "rb") as fh:
+    deps = tomllib.load(fh)["project"]["dependencies"]
+for dep in deps:
+    name, spec = re.match(r"^([A-Za-z0-9_.\-\[\]]+)\s*(.*)$", dep).groups()
+    floor = re.search(r">=\s*([^,\s]+)", spec)
+    if floor is None:
+        sys.exit(f"min_deps_smoke: {dep!r} has no floor (>=); give it one")
+    print(f"{name}=={floor.group(1)}")
+EOF
+echo "min_deps_smoke: floors:"; sed 's/^/  /' "$WORK/floors.txt"
+
+# a copy of the working tree (no build files written into the repository)
+mkdir "$WORK/src"
+git ls-files -z --cached --others --exclude-standard \
+  | (cd "$ROOT" && xargs -0 tar cf - 2>/dev/null) | tar xf - -C "$WORK/src"
+
+"$PYTHON" -m venv "$WORK/venv"
+PIP="$WORK/venv/bin/pip"
+"$PIP" install -q --upgrade pip
+"$PIP" install -q --prefer-binary -r "$WORK/floors.txt"
+# the project itself, and the test tools (their own latest versions), against the floors
+"$PIP" install -q -c "$WORK/floors.txt" "$WORK/src[dev]"
+echo "min_deps_smoke: installed:"
+"$PIP" freeze | grep -iE "^($(sed -E 's/\[.*\]//; s/==.*//' "$WORK/floors.txt" | paste -sd'|'))==" \
+  | sed 's/^/  /'
+"$PIP" check
+
+BIN="$WORK/venv/bin"
+cd "$WORK"
+"$BIN/pricing" --version
+"$BIN/pricing" --db "sqlite:///$WORK/smoke.db" --config "$WORK/src/config" init
+"$BIN/pricing" --config "$WORK/src/config" demo --out "$WORK/demo"
+test -s "$WORK/demo/report/report.html" || test -n "$(find "$WORK/demo" -name report.html)"
+cd "$WORK/src"
+"$BIN/pytest" -q -p no:cacheprovider \
+  tests/test_price_parsing.py tests/test_extraction.py tests/test_optimizer.py \
+  tests/test_config.py tests/test_operations.py::test_version_prints_the_installed_version
+echo "min_deps_smoke: ok"
