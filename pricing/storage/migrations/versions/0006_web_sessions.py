@@ -1,7 +1,7 @@
 """web sessions: a server-side row per login, so logout and a new password end it
 
 Revision ID: 0006_web_sessions
-Revises: 0004
+Revises: 0005_export_integrity
 Create Date: 2026-12-07 16:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import pricing.storage.models
 
 revision = "0006_web_sessions"
-down_revision = "0004"
+down_revision = "0005_export_integrity"
 branch_labels = None
 depends_on = None
 
