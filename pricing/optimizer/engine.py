@@ -38,7 +38,7 @@ from pricing.optimizer.demand import (
 from pricing.optimizer.elasticity import ElasticitySettings, estimate_elasticities
 from pricing.optimizer.endings import apply_endings, has_ending, parse_endings
 from pricing.optimizer.evidence import evidence_bounds
-from pricing.optimizer.guards import apply_evidence, calm, share_guard
+from pricing.optimizer.guards import apply_evidence, calm, share_guard, short_of_volume
 from pricing.optimizer.inputs import LadderPolicy, PartInput, SalesHistory, SuggestionResult
 from pricing.optimizer.ladders import Market, build_edges, enforce_ladders, violated_families
 from pricing.optimizer.objective import profit
@@ -148,10 +148,10 @@ def optimize_run(
     solution = solve_bounded(cost / p0, eps, lo_x, hi_x)
     x = solution.x
     guarded = np.zeros(len(parts), bool)
+    competitive = ~np.array([p.proprietary for p in parts], bool)
     if guards:
         x, guarded = share_guard(
-            x, cost / p0, eps, lo_x, hi_x, q0, p0, [p.category for p in parts],
-            ~np.array([p.proprietary for p in parts], bool),
+            x, cost / p0, eps, lo_x, hi_x, q0, p0, [p.category for p in parts], competitive,
             np.array([r.max_units_loss for r in resolved]), before_moves / p0)
     cont = x * p0
     price = round_cents(cont, box.lo, box.hi)
@@ -185,8 +185,7 @@ def optimize_run(
         current_cents = np.round(p0 * 100.0).astype(np.int64)
         every = np.arange(len(parts))
         # a current price without the configured ending is not one to hold at
-        # (nor one the share guard moved: holding it could spend the volume it keeps)
-        frozen = ladder_moved | guarded | ((ending >= 0) & ~has_ending(current_cents, ending))
+        frozen = ladder_moved | ((ending >= 0) & ~has_ending(current_cents, ending))
         held = calm(price, p0, box, profit_at(current_cents, every), profit_at(price, every),
                     np.array([r.min_change for r in resolved]),
                     np.array([r.min_change_amount for r in resolved]),
@@ -197,6 +196,13 @@ def optimize_run(
             for name in broken:
                 for edge in edges[name]:
                     held[[edge.high, edge.low]] = False
+        if (held & guarded).any():
+            # holding a part the share guard lowered would spend the volume it keeps:
+            # where a category falls short, those holds are undone
+            held &= ~guarded | ~short_of_volume(
+                np.where(held, current_cents, price) / 100.0 / p0, eps, q0, p0,
+                [p.category for p in parts], competitive,
+                np.array([r.max_units_loss for r in resolved]), before_moves / p0)
         price[held] = current_cents[held]
         binding[held] = SMALL_CHANGE
         ending_ok[held] = False

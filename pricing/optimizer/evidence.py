@@ -45,6 +45,7 @@ BoolArray = npt.NDArray[np.bool_]
 LEVEL_TOL = 0.005  # prices within 0.5 % of each other are one level
 MAX_TEST_PERIODS = 4  # periods a doubtful step is watched before it is judged
 BASE_PERIODS = 4  # periods before a move that its result is compared with
+MIN_TEST_UNITS = 6.0  # units (before and after a move) below which it cannot be judged
 RETRY_PERIODS = 8  # periods after a step back before the same step may be tried again
 
 # why an evidence bound sits where it does (see :data:`EvidenceBounds.hi_kind`)
@@ -140,7 +141,10 @@ def evidence_bounds(
         worse = testable & (log_ratio < 0)
         clearly = worse & (log_ratio + z[sku] * se < 0)
         judged = clearly | (worse & (lv.n[j] >= MAX_TEST_PERIODS))
-        doubtful = worse & ~judged
+        # too few units sold to tell (a part that sells nothing says nothing against a
+        # higher price): wait for more before the next step
+        unknown = base_units + lv.units[j] < MIN_TEST_UNITS
+        doubtful = (worse & ~judged) | (~worse & unknown)
         up, down = direction > 0, direction < 0
         np.minimum.at(ceiling, sku[judged & up], lv.price[i][judged & up])
         np.maximum.at(floor, sku[judged & down], lv.price[i][judged & down])

@@ -123,6 +123,22 @@ def share_guard(
     return out, moved
 
 
+def short_of_volume(
+    x: Array, eps: Array, q0: Array, p0: Array, groups: Sequence[Hashable],
+    competitive: BoolArray, max_loss: Array, base: Array,
+) -> BoolArray:
+    """Per part: whether its group's competitive volume at relative prices ``x`` falls
+    short of what :func:`share_guard` keeps (False for parts outside any such group)."""
+    out = np.zeros(x.size, bool)
+    keys = np.array([hash(g) for g in groups])
+    for key in np.unique(keys[competitive]):
+        idx = np.flatnonzero((keys == key) & competitive)
+        weight = p0[idx] * q0[idx]
+        limit = (1.0 - float(max_loss[idx].min())) * float(np.sum(weight * base[idx] ** eps[idx]))
+        out[idx] = float(np.sum(weight * x[idx] ** eps[idx])) < limit - 1e-9 * abs(limit)
+    return out
+
+
 def calm(
     price: IntArray, current: Array, box: Box, profit_before: Array, profit_after: Array,
     min_change: Array, min_amount: Array, min_gain: Array, frozen: BoolArray,
