@@ -27,14 +27,14 @@ NO_CAP = np.iinfo(np.int64).max
 KINDS = (
     "MARGIN_FLOOR", "MAP_FLOOR", "MAX_CHANGE_DOWN", "MAX_CHANGE_UP", "PRICE_INDEX_CAP", "LADDER",
     # ceilings a team configures (after the price index in priority)
-    "MAX_MARKUP", "LIST_PRICE", "RISE_LIMIT",
+    "MAX_MARKUP", "LIST_PRICE", "RISE_LIMIT", "RESELLER_CAP",
     # the closed-loop guards (softest: every hard rule above comes first)
     "EVIDENCE_RANGE", "HOLD_FOR_EVIDENCE", "STEP_BACK", "SHARE_GUARD", "SMALL_CHANGE",
 )
 (MARGIN_FLOOR, MAP_FLOOR, MAX_CHANGE_DOWN, MAX_CHANGE_UP, PRICE_INDEX_CAP, LADDER,
- MAX_MARKUP, LIST_PRICE, RISE_LIMIT,
+ MAX_MARKUP, LIST_PRICE, RISE_LIMIT, RESELLER_CAP,
  EVIDENCE_RANGE, HOLD_FOR_EVIDENCE, STEP_BACK, SHARE_GUARD, SMALL_CHANGE) = range(len(KINDS))
-HARD_KINDS = frozenset(range(RISE_LIMIT + 1))  # what may force a price to move
+HARD_KINDS = frozenset(range(RESELLER_CAP + 1))  # what may force a price to move
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -118,7 +118,7 @@ class Bounds:
     step_lo: IntArray
     step_hi: IntArray
     cap: IntArray  # NO_CAP where the part has no cap (competitive or configured ceiling)
-    cap_kind: npt.NDArray[np.int8]  # PRICE_INDEX_CAP, MAX_MARKUP, LIST_PRICE or RISE_LIMIT
+    cap_kind: npt.NDArray[np.int8]  # PRICE_INDEX_CAP, RESELLER_CAP or a configured ceiling
     reference_pack: list[Decimal | None]
     competitor_count: list[int]
     currency_mismatch: list[bool]
@@ -164,9 +164,14 @@ def part_bounds(
     cap = np.full(n, NO_CAP, np.int64)
     reference_pack: list[Decimal | None] = [None] * n
     count, mismatch = [0] * n, [False] * n
+    cap_kind = np.full(n, PRICE_INDEX_CAP, np.int8)
     for i, part in enumerate(parts):
-        if part.proprietary or not part.competitor_unit_prices:
+        if not part.competitor_unit_prices:
             continue
+        # a proprietary part with matched listings is resold by dealers: buyers compare
+        # those prices too, so the same index caps it (RESELLER_CAP)
+        if part.proprietary:
+            cap_kind[i] = RESELLER_CAP
         if part.currency != (part.competitor_currency or base_currency):
             mismatch[i] = True
             continue
@@ -176,7 +181,6 @@ def part_bounds(
             count[i] = len(part.competitor_unit_prices)
             pack_reference = reference_pack[i] = reference * part.pack_qty
             cap[i] = floor_cents(_decimal(rp.max_price_index) * pack_reference)
-    cap_kind = np.full(n, PRICE_INDEX_CAP, np.int8)
     for i, (part, rp) in enumerate(zip(parts, resolved, strict=True)):
         for kind, ceiling in _ceilings(part, rp):
             cents = floor_cents(ceiling)

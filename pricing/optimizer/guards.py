@@ -24,7 +24,6 @@ from pricing.optimizer import evidence as ev
 from pricing.optimizer.constraints import (
     EVIDENCE_RANGE,
     HOLD_FOR_EVIDENCE,
-    SHARE_GUARD,
     STEP_BACK,
     Box,
 )

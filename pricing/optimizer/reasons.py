@@ -33,6 +33,7 @@ ELASTICITY_PRIOR = "ELASTICITY_PRIOR"
 MAX_MARKUP = "MAX_MARKUP"
 LIST_PRICE = "LIST_PRICE"
 RISE_LIMIT = "RISE_LIMIT"
+RESELLER_CAP = "RESELLER_CAP"
 EVIDENCE_RANGE = "EVIDENCE_RANGE"
 HOLD_FOR_EVIDENCE = "HOLD_FOR_EVIDENCE"
 STEP_BACK = "STEP_BACK"
@@ -44,7 +45,7 @@ ALL_CODES = (
     LADDER, FLOOR_ABOVE_MAX_CHANGE, CANNOT_COMPETE_AT_FLOOR, PRICE_INDEX_CAP_DEFERRED,
     NO_COMPETITOR_PRICE, CURRENCY_MISMATCH, PROPRIETARY, INELASTIC_DEMAND, PRICE_ENDING,
     LADDER_CONFLICT, SOLVER_FALLBACK, ELASTICITY_ESTIMATED, ELASTICITY_POOLED, ELASTICITY_PRIOR,
-    MAX_MARKUP, LIST_PRICE, RISE_LIMIT, EVIDENCE_RANGE, HOLD_FOR_EVIDENCE, STEP_BACK,
+    MAX_MARKUP, LIST_PRICE, RISE_LIMIT, RESELLER_CAP, EVIDENCE_RANGE, HOLD_FOR_EVIDENCE, STEP_BACK,
     SHARE_GUARD, SMALL_CHANGE,
 )
 # what each code means, for the report's glossary and the docs
@@ -72,6 +73,7 @@ GLOSSARY = {
     MAX_MARKUP: "capped at max_markup times the unit cost",
     LIST_PRICE: "capped at the catalog's list price (MSRP)",
     RISE_LIMIT: "capped by max_rise over the price rise_window_days ago",
+    RESELLER_CAP: "a proprietary part capped at max_price_index times its resellers' price",
     EVIDENCE_RANGE: "at most explore_step beyond the prices its sales history covers",
     HOLD_FOR_EVIDENCE: "held until sales at the new price have been seen",
     STEP_BACK: "the last step earned less: back to the price before it",
@@ -180,6 +182,10 @@ def _why(w: Wording) -> str:
         why = "to the ceiling of max_markup times the unit cost"
     elif w.binding == LIST_PRICE:
         why = "to the list price (MSRP), its ceiling"
+    elif w.binding == RESELLER_CAP:
+        ref = " of {reference} per pack" if w.has_reference else ""
+        why = (f"to {_pct(w.max_price_index)} of the {kind} price of the dealers who resell "
+               f"this part{ref}")
     elif w.binding == RISE_LIMIT:
         why = "to the most the price may rise over its rolling window (max_rise)"
     elif w.binding == EVIDENCE_RANGE:
