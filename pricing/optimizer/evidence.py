@@ -16,15 +16,18 @@ state, so a rerun or a replayed season gives the same answer):
 * **Hold.** A current price that is neither the anchor nor evidenced (we just moved
   it and no sales have been seen at it) holds, up and down: no reversal without new
   data. Only a hard rule (floor, MAP, competitive cap, ceiling) moves it.
-* **Step test.** Our latest move (from our price history) is judged by the profit per period it
-  earned, ``(p - cost) * mean units``, against the :data:`BASE_PERIODS` periods before
-  it, brought to the price it moved from with the SKU's elasticity. A move that earned clearly less (the log profit
-  ratio below zero by more than ``step_test_z`` standard errors, Poisson counts) is
-  stepped back to the previous level (a ceiling after a failed rise, a floor after a
-  failed cut). A latest move
+* **Step test.** Our latest move (as our price history records it) is judged by the
+  profit per period it earned, ``(p - cost) * mean units``, against the
+  :data:`BASE_PERIODS` periods before it, brought to the price it moved from with the
+  SKU's elasticity. A move that earned clearly less (the log profit ratio below zero
+  by more than ``step_test_z`` standard errors, Poisson counts) is stepped back to the
+  price it left (a ceiling after a failed rise, a floor after a failed cut). A move
   whose profit is lower but not yet clearly so holds for more periods, up to
-  :data:`MAX_TEST_PERIODS`, then is judged on its point estimate. Earlier moves are
-  judged on their point estimate.
+  :data:`MAX_TEST_PERIODS`, then is judged on its point estimate; so does one with too
+  few units sold around it to tell (:data:`MIN_TEST_UNITS`). A step taken back is
+  remembered while the price stays where it went back to (our prices read
+  ``a -> b -> a``): it is not tried again before :data:`RETRY_PERIODS` periods of
+  sales at that price.
 
 Everything is vectorized over the panel's rows; prices are pack prices (a history
 kept in single units is converted with :func:`~pricing.optimizer.demand.packs_per_unit`).

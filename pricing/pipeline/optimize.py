@@ -306,7 +306,8 @@ def read_part_inputs(
 
 @dataclass
 class OurPriceHistory:
-    """Our own prices over time (``our_prices``), per SKU oldest first: what the closed-loop guards need to know about the optimizer's own moves."""
+    """Our own prices over time (``our_prices``), per SKU oldest first: what the
+    closed-loop guards need to know about the optimizer's own moves."""
 
     rows: dict[str, list[tuple[dt.datetime, Decimal, str]]]
 
