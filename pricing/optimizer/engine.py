@@ -246,7 +246,8 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
     proprietary = [p.proprietary for p in parts]
     market = np.select(
         [np.array(proprietary, bool), np.array(bounds.currency_mismatch, bool),
-         np.array(bounds.competitor_count) == 0], [0, 1, 2], 3).tolist()
+         np.array([p.call_for_price for p in parts], bool),
+         np.array(bounds.competitor_count) == 0], [0, 1, 4, 2], 3).tolist()
     move = (np.sign(suggested_s - price_s) if price_s is not None else np.array(
         [(Decimal(c).scaleb(-2) > p) - (Decimal(c).scaleb(-2) < p)
          for c, p in zip(price.tolist(), current, strict=True)])).tolist()
@@ -348,7 +349,7 @@ def _codes(binding: int, bits: int, market: int, inelastic: bool, source: str
     """Reason codes in a fixed order: the binding constraint (or PROFIT_OPTIMUM), then
     conditions, then where the elasticity came from. ``market``: 0 proprietary,
     1 competitor prices in another currency, 2 no competitor price, 3 priced against
-    competitors."""
+    competitors, 4 competitors list it without a price ("call for price")."""
     bound = KINDS[binding] if binding >= 0 else rc.PROFIT_OPTIMUM
     flagged = [code for bit, code in _FLAG_CODES if bits & bit]
     codes = [bound]
@@ -356,8 +357,9 @@ def _codes(binding: int, bits: int, market: int, inelastic: bool, source: str
         codes.append(rc.LADDER)
     codes += [c for c in flagged if c in (
         rc.FLOOR_ABOVE_MAX_CHANGE, rc.CANNOT_COMPETE_AT_FLOOR, rc.PRICE_INDEX_CAP_DEFERRED)]
-    if market < 3:
-        codes.append((rc.PROPRIETARY, rc.CURRENCY_MISMATCH, rc.NO_COMPETITOR_PRICE)[market])
+    if market != 3:
+        codes.append((rc.PROPRIETARY, rc.CURRENCY_MISMATCH, rc.NO_COMPETITOR_PRICE, "",
+                      rc.CALL_FOR_PRICE)[market])
     if inelastic and bound in (rc.MAX_CHANGE_UP, rc.PRICE_INDEX_CAP):
         codes.append(rc.INELASTIC_DEMAND)
     codes += [c for c in flagged if c in (rc.PRICE_ENDING, rc.LADDER_CONFLICT,

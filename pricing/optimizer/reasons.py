@@ -34,6 +34,7 @@ MAX_MARKUP = "MAX_MARKUP"
 LIST_PRICE = "LIST_PRICE"
 RISE_LIMIT = "RISE_LIMIT"
 RESELLER_CAP = "RESELLER_CAP"
+CALL_FOR_PRICE = "CALL_FOR_PRICE"
 EVIDENCE_RANGE = "EVIDENCE_RANGE"
 HOLD_FOR_EVIDENCE = "HOLD_FOR_EVIDENCE"
 STEP_BACK = "STEP_BACK"
@@ -46,7 +47,7 @@ ALL_CODES = (
     NO_COMPETITOR_PRICE, CURRENCY_MISMATCH, PROPRIETARY, INELASTIC_DEMAND, PRICE_ENDING,
     LADDER_CONFLICT, SOLVER_FALLBACK, ELASTICITY_ESTIMATED, ELASTICITY_POOLED, ELASTICITY_PRIOR,
     MAX_MARKUP, LIST_PRICE, RISE_LIMIT, RESELLER_CAP, EVIDENCE_RANGE, HOLD_FOR_EVIDENCE, STEP_BACK,
-    SHARE_GUARD, SMALL_CHANGE,
+    SHARE_GUARD, SMALL_CHANGE, CALL_FOR_PRICE,
 )
 # what each code means, for the report's glossary and the docs
 GLOSSARY = {
@@ -79,6 +80,7 @@ GLOSSARY = {
     STEP_BACK: "the last step earned less: back to the price before it",
     SHARE_GUARD: "held back to keep the category's volume (max_units_loss)",
     SMALL_CHANGE: "held: the move is below min_change or gains less than min_gain",
+    CALL_FOR_PRICE: "competitors list the part without a price (call for price)",
 }
 ELASTICITY_CODES = {
     "estimated": ELASTICITY_ESTIMATED, "pooled": ELASTICITY_POOLED, "prior": ELASTICITY_PRIOR,

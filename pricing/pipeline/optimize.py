@@ -133,6 +133,14 @@ def trusted_competitor_prices(
     return by_sku
 
 
+def call_for_price(session: Session, oldest: dt.datetime) -> set[str]:
+    """SKUs with a matched listing whose latest trusted observation (newer than
+    ``oldest``) shows no price: "call for price" / "price on application"."""
+    latest = trusted_edge(PriceObservation.observed_at >= oldest)
+    stmt = matched_at_edge(latest, Match.sku).where(PriceObservation.price.is_(None))
+    return set(session.scalars(stmt))
+
+
 def _pack(stored: int | None, title: str | None, cache: dict[str, int | None]) -> tuple[int, bool]:
     """The pack quantity a price buys. 1 is also what an unknown pack is stored as, so a
     larger pack stated in the title wins over it (the matcher reads listings the same way)."""
@@ -247,6 +255,7 @@ def read_part_inputs(
     prices = trusted_competitor_prices(
         session, as_of - dt.timedelta(days=longest), count_backorder=policy.count_backorder
     )
+    on_request = call_for_price(session, as_of - dt.timedelta(days=longest))
     converter = CurrencyConverter(policy.fx.table(policy.base_currency))
     left_out = LeftOut()
     ages: dict[tuple[str, bool], dt.datetime] = {}
@@ -297,6 +306,7 @@ def read_part_inputs(
                 competitor_unit_prices=unit_prices,
                 competitor_currency=competitor_currency,
                 list_price=list_price,
+                call_for_price=sku in on_request and not unit_prices,
                 **ours.inputs(sku, price, as_of, windows[category, proprietary]
                               if sku in ours.rows else 0),
             )

@@ -179,8 +179,15 @@ def _flags(session: Session, rows: list[ReportRow]) -> list[str]:
             select(Match.sku).where(Match.status.in_(TRUSTED_MATCH_STATUSES)).distinct()
         )
     )
+    on_request = [r.sku for r in rows if "CALL_FOR_PRICE" in r.reason_codes]
+    if on_request:
+        flags.append(
+            f"{len(on_request)} SKUs are listed by competitors only as \"call for price\": "
+            f"no competitive cap, priced on their own evidence: {_some(on_request)}."
+        )
     stale = [
         r.sku for r in rows if not r.proprietary and r.competitor_count == 0 and r.sku in matched
+        and "CALL_FOR_PRICE" not in r.reason_codes
     ]
     if stale:
         flags.append(
