@@ -55,6 +55,9 @@ def apply_evidence(box: Box, bounds: ev.EvidenceBounds) -> Box:
     raised, lowered = lo > box.lo, hi < box.hi
     lo_kind[raised] = _kinds(bounds.lo_kind[raised])
     hi_kind[lowered] = _kinds(bounds.hi_kind[lowered])
+    # where the evidence lies beyond the hard box, the hard end that stopped it binds
+    lo_kind[ev_lo > box.hi] = box.hi_kind[ev_lo > box.hi]
+    hi_kind[ev_hi < box.lo] = box.lo_kind[ev_hi < box.lo]
     return Box(lo, hi, lo_kind, hi_kind, box.floor, box.cap, box.cap_kind,
                box.floor_over_step, box.cannot_compete, box.cap_deferred)
 

@@ -80,6 +80,7 @@ class PartInput:
     list_price: Decimal | None = None  # a ceiling (MSRP), per pack
     window_price: Decimal | None = None  # our price rise_window_days ago (rolling limit)
     previous_prices: tuple[Decimal, ...] = ()  # our prices before the current one, newest first
+    call_for_price: bool = False  # matched listings show no price ("call for price")
 
     def check(self) -> None:
         """Raise :class:`OptimizerInputError` when the part cannot be priced."""
