@@ -142,7 +142,8 @@ def optimize_run(
             np.array([r.evidence_periods for r in resolved], np.int64),
             np.array([r.step_test_z for r in resolved]), eps,
             *(np.array([float(p.previous_prices[k]) if len(p.previous_prices) > k else np.nan
-                        for p in parts]) for k in (0, 1)))
+                        for p in parts]) for k in (0, 1)),
+            np.array([p.proprietary for p in parts], np.intp))
         box = apply_evidence(box, evidence)
     lo_x, hi_x = box.lo / 100.0 / p0, box.hi / 100.0 / p0
     solution = solve_bounded(cost / p0, eps, lo_x, hi_x)

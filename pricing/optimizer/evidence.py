@@ -28,6 +28,10 @@ state, so a rerun or a replayed season gives the same answer):
   remembered while the price stays where it went back to (our prices read
   ``a -> b -> a``): it is not tried again before :data:`RETRY_PERIODS` periods of
   sales at that price.
+* **Learning across parts.** The breaks a pool of parts has found (a rise that lost
+  profit, as a ratio to each part's anchor) tell the others where the risk starts:
+  once :data:`MIN_BREAKS` are seen, a part whose next step stays below the lowest of
+  them climbs without holding for doubt (a clear loss is still taken back).
 
 Everything is vectorized over the panel's rows; prices are pack prices (a history
 kept in single units is converted with :func:`~pricing.optimizer.demand.packs_per_unit`).
@@ -49,6 +53,7 @@ LEVEL_TOL = 0.005  # prices within 0.5 % of each other are one level
 MAX_TEST_PERIODS = 4  # periods a doubtful step is watched before it is judged
 BASE_PERIODS = 4  # periods before a move that its result is compared with
 MIN_TEST_UNITS = 6.0  # units (before and after a move) below which it cannot be judged
+MIN_BREAKS = 5  # breaks a pool must have seen before its parts climb below them undoubted
 RETRY_PERIODS = 8  # periods after a step back before the same step may be tried again
 
 # why an evidence bound sits where it does (see :data:`EvidenceBounds.hi_kind`)
@@ -88,6 +93,7 @@ def evidence_bounds(
     eps: Array,
     moved_from: Array | None = None,
     moved_from_2: Array | None = None,
+    pools: npt.NDArray[np.intp] | None = None,
 ) -> EvidenceBounds:
     """The evidence bounds of every SKU (module docstring).
 
@@ -97,7 +103,8 @@ def evidence_bounds(
     ``z`` are the resolved policy's ``explore_step``, ``evidence_periods`` and
     ``step_test_z`` per SKU. ``moved_from`` and ``moved_from_2`` are our two prices
     before the current one, newest first (NaN where unknown): only a move they record
-    is judged by the step test, and ``a -> b -> a`` is a move taken back.
+    is judged by the step test, and ``a -> b -> a`` is a move taken back. ``pools``
+    groups SKUs that learn from each other's breaks (see :data:`MIN_BREAKS`).
     """
     n = panel.n_skus
     moved_from = np.full(n, np.nan) if moved_from is None else moved_from
@@ -107,6 +114,7 @@ def evidence_bounds(
     at_anchor = np.abs(np.log(current / anchor)) <= LEVEL_TOL
     evidenced = at_anchor.copy()
     ceiling = np.full(n, np.inf)
+    break_at = np.full(n, np.nan)  # a rise that lost profit, seen this run
     floor = np.zeros(n)
     hold_up, hold_down = np.zeros(n, bool), np.zeros(n, bool)
     last_move = np.zeros(n, np.int8)
@@ -153,6 +161,7 @@ def evidence_bounds(
         np.maximum.at(floor, sku[judged & down], lv.price[i][judged & down])
         hold_up[sku[doubtful & up]] = True
         hold_down[sku[doubtful & down]] = True
+        break_at[sku[judged & up]] = lv.price[j][judged & up]
         periods_here = np.zeros(n)
         periods_here[lv.sku[latest_here]] = lv.n[latest_here]
     else:
@@ -164,6 +173,16 @@ def evidence_bounds(
         back = (np.abs(np.log(current / moved_from_2)) <= LEVEL_TOL) & (
             periods_here < RETRY_PERIODS)
         ceiling = np.where(back & (moved_from > current), np.minimum(ceiling, current), ceiling)
+        break_at = np.where(back & (moved_from > current), moved_from, break_at)
+    # learning across parts: below every break its pool has seen (relative to each
+    # part's anchor), a rise is not held for doubt, only taken back on clear evidence
+    if pools is not None:
+        ratio = break_at / anchor
+        for pool in np.unique(pools):
+            members = pools == pool
+            seen = ratio[members & np.isfinite(ratio)]
+            if seen.size >= MIN_BREAKS:
+                hold_up &= ~(members & (current * (1.0 + step) < np.quantile(seen, 0.25) * anchor))
         floor = np.where(back & (moved_from < current), np.maximum(floor, current), floor)
 
     lo = ev_lo * (1.0 - step)
