@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from pricing.config import PricingPolicy
@@ -155,13 +155,8 @@ def _export(
         else:
             exported.append((s, parts[s.sku]))
     content = _price_list(exported, run_id, now)
-    for s, part in exported:
-        assert s.approved_price is not None
-        if part.price != s.approved_price:
-            part.price = s.approved_price
-            part.updated_at = now
-            session.add(OurPrice(sku=s.sku, effective_at=now, price=s.approved_price,
-                                 currency=part.currency, source=f"export:run{run_id}"))
+    _make_current(session, [(s, p) for s, p in exported if p.price != s.approved_price],
+                  run_id, now)
     left = [{"sku": e.sku, "reason": e.reason} for e in left_out]
     record.rows, record.left_out, record.content = len(exported), left, content
     summary = dict(locked.summary or {})
@@ -169,6 +164,24 @@ def _export(
              "left_out": left}
     locked.summary = {**summary, "exports": [*summary.get("exports", []), entry]}
     return ExportResult(run_id, path, len(exported), tuple(left_out), now, who, content)
+
+
+def _make_current(
+    session: Session, changed: list[tuple[Suggestion, Part]], run_id: int, now: dt.datetime
+) -> None:
+    """The exported prices that differ from our current ones become current and enter
+    the price history (bulk statements: an export can carry the whole catalog)."""
+    if not changed:
+        return
+    session.execute(
+        update(Part).execution_options(synchronize_session=False),
+        [{"id": part.id, "price": s.approved_price, "updated_at": now} for s, part in changed],
+    )
+    session.execute(insert(OurPrice), [
+        {"sku": s.sku, "effective_at": now, "price": s.approved_price,
+         "currency": part.currency, "source": f"export:run{run_id}"}
+        for s, part in changed
+    ])
 
 
 def _still_valid(session: Session, record: PriceExport, policy: PricingPolicy) -> None:
