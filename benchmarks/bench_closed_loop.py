@@ -39,6 +39,7 @@ COLUMNS = [  # (figure, heading, format)
     ("proprietary_vs_oracle", "proprietary % oracle", "pct"),
     ("competitive_vs_oracle", "competitive % oracle", "pct"),
     ("competitive_units_vs_never", "competitive units % never-change", "pct"),
+    ("competitive_units_vs_never_worst_category", "same, worst category", "pct"),
     ("max_rise", "largest rise (final/initial)", "x"),
     ("median_rise", "median rise", "x"),
     ("median_rise_proprietary", "median rise, proprietary", "x"),
@@ -111,6 +112,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", help="several seeds (overrides --seed)")
     ap.add_argument("--db", default="sqlite",
                     help="'sqlite' (a fresh file) or a PostgreSQL server URL")
+    ap.add_argument("--still-market", action="store_true",
+                    help="competitors' prices and stock do not move after week 1")
     ap.add_argument("--keep", type=Path, help="keep the weekly files and database here")
     ap.add_argument("--quiet", action="store_true", help="no weekly progress on stderr")
     ap.add_argument("--json", type=Path, help="also write every seed's figures here")
@@ -120,7 +123,7 @@ def main() -> None:
     record: dict[str, object] = {"command": sys.argv, "seeds": {}}
     for seed in args.seeds or [args.seed]:
         clock, cpu = time.perf_counter(), time.process_time()
-        market = cm.make_market(seed, args.skus, args.weeks)
+        market = cm.make_market(seed, args.skus, args.weeks, still=args.still_market)
         with tempfile.TemporaryDirectory() as tmp:
             folder = args.keep / f"seed{seed}" if args.keep else Path(tmp)
             folder.mkdir(parents=True, exist_ok=True)
@@ -131,7 +134,7 @@ def main() -> None:
         loop = result.loop
         print(f"\n## seed {seed}: {market.n} SKUs ({int(market.proprietary.sum())} proprietary), "
               f"{market.weeks} weeks after {market.history} weeks of history, "
-              f"db {args.db}\n")
+              f"{'a still' if args.still_market else 'a moving'} market, db {args.db}\n")
         print("\n".join(table(result.figures, result.violations)))
         seconds = ", ".join(f"{k} {v:.1f}" for k, v in sorted(loop.command_seconds.items()))
         print(f"\nmatching (week 1): {loop.matched}")

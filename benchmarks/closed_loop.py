@@ -282,12 +282,16 @@ def judge(m: cm.Market, path: cm.Array, best: cm.Array, never: cm.Array) -> dict
     rel = np.abs(moves) / path[:-1]
     rise = path[-1] / path[0]
     flips, unprompted = reversals(m, path)
+    cats = np.array(m.category)
     over = m.switch * (1 + OVERSHOOT)
     return {
         "profit_vs_oracle": profit.sum() / top.sum(),
         "proprietary_vs_oracle": profit[prop].sum() / top[prop].sum(),
         "competitive_vs_oracle": profit[comp].sum() / top[comp].sum(),
         "competitive_units_vs_never": units[comp].sum() / still[comp].sum(),
+        "competitive_units_vs_never_worst_category": min(
+            units[comp & (cats == c)].sum() / still[comp & (cats == c)].sum()
+            for c in set(cats[comp].tolist())),
         "max_rise": float(rise.max()),
         "median_rise": float(np.median(rise)),
         "median_rise_proprietary": float(np.median(rise[prop])),

@@ -140,7 +140,9 @@ class Market:
         return np.ceil(np.round(self.cost / (1 - self.min_margin) * 100, 6)) / 100
 
 
-def make_market(seed: int, skus: int = 400, weeks: int = 26) -> Market:
+def make_market(seed: int, skus: int = 400, weeks: int = 26, *, still: bool = False) -> Market:
+    """One market; ``still``: the same market, but from week 1 on no competitor price
+    moves and no listing goes in or out of stock (only sales bring news)."""
     rng = np.random.default_rng([seed, 13])
     names = list(CATEGORIES)
     category = [names[i] for i in rng.integers(0, len(names), skus)]
@@ -179,15 +181,18 @@ def make_market(seed: int, skus: int = 400, weeks: int = 26) -> Market:
     cuts = rng.random((total, skus, 4)) < 0.02
     steps += np.where(cuts, np.log(1 - rng.uniform(0.05, 0.10, (total, skus, 4))), 0.0)
     steps[0] = 0.0
-    # the walk is anchored so that week 1 starts at the drawn prices
-    walk = np.cumsum(steps, axis=0)
-    walk -= walk[history + 1]
-    comp_price = np.round(start[None] * np.exp(walk), 2)
     # a listing is out of stock one week in thirty; for 3 % of the competitive parts
     # every listing is, all season (a price shown, nothing to buy: no usable reference)
     in_stock = rng.random((total, skus, 4)) >= 1 / 30
     gone = ~proprietary & (rng.random(skus) < 0.03)
+    if still:
+        steps[history + 2:] = 0.0
+        in_stock[history + 1:] = True
     in_stock[history + 1:, gone] = False
+    # the walk is anchored so that week 1 starts at the drawn prices
+    walk = np.cumsum(steps, axis=0)
+    walk -= walk[history + 1]
+    comp_price = np.round(start[None] * np.exp(walk), 2)
     numbers = [rng.permutation(np.arange(10000, 100000))[:skus] for _ in COMPETITORS]
     comp_pn = [[f"{COMPETITORS[j][2]}-{numbers[j][i]}{chr(65 + j)}" for j in range(n_comp[i])]
                for i in range(skus)]

@@ -78,3 +78,20 @@ def test_the_checker_catches_each_kind_of_breach() -> None:
     stepped = {s.split()[0] for s in found["max_change"]}
     assert market.sku[prop] in stepped and market.sku[comp] not in stepped
     assert [s.split()[0] for s in found["floor"]] == [market.sku[cheap]]
+
+
+def test_a_still_market_does_not_move_and_its_oracle_holds_its_course() -> None:
+    """With ``still`` the same market keeps every competitor price and stock from week
+    1 on; the oracle path then never reverses (only a switch of direction that new
+    information justifies is a fair reversal)."""
+    moving = cm.make_market(SEED, SKUS, WEEKS)
+    still = cm.make_market(SEED, SKUS, WEEKS, still=True)
+    assert np.array_equal(moving.cost, still.cost)
+    first = np.nan_to_num(still.competitors(1), nan=-1.0)
+    for t in range(2, WEEKS + 1):
+        assert np.array_equal(np.nan_to_num(still.competitors(t), nan=-1.0), first)
+    assert any(not np.array_equal(np.nan_to_num(moving.competitors(t), nan=-1.0), first)
+               for t in range(2, WEEKS + 1))
+    best = cm.oracle(still)
+    figures = cl.judge(still, best, best, cm.never_change(still))
+    assert figures["reversals"] == 0 and figures["changes_per_week"] > 0
