@@ -187,10 +187,13 @@ class _Merge:
 
     def add_fallback(self, page: Page, layout: Layout) -> None:
         self.layout = layout
-        for part in (
-            lambda: fallback_price(layout, page.currency_hint),
-            lambda: visible_found(page, layout),
-        ):
+        source = self.price_source()
+        parts = [lambda: visible_found(page, layout)]
+        # the visible price is only needed when no method priced the page, or to read
+        # the tax labels beside a structured price that does not state its tax
+        if source is None or source.get("price_includes_tax") is None:
+            parts.insert(0, lambda: fallback_price(layout, page.currency_hint))
+        for part in parts:
             try:
                 self.found.append(part())
             except Exception:  # as in _run: the other methods' values still stand
