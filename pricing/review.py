@@ -198,6 +198,15 @@ def utc_text(moment: dt.datetime) -> str:
 # --- decisions ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Decided:
+    """What a decision did: how many suggestions it applied to, and the approvals it
+    left pending because they fail the re-check (``SKU: reason``)."""
+
+    count: int
+    refused: tuple[str, ...] = ()
+
+
 def decide(
     session: Session,
     suggestions: list[Suggestion],
@@ -207,12 +216,15 @@ def decide(
     why: str | None,
     policy: PricingPolicy,
     override_price: Decimal | None = None,
-) -> int:
-    """Apply one decision to every selected suggestion; returns how many.
+) -> Decided:
+    """Apply one decision to every selected suggestion.
 
     Approvals and overrides are re-checked (:func:`recheck`) against the catalog and
-    policy in force; if any selected suggestion fails, nothing is decided and the error
-    names the first SKU. A run already exported takes no more decisions.
+    policy in force. An approval that fails is left pending and reported, the others
+    go through (one bad SKU never blocks the rest); if none passes, nothing is decided
+    and the error names the first SKU. An override is a person's one price: if it fails
+    for any selected SKU, nothing is decided. A run already exported takes no more
+    decisions.
     """
     if action not in ("approve", "reject", "override"):
         raise ValueError(action)
@@ -233,25 +245,26 @@ def decide(
         else s.suggested_price
         for s in suggestions
     }
+    refused: list[str] = []
     if action != "reject":
         parts = catalog_rows(session, (s.sku for s in suggestions))
         what = "override" if action == "override" else "suggested price"
-        refused = [
-            f"{s.sku}: {reason}"
-            for s in suggestions
-            if (reason := recheck(s, prices[s.id], parts.get(s.sku), policy, what))
-        ]
-        if refused:
-            more = (f" ({len(refused) - 1} more selected suggestions fail the checks too)"
-                    if len(refused) > 1 else "")
-            raise ReviewError(f"{refused[0]}{more}; nothing {status}")
+        failing = {s.id: f"{s.sku}: {reason}" for s in suggestions
+                   if (reason := recheck(s, prices[s.id], parts.get(s.sku), policy, what))}
+        if failing and (action == "override" or len(failing) == len(suggestions)):
+            first = next(iter(failing.values()))
+            more = (f" ({len(failing) - 1} more selected suggestions fail the checks too)"
+                    if len(failing) > 1 else "")
+            raise ReviewError(f"{first}{more}; nothing {status}")
+        refused = [failing[s.id] for s in suggestions if s.id in failing]
+        suggestions = [s for s in suggestions if s.id not in failing]
     now = utcnow()
     for s in suggestions:
         s.review_status, s.approved_price = status, prices[s.id]
         s.reviewed_by, s.reviewed_at, s.review_note = who, now, why
     if suggestions:
         _log_decision(session, suggestions, action, who, why, override_price, now)
-    return len(suggestions)
+    return Decided(len(suggestions), tuple(refused))
 
 
 def _log_decision(

@@ -218,7 +218,7 @@ def register(app: typer.Typer) -> None:
                 return
             price = None if override is None else parse_price(override, "--override")
             action = "approve" if approve else "reject" if reject else "override"
-            count = decide(
+            done = decide(
                 session,
                 rows,
                 action=action,
@@ -227,7 +227,11 @@ def register(app: typer.Typer) -> None:
                 policy=app_ctx.config.policy,
                 override_price=price,
             )
-        console.print(f"run {run_id}: {action} applied to {count} suggestions")
+        for line in done.refused:
+            console.print(f"left pending {line}")
+        console.print(f"run {run_id}: {action} applied to {done.count} suggestions"
+                      + (f"; {len(done.refused)} left pending (they fail the re-check)"
+                         if done.refused else ""))
 
     @app.command()
     def export(

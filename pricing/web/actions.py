@@ -88,7 +88,7 @@ def review(
     with state.db.session() as session:
         complete_run(session, run_id)
         rows = selected(session, run_id, flt)
-        decide(
+        done = decide(
             session,
             rows,
             action=action,
@@ -97,7 +97,9 @@ def review(
             policy=state.config.policy,
             override_price=price,
         )
-        return ReviewOutcome(run_id, action, tuple(s.sku for s in rows), who.name)
+        pending = {line.split(":", 1)[0] for line in done.refused}
+        return ReviewOutcome(run_id, action, tuple(s.sku for s in rows if s.sku not in pending),
+                             who.name)
 
 
 def export(state: WebState, run_id: int, who: Principal) -> tuple[ExportResult, bytes]:
