@@ -107,6 +107,7 @@ def sku_positions(
         session,
         as_of - dt.timedelta(days=longest),
         [p.sku for p in parts] if category is not None else None,
+        newest=as_of,
     )
     converter = CurrencyConverter(policy.fx.table(policy.base_currency))
     out = []

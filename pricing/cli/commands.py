@@ -12,7 +12,8 @@ import typer
 from sqlalchemy import select
 
 from pricing.cli.context import get
-from pricing.cli.output import Format, console, dumps, emit
+from pricing.cli.options import AsOfOpt, parse_as_of
+from pricing.cli.output import Format, console, dumps, emit, err_console
 from pricing.errors import PricingError
 from pricing.storage.models import Suggestion, SuggestionRun, utcnow
 
@@ -64,12 +65,19 @@ def _run_id(session: object, run: int | None) -> int:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def optimize(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
-        """Make a suggestion run from the latest trusted competitor prices."""
+    def optimize(
+        ctx: typer.Context, fmt: FormatOpt = Format.table, as_of: AsOfOpt = None
+    ) -> None:
+        """Make a suggestion run from the latest trusted competitor prices.
+
+        A SKU that cannot be priced as stored (say a current price of 0) is skipped and
+        listed on stderr with its reason; the run goes on for the others.
+        """
         from pricing.pipeline.optimize import run_optimizer
 
+        moment = parse_as_of(as_of)
         app_ctx = get(ctx)
-        run_id = run_optimizer(app_ctx.db, app_ctx.config.policy)
+        run_id = run_optimizer(app_ctx.db, app_ctx.config.policy, as_of=moment)
         with app_ctx.db.session() as session:
             rows = [
                 _suggestion_dict(s)
@@ -78,6 +86,11 @@ def register(app: typer.Typer) -> None:
                 )
             ]
             summary = session.get(SuggestionRun, run_id).summary  # type: ignore[union-attr]
+        plain = {"highlight": False, "markup": False, "soft_wrap": True}
+        for item in summary.get("skipped_skus", []):
+            err_console.print(f"skipped: SKU {item['sku']}: {item['reason']}", **plain)
+        if summary.get("skipped"):
+            err_console.print(f"{summary['skipped']} SKUs skipped", **plain)
         if fmt is Format.json:
             sys.stdout.write(
                 dumps({"run_id": run_id, "summary": summary, "suggestions": rows}) + "\n"
