@@ -89,6 +89,8 @@ def register(app: typer.Typer) -> None:
         plain = {"highlight": False, "markup": False, "soft_wrap": True}
         for item in summary.get("skipped_skus", []):
             err_console.print(f"skipped: SKU {item['sku']}: {item['reason']}", **plain)
+        for item in summary.get("sales_left_out", []):
+            err_console.print(f"SKU {item['sku']}: {item['reason']}", **plain)
         if summary.get("skipped"):
             err_console.print(f"{summary['skipped']} SKUs skipped", **plain)
         if fmt is Format.json:
@@ -115,7 +117,7 @@ def register(app: typer.Typer) -> None:
         )
         console.print(f"suggestion run {run_id}: {len(rows)} SKUs, {len(changed)} price changes")
         for note in summary.get("notes", []):
-            console.print(f"note: {note}", highlight=False)
+            console.print(f"note: {note}", **plain)
 
     @app.command()
     def report(

@@ -159,12 +159,17 @@ class LeftOut:
     pack_from_title: int = 0
     # parts that cannot be priced as stored: SKU -> why (the run goes on without them)
     parts: dict[str, str] = field(default_factory=dict)
+    # sales histories out of bounds: SKU -> why (those parts are priced without them)
+    sales: dict[str, str] = field(default_factory=dict)
 
     def messages(self, base: str) -> list[str]:
         out = []
         if self.parts:
             out.append(f"{len(self.parts)} SKUs skipped: they cannot be priced as stored "
                        "(each is listed with its reason)")
+        if self.sales:
+            out.append(f"{len(self.sales)} SKUs priced without their sales history: it has "
+                       "a period out of bounds (each is listed with its reason)")
         if self.counts["stale"]:
             out.append(f"{self.counts['stale']} competitor prices older than max_age_days "
                        "left out")
@@ -220,7 +225,7 @@ def read_inputs(
     """The optimizer's inputs for every current SKU that can be priced, sales histories
     included, and what was left out and why."""
     inputs, left_out = read_part_inputs(session, policy, as_of)
-    histories = read_sales(session)
+    histories = read_sales(session, left_out.sales)
     return [replace(p, sales=histories[p.sku]) if p.sku in histories else p
             for p in inputs], left_out
 
@@ -370,7 +375,7 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
                 # process has been reading them all along
                 nonlocal waited
                 clock = time.perf_counter()
-                found = sales.result(session)
+                found = sales.result(session, left_out.sales)
                 waited = time.perf_counter() - clock
                 return [found.get(p.sku) for p in inputs]
 
@@ -496,6 +501,7 @@ def _summary(run: OptimizationRun, left_out: LeftOut, base: str) -> dict[str, An
         "prices_pack_from_title": left_out.pack_from_title,
         "skipped": len(left_out.parts),
         "skipped_skus": [{"sku": k, "reason": v} for k, v in sorted(left_out.parts.items())],
+        "sales_left_out": [{"sku": k, "reason": v} for k, v in sorted(left_out.sales.items())],
         "notes": left_out.messages(base),
         "solver": {
             "success": run.solver_success,
