@@ -12,7 +12,6 @@ rows; then every row of a duplicated key is skipped, since neither can be truste
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
@@ -43,9 +42,11 @@ from pricing.bounds import (
     NoCtl,
     OptMoney,
     PackQty,
+    NotUtf8Error,
     Units,
     blank_to_none,
     column_length,
+    decode_utf8,
     length,
 )
 from pricing.errors import InputFileError
@@ -225,16 +226,10 @@ def _decode(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputFileError(path, [(0, f"cannot read file: {exc.strerror}")], 0) from None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
-        line = data.count(b"\n", 0, exc.start) + 1
-        reason = f"not UTF-8 (byte 0x{data[exc.start]:02X} at column {column}); save it as UTF-8"
-        raise InputFileError(path, [(line, reason)], 0) from None
+        return decode_utf8(data)
+    except NotUtf8Error as exc:
+        raise InputFileError(path, [(exc.line, str(exc))], 0) from None
 
 
 def _numbered(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
