@@ -101,11 +101,11 @@ def length(table: str, column: str) -> Any:
     return Field(min_length=1, max_length=column_length(table, column))
 
 
-FreeText = Annotated[str, Blank, Field(min_length=1, max_length=MAX_FREE_TEXT), FreeCtl]
+FreeText = Annotated[str, Field(min_length=1, max_length=MAX_FREE_TEXT), Blank, FreeCtl]
 
 
 def _money_field() -> Any:
-    return Field(gt=0, lt=MAX_MONEY, decimal_places=MONEY_PLACES, allow_inf_nan=False)
+    return Field(gt=0, lt=int(MAX_MONEY), decimal_places=MONEY_PLACES, allow_inf_nan=False)
 
 
 Money = Annotated[Decimal, Blank, _money_field()]
@@ -113,7 +113,7 @@ OptMoney = Annotated[Annotated[Decimal, _money_field()] | None, Blank]
 Units = Annotated[
     Decimal,
     Blank,
-    Field(ge=0, lt=MAX_UNITS, decimal_places=UNITS_PLACES, allow_inf_nan=False),
+    Field(ge=0, lt=int(MAX_UNITS), decimal_places=UNITS_PLACES, allow_inf_nan=False),
 ]
 Margin = Annotated[
     Annotated[Decimal, Field(ge=0, lt=1, decimal_places=MARGIN_PLACES, allow_inf_nan=False)]

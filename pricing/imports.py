@@ -86,12 +86,12 @@ class _CsvRow(BaseModel):
 
 
 class CatalogRow(_CsvRow):
-    sku: Annotated[str, Blank, length("parts", "sku"), NoCtl]
-    part_number: Annotated[str, Blank, length("parts", "part_number"), NoCtl]
+    sku: Annotated[str, length("parts", "sku"), Blank, NoCtl]
+    part_number: Annotated[str, length("parts", "part_number"), Blank, NoCtl]
     description: FreeText
-    brand: Annotated[str, Blank, length("parts", "brand"), NoCtl]
-    category: Annotated[str, Blank, length("parts", "category"), NoCtl]
-    family: Annotated[str, Blank, length("parts", "family"), NoCtl]
+    brand: Annotated[str, length("parts", "brand"), Blank, NoCtl]
+    category: Annotated[str, length("parts", "category"), Blank, NoCtl]
+    family: Annotated[str, length("parts", "family"), Blank, NoCtl]
     unit_cost: Money
     price: Money
     currency: Currency
@@ -119,11 +119,9 @@ class CatalogRow(_CsvRow):
 
 
 class XrefRow(_CsvRow):
-    competitor_brand: Annotated[str, Blank, length("cross_references", "competitor_brand"), NoCtl]
-    competitor_part_number: Annotated[
-        str, Blank, length("cross_references", "competitor_part_number"), NoCtl
-    ]
-    sku: Annotated[str, Blank, length("cross_references", "sku"), NoCtl]
+    competitor_brand: Annotated[str, length("cross_references", "competitor_brand"), Blank, NoCtl]
+    competitor_part_number: Annotated[str, length("cross_references", "competitor_part_number"), Blank, NoCtl]
+    sku: Annotated[str, length("cross_references", "sku"), Blank, NoCtl]
     relation: Annotated[
         Literal["equivalent", "superseded", "kit"],
         BeforeValidator(lambda v: (blank_to_none(v) or "equivalent").lower()),
@@ -138,15 +136,15 @@ class XrefRow(_CsvRow):
 
 
 class SalesRow(_CsvRow):
-    sku: Annotated[str, Blank, length("sales_history", "sku"), NoCtl]
+    sku: Annotated[str, length("sales_history", "sku"), Blank, NoCtl]
     date: dt.date
     units: Units
     unit_price: Money
 
 
 class ObservationRow(_CsvRow):
-    competitor: Annotated[str, Blank, length("listings", "competitor"), NoCtl]
-    url: Annotated[str, Blank, length("listings", "url"), NoCtl]
+    competitor: Annotated[str, length("listings", "competitor"), Blank, NoCtl]
+    url: Annotated[str, length("listings", "url"), Blank, NoCtl]
     title: FreeText
     price: Money
     currency: Currency

@@ -79,8 +79,8 @@ LISTING_MOVE_COLUMNS = [
 
 
 def _report(kind: str, file: Path, result: imports.ImportResult) -> None:
-    console.print(f"{kind}: imported {result.imported} rows from {file}")
     plain = {"highlight": False, "markup": False, "soft_wrap": True}
+    console.print(f"{kind}: imported {result.imported} rows from {file}", **plain)
     for line, reason in result.skipped:
         err_console.print(f"{file}: line {line}: skipped: {reason}", **plain)
     if result.skipped:
