@@ -116,8 +116,7 @@ Units = Annotated[
     Field(ge=0, lt=int(MAX_UNITS), decimal_places=UNITS_PLACES, allow_inf_nan=False),
 ]
 Margin = Annotated[
-    Annotated[Decimal, Field(ge=0, lt=1, decimal_places=MARGIN_PLACES, allow_inf_nan=False)]
-    | None,
+    Annotated[Decimal, Field(ge=0, lt=1, decimal_places=MARGIN_PLACES, allow_inf_nan=False)] | None,
     Blank,
 ]
 PackQty = Annotated[

@@ -404,7 +404,9 @@ class _YamlLoader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 raise yaml.composer.ComposerError(
-                    None, None, f"nested more than {MAX_DEPTH} levels deep",
+                    None,
+                    None,
+                    f"nested more than {MAX_DEPTH} levels deep",
                     self.peek_event().start_mark,
                 )
             return super().compose_node(parent, index)
@@ -463,8 +465,10 @@ def _item_name(node: yaml.Node) -> str | None:
     """A list item's ``name:`` (competitors are named so), for the key path."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == "name" and isinstance(
-                value_node, yaml.ScalarNode
+            if (
+                isinstance(key_node, yaml.ScalarNode)
+                and key_node.value == "name"
+                and isinstance(value_node, yaml.ScalarNode)
             ):
                 return str(value_node.value)
     return None
@@ -493,8 +497,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         loaded = yaml.load(text, Loader=_YamlLoader)  # noqa: S506
     except _DuplicateKeyError as exc:
         first, second = exc.lines
-        raise ConfigError(path, exc.key, f"key written twice (lines {first} and {second})"
-                          ) from None
+        raise ConfigError(
+            path, exc.key, f"key written twice (lines {first} and {second})"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""

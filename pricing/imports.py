@@ -40,9 +40,9 @@ from pricing.bounds import (
     Margin,
     Money,
     NoCtl,
+    NotUtf8Error,
     OptMoney,
     PackQty,
-    NotUtf8Error,
     Units,
     blank_to_none,
     column_length,
@@ -120,7 +120,9 @@ class CatalogRow(_CsvRow):
 
 class XrefRow(_CsvRow):
     competitor_brand: Annotated[str, length("cross_references", "competitor_brand"), Blank, NoCtl]
-    competitor_part_number: Annotated[str, length("cross_references", "competitor_part_number"), Blank, NoCtl]
+    competitor_part_number: Annotated[
+        str, length("cross_references", "competitor_part_number"), Blank, NoCtl
+    ]
     sku: Annotated[str, length("cross_references", "sku"), Blank, NoCtl]
     relation: Annotated[
         Literal["equivalent", "superseded", "kit"],
@@ -190,9 +192,7 @@ def read_rows(
     return good, bad
 
 
-def _parse(
-    path: Path, model: type[_Row]
-) -> tuple[list[tuple[int, _Row]], list[tuple[int, str]]]:
+def _parse(path: Path, model: type[_Row]) -> tuple[list[tuple[int, _Row]], list[tuple[int, str]]]:
     """Every row that validates and every one that does not, with its first line."""
     required = [n for n, f in model.model_fields.items() if f.is_required()]
     reader = csv.reader(io.StringIO(_decode(path), newline=""))
@@ -413,12 +413,18 @@ def import_observations(
     for line, r in rows:
         at = _as_utc(r.observed_at) if r.observed_at else as_of
         if at > latest:
-            bad.append((line, f"observed_at: {at.isoformat()} is in the future (more than "
-                        f"{_span(FUTURE_SKEW)} after {as_of.isoformat(timespec='seconds')})"))
+            bad.append(
+                (
+                    line,
+                    f"observed_at: {at.isoformat()} is in the future (more than "
+                    f"{_span(FUTURE_SKEW)} after {as_of.isoformat(timespec='seconds')})",
+                )
+            )
         else:
             dated.append((line, (r, at)))
-    dated = _unique(dated, lambda ra: (ra[0].competitor, ra[0].url, ra[1]),
-                    "competitor, url, observed_at", bad)
+    dated = _unique(
+        dated, lambda ra: (ra[0].competitor, ra[0].url, ra[1]), "competitor, url, observed_at", bad
+    )
     _finish(path, bad, total, skip_bad_rows)
     observations = [
         ObservationIn(

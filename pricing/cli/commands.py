@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from pricing.cli.context import get
 from pricing.cli.options import AsOfOpt, parse_as_of
-from pricing.cli.output import Format, console, dumps, emit, err_console
+from pricing.cli.output import Format, console, dumps, emit, print_line
 from pricing.errors import PricingError
 from pricing.storage.models import Suggestion, SuggestionRun, utcnow
 
@@ -86,13 +86,12 @@ def register(app: typer.Typer) -> None:
                 )
             ]
             summary = session.get(SuggestionRun, run_id).summary  # type: ignore[union-attr]
-        plain = {"highlight": False, "markup": False, "soft_wrap": True}
         for item in summary.get("skipped_skus", []):
-            err_console.print(f"skipped: SKU {item['sku']}: {item['reason']}", **plain)
+            print_line(f"skipped: SKU {item['sku']}: {item['reason']}", stderr=True)
         for item in summary.get("sales_left_out", []):
-            err_console.print(f"SKU {item['sku']}: {item['reason']}", **plain)
+            print_line(f"SKU {item['sku']}: {item['reason']}", stderr=True)
         if summary.get("skipped"):
-            err_console.print(f"{summary['skipped']} SKUs skipped", **plain)
+            print_line(f"{summary['skipped']} SKUs skipped", stderr=True)
         if fmt is Format.json:
             sys.stdout.write(
                 dumps({"run_id": run_id, "summary": summary, "suggestions": rows}) + "\n"
@@ -117,7 +116,7 @@ def register(app: typer.Typer) -> None:
         )
         console.print(f"suggestion run {run_id}: {len(rows)} SKUs, {len(changed)} price changes")
         for note in summary.get("notes", []):
-            console.print(f"note: {note}", **plain)
+            print_line(f"note: {note}")
 
     @app.command()
     def report(

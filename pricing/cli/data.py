@@ -13,7 +13,7 @@ import typer
 from pricing import imports
 from pricing.cli.context import get
 from pricing.cli.options import AsOfOpt, parse_as_of
-from pricing.cli.output import Format, console, emit, err_console
+from pricing.cli.output import Format, console, emit, print_line
 from pricing.errors import PricingError
 from pricing.history import sku_history
 from pricing.storage import Database
@@ -79,12 +79,11 @@ LISTING_MOVE_COLUMNS = [
 
 
 def _report(kind: str, file: Path, result: imports.ImportResult) -> None:
-    plain = {"highlight": False, "markup": False, "soft_wrap": True}
-    console.print(f"{kind}: imported {result.imported} rows from {file}", **plain)
+    print_line(f"{kind}: imported {result.imported} rows from {file}")
     for line, reason in result.skipped:
-        err_console.print(f"{file}: line {line}: skipped: {reason}", **plain)
+        print_line(f"{file}: line {line}: skipped: {reason}", stderr=True)
     if result.skipped:
-        err_console.print(f"{file}: {len(result.skipped)} bad rows skipped", **plain)
+        print_line(f"{file}: {len(result.skipped)} bad rows skipped", stderr=True)
 
 
 def _importer(
