@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import unicodedata
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -39,7 +39,8 @@ MARGIN_PLACES = 4  # Numeric(6, 4)
 MAX_FREE_TEXT = 1000  # descriptions and titles (Text columns)
 FUTURE_SKEW = dt.timedelta(hours=1)
 
-_FREE_TEXT_CONTROLS = {"\t", "\n", "\r"}
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+_FREE_TEXT_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # but tab, LF, CR
 
 
 class NotUtf8Error(ValueError):
@@ -78,14 +79,16 @@ def blank_to_none(value: Any) -> Any:
 
 
 def _no_controls(free: bool) -> AfterValidator:
-    allowed = _FREE_TEXT_CONTROLS if free else set()
+    """Refuse control characters (Unicode category Cc); free text keeps tab and breaks."""
+    pattern = _FREE_TEXT_CONTROL_RE if free else _CONTROL_RE
 
     def check(value: str) -> str:
-        for pos, char in enumerate(value, 1):
-            if char not in allowed and unicodedata.category(char) in ("Cc", "Cs"):
-                raise ValueError(
-                    f"control character U+{ord(char):04X} at character {pos} is not allowed"
-                )
+        found = pattern.search(value)
+        if found is not None:
+            raise ValueError(
+                f"control character U+{ord(found.group()):04X} at character "
+                f"{found.start() + 1} is not allowed"
+            )
         return value
 
     return AfterValidator(check)

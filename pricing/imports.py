@@ -139,7 +139,7 @@ class XrefRow(_CsvRow):
 
 class SalesRow(_CsvRow):
     sku: Annotated[str, length("sales_history", "sku"), Blank, NoCtl]
-    date: dt.date
+    date: Annotated[dt.date, Blank]
     units: Units
     unit_price: Money
 
@@ -178,18 +178,11 @@ def _reason(exc: ValidationError) -> str:
         msg = str(err.get("ctx", {}).get("error", msg))
     elif err["type"] == "missing":
         msg = "missing (the row has fewer cells than the header)"
+    elif err.get("input") is None and err["type"].endswith("_type"):
+        msg = "required, but the cell is blank"
     value = err.get("input")
     shown = f" (got {str(value)[:40]!r})" if isinstance(value, str | int | float) else ""
     return f"{column}: {msg}{shown}"
-
-
-def read_rows(
-    path: Path, model: type[_Row], *, skip_bad_rows: bool = False
-) -> tuple[list[tuple[int, _Row]], list[tuple[int, str]]]:
-    """Parse and validate every row; raise InputFileError unless skipping bad rows."""
-    good, bad = _parse(path, model)
-    _finish(path, bad, len(good) + len(bad), skip_bad_rows)
-    return good, bad
 
 
 def _parse(path: Path, model: type[_Row]) -> tuple[list[tuple[int, _Row]], list[tuple[int, str]]]:

@@ -220,6 +220,12 @@ REFUSED = [
         catalog_row(gtin="1" * 20),
         f"gtin: not a valid GTIN, and longer than 14 characters (got {'1' * 20!r})",
     ),
+    ("sales", SALES_HEADER + "NL-1,,1,12.00\n", "date: required, but the cell is blank"),
+    (
+        "sales",
+        SALES_HEADER + "NL-1,2026-01-05\n",
+        "units: missing (the row has fewer cells than the header)",
+    ),
     (
         "sales",
         SALES_HEADER + "NL-1,2026-01-05,1e308,12.00\n",
