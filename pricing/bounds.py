@@ -107,19 +107,33 @@ def length(table: str, column: str) -> Any:
 FreeText = Annotated[str, Field(min_length=1, max_length=MAX_FREE_TEXT), Blank, FreeCtl]
 
 
+def _places(places: int) -> AfterValidator:
+    """At most ``places`` decimal places, trailing zeros aside: what the column keeps
+    (pydantic's own ``decimal_places`` check is a third of the time of an import)."""
+    quantum = Decimal(1).scaleb(-places)
+
+    def check(value: Decimal) -> Decimal:
+        if value != value.quantize(quantum):
+            raise ValueError(f"more than {places} decimal places (storage would round it)")
+        return value
+
+    return AfterValidator(check)
+
+
 def _money_field() -> Any:
-    return Field(gt=0, lt=int(MAX_MONEY), decimal_places=MONEY_PLACES, allow_inf_nan=False)
+    return Field(gt=0, lt=int(MAX_MONEY), allow_inf_nan=False)
 
 
-Money = Annotated[Decimal, Blank, _money_field()]
-OptMoney = Annotated[Annotated[Decimal, _money_field()] | None, Blank]
+Money = Annotated[Decimal, Blank, _money_field(), _places(MONEY_PLACES)]
+OptMoney = Annotated[Annotated[Decimal, _money_field(), _places(MONEY_PLACES)] | None, Blank]
 Units = Annotated[
     Decimal,
     Blank,
-    Field(ge=0, lt=int(MAX_UNITS), decimal_places=UNITS_PLACES, allow_inf_nan=False),
+    Field(ge=0, lt=int(MAX_UNITS), allow_inf_nan=False),
+    _places(UNITS_PLACES),
 ]
 Margin = Annotated[
-    Annotated[Decimal, Field(ge=0, lt=1, decimal_places=MARGIN_PLACES, allow_inf_nan=False)] | None,
+    Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False), _places(MARGIN_PLACES)] | None,
     Blank,
 ]
 PackQty = Annotated[

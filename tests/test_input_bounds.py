@@ -153,7 +153,7 @@ REFUSED = [
     (
         "catalog",
         catalog_row(price="0.00001"),
-        "price: Decimal input should have no more than 4 decimal places (got '0.00001')",
+        "price: more than 4 decimal places (storage would round it) (got '0.00001')",
     ),
     ("catalog", catalog_row(unit_cost="0"), "unit_cost: Input should be greater than 0 (got '0')"),
     (
@@ -193,7 +193,7 @@ REFUSED = [
     (
         "catalog",
         catalog_row(min_margin="0.12345"),
-        "min_margin: Decimal input should have no more than 4 decimal places (got '0.12345')",
+        "min_margin: more than 4 decimal places (storage would round it) (got '0.12345')",
     ),
     (
         "catalog",
@@ -244,7 +244,7 @@ REFUSED = [
     (
         "sales",
         SALES_HEADER + "NL-1,2026-01-05,1.0001,12.00\n",
-        "units: Decimal input should have no more than 3 decimal places (got '1.0001')",
+        "units: more than 3 decimal places (storage would round it) (got '1.0001')",
     ),
     (
         "sales",
@@ -271,7 +271,7 @@ REFUSED = [
     (
         "observations",
         OBS_HEADER + "shopa,https://a.example/1,Belt,0.00001,USD,,,1,\n",
-        "price: Decimal input should have no more than 4 decimal places (got '0.00001')",
+        "price: more than 4 decimal places (storage would round it) (got '0.00001')",
     ),
     (
         "observations",
@@ -591,6 +591,6 @@ def test_refused_import_through_the_console_script(sqlite_url: str, tmp_path: Pa
     result = run_cli("catalog", "import", str(path), db_url=sqlite_url)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
-        f"error: {path}: line 2: price: Decimal input should have no more than 4 decimal "
-        "places (got '0.00001'); nothing imported (use --skip-bad-rows to import the good rows)"
+        f"error: {path}: line 2: price: more than 4 decimal places (storage would round it) "
+        "(got '0.00001'); nothing imported (use --skip-bad-rows to import the good rows)"
     ]
