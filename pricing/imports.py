@@ -59,6 +59,7 @@ from pricing.storage.models import CrossReference, OurPrice, Part, SalesRecord, 
 _Row = TypeVar("_Row", bound=BaseModel)
 _T = TypeVar("_T")
 _GTIN_TEXT = 32  # a valid GTIN written with separators; stored as its 14 digits
+_GTIN_COLUMN = column_length("parts", "gtin")
 
 
 def _upper(value: Any) -> Any:
@@ -112,8 +113,8 @@ class CatalogRow(_CsvRow):
     @field_validator("gtin")
     @classmethod
     def _gtin_fits(cls, value: str | None) -> str | None:
-        limit = column_length("parts", "gtin")
-        if value is not None and normalize_gtin(value) is None and len(value) > limit:
+        limit = _GTIN_COLUMN
+        if value is not None and len(value) > limit and normalize_gtin(value) is None:
             raise ValueError(f"not a valid GTIN, and longer than {limit} characters")
         return value
 
