@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from pricing.bounds import NotUtf8Error, decode_utf8
 from pricing.errors import ConfigError
 from pricing.matching.config import MatchingConfig
 
@@ -460,9 +461,37 @@ class AppConfig(_Strict):
         )
 
 
+MAX_CONFIG_BYTES = 10_000_000
+MAX_DEPTH = 40  # mapping and list levels; the deepest real file has 6
+
+
 class _YamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a value that looks like a date but is not one
-    (``2026-13-01``) is a YAML error with its line, not a bare ``ValueError``."""
+    """PyYAML's safe loader, stricter: a key written twice in one mapping, or nesting
+    deeper than ``MAX_DEPTH``, is an error with its line (PyYAML keeps the last value,
+    and recurses until Python's stack runs out); a value that looks like a date but is
+    not one (``2026-13-01``) is a YAML error with its line, not a bare ``ValueError``."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _refuse_duplicate_keys(node, "", set())
+        return super().construct_document(node)
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
@@ -476,15 +505,100 @@ class _YamlLoader(yaml.SafeLoader):
 _YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _YamlLoader.construct_yaml_timestamp)
 
 
-def _read_yaml(path: Path) -> Any:
+class _DuplicateKeyError(yaml.YAMLError):
+    def __init__(self, key: str, lines: tuple[int, int]) -> None:
+        self.key, self.lines = key, lines
+        super().__init__(f"{key}: key written twice (lines {lines[0]} and {lines[1]})")
+
+
+def _refuse_duplicate_keys(node: yaml.Node, path: str, seen: set[int]) -> None:
+    """Walk the composed document; a key written twice in one mapping (at any level)
+    is a :class:`_DuplicateKeyError` with its dotted path and both lines. A key that
+    follows a merge (``<<: *base``) overrides the merged one, as YAML means it to."""
+    if id(node) in seen:  # an alias: already walked
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(
+                key_node, yaml.ScalarNode
+            ):
+                continue
+            key = f"{path}.{key_node.value}" if path else str(key_node.value)
+            line = key_node.start_mark.line + 1
+            earlier = first.get((key_node.tag, key_node.value))
+            if earlier is not None:
+                raise _DuplicateKeyError(key, (earlier, line))
+            first[(key_node.tag, key_node.value)] = line
+            _refuse_duplicate_keys(value_node, key, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _refuse_duplicate_keys(item, f"{path}[{_item_name(item) or index}]", seen)
+
+
+def _item_name(node: yaml.Node) -> str | None:
+    """A list item's ``name:`` (competitors are named so), for the key path."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if (
+                isinstance(key_node, yaml.ScalarNode)
+                and key_node.value == "name"
+                and isinstance(value_node, yaml.ScalarNode)
+            ):
+                return str(value_node.value)
+    return None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    """A config file's top-level mapping. Missing, unreadable, too large, not UTF-8,
+    not YAML, empty (or only comments), or not a mapping: a :class:`ConfigError` naming
+    the file (and the line where there is one). An empty file is an error, not the
+    built-in defaults: a policy file emptied by mistake must not drop its floors; ``{}``
+    says "defaults" on purpose."""
     if not path.is_file():
-        raise ConfigError(path, "", "file not found")
+        raise ConfigError(path, "", "file not found" if not path.exists() else "not a file")
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader) or {}  # noqa: S506
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read: {exc.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(path, "", f"larger than {MAX_CONFIG_BYTES // 1_000_000} MB")
+    try:
+        text = decode_utf8(data)
+    except NotUtf8Error as exc:
+        raise ConfigError(path, f"line {exc.line}", str(exc)) from None
+    try:
+        loaded = yaml.load(text, Loader=_YamlLoader)  # noqa: S506
+    except _DuplicateKeyError as exc:
+        first, second = exc.lines
+        raise ConfigError(
+            path, exc.key, f"key written twice (lines {first} and {second})"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:
+        raise ConfigError(path, "", "not valid YAML: nested too deeply") from None
+    if loaded is None:
+        raise ConfigError(
+            path, "", "the file is empty; write its settings (or {} for the built-in defaults)"
+        )
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            path, "", f"the file must be a mapping of keys to values, not a {_yaml_kind(loaded)}"
+        )
+    return loaded
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    return type(value).__name__
 
 
 def _validate(model: type[_M], path: Path, data: Any) -> _M:

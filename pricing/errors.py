@@ -21,16 +21,19 @@ class ConfigError(PricingError):
 
 
 class InputFileError(PricingError):
-    """An input file (CSV) has bad rows; nothing from it was stored."""
+    """An input file (CSV) has bad rows, or cannot be read; nothing from it was stored.
+
+    ``problems`` are ``(line, reason)``; line 0 is the file as a whole. ``total_rows``
+    is 0 when the file could not be read row by row (then skipping bad rows cannot help).
+    """
 
     def __init__(self, file: Path | str, problems: list[tuple[int, str]], total_rows: int) -> None:
         self.file, self.problems, self.total_rows = str(file), problems, total_rows
         first_line, first_reason = problems[0]
+        where = f"{self.file}: line {first_line}" if first_line else self.file
         more = f" (and {len(problems) - 1} more bad rows)" if len(problems) > 1 else ""
-        super().__init__(
-            f"{self.file}: line {first_line}: {first_reason}{more}; nothing imported "
-            "(use --skip-bad-rows to import the good rows)"
-        )
+        hint = " (use --skip-bad-rows to import the good rows)" if total_rows else ""
+        super().__init__(f"{where}: {first_reason}{more}; nothing imported{hint}")
 
 
 class NotFoundError(PricingError):

@@ -1,24 +1,54 @@
 """CSV imports: catalog, cross-references, sales history and competitor observations.
 
 Each file is UTF-8 with a header row; extra columns are ignored. Every row is checked
-before anything is written: a bad row is reported with its line number and reason,
-and the file is imported all-or-nothing unless the caller asks to skip bad rows.
+before anything is written, against the bounds of :mod:`pricing.bounds` (the same on
+SQLite and PostgreSQL): a bad row is reported as ``FILE: line N: column: reason``, line
+numbers being the file's physical lines (a quoted cell may span several). A key that
+appears on two lines of one file (catalog ``sku``; cross-reference brand, part number
+and SKU; sales ``sku, date``; observation ``competitor, url, observed_at``) is bad on
+both lines. The file is imported all-or-nothing unless the caller asks to skip bad
+rows; then every row of a duplicated key is skipped, since neither can be trusted.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Callable, Iterator
+import io
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pricing.bounds import (
+    FUTURE_SKEW,
+    Blank,
+    FreeText,
+    Margin,
+    Money,
+    NoCtl,
+    NotUtf8Error,
+    OptMoney,
+    PackQty,
+    Units,
+    blank_to_none,
+    column_length,
+    decode_utf8,
+    length,
+)
 from pricing.errors import InputFileError
 from pricing.matching.normalize import normalize_brand, normalize_gtin, normalize_part_number
 from pricing.observations import ObservationIn, store_observations
@@ -27,27 +57,29 @@ from pricing.storage.bulk import upsert
 from pricing.storage.models import CrossReference, OurPrice, Part, SalesRecord, utcnow
 
 _Row = TypeVar("_Row", bound=BaseModel)
-
-
-def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
+_T = TypeVar("_T")
+_GTIN_TEXT = 32  # a valid GTIN written with separators; stored as its 14 digits
+_GTIN_COLUMN = column_length("parts", "gtin")
 
 
 def _upper(value: Any) -> Any:
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     return value.upper() if isinstance(value, str) else value
 
 
-Opt = BeforeValidator(_blank_to_none)
-Text = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1, max_length=1000)]
-OptText = Annotated[Annotated[str, Field(max_length=1000)] | None, Opt]
 Currency = Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")]
-PositiveMoney = Annotated[Decimal, BeforeValidator(_blank_to_none), Field(gt=0, max_digits=14)]
-OptMoney = Annotated[Annotated[Decimal, Field(gt=0, max_digits=14)] | None, Opt]
-Qty = Annotated[int, BeforeValidator(lambda v: _blank_to_none(v) or 1), Field(ge=1, le=100000)]
+
+
+def _fits_normalized(column: tuple[str, str], normalize: Callable[[str], str]) -> Any:
+    """A cell whose normalized form is stored too must fit that column as well."""
+    limit = column_length(*column)
+
+    def check(value: str | None) -> str | None:
+        if value is not None and len(normalize(value)) > limit:
+            raise ValueError(f"normalized it is longer than {limit} characters")
+        return value
+
+    return check
 
 
 class _CsvRow(BaseModel):
@@ -55,54 +87,81 @@ class _CsvRow(BaseModel):
 
 
 class CatalogRow(_CsvRow):
-    sku: Text
-    part_number: Text
-    description: Text
-    brand: Text
-    category: Text
-    family: Text
-    unit_cost: Annotated[Decimal, BeforeValidator(_blank_to_none), Field(ge=0, max_digits=14)]
-    price: PositiveMoney
+    sku: Annotated[str, length("parts", "sku"), Blank, NoCtl]
+    part_number: Annotated[str, length("parts", "part_number"), Blank, NoCtl]
+    description: FreeText
+    brand: Annotated[str, length("parts", "brand"), Blank, NoCtl]
+    category: Annotated[str, length("parts", "category"), Blank, NoCtl]
+    family: Annotated[str, length("parts", "family"), Blank, NoCtl]
+    unit_cost: Money
+    price: Money
     currency: Currency
-    pack_qty: Qty
+    pack_qty: PackQty
     proprietary: bool
-    gtin: OptText = None
+    gtin: Annotated[Annotated[str, Field(max_length=_GTIN_TEXT), NoCtl] | None, Blank] = None
     map_price: OptMoney = None
     list_price: OptMoney = None
-    min_margin: Annotated[Annotated[Decimal, Field(ge=0, lt=1)] | None, Opt] = None
-    superseded_by: OptText = None
-    tier: OptText = None
+    min_margin: Margin = None
+    superseded_by: Annotated[
+        Annotated[str, length("parts", "superseded_by"), NoCtl] | None, Blank
+    ] = None
+    tier: Annotated[Annotated[str, length("parts", "tier"), NoCtl] | None, Blank] = None
+
+    _part_number_norm = field_validator("part_number")(
+        _fits_normalized(("parts", "part_number_norm"), normalize_part_number)
+    )
+
+    @field_validator("gtin")
+    @classmethod
+    def _gtin_fits(cls, value: str | None) -> str | None:
+        limit = _GTIN_COLUMN
+        if value is not None and len(value) > limit and normalize_gtin(value) is None:
+            raise ValueError(f"not a valid GTIN, and longer than {limit} characters")
+        return value
 
 
 class XrefRow(_CsvRow):
-    competitor_brand: Text
-    competitor_part_number: Text
-    sku: Text
+    competitor_brand: Annotated[str, length("cross_references", "competitor_brand"), Blank, NoCtl]
+    competitor_part_number: Annotated[
+        str, length("cross_references", "competitor_part_number"), Blank, NoCtl
+    ]
+    sku: Annotated[str, length("cross_references", "sku"), Blank, NoCtl]
     relation: Annotated[
         Literal["equivalent", "superseded", "kit"],
-        BeforeValidator(lambda v: (_blank_to_none(v) or "equivalent").lower()),
+        BeforeValidator(lambda v: (blank_to_none(v) or "equivalent").lower()),
     ] = "equivalent"
+
+    _brand_norm = field_validator("competitor_brand")(
+        _fits_normalized(("cross_references", "brand_norm"), normalize_brand)
+    )
+    _part_number_norm = field_validator("competitor_part_number")(
+        _fits_normalized(("cross_references", "part_number_norm"), normalize_part_number)
+    )
 
 
 class SalesRow(_CsvRow):
-    sku: Text
-    date: dt.date
-    units: Annotated[Decimal, BeforeValidator(_blank_to_none), Field(ge=0)]
-    unit_price: PositiveMoney
+    sku: Annotated[str, length("sales_history", "sku"), Blank, NoCtl]
+    date: Annotated[dt.date, Blank]
+    units: Units
+    unit_price: Money
 
 
 class ObservationRow(_CsvRow):
-    competitor: Text
-    url: Text
-    title: Text
-    price: PositiveMoney
+    competitor: Annotated[str, length("listings", "competitor"), Blank, NoCtl]
+    url: Annotated[str, length("listings", "url"), Blank, NoCtl]
+    title: FreeText
+    price: Money
     currency: Currency
-    brand: OptText = None
-    part_number: OptText = None
-    gtin: OptText = None
-    pack_qty: Qty = 1
-    availability: OptText = None
-    observed_at: Annotated[dt.datetime | None, Opt] = None
+    brand: Annotated[Annotated[str, length("listings", "brand"), NoCtl] | None, Blank] = None
+    part_number: Annotated[
+        Annotated[str, length("listings", "part_number"), NoCtl] | None, Blank
+    ] = None
+    gtin: Annotated[Annotated[str, length("listings", "gtin"), NoCtl] | None, Blank] = None
+    pack_qty: PackQty = 1
+    availability: Annotated[
+        Annotated[str, length("price_observations", "availability"), NoCtl] | None, Blank
+    ] = None
+    observed_at: Annotated[dt.datetime | None, Blank] = None
 
 
 @dataclass
@@ -113,60 +172,100 @@ class ImportResult:
 
 
 def _reason(exc: ValidationError) -> str:
+    """``column: reason (got 'value')`` for the first error of a row."""
     err = exc.errors()[0]
-    column = ".".join(str(p) for p in err["loc"]) or "row"
+    column = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-")) or "row"
+    msg = err["msg"]
+    if err["type"] == "value_error":
+        msg = str(err.get("ctx", {}).get("error", msg))
+    elif err["type"] == "missing":
+        msg = "missing (the row has fewer cells than the header)"
+    elif err.get("input") is None and err["type"].endswith("_type"):
+        msg = "required, but the cell is blank"
     value = err.get("input")
     shown = f" (got {str(value)[:40]!r})" if isinstance(value, str | int | float) else ""
-    return f"column {column}: {err['msg']}{shown}"
+    return f"{column}: {msg}{shown}"
 
 
-def read_rows(
-    path: Path, model: type[_Row], *, skip_bad_rows: bool = False
-) -> tuple[list[tuple[int, _Row]], list[tuple[int, str]]]:
-    """Parse and validate every row; raise InputFileError unless skipping bad rows."""
+def _parse(path: Path, model: type[_Row]) -> tuple[list[tuple[int, _Row]], list[tuple[int, str]]]:
+    """Every row that validates and every one that does not, with its first line."""
     required = [n for n, f in model.model_fields.items() if f.is_required()]
+    reader = csv.reader(io.StringIO(_decode(path), newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise InputFileError(path, [(1, "empty file: no header row")], 0) from None
+    except csv.Error as exc:
+        raise InputFileError(path, [(1, f"unreadable header: {exc}")], 0) from None
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputFileError(path, [(1, f"missing required columns: {', '.join(missing)}")], 0)
+    twice = sorted({h for h in header if h in model.model_fields and header.count(h) > 1})
+    if twice:
+        raise InputFileError(path, [(1, f"{twice[0]}: column appears twice in the header")], 0)
     good: list[tuple[int, _Row]] = []
     bad: list[tuple[int, str]] = []
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputFileError(path, [(0, f"cannot read file: {exc.strerror}")], 0) from None
-    with handle:
-        reader = csv.DictReader(handle)
+    for line, cells in _numbered(reader, path):
         try:
-            header = [h.strip() for h in (reader.fieldnames or [])]
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise InputFileError(path, [(1, f"unreadable header: {exc}")], 0) from None
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise InputFileError(path, [(1, f"missing required columns: {', '.join(missing)}")], 0)
-        reader.fieldnames = header
-        for line, raw in _numbered(reader, path, bad):
-            try:
-                good.append((line, model.model_validate(raw)))
-            except ValidationError as exc:
-                bad.append((line, _reason(exc)))
-    if bad and not skip_bad_rows:
-        raise InputFileError(path, bad, len(good) + len(bad))
+            good.append((line, model.model_validate(dict(zip(header, cells, strict=False)))))
+        except ValidationError as exc:
+            bad.append((line, _reason(exc)))
     return good, bad
 
 
-def _numbered(
-    reader: csv.DictReader[str], path: Path, bad: list[tuple[int, str]]
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows with the line they start on; undecodable bytes stop the file with its line."""
-    line = reader.line_num + 1
+def _decode(path: Path) -> str:
+    """The file's text; a byte that is not UTF-8 stops it with its line and column."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(path, [(0, f"cannot read file: {exc.strerror}")], 0) from None
+    try:
+        return decode_utf8(data)
+    except NotUtf8Error as exc:
+        raise InputFileError(path, [(exc.line, str(exc))], 0) from None
+
+
+def _numbered(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Rows with the physical line they start on; blank lines are left out."""
     while True:
+        line = reader.line_num + 1
         try:
-            raw = next(reader)
+            cells = next(reader)
         except StopIteration:
             return
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise InputFileError(path, [(line, f"unreadable: {exc}")], 0) from None
-        if None in raw:  # more cells than header columns: keep them out of the model
-            raw.pop(None)
-        yield line, raw
-        line = reader.line_num + 1
+        except csv.Error as exc:
+            raise InputFileError(path, [(line, f"unreadable CSV: {exc}")], 0) from None
+        if any(c.strip() for c in cells):
+            yield line, cells
+
+
+def _finish(path: Path, bad: list[tuple[int, str]], total: int, skip_bad_rows: bool) -> None:
+    """All-or-nothing: any bad row stops the file unless bad rows are skipped."""
+    bad.sort()
+    if bad and not skip_bad_rows:
+        raise InputFileError(path, bad, total)
+
+
+def _unique(
+    rows: list[tuple[int, _T]],
+    key: Callable[[_T], Hashable],
+    columns: str,
+    bad: list[tuple[int, str]],
+) -> list[tuple[int, _T]]:
+    """The rows whose key no other row of the file has; the others are bad, naming the
+    lines they share the key with."""
+    lines: dict[Hashable, list[int]] = defaultdict(list)
+    for line, row in rows:
+        lines[key(row)].append(line)
+    good = []
+    for line, row in rows:
+        same = lines[key(row)]
+        if len(same) == 1:
+            good.append((line, row))
+            continue
+        others = ", ".join(str(n) for n in same if n != line)
+        bad.append((line, f"{columns}: duplicate key, also on line {others}"))
+    return good
 
 
 def _known_skus(session: Session) -> set[str]:
@@ -176,29 +275,28 @@ def _known_skus(session: Session) -> set[str]:
 def _check_skus(
     rows: list[tuple[int, _Row]],
     known: set[str],
-    path: Path,
-    skip_bad_rows: bool,
     bad: list[tuple[int, str]],
-    get: Callable[[_Row], str | None],
+    column: str,
 ) -> list[tuple[int, _Row]]:
     good = []
     for line, row in rows:
-        sku = get(row)
+        sku = getattr(row, column)
         if sku is not None and sku not in known:
-            bad.append((line, f"unknown sku {sku!r} (import the catalog first)"))
+            bad.append((line, f"{column}: unknown sku {sku!r} (import the catalog first)"))
         else:
             good.append((line, row))
-    if bad and not skip_bad_rows:
-        raise InputFileError(path, sorted(bad), len(rows))
     return good
 
 
 def import_catalog(db: Database, path: Path, *, skip_bad_rows: bool = False) -> ImportResult:
-    rows, bad = read_rows(path, CatalogRow, skip_bad_rows=skip_bad_rows)
+    rows, bad = _parse(path, CatalogRow)
+    total = len(rows) + len(bad)
+    rows = _unique(rows, lambda r: r.sku, "sku", bad)
     now = utcnow()
     with db.session() as session:
         known = _known_skus(session) | {r.sku for _, r in rows}
-        rows = _check_skus(rows, known, path, skip_bad_rows, bad, lambda r: r.superseded_by)
+        rows = _check_skus(rows, known, bad, "superseded_by")
+        _finish(path, bad, total, skip_bad_rows)
         latest = _latest_our_prices(session)
         parts = [
             {
@@ -238,26 +336,34 @@ def _latest_our_prices(session: Session) -> dict[str, Decimal]:
     return {sku: price for sku, price in session.execute(stmt)}
 
 
+def _xref_key(row: XrefRow) -> tuple[str, str, str]:
+    """The stored key: rows equal on it would be merged into one cross-reference."""
+    return (
+        normalize_brand(row.competitor_brand),
+        normalize_part_number(row.competitor_part_number),
+        row.sku,
+    )
+
+
 def import_xrefs(db: Database, path: Path, *, skip_bad_rows: bool = False) -> ImportResult:
-    rows, bad = read_rows(path, XrefRow, skip_bad_rows=skip_bad_rows)
+    rows, bad = _parse(path, XrefRow)
+    total = len(rows) + len(bad)
+    rows = _unique(rows, _xref_key, "competitor_brand, competitor_part_number, sku", bad)
     with db.session() as session:
-        rows = _check_skus(rows, _known_skus(session), path, skip_bad_rows, bad, lambda r: r.sku)
-        values = {
-            (
-                normalize_brand(r.competitor_brand),
-                normalize_part_number(r.competitor_part_number),
-                r.sku,
-            ): {
+        rows = _check_skus(rows, _known_skus(session), bad, "sku")
+        _finish(path, bad, total, skip_bad_rows)
+        values = [
+            {
                 **r.model_dump(),
-                "brand_norm": normalize_brand(r.competitor_brand),
-                "part_number_norm": normalize_part_number(r.competitor_part_number),
+                "brand_norm": _xref_key(r)[0],
+                "part_number_norm": _xref_key(r)[1],
             }
             for _, r in rows
-        }
+        ]
         upsert(
             session,
             CrossReference,
-            values.values(),
+            values,
             keys=["brand_norm", "part_number_norm", "sku"],
             update=["competitor_brand", "competitor_part_number", "relation"],
         )
@@ -265,9 +371,12 @@ def import_xrefs(db: Database, path: Path, *, skip_bad_rows: bool = False) -> Im
 
 
 def import_sales(db: Database, path: Path, *, skip_bad_rows: bool = False) -> ImportResult:
-    rows, bad = read_rows(path, SalesRow, skip_bad_rows=skip_bad_rows)
+    rows, bad = _parse(path, SalesRow)
+    total = len(rows) + len(bad)
+    rows = _unique(rows, lambda r: (r.sku, r.date), "sku, date", bad)
     with db.session() as session:
-        rows = _check_skus(rows, _known_skus(session), path, skip_bad_rows, bad, lambda r: r.sku)
+        rows = _check_skus(rows, _known_skus(session), bad, "sku")
+        _finish(path, bad, total, skip_bad_rows)
         values = (
             {"sku": r.sku, "period_start": r.date, "units": r.units, "unit_price": r.unit_price}
             for _, r in rows
@@ -282,16 +391,42 @@ def import_sales(db: Database, path: Path, *, skip_bad_rows: bool = False) -> Im
     return ImportResult(str(path), len(rows), bad)
 
 
-def import_observations(db: Database, path: Path, *, skip_bad_rows: bool = False) -> ImportResult:
-    """Competitor prices from a file; rows without ``observed_at`` are stamped now."""
-    rows, bad = read_rows(path, ObservationRow, skip_bad_rows=skip_bad_rows)
-    now = utcnow()
+def import_observations(
+    db: Database,
+    path: Path,
+    *,
+    skip_bad_rows: bool = False,
+    as_of: dt.datetime | None = None,
+) -> ImportResult:
+    """Competitor prices from a file; rows without ``observed_at`` are stamped ``as_of``
+    (default now), and rows observed more than ``FUTURE_SKEW`` after it are refused."""
+    as_of = as_of or utcnow()
+    rows, bad = _parse(path, ObservationRow)
+    total = len(rows) + len(bad)
+    latest = as_of + FUTURE_SKEW
+    dated = []
+    for line, r in rows:
+        at = _as_utc(r.observed_at) if r.observed_at else as_of
+        if at > latest:
+            bad.append(
+                (
+                    line,
+                    f"observed_at: {at.isoformat()} is in the future (more than "
+                    f"{_span(FUTURE_SKEW)} after {as_of.isoformat(timespec='seconds')})",
+                )
+            )
+        else:
+            dated.append((line, (r, at)))
+    dated = _unique(
+        dated, lambda ra: (ra[0].competitor, ra[0].url, ra[1]), "competitor, url, observed_at", bad
+    )
+    _finish(path, bad, total, skip_bad_rows)
     observations = [
         ObservationIn(
             competitor=r.competitor,
             url=r.url,
             title=r.title,
-            observed_at=_as_utc(r.observed_at) if r.observed_at else now,
+            observed_at=at,
             price=r.price,
             currency=r.currency,
             brand=r.brand,
@@ -302,11 +437,16 @@ def import_observations(db: Database, path: Path, *, skip_bad_rows: bool = False
             price_text=str(r.price),
             method="import",
         )
-        for _, r in rows
+        for _, (r, at) in dated
     ]
     with db.session() as session:
         store_observations(session, observations, source="import")
-    return ImportResult(str(path), len(rows), bad)
+    return ImportResult(str(path), len(observations), bad)
+
+
+def _span(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g} hour" + ("" if hours == 1 else "s")
 
 
 def _as_utc(value: dt.datetime) -> dt.datetime:

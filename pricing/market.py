@@ -108,6 +108,7 @@ def sku_positions(
         as_of - dt.timedelta(days=longest),
         [p.sku for p in parts] if category is not None else None,
         count_backorder=policy.count_backorder,
+        newest=as_of,
     )
     converter = CurrencyConverter(policy.fx.table(policy.base_currency))
     out = []

@@ -183,6 +183,6 @@ def test_optimize_and_report_take_as_of(cli, db_url: str, tmp_path: Path) -> Non
         bad = run_cli(*command, "--as-of", "2027-13-01", db_url=db_url)
         assert bad.returncode == 1
         assert bad.stderr.strip().splitlines() == [
-            "error: --as-of: not an ISO date or datetime: '2027-13-01' (e.g. 2027-01-04 or "
-            "2027-01-04T06:00:00+00:00)"
+            "error: --as-of: '2027-13-01' is not a date or date-time (use YYYY-MM-DD or "
+            "YYYY-MM-DDTHH:MM:SS, optionally with +HH:MM)"
         ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import sys
 from pathlib import Path
@@ -12,7 +11,8 @@ import typer
 from sqlalchemy import select
 
 from pricing.cli.context import get
-from pricing.cli.output import Format, console, dumps, emit, progress
+from pricing.cli.options import AsOfOpt, parse_as_of
+from pricing.cli.output import Format, console, dumps, emit, print_line, progress
 from pricing.errors import PricingError
 from pricing.storage.models import Suggestion, SuggestionRun
 
@@ -20,16 +20,6 @@ FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 RunOpt = Annotated[
     int | None, typer.Option("--run", help="Suggestion run id (default: the latest).")
 ]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        metavar="DATETIME",
-        help="Act as if it were this moment: an ISO date or datetime, UTC unless it "
-        "names an offset (default: now).",
-    ),
-]
-
 SUGGESTION_COLUMNS = [
     "sku",
     "category",
@@ -65,21 +55,6 @@ def _suggestion_dict(s: Suggestion) -> dict[str, object]:
     return row
 
 
-def parse_as_of(value: str | None) -> dt.datetime | None:
-    """``--as-of``: an ISO date (midnight UTC) or datetime (UTC unless it names an
-    offset); None for now."""
-    if value is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise PricingError(
-            f"--as-of: not an ISO date or datetime: {value!r} (e.g. 2027-01-04 or "
-            "2027-01-04T06:00:00+00:00)"
-        ) from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
 def _run_id(session: object, run: int | None) -> int:
     from pricing.reports.nightly import latest_complete_run
 
@@ -91,7 +66,11 @@ def register(app: typer.Typer) -> None:
     def optimize(
         ctx: typer.Context, fmt: FormatOpt = Format.table, as_of: AsOfOpt = None
     ) -> None:
-        """Make a suggestion run from the latest trusted competitor prices."""
+        """Make a suggestion run from the latest trusted competitor prices.
+
+        A SKU that cannot be priced as stored (say a current price of 0) is skipped and
+        listed on stderr with its reason; the run goes on for the others.
+        """
         from pricing.pipeline.optimize import run_optimizer
 
         moment = parse_as_of(as_of)
@@ -106,6 +85,12 @@ def register(app: typer.Typer) -> None:
                 )
             ]
             summary = session.get(SuggestionRun, run_id).summary  # type: ignore[union-attr]
+        for item in summary.get("skipped_skus", []):
+            print_line(f"skipped: SKU {item['sku']}: {item['reason']}", stderr=True)
+        for item in summary.get("sales_left_out", []):
+            print_line(f"SKU {item['sku']}: {item['reason']}", stderr=True)
+        if summary.get("skipped"):
+            print_line(f"{summary['skipped']} SKUs skipped", stderr=True)
         if fmt is Format.json:
             sys.stdout.write(
                 dumps({"run_id": run_id, "summary": summary, "suggestions": rows}) + "\n"
@@ -130,7 +115,7 @@ def register(app: typer.Typer) -> None:
         )
         console.print(f"suggestion run {run_id}: {len(rows)} SKUs, {len(changed)} price changes")
         for note in summary.get("notes", []):
-            console.print(f"note: {note}", highlight=False)
+            print_line(f"note: {note}")
 
     @app.command()
     def report(

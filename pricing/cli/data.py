@@ -12,12 +12,13 @@ import typer
 
 from pricing import imports
 from pricing.cli.context import get
-from pricing.cli.output import Format, console, emit, err_console, progress
+from pricing.cli.options import AsOfOpt, parse_as_of
+from pricing.cli.output import Format, console, emit, print_line, progress
 from pricing.errors import PricingError
 from pricing.history import sku_history
 from pricing.storage import Database
 
-FileArg = Annotated[Path, typer.Argument(help="CSV file (UTF-8, header row).", dir_okay=False)]
+FileArg = Annotated[Path, typer.Argument(help="CSV file (UTF-8, header row).")]
 SkipOpt = Annotated[
     bool, typer.Option("--skip-bad-rows", help="Import the good rows and report the bad ones.")
 ]
@@ -77,18 +78,38 @@ LISTING_MOVE_COLUMNS = [
 ]
 
 
+def _report(kind: str, file: Path, result: imports.ImportResult) -> None:
+    print_line(f"{kind}: imported {result.imported} rows from {file}")
+    for line, reason in result.skipped:
+        print_line(f"{file}: line {line}: skipped: {reason}", stderr=True)
+    if result.skipped:
+        print_line(f"{file}: {len(result.skipped)} bad rows skipped", stderr=True)
+
+
 def _importer(
     kind: str, func: Callable[..., imports.ImportResult]
 ) -> Callable[[typer.Context, Path, bool], None]:
     def command(ctx: typer.Context, file: FileArg, skip_bad_rows: SkipOpt = False) -> None:
         with progress(f"importing {kind} from {file}"):
             result = func(get(ctx).db, file, skip_bad_rows=skip_bad_rows)
-        console.print(f"{kind}: imported {result.imported} rows from {file}")
-        for line, reason in result.skipped:
-            err_console.print(f"{file}: line {line}: skipped: {reason}", highlight=False)
+        _report(kind, file, result)
 
     command.__doc__ = f"Load {kind} from a CSV file (all-or-nothing unless --skip-bad-rows)."
     return command
+
+
+def _import_observations(
+    ctx: typer.Context, file: FileArg, skip_bad_rows: SkipOpt = False, as_of: AsOfOpt = None
+) -> None:
+    """Load observations from a CSV file (all-or-nothing unless --skip-bad-rows).
+
+    Rows without observed_at are stamped --as-of (default now); rows observed more than
+    an hour after it are refused as bad rows.
+    """
+    result = imports.import_observations(
+        get(ctx).db, file, skip_bad_rows=skip_bad_rows, as_of=parse_as_of(as_of)
+    )
+    _report("observations", file, result)
 
 
 def register(app: typer.Typer) -> None:
@@ -106,7 +127,10 @@ def register(app: typer.Typer) -> None:
         ("observations", imports.import_observations, "Competitor prices from a file."),
     ]:
         group = typer.Typer(help=help_text, no_args_is_help=True)
-        group.command("import")(_importer(kind, func))
+        command: Callable[..., None] = (
+            _import_observations if kind == "observations" else _importer(kind, func)
+        )
+        group.command("import")(command)
         app.add_typer(group, name=kind)
 
     @app.command()

@@ -93,5 +93,13 @@ def _csv_cell(value: Any) -> Any:
     return csv_value(jsonable(value))
 
 
+def print_line(message: str, *, stderr: bool = False) -> None:
+    """One line exactly as given: no markup, highlighting or wrapping (it may hold paths
+    and text from input files)."""
+    (err_console if stderr else console).print(
+        message, highlight=False, markup=False, soft_wrap=True
+    )
+
+
 def fail(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)

@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
+from pricing.bounds import MAX_PACK_QTY, money_problem
 from pricing.config import PricingPolicy
 from pricing.matching.fx import FxRateMissingError, FxRates
 from pricing.matching.units import parse_pack_qty
@@ -40,6 +41,7 @@ from pricing.observations import matched_at_edge, trusted_edge
 from pricing.optimizer import (
     LadderPolicy,
     OptimizationRun,
+    OptimizerInputError,
     PartInput,
     SalesHistory,
     SuggestionResult,
@@ -93,14 +95,17 @@ def trusted_competitor_prices(
     skus: list[str] | None = None,
     *,
     count_backorder: bool = False,
+    newest: dt.datetime | None = None,
 ) -> dict[str, list[CompetitorPrice]]:
-    """Latest trusted observation per matched listing, newer than ``oldest``, by SKU
-    (listings whose latest trusted observation is out of stock are left out, and so are
-    backordered ones unless ``count_backorder``: policy ``count_backorder``)."""
+    """Latest trusted observation per matched listing, newer than ``oldest`` and (when
+    given: a run's ``as_of``) not after ``newest``, by SKU (listings whose latest trusted
+    observation is out of stock are left out, and so are backordered ones unless
+    ``count_backorder``: policy ``count_backorder``)."""
     unavailable = UNAVAILABLE if count_backorder else (*UNAVAILABLE, BACKORDER)
-    latest = trusted_edge(
-        PriceObservation.price.is_not(None), PriceObservation.observed_at >= oldest
-    )
+    window = [PriceObservation.observed_at >= oldest]
+    if newest is not None:
+        window.append(PriceObservation.observed_at <= newest)
+    latest = trusted_edge(PriceObservation.price.is_not(None), *window)
     stmt = matched_at_edge(
         latest,
         Match.sku,
@@ -166,9 +171,19 @@ class LeftOut:
     counts: Counter[str] = field(default_factory=Counter)
     missing_rates: Counter[str] = field(default_factory=Counter)
     pack_from_title: int = 0
+    # parts that cannot be priced as stored: SKU -> why (the run goes on without them)
+    parts: dict[str, str] = field(default_factory=dict)
+    # sales histories out of bounds: SKU -> why (those parts are priced without them)
+    sales: dict[str, str] = field(default_factory=dict)
 
     def messages(self, base: str) -> list[str]:
         out = []
+        if self.parts:
+            out.append(f"{len(self.parts)} SKUs skipped: they cannot be priced as stored "
+                       "(each is listed with its reason)")
+        if self.sales:
+            out.append(f"{len(self.sales)} SKUs priced without their sales history: it has "
+                       "a period out of bounds (each is listed with its reason)")
         if self.counts["stale"]:
             out.append(f"{self.counts['stale']} competitor prices older than max_age_days "
                        "left out")
@@ -221,10 +236,10 @@ def build_inputs(
 def read_inputs(
     session: Session, policy: PricingPolicy, as_of: dt.datetime
 ) -> tuple[list[PartInput], LeftOut]:
-    """The optimizer's inputs for every current SKU, sales histories included, and what
-    was left out and why."""
+    """The optimizer's inputs for every current SKU that can be priced, sales histories
+    included, and what was left out and why."""
     inputs, left_out = read_part_inputs(session, policy, as_of)
-    histories = read_sales(session)
+    histories = read_sales(session, left_out.sales)
     return [replace(p, sales=histories[p.sku]) if p.sku in histories else p
             for p in inputs], left_out
 
@@ -232,7 +247,8 @@ def read_inputs(
 def read_part_inputs(
     session: Session, policy: PricingPolicy, as_of: dt.datetime
 ) -> tuple[list[PartInput], LeftOut]:
-    """:func:`read_inputs` without the sales histories (``sales`` is None on each)."""
+    """:func:`read_inputs` without the sales histories (``sales`` is None on each).
+    Parts that cannot be priced are left out, with the reason, in ``LeftOut.parts``."""
     parts = zip(*read_columns(session.connection(), (
         select(
             Part.sku, Part.category, Part.family, Part.proprietary, Part.unit_cost, Part.price,
@@ -253,7 +269,8 @@ def read_part_inputs(
         + ([policy.proprietary.max_age_days] if policy.proprietary.max_age_days else [])
     )
     prices = trusted_competitor_prices(
-        session, as_of - dt.timedelta(days=longest), count_backorder=policy.count_backorder
+        session, as_of - dt.timedelta(days=longest), count_backorder=policy.count_backorder,
+        newest=as_of,
     )
     on_request = call_for_price(session, as_of - dt.timedelta(days=longest))
     converter = CurrencyConverter(policy.fx.table(policy.base_currency))
@@ -311,6 +328,7 @@ def read_part_inputs(
                               if sku in ours.rows else 0),
             )
         )
+    inputs, left_out.parts = priceable(inputs)
     return inputs, left_out
 
 
@@ -360,6 +378,34 @@ def our_price_history(session: Session) -> OurPriceHistory:
     for sku, at, price, source in session.execute(stmt):
         rows[sku].append((at, price, source))
     return OurPriceHistory(dict(rows))
+def priceable(parts: Sequence[PartInput]) -> tuple[list[PartInput], dict[str, str]]:
+    """The parts the optimizer can price, and the others with the reason: what
+    :meth:`PartInput.check` refuses, and stored amounts outside the import bounds
+    (:mod:`pricing.bounds`; rows written before they were enforced). One bad SKU is
+    left out of the run, never the cause of its failure."""
+    good: list[PartInput] = []
+    skipped: dict[str, str] = {}
+    for part in parts:
+        try:
+            part.check()
+            problem = (
+                money_problem("current price", part.current_price)
+                or money_problem("unit cost", part.unit_cost)
+                or money_problem("MAP price", part.map_price, required=False)
+            )
+            if problem is None and part.pack_qty > MAX_PACK_QTY:
+                problem = f"pack_qty {part.pack_qty} is above {MAX_PACK_QTY}"
+            if problem is None and part.min_margin is not None and not (
+                part.min_margin.is_finite() and 0 <= part.min_margin < 1
+            ):
+                problem = f"min_margin {part.min_margin} is not in [0, 1)"
+            if problem is not None:
+                raise OptimizerInputError(part.sku, problem)
+        except OptimizerInputError as exc:
+            skipped[part.sku] = exc.reason
+            continue
+        good.append(part)
+    return good, skipped
 
 
 def ladder_policy(policy: PricingPolicy) -> LadderPolicy | None:
@@ -398,7 +444,7 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
                 # process has been reading them all along
                 nonlocal waited
                 clock = time.perf_counter()
-                found = sales.result(session)
+                found = sales.result(session, left_out.sales)
                 waited = time.perf_counter() - clock
                 return [found.get(p.sku) for p in inputs]
 
@@ -527,6 +573,9 @@ def _summary(run: OptimizationRun, left_out: LeftOut, base: str) -> dict[str, An
         "prices_converted": left_out.counts["converted"],
         "missing_fx_rates": dict(left_out.missing_rates),
         "prices_pack_from_title": left_out.pack_from_title,
+        "skipped": len(left_out.parts),
+        "skipped_skus": [{"sku": k, "reason": v} for k, v in sorted(left_out.parts.items())],
+        "sales_left_out": [{"sku": k, "reason": v} for k, v in sorted(left_out.sales.items())],
         "notes": left_out.messages(base),
         "solver": {
             "success": run.solver_success,

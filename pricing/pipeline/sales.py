@@ -19,9 +19,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Float, cast, func, select
 from sqlalchemy.orm import Session
 
+from pricing.bounds import MAX_MONEY, MAX_UNITS
 from pricing.optimizer import SalesHistory
 from pricing.pipeline.sales_reader import REQUEST_VARIABLE, SalesArrays, cursors, read_arrays
 from pricing.storage import Database
@@ -50,21 +52,43 @@ def _queries(conn: Connection) -> tuple[str, str]:
     )
 
 
-def histories(arrays: SalesArrays) -> dict[str, SalesHistory]:
-    """Each SKU's history as views into the shared arrays."""
+def histories(
+    arrays: SalesArrays, refused: dict[str, str] | None = None
+) -> dict[str, SalesHistory]:
+    """Each SKU's history as views into the shared arrays. A history with a period
+    outside the import bounds (:mod:`pricing.bounds`; rows stored before they were
+    enforced) is left out, as if the SKU had none, and named in ``refused`` with why."""
+    units, prices = arrays.units, arrays.prices
+    with np.errstate(invalid="ignore"):
+        ok = (
+            np.isfinite(units) & (units >= 0) & (units < float(MAX_UNITS))
+            & np.isfinite(prices) & (prices > 0) & (prices < float(MAX_MONEY))
+        )
+    bad = set(np.flatnonzero(~ok).tolist()) if not ok.all() else set()
     out: dict[str, SalesHistory] = {}
     start = 0
     for sku, n in zip(arrays.skus, arrays.counts.tolist(), strict=True):
         stop = start + n
-        out[sku] = SalesHistory(None, arrays.units[start:stop], arrays.prices[start:stop])
+        if bad and not ok[start:stop].all():
+            i = start + int(np.argmin(ok[start:stop]))
+            if refused is not None:
+                refused[sku] = (f"sales history left out: a period has units {units[i]:g} and "
+                                f"unit_price {prices[i]:g} (units must be in [0, {MAX_UNITS}), "
+                                f"unit_price in (0, {MAX_MONEY}))")
+        else:
+            out[sku] = SalesHistory(None, units[start:stop], prices[start:stop])
         start = stop
     return out
 
 
-def read_sales(session: Session | Connection) -> dict[str, SalesHistory]:
-    """Every SKU's sales history, oldest first, as NumPy arrays, read in this process."""
+def read_sales(
+    session: Session | Connection, refused: dict[str, str] | None = None
+) -> dict[str, SalesHistory]:
+    """Every SKU's sales history, oldest first, as NumPy arrays, read in this process
+    (see :func:`histories` for ``refused``)."""
     conn = session.connection() if isinstance(session, Session) else session
-    return histories(read_arrays(cursors(conn.connection.driver_connection), *_queries(conn)))
+    arrays = read_arrays(cursors(conn.connection.driver_connection), *_queries(conn))
+    return histories(arrays, refused)
 
 
 class SalesPrefetch:
@@ -116,18 +140,20 @@ class SalesPrefetch:
         return {"driver": driver, "args": list(args), "kwargs": kwargs,
                 "counts_sql": counts_sql, "rows_sql": rows_sql}
 
-    def result(self, session: Session | Connection) -> dict[str, SalesHistory]:
+    def result(
+        self, session: Session | Connection, refused: dict[str, str] | None = None
+    ) -> dict[str, SalesHistory]:
         """The histories: from the helper if one was started, else read now through
-        ``session``."""
+        ``session`` (see :func:`histories` for ``refused``)."""
         if self._proc is None:
-            return read_sales(session)
+            return read_sales(session, refused)
         out, err = self._proc.communicate()
         code, self._proc = self._proc.returncode, None
         if code != 0:
             lines = err.decode(errors="replace").strip().splitlines()
             raise RuntimeError(f"the sales reader process failed (exit {code}): "
                                f"{lines[-1] if lines else 'no message'}")
-        return histories(SalesArrays.read(out))
+        return histories(SalesArrays.read(out), refused)
 
     def close(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

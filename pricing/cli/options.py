@@ -1,0 +1,43 @@
+"""Options shared by several commands, parsed here so a bad value is one clear line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from pricing.errors import PricingError
+
+AS_OF_RANGE = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(2200, 1, 1, tzinfo=dt.UTC))
+
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATETIME",
+        help="Act as if it were this moment: YYYY-MM-DD or an ISO 8601 date-time "
+        "(UTC unless it has an offset). Default: now.",
+    ),
+]
+
+
+def parse_as_of(text: str | None) -> dt.datetime | None:
+    """``--as-of`` as an aware UTC datetime (None when not given)."""
+    if text is None:
+        return None
+    value = text.strip()
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise PricingError(
+            f"--as-of: {text!r} is not a date or date-time (use YYYY-MM-DD or "
+            "YYYY-MM-DDTHH:MM:SS, optionally with +HH:MM)"
+        ) from None
+    moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+    low, high = AS_OF_RANGE
+    if not low <= moment < high:
+        raise PricingError(
+            f"--as-of: {text!r} is out of range (from {low:%Y-%m-%d} to before {high:%Y-%m-%d})"
+        )
+    return moment.astimezone(dt.UTC)
