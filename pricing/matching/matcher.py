@@ -144,7 +144,8 @@ class Matcher:
             notes.append("not corroborated")
         conf = best.score if strong else min(best.score, cfg.fuzzy_review_cap)
         ev = self.numbers.evidence(
-            best.sku, "fuzzy", conf, strong, ctx.listing.part_number, tuple(notes)
+            best.sku, "fuzzy", conf, strong, ctx.listing.part_number, tuple(notes),
+            reason=f"title similar to our description of SKU {best.sku} ({best.score:.2f})",
         )
         return self._decide(ctx, [ev])
 
@@ -184,6 +185,8 @@ class Matcher:
             status,
             best.number or ctx.listing.part_number,
             "; ".join(dict.fromkeys(notes)) or None,
+            best.relation,
+            best.reason or None,
         )
 
     def _by_pack(
