@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from pricing.errors import NotFoundError
 from pricing.matching.config import MatchingConfig
 from pricing.matching.matcher import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
+from pricing.matching.records import MATCH_RELATIONS
 from pricing.storage import Database
 from pricing.storage.bulk import upsert
 from pricing.storage.models import (
@@ -105,6 +106,8 @@ def run_matching(
                     "status": r.status,
                     "competitor_part_number": r.competitor_part_number,
                     "note": r.note,
+                    "relation": r.relation,
+                    "evidence": r.evidence,
                     "updated_at": now,
                 }
                 for r in results
@@ -116,6 +119,9 @@ def run_matching(
                 "confidence",
                 "status",
                 "competitor_part_number",
+                "note",
+                "relation",
+                "evidence",
                 "updated_at",
             ],
         )
@@ -139,10 +145,18 @@ def decide(
     who: str,
     sku: str | None = None,
     note: str | None = None,
+    relation: str | None = None,
 ) -> Match:
-    """Record a person's confirm or reject; it wins over every later automatic run."""
+    """Record a person's confirm or reject; it wins over every later automatic run.
+
+    ``relation`` (``same``, ``alternative``, ``kit``) corrects the matcher's; a person
+    who names another SKU without one gets ``same``."""
     if status not in HUMAN_MATCH_STATUSES:
         raise ValueError(status)
+    if relation is not None and relation not in MATCH_RELATIONS:
+        raise ValueError(
+            f"relation {relation!r} is not one of {', '.join(MATCH_RELATIONS)}"
+        )
     match = session.get(Match, match_id)
     if match is None:
         raise NotFoundError(f"no match {match_id}")
@@ -151,8 +165,14 @@ def decide(
             raise NotFoundError(f"no SKU {sku!r} in the catalog")
         match.sku = sku
         match.method = "manual"
+        match.relation = relation or "same"
+        match.evidence = f"chosen by {who}"
     if status == "confirmed" and match.sku is None:
         raise NotFoundError(f"match {match_id} has no SKU to confirm; give one with --sku")
+    if relation is not None:
+        match.relation = relation
+    if status == "confirmed" and match.relation is None:
+        match.relation = "same"
     match.status = status
     match.confidence = 1.0
     match.decided_by, match.decided_at, match.note = who, utcnow(), note
