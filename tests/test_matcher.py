@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import random
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from pricing.matching import (
     MatchResult,
     normalize_part_number,
 )
+from pricing.matching.labelled import load_catalog, load_labelled, load_xrefs, score
 
 DATA = Path(__file__).parent / "data"
 
@@ -382,63 +382,38 @@ def test_an_acronym_that_is_a_brand_of_its_own_is_not_an_alias() -> None:
 
 
 def _labeled_parts() -> list[CatalogPart]:
-    with open(DATA / "matching_catalog.csv", newline="", encoding="utf-8") as f:
-        return [
-            CatalogPart(
-                r["sku"],
-                r["part_number"],
-                r["brand"],
-                r["description"],
-                r["category"],
-                r["gtin"] or None,
-                int(r["pack_qty"]),
-                r["superseded_by"] or None,
-            )
-            for r in csv.DictReader(f)
-        ]
+    return load_catalog(DATA / "matching_catalog.csv")
 
 
 def _labeled_xrefs() -> list[CrossRef]:
-    with open(DATA / "matching_xrefs.csv", newline="", encoding="utf-8") as f:
-        return [
-            CrossRef(r["competitor_brand"], r["competitor_part_number"], r["sku"], r["relation"])
-            for r in csv.DictReader(f)
-        ]
+    return load_xrefs(DATA / "matching_xrefs.csv")
 
 
-def test_labeled_set_precision_and_f1() -> None:
-    """Precision first: only ``auto`` matches count as predictions (they reach the
-    optimizer); a listing reviewed or unmatched is a miss when it has a right SKU."""
+# Recall measured when the relation rules were written (issue 16: 0.917 dev, 0.872
+# frozen), kept as floors:
+# `python benchmarks/bench_matching.py --labelled` prints the current figures.
+RECALL_FLOOR = {"matching_labeled.csv": 0.91, "matching_frozen.csv": 0.87}
+
+
+@pytest.mark.parametrize("name", ["matching_labeled.csv", "matching_frozen.csv"])
+def test_labelled_sets_precision_first(name: str) -> None:
+    """The development part and the frozen part (never tuned on; tests/data/README.md):
+    precision at least 0.99 on both, for the SKU and for each relation; recall reported
+    and held to its measured floor."""
     matcher = Matcher(CatalogIndex.build(_labeled_parts(), _labeled_xrefs()))
-    with open(DATA / "matching_labeled.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) >= 150
-    tp = fp = fn = 0
-    wrong = []
-    for row in rows:
-        item = ListingInput(
-            int(row["listing_id"]),
-            row["competitor"],
-            row["title"],
-            row["brand"] or None,
-            row["part_number"] or None,
-            row["gtin"] or None,
-            int(row["pack_qty"]) if row["pack_qty"] else None,
-        )
-        result = matcher.match(item)
-        predicted = result.sku if result.status == "auto" else None
-        expected = row["expected_sku"] or None
-        tp += bool(predicted and predicted == expected)
-        fp += bool(predicted and predicted != expected)
-        fn += bool(expected and predicted != expected)
-        if predicted and predicted != expected:
-            wrong.append((row["case"], row["title"], expected, result))
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn)
-    f1 = 2 * precision * recall / (precision + recall)
-    print(
-        f"\nlabeled set: {len(rows)} listings, tp={tp} fp={fp} fn={fn} "
-        f"precision={precision:.3f} recall={recall:.3f} F1={f1:.3f}"
+    labelled = load_labelled(DATA / name)
+    assert len(labelled) >= 50
+    scores = score(matcher, labelled)
+    per = ", ".join(
+        f"{rel} P={t.precision:.3f} R={t.recall:.3f} (tp={t.tp} fp={t.fp} fn={t.fn})"
+        for rel, t in scores.by_relation.items()
     )
-    assert precision >= 0.95, wrong
-    assert f1 >= 0.87
+    print(
+        f"\n{name}: {scores.listings} listings, SKU tp={scores.sku.tp} fp={scores.sku.fp} "
+        f"fn={scores.sku.fn} precision={scores.sku.precision:.3f} "
+        f"recall={scores.sku.recall:.3f} F1={scores.sku.f1:.3f}; {per}"
+    )
+    assert scores.sku.precision >= 0.99, scores.wrong
+    for relation, tally in scores.by_relation.items():
+        assert tally.precision >= 0.99, (relation, tally)
+    assert scores.sku.recall >= RECALL_FLOOR[name], scores.missed
