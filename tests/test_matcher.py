@@ -417,3 +417,63 @@ def test_labelled_sets_precision_first(name: str) -> None:
     for relation, tally in scores.by_relation.items():
         assert tally.precision >= 0.99, (relation, tally)
     assert scores.sku.recall >= RECALL_FLOOR[name], scores.missed
+
+
+# --- relations: our part resold, or a competitor's part that replaces it -------------------
+
+DEERE = [
+    CatalogPart("SL", "RE464325", "John Deere", "Shaft seal 80x100x10", "Seals"),
+    CatalogPart("OF", "RE504836", "John Deere", "Engine oil filter", "Filters"),
+    CatalogPart("HF", "AL221098", "John Deere", "Hydraulic filter for 6120M tractors", "Filters"),
+    CatalogPart("FF", "RE533910", "John Deere", "Fuel filter element, 5075E, 5085E", "Filters"),
+    CatalogPart("TV", "PS-LX350H", "Sony", "Sony turntable - PSLX350X", "Audio"),
+]
+
+
+@pytest.mark.parametrize(
+    ("title", "brand", "pn", "sku", "status", "relation"),
+    [
+        ("John Deere RE464325 crankshaft seal", "John Deere", "RE464325", "SL", "auto", "same"),
+        ("Replacement shaft seal - replaces RE464325", None, None, "SL", "auto", "alternative"),
+        ("Corteco seal, interchange: RE464325", "Corteco", "12019837B", "SL", "auto",
+         "alternative"),
+        ("Lube filter, cross reference John Deere RE504836", "Wix", "51348", "OF", "auto",
+         "alternative"),
+        ("Ölfilter, Vergleichsnummer RE504836", "Hengst", None, "OF", "auto", "alternative"),
+        ("Filtre à huile, remplace RE504836", "Purflux", None, "OF", "auto", "alternative"),
+        ("Filtro olio, sostituisce RE504836", "UFI", None, "OF", "auto", "alternative"),
+        ("Oil filter (OEM ref. RE504836)", "Wix", "51348", "OF", "auto", "alternative"),
+        # "OEM" alone also means genuine: with no brand to say otherwise, a person decides
+        ("OEM RE504836 oil filter", None, None, "OF", "needs_review", "alternative"),
+        # fits / compatible with our number: an alternative, reviewed
+        ("Oil filter compatible with RE504836", None, None, "OF", "needs_review",
+         "alternative"),
+        ("Seal kit for RE464325", "Corteco", None, "SL", "needs_review", "alternative"),
+        # the listing names its own (our) number and what it replaces: it is the first
+        ("John Deere RE504836 oil filter, replaces RE464325", None, None, "OF", "auto",
+         "same"),
+        # one character off our number: another part, whatever the words say
+        ("Shaft seal - replaces RE464326", None, None, None, "unmatched", None),
+        ("Corteco seal, replaces RE464352", "Corteco", None, None, "unmatched", None),
+        # a machine, not a part: a model code of our description after 'fits' / 'for'
+        ("Cab mirror, fits John Deere 6120M", None, None, None, "unmatched", None),
+        ("Water pump for John Deere 6120M", "Airtex", None, None, "unmatched", None),
+    ],
+)
+def test_relations(
+    title: str, brand: str | None, pn: str | None, sku: str | None, status: str,
+    relation: str | None,
+) -> None:
+    matcher = Matcher(CatalogIndex.build(DEERE, []))
+    result = matcher.match(listing(title, brand, pn))
+    assert (result.sku, result.status, result.relation) == (sku, status, relation), result
+    if sku and result.method == "replaces":  # the words a person reads on the page
+        assert (result.evidence or "").startswith('title: "')
+        assert (result.evidence or "").endswith(f'{matcher.index.parts[sku].part_number}"')
+
+
+def test_machine_codes_in_our_descriptions_are_not_part_numbers() -> None:
+    index = CatalogIndex.build(DEERE, [])
+    # "for 6120M" and "5075E, 5085E" name machines; one model code alone names the product
+    assert {"6120M", "5075E", "5085E"}.isdisjoint(index.by_description_code)
+    assert index.by_description_code["PSLX350X"] == ["TV"]
