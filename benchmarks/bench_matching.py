@@ -9,6 +9,11 @@ precision/recall of the auto matches on the synthetic truth, as a sanity check.
         [--workers 1] [--baseline-sample 200] [--seed 1]
 
 Target: the full run in under two minutes on 2 cores.
+
+    .venv/bin/python benchmarks/bench_matching.py --labelled
+
+prints precision and recall, overall and per relation (same, alternative, kit), on the
+labelled development part and the frozen part (tests/data/README.md) side by side.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ import random
 import string
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
 from pricing.matching import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
+from pricing.matching.labelled import Scores, load_catalog, load_labelled, load_xrefs, score
 from pricing.matching.fuzzy import process as fuzzy_text
 from pricing.matching.normalize import gtin_check_digit, normalize_part_number
 
@@ -307,6 +314,45 @@ def run(n_skus: int, n_listings: int, workers: int, sample: int, seed: int) -> N
     )
 
 
+LABELLED = Path(__file__).resolve().parent.parent / "tests" / "data"
+PARTS = {"development": "matching_labeled.csv", "frozen": "matching_frozen.csv"}
+
+
+def run_labelled(verbose: bool) -> None:
+    index = CatalogIndex.build(
+        load_catalog(LABELLED / "matching_catalog.csv"),
+        load_xrefs(LABELLED / "matching_xrefs.csv"),
+    )
+    matcher = Matcher(index)
+    results: dict[str, Scores] = {
+        part: score(matcher, load_labelled(LABELLED / name)) for part, name in PARTS.items()
+    }
+    print("labelled listings: only auto matches count; P precision, R recall")
+    print(f"{'':24}" + "".join(f"{part:>26}" for part in results))
+    print(f"{'listings':24}" + "".join(f"{s.listings:>26}" for s in results.values()))
+
+    def row(label: str, tallies: list[tuple[int, int, int, float, float]]) -> None:
+        cells = [f"P {p:.3f} R {r:.3f} ({tp}/{fp}/{fn})" for tp, fp, fn, p, r in tallies]
+        print(f"{label:24}" + "".join(f"{c:>26}" for c in cells))
+
+    row("SKU (tp/fp/fn)", [
+        (s.sku.tp, s.sku.fp, s.sku.fn, s.sku.precision, s.sku.recall) for s in results.values()
+    ])
+    for relation in next(iter(results.values())).by_relation:
+        row(f"relation {relation}", [
+            (t.tp, t.fp, t.fn, t.precision, t.recall)
+            for t in (s.by_relation[relation] for s in results.values())
+        ])
+    print(f"{'SKU F1':24}" + "".join(f"{s.sku.f1:>26.3f}" for s in results.values()))
+    if verbose:
+        for part, s in results.items():
+            for kind, items in (("wrong", s.wrong), ("missed", s.missed)):
+                for item, result in items:
+                    print(f"{part} {kind}: [{item.case}] {item.listing.title!r} expected "
+                          f"{item.sku} ({item.relation}), got {result.sku} {result.status} "
+                          f"{result.method} ({result.relation}): {result.note}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=50_000)
@@ -314,7 +360,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--baseline-sample", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--labelled", action="store_true", help="precision/recall on the labelled sets"
+    )
+    parser.add_argument("--verbose", action="store_true", help="with --labelled: each miss")
     args = parser.parse_args()
+    if args.labelled:
+        run_labelled(args.verbose)
+        return
     run(args.skus, args.listings, args.workers, args.baseline_sample, args.seed)
 
 
