@@ -29,8 +29,8 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from pricing.matching import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
-from pricing.matching.labelled import Scores, load_catalog, load_labelled, load_xrefs, score
 from pricing.matching.fuzzy import process as fuzzy_text
+from pricing.matching.labelled import Scores, load_catalog, load_labelled, load_xrefs, score
 from pricing.matching.normalize import gtin_check_digit, normalize_part_number
 
 OUR_BRANDS = ["Acme", "Acme Pro"]
