@@ -495,3 +495,17 @@ def test_sizes_compare_in_any_unit(matcher: Matcher, title: str, sku: str | None
         assert result.status != "auto", result
     else:
         check(result, sku, status, "fuzzy")
+
+
+def test_a_code_two_descriptions_share_names_neither() -> None:
+    # found by bench_matching --command: "NBR 118" alone in one description and among
+    # other codes in another is no model number of the first part
+    parts = [
+        CatalogPart("G1", "C 533/15", "Acme", "Valve cover gasket, NBR, 118 mm", "Seals"),
+        CatalogPart("G2", "C 536/15", "Acme", "Head gasket, NBR, 118 mm, for BMW 320d 4.1",
+                    "Seals"),
+    ]
+    index = CatalogIndex.build(parts, [])
+    assert "NBR118" not in index.by_description_code
+    result = Matcher(index).match(listing("Head gasket, NBR, 118 mm", "Acme", "C 536/16"))
+    assert result.status != "auto", result

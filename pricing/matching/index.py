@@ -137,6 +137,7 @@ class CatalogIndex:
         several codes in one description (``Fuel filter element, 5075E, 5085E``), names
         the machines the part fits, not the part: it is left out."""
         seen: dict[str, set[str]] = {}
+        machines: set[str] = set()
         for sku, part in self.parts.items():
             current = self.resolved[sku].sku
             cands = [
@@ -146,13 +147,17 @@ class CatalogIndex:
                 and c.key not in self.by_number
                 and not _DIMENSIONS.match(c.key)
             ]
-            if len(cands) != 1:
-                continue
             tokens = text_tokens(part.description)
             for cand in cands:
-                if number_context(tokens, cand.start, cand.end) is None:
-                    seen.setdefault(cand.key, set()).add(current)
-        return {key: sorted(skus) for key, skus in seen.items() if len(skus) == 1}
+                # counted even when it names a machine: a code two parts share names neither
+                seen.setdefault(cand.key, set()).add(current)
+                if len(cands) > 1 or number_context(tokens, cand.start, cand.end) is not None:
+                    machines.add(cand.key)
+        return {
+            key: sorted(skus)
+            for key, skus in seen.items()
+            if len(skus) == 1 and key not in machines
+        }
 
     @classmethod
     def build(cls, parts: Iterable[CatalogPart], xrefs: Iterable[CrossRef]) -> CatalogIndex:
