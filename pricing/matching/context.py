@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pricing.matching.brands import words_of
 
-__all__ = ["REPLACES", "FITS", "NumberContext", "number_context"]
+__all__ = ["FITS", "REPLACES", "NumberContext", "number_context", "token_words"]
 
 REPLACES = "replaces"
 FITS = "fits"
@@ -80,8 +80,9 @@ class NumberContext:
     oe_label_only: bool = False  # the only phrase is "OE"/"OEM" (see _OE_LABELS)
 
 
-def _word(token: str) -> str:
-    return "".join(words_of(token))
+def token_words(tokens: Sequence[str]) -> list[str]:
+    """Each token as one upper-case ASCII word (``d'origine`` -> ``DORIGINE``)."""
+    return ["".join(words_of(t)) for t in tokens]
 
 
 def number_context(
@@ -89,15 +90,18 @@ def number_context(
     start: int,
     end: int,
     skip: Collection[int] = (),
+    words: Sequence[str] | None = None,
 ) -> NumberContext | None:
     """What the words before ``tokens[start:end]`` (a part number) say about it.
 
     Reads back over at most a few tokens, passing over brand names and other numbers
     (token positions in ``skip``) and small linking words, until a phrase is found
     (``replaces``, ``OEM ref``, ``ersetzt``, ...) or a word that is none of these stops
-    the search. ``None`` when nothing is said.
+    the search. ``None`` when nothing is said. ``words``: ``tokens`` as
+    :func:`token_words` gives them, when the caller has them already.
     """
-    words = [_word(t) for t in tokens]
+    if words is None:
+        words = token_words(tokens)
     fits_seen = False
     oe_at: int | None = None
     i = start - 1

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field, replace
 
 from pricing.matching.brands import BrandRules, TitleBrands, words_of
 from pricing.matching.config import MatchingConfig
-from pricing.matching.context import FITS, REPLACES, NumberContext, number_context
+from pricing.matching.context import (
+    FITS,
+    REPLACES,
+    NumberContext,
+    number_context,
+    token_words,
+)
 from pricing.matching.index import CatalogIndex, IndexedXref
 from pricing.matching.normalize import (
     Candidate,
@@ -396,12 +402,13 @@ class NumberEvidence:
         also names a number without such words, that number is what the listing is, and
         the replaced ones are dropped."""
         tokens = text_tokens(text)
-        skip = self._brand_positions(tokens)
+        words = token_words(tokens)
+        skip = self._brand_positions(words)
         for cand in candidates:
             skip.update(range(cand.start, cand.end))
         read: list[tuple[Candidate, list[Evidence], bool]] = []
         for cand, found in hits:
-            around = number_context(tokens, cand.start, cand.end, skip)
+            around = number_context(tokens, cand.start, cand.end, skip, words)
             if around is None:
                 read.append((cand, found, False))
                 continue
@@ -440,9 +447,8 @@ class NumberEvidence:
             relation="alternative", reason=reason,
         )
 
-    def _brand_positions(self, tokens: list[str]) -> set[int]:
+    def _brand_positions(self, words: list[str]) -> set[int]:
         """Token positions covered by a known brand name (one to three tokens)."""
-        words = ["".join(words_of(t)) for t in tokens]
         out: set[int] = set()
         for i in range(len(words)):
             for n in (1, 2, 3):

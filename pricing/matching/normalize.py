@@ -73,6 +73,8 @@ _NO_BRAND = frozenset(
 
 
 def _ascii_fold(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -77,22 +77,20 @@ def run_matching(
         matcher = Matcher(index, config)
         decided = select(Match.listing_id).where(Match.status.in_(HUMAN_MATCH_STATUSES))
         unmatched = ~select(Match.id).where(Match.listing_id == Listing.id).exists()
-        stmt = select(Listing).where(Listing.id.not_in(decided))
+        # plain rows, not ORM objects: nothing here changes a listing through the session
+        stmt = select(
+            Listing.id,
+            Listing.competitor,
+            Listing.title,
+            Listing.brand,
+            Listing.part_number,
+            Listing.gtin,
+            Listing.pack_qty,
+        ).where(Listing.id.not_in(decided))
         if not rematch_all:
             stmt = stmt.where(Listing.needs_match | unmatched)
-        listings = list(session.scalars(stmt))
-        results = matcher.match_many(
-            ListingInput(
-                listing_id=row.id,
-                competitor=row.competitor,
-                title=row.title,
-                brand=row.brand,
-                part_number=row.part_number,
-                gtin=row.gtin,
-                pack_qty=row.pack_qty,
-            )
-            for row in listings
-        )
+        listings = [ListingInput(*row) for row in session.execute(stmt)]
+        results = matcher.match_many(listings)
         now = utcnow()
         upsert(
             session,
@@ -125,12 +123,13 @@ def run_matching(
                 "updated_at",
             ],
         )
-        ids = [row.id for row in listings]
+        ids = [row.listing_id for row in listings]
         for start in range(0, len(ids), 500):
             session.execute(
                 update(Listing)
                 .where(Listing.id.in_(ids[start : start + 500]))
                 .values(needs_match=False)
+                .execution_options(synchronize_session=False)
             )
     return MatchSummary(
         len(results), dict(Counter(r.status for r in results)), list(index.problems)
