@@ -17,8 +17,17 @@ Evidence is gathered in this order; the first stage that finds any decides:
    auto only when the listing's brand (field, or a brand named in the title) agrees
    and every hit resolves to one SKU; a hit that the title might continue (``HU 7008``
    in ``HU 7008 z``) is reviewed.
+   Each hit is read with the words in front of it (:mod:`pricing.matching.context`):
+   our exact number after "replaces / interchange / OEM ref ..." on a listing whose
+   brand is not the part's -> ``replaces``, relation ``alternative``, auto; after
+   "fits / for / compatible with" the same, reviewed; a model code of our description
+   after such words names a machine and is dropped.
 4. Fuzzy title similarity with blocking -> ``fuzzy``: reviewed, unless very strong and
    corroborated (see :class:`~pricing.matching.config.MatchingConfig`).
+
+Every match carries a relation (``same``: our part resold; ``alternative``: a
+cross-reference or a replace phrase; ``kit``: a kit cross-reference) and the evidence
+it rests on, in words.
 
 Everywhere: every SKU is followed through its supersession chain to the current SKU (a
 cycle is reviewed); evidence for two different SKUs is a conflict and is reviewed, except
