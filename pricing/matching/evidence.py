@@ -436,7 +436,7 @@ class NumberEvidence:
             note = f"our own brand says it replaces {cand.raw}: a person decides"
             return replace(e, may_auto=False, notes=(*e.notes, note))
         if around.kind == REPLACES and not (around.oe_label_only and listed is None):
-            note = f"the title says it replaces our {part.part_number}"
+            note = f"the title says it replaces our {cand.raw}"
             return self.evidence(
                 e.sku, "replaces", REPLACES_OURS, True, cand.raw, (note,),
                 relation="alternative", reason=reason,
