@@ -9,21 +9,42 @@ precision/recall of the auto matches on the synthetic truth, as a sanity check.
         [--workers 1] [--baseline-sample 200] [--seed 1]
 
 Target: the full run in under two minutes on 2 cores.
+
+    .venv/bin/python benchmarks/bench_matching.py --labelled
+
+prints precision and recall, overall and per relation (same, alternative, kit), on the
+labelled development part and the frozen part (tests/data/README.md) side by side.
+
+    .venv/bin/python benchmarks/bench_matching.py --command [--skus 100000]
+        [--listings 150000] [--db URL]
+
+times the commands a user runs on the same synthetic market, on a database (a fresh
+SQLite file unless ``--db`` names an empty one): ``pricing init``, the three imports
+and ``pricing match``, each as its own process, with wall time and peak memory (RSS);
+then precision/recall of the stored auto matches on the synthetic truth.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
 import multiprocessing as mp
 import random
+import shutil
 import string
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
 from pricing.matching import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
 from pricing.matching.fuzzy import process as fuzzy_text
+from pricing.matching.labelled import Scores, load_catalog, load_labelled, load_xrefs, score
 from pricing.matching.normalize import gtin_check_digit, normalize_part_number
 
 OUR_BRANDS = ["Acme", "Acme Pro"]
@@ -307,6 +328,141 @@ def run(n_skus: int, n_listings: int, workers: int, sample: int, seed: int) -> N
     )
 
 
+ROOT = Path(__file__).resolve().parent.parent
+LABELLED = ROOT / "tests" / "data"
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _timed(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB and the output of one command, run as a process."""
+    full = ["/usr/bin/time", "-f", "%e %M", *cmd]
+    done = subprocess.run(full, capture_output=True, text=True, cwd=ROOT, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
+    wall, rss_kb = done.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(rss_kb) / 1024, done.stdout
+
+
+def run_command(n_skus: int, n_listings: int, seed: int, db_url: str | None) -> None:
+    from sqlalchemy import select
+
+    from pricing.storage import Database
+    from pricing.storage.models import Listing, Match
+
+    market = build_market(n_skus, n_listings, seed)
+    work = Path(tempfile.mkdtemp(prefix="bench_matching_"))
+    try:
+        _write_csv(
+            work / "catalog.csv",
+            ["sku", "part_number", "description", "brand", "category", "family", "unit_cost",
+             "price", "currency", "pack_qty", "proprietary", "gtin", "superseded_by"],
+            [[p.sku, p.part_number, p.description, p.brand, p.category, p.category, "1.00",
+              "2.00", "USD", p.pack_qty, "false", p.gtin or "", p.superseded_by or ""]
+             for p in market.parts],
+        )
+        _write_csv(
+            work / "xref.csv",
+            ["competitor_brand", "competitor_part_number", "sku", "relation"],
+            [[x.competitor_brand, x.competitor_part_number, x.sku, x.relation]
+             for x in market.xrefs],
+        )
+        now = dt.datetime.now(dt.UTC).isoformat()
+        _write_csv(
+            work / "observations.csv",
+            ["competitor", "url", "title", "price", "currency", "brand", "part_number",
+             "gtin", "observed_at"],
+            [["shop", f"https://shop.example/l/{item.listing_id}", item.title, "9.99", "USD",
+              item.brand or "", item.part_number or "", item.gtin or "", now]
+             for item in market.listings],
+        )
+        url = db_url or f"sqlite:///{work / 'bench.db'}"
+        base = [sys.executable, "-m", "pricing", "--db", url, "--config", str(ROOT / "config")]
+        print(
+            f"synthetic market: {len(market.parts):,} SKUs, {len(market.xrefs):,} "
+            f"cross-references, {len(market.listings):,} listings; database {url.split(':')[0]}"
+        )
+        steps = [
+            ("pricing init", ["init"], 0),
+            ("pricing catalog import", ["catalog", "import", str(work / "catalog.csv")],
+             len(market.parts)),
+            ("pricing xref import", ["xref", "import", str(work / "xref.csv")],
+             len(market.xrefs)),
+            ("pricing observations import",
+             ["observations", "import", str(work / "observations.csv")], len(market.listings)),
+            ("pricing match", ["match"], len(market.listings)),
+        ]
+        for label, args, rows in steps:
+            wall, rss, out = _timed([*base, *args])
+            rate = f"{rows / wall:10,.0f} rows/s" if rows else ""
+            print(f"{label:30} {wall:8.1f} s  peak RSS {rss:7.0f} MB  {rate}")
+            if label == "pricing match":
+                print(f"  {out.strip().splitlines()[0]}")
+        truth = {f"https://shop.example/l/{item.listing_id}": exp
+                 for item, exp in zip(market.listings, market.truth, strict=True)}
+        db = Database(url)
+        tp = fp = positives = 0
+        with db.session() as session:
+            rows_ = session.execute(
+                select(Listing.url, Match.sku, Match.status).join(
+                    Match, Match.listing_id == Listing.id)
+            )
+            for listing_url, sku, status in rows_:
+                expected = truth[listing_url]
+                if status == "auto":
+                    tp += sku == expected and expected is not None
+                    fp += sku != expected
+        db.dispose()
+        positives = sum(1 for exp in market.truth if exp)
+        print(
+            f"stored auto matches on the synthetic truth: precision {tp / max(tp + fp, 1):.4f},"
+            f" recall {tp / max(positives, 1):.4f}"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+PARTS = {"development": "matching_labeled.csv", "frozen": "matching_frozen.csv"}
+
+
+def run_labelled(verbose: bool) -> None:
+    index = CatalogIndex.build(
+        load_catalog(LABELLED / "matching_catalog.csv"),
+        load_xrefs(LABELLED / "matching_xrefs.csv"),
+    )
+    matcher = Matcher(index)
+    results: dict[str, Scores] = {
+        part: score(matcher, load_labelled(LABELLED / name)) for part, name in PARTS.items()
+    }
+    print("labelled listings: only auto matches count; P precision, R recall")
+    print(f"{'':24}" + "".join(f"{part:>26}" for part in results))
+    print(f"{'listings':24}" + "".join(f"{s.listings:>26}" for s in results.values()))
+
+    def row(label: str, tallies: list[tuple[int, int, int, float, float]]) -> None:
+        cells = [f"P {p:.3f} R {r:.3f} ({tp}/{fp}/{fn})" for tp, fp, fn, p, r in tallies]
+        print(f"{label:24}" + "".join(f"{c:>26}" for c in cells))
+
+    row("SKU (tp/fp/fn)", [
+        (s.sku.tp, s.sku.fp, s.sku.fn, s.sku.precision, s.sku.recall) for s in results.values()
+    ])
+    for relation in next(iter(results.values())).by_relation:
+        row(f"relation {relation}", [
+            (t.tp, t.fp, t.fn, t.precision, t.recall)
+            for t in (s.by_relation[relation] for s in results.values())
+        ])
+    print(f"{'SKU F1':24}" + "".join(f"{s.sku.f1:>26.3f}" for s in results.values()))
+    if verbose:
+        for part, s in results.items():
+            for kind, items in (("wrong", s.wrong), ("missed", s.missed)):
+                for item, result in items:
+                    print(f"{part} {kind}: [{item.case}] {item.listing.title!r} expected "
+                          f"{item.sku} ({item.relation}), got {result.sku} {result.status} "
+                          f"{result.method} ({result.relation}): {result.note}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=50_000)
@@ -314,7 +470,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--baseline-sample", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--labelled", action="store_true", help="precision/recall on the labelled sets"
+    )
+    parser.add_argument("--verbose", action="store_true", help="with --labelled: each miss")
+    parser.add_argument(
+        "--command", action="store_true", help="time pricing init/imports/match on a database"
+    )
+    parser.add_argument("--db", default=None, help="with --command: an empty database URL")
     args = parser.parse_args()
+    if args.command:
+        run_command(args.skus, args.listings, args.seed, args.db)
+        return
+    if args.labelled:
+        run_labelled(args.verbose)
+        return
     run(args.skus, args.listings, args.workers, args.baseline_sample, args.seed)
 
 

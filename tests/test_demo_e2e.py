@@ -6,13 +6,16 @@ import csv
 import re
 from decimal import ROUND_UP, Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
+from demo_market.common import DEFAULT_SEED
+from demo_market.world import build_world
 from pricing.config import load_config
 from pricing.storage import Database
-from pricing.storage.models import CrawlRun, Match, Part, Suggestion
+from pricing.storage.models import CrawlRun, Listing, Match, Part, Suggestion
 from tests.conftest import CONFIG_DIR, run_cli
 
 pytestmark = pytest.mark.slow
@@ -49,8 +52,6 @@ def test_demo_crawled_matched_and_suggested(demo: tuple[Path, str]) -> None:
         assert all(r.status == "succeeded" and r.items > 20 for r in runs), [
             (r.competitor, r.status, r.items, r.note) for r in runs
         ]
-        auto = s.scalar(select(func.count()).where(Match.status == "auto"))
-        assert auto and auto > 20
         current = s.scalar(
             select(func.count()).select_from(Part).where(Part.superseded_by.is_(None))
         )
@@ -59,6 +60,60 @@ def test_demo_crawled_matched_and_suggested(demo: tuple[Path, str]) -> None:
         assert sum(1 for x in suggestions if x.competitor_count > 0) > 20
         assert sum(1 for x in suggestions if x.suggested_price != x.current_price) > 10
     db.dispose()
+
+
+def _true_matches() -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """(competitor, URL path) -> the SKU each demo product page truly is and how it
+    relates to it: a Northline part resold is ``same``; a competitor's part under a
+    cross-referenced number is ``alternative`` (``kit`` for a kit reference)."""
+    world = build_world(DEFAULT_SEED)
+    xref_relation = {(x.competitor_brand, x.competitor_part_number): x.relation
+                     for x in world.xrefs}
+    truth: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    for name, shop in world.shops.items():
+        for p in shop.products:
+            relation = None
+            if p.sku and p.kind == "oem":
+                relation = "same"
+            elif p.sku:
+                kit = xref_relation[(p.brand, p.part_number)] == "kit"
+                relation = "kit" if kit else "alternative"
+            truth[(name, p.path)] = (p.sku, relation)
+    return truth
+
+
+def test_demo_matches_against_the_worlds_truth(demo: tuple[Path, str]) -> None:
+    """Every crawled page's match against the SKU the demo world built it from. Only
+    auto matches count (they reach the optimizer). Measured with this test and with
+    `pricing demo`: 698 listings, 582 auto, all right (precision 1.0, recall 1.0, the
+    relation right on all 582); the 116 others are shop supplies we do not make and
+    near-miss numbers, none of ours."""
+    out, _ = demo
+    truth = _true_matches()
+    db = Database(f"sqlite:///{out / 'pricing.db'}")
+    with db.session() as s:
+        rows = s.execute(select(Match, Listing).join(Listing, Listing.id == Match.listing_id))
+        got = {(li.competitor, urlsplit(li.url).path): m for m, li in rows}
+    db.dispose()
+    assert len(got) > 500 and set(got) <= set(truth)
+    tp = fp = fn = relation_right = 0
+    wrong = []
+    for key, m in got.items():
+        sku, relation = truth[key]
+        predicted = m.sku if m.status == "auto" else None
+        right = predicted is not None and predicted == sku
+        tp += right
+        fp += predicted is not None and not right
+        fn += sku is not None and not right
+        relation_right += right and m.relation == relation
+        if (predicted or sku) and not (right and m.relation == relation):
+            wrong.append((key, sku, relation, m.sku, m.status, m.relation, m.note))
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert precision == 1.0, wrong
+    assert recall >= 1.0, wrong  # the measured figure: every page that is ours is found
+    assert relation_right == tp, wrong
+    kinds = {m.relation for m in got.values() if m.status == "auto"}
+    assert kinds == {"same", "alternative", "kit"}
 
 
 def test_report_rows_respect_the_policy(demo: tuple[Path, str]) -> None:

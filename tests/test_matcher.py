@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import random
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from pricing.matching import (
     MatchResult,
     normalize_part_number,
 )
+from pricing.matching.labelled import load_catalog, load_labelled, load_xrefs, score
 
 DATA = Path(__file__).parent / "data"
 
@@ -382,63 +382,130 @@ def test_an_acronym_that_is_a_brand_of_its_own_is_not_an_alias() -> None:
 
 
 def _labeled_parts() -> list[CatalogPart]:
-    with open(DATA / "matching_catalog.csv", newline="", encoding="utf-8") as f:
-        return [
-            CatalogPart(
-                r["sku"],
-                r["part_number"],
-                r["brand"],
-                r["description"],
-                r["category"],
-                r["gtin"] or None,
-                int(r["pack_qty"]),
-                r["superseded_by"] or None,
-            )
-            for r in csv.DictReader(f)
-        ]
+    return load_catalog(DATA / "matching_catalog.csv")
 
 
 def _labeled_xrefs() -> list[CrossRef]:
-    with open(DATA / "matching_xrefs.csv", newline="", encoding="utf-8") as f:
-        return [
-            CrossRef(r["competitor_brand"], r["competitor_part_number"], r["sku"], r["relation"])
-            for r in csv.DictReader(f)
-        ]
+    return load_xrefs(DATA / "matching_xrefs.csv")
 
 
-def test_labeled_set_precision_and_f1() -> None:
-    """Precision first: only ``auto`` matches count as predictions (they reach the
-    optimizer); a listing reviewed or unmatched is a miss when it has a right SKU."""
+# Recall measured when the relation and size rules were written (issue 16: 0.922 dev,
+# 0.949 frozen), kept as floors:
+# `python benchmarks/bench_matching.py --labelled` prints the current figures.
+RECALL_FLOOR = {"matching_labeled.csv": 0.92, "matching_frozen.csv": 0.94}
+
+
+@pytest.mark.parametrize("name", ["matching_labeled.csv", "matching_frozen.csv"])
+def test_labelled_sets_precision_first(name: str) -> None:
+    """The development part and the frozen part (never tuned on; tests/data/README.md):
+    precision at least 0.99 on both, for the SKU and for each relation; recall reported
+    and held to its measured floor."""
     matcher = Matcher(CatalogIndex.build(_labeled_parts(), _labeled_xrefs()))
-    with open(DATA / "matching_labeled.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) >= 150
-    tp = fp = fn = 0
-    wrong = []
-    for row in rows:
-        item = ListingInput(
-            int(row["listing_id"]),
-            row["competitor"],
-            row["title"],
-            row["brand"] or None,
-            row["part_number"] or None,
-            row["gtin"] or None,
-            int(row["pack_qty"]) if row["pack_qty"] else None,
-        )
-        result = matcher.match(item)
-        predicted = result.sku if result.status == "auto" else None
-        expected = row["expected_sku"] or None
-        tp += bool(predicted and predicted == expected)
-        fp += bool(predicted and predicted != expected)
-        fn += bool(expected and predicted != expected)
-        if predicted and predicted != expected:
-            wrong.append((row["case"], row["title"], expected, result))
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn)
-    f1 = 2 * precision * recall / (precision + recall)
-    print(
-        f"\nlabeled set: {len(rows)} listings, tp={tp} fp={fp} fn={fn} "
-        f"precision={precision:.3f} recall={recall:.3f} F1={f1:.3f}"
+    labelled = load_labelled(DATA / name)
+    assert len(labelled) >= 50
+    scores = score(matcher, labelled)
+    per = ", ".join(
+        f"{rel} P={t.precision:.3f} R={t.recall:.3f} (tp={t.tp} fp={t.fp} fn={t.fn})"
+        for rel, t in scores.by_relation.items()
     )
-    assert precision >= 0.95, wrong
-    assert f1 >= 0.87
+    print(
+        f"\n{name}: {scores.listings} listings, SKU tp={scores.sku.tp} fp={scores.sku.fp} "
+        f"fn={scores.sku.fn} precision={scores.sku.precision:.3f} "
+        f"recall={scores.sku.recall:.3f} F1={scores.sku.f1:.3f}; {per}"
+    )
+    assert scores.sku.precision >= 0.99, scores.wrong
+    for relation, tally in scores.by_relation.items():
+        assert tally.precision >= 0.99, (relation, tally)
+    assert scores.sku.recall >= RECALL_FLOOR[name], scores.missed
+
+
+# --- relations: our part resold, or a competitor's part that replaces it -------------------
+
+DEERE = [
+    CatalogPart("SL", "RE464325", "John Deere", "Shaft seal 80x100x10", "Seals"),
+    CatalogPart("OF", "RE504836", "John Deere", "Engine oil filter", "Filters"),
+    CatalogPart("HF", "AL221098", "John Deere", "Hydraulic filter for 6120M tractors", "Filters"),
+    CatalogPart("FF", "RE533910", "John Deere", "Fuel filter element, 5075E, 5085E", "Filters"),
+    CatalogPart("TV", "PS-LX350H", "Sony", "Sony turntable - PSLX350X", "Audio"),
+]
+
+
+@pytest.mark.parametrize(
+    ("title", "brand", "pn", "sku", "status", "relation"),
+    [
+        ("John Deere RE464325 crankshaft seal", "John Deere", "RE464325", "SL", "auto", "same"),
+        ("Replacement shaft seal - replaces RE464325", None, None, "SL", "auto", "alternative"),
+        ("Corteco seal, interchange: RE464325", "Corteco", "12019837B", "SL", "auto",
+         "alternative"),
+        ("Lube filter, cross reference John Deere RE504836", "Wix", "51348", "OF", "auto",
+         "alternative"),
+        ("Ölfilter, Vergleichsnummer RE504836", "Hengst", None, "OF", "auto", "alternative"),
+        ("Filtre à huile, remplace RE504836", "Purflux", None, "OF", "auto", "alternative"),
+        ("Filtro olio, sostituisce RE504836", "UFI", None, "OF", "auto", "alternative"),
+        ("Oil filter (OEM ref. RE504836)", "Wix", "51348", "OF", "auto", "alternative"),
+        # "OEM" alone also means genuine: with no brand to say otherwise, a person decides
+        ("OEM RE504836 oil filter", None, None, "OF", "needs_review", "alternative"),
+        # fits / compatible with our number: an alternative, reviewed
+        ("Oil filter compatible with RE504836", None, None, "OF", "needs_review",
+         "alternative"),
+        ("Seal kit for RE464325", "Corteco", None, "SL", "needs_review", "alternative"),
+        # the listing names its own (our) number and what it replaces: it is the first
+        ("John Deere RE504836 oil filter, replaces RE464325", None, None, "OF", "auto",
+         "same"),
+        # one character off our number: another part, whatever the words say
+        ("Shaft seal - replaces RE464326", None, None, None, "unmatched", None),
+        ("Corteco seal, replaces RE464352", "Corteco", None, None, "unmatched", None),
+        # a machine, not a part: a model code of our description after 'fits' / 'for'
+        ("Cab mirror, fits John Deere 6120M", None, None, None, "unmatched", None),
+        ("Water pump for John Deere 6120M", "Airtex", None, None, "unmatched", None),
+    ],
+)
+def test_relations(
+    title: str, brand: str | None, pn: str | None, sku: str | None, status: str,
+    relation: str | None,
+) -> None:
+    matcher = Matcher(CatalogIndex.build(DEERE, []))
+    result = matcher.match(listing(title, brand, pn))
+    assert (result.sku, result.status, result.relation) == (sku, status, relation), result
+    if sku and result.method == "replaces":  # the words a person reads on the page
+        assert (result.evidence or "").startswith('title: "')
+        assert (result.evidence or "").endswith(f'{matcher.index.parts[sku].part_number}"')
+
+
+def test_machine_codes_in_our_descriptions_are_not_part_numbers() -> None:
+    index = CatalogIndex.build(DEERE, [])
+    # "for 6120M" and "5075E, 5085E" name machines; one model code alone names the product
+    assert {"6120M", "5075E", "5085E"}.isdisjoint(index.by_description_code)
+    assert index.by_description_code["PSLX350X"] == ["TV"]
+
+
+@pytest.mark.parametrize(
+    ("title", "sku", "status"),
+    [
+        ("Acme Poly V-belt 5 ribs 115 cm", "BT-1", "auto"),  # 115 cm is 1150 mm
+        ("Acme Poly V-belt 5 ribs 1,2 m", "BT-2", "auto"),
+        ("Acme Poly V-belt 5 ribs 125 cm", None, "unmatched"),  # 1250 mm: neither
+        ("Acme alternator 14 volt 120 amp", "EL-1", "auto"),
+    ],
+)
+def test_sizes_compare_in_any_unit(matcher: Matcher, title: str, sku: str | None,
+                                   status: str) -> None:
+    result = matcher.match(listing(title, "Acme"))
+    if sku is None:
+        assert result.status != "auto", result
+    else:
+        check(result, sku, status, "fuzzy")
+
+
+def test_a_code_two_descriptions_share_names_neither() -> None:
+    # found by bench_matching --command: "NBR 118" alone in one description and among
+    # other codes in another is no model number of the first part
+    parts = [
+        CatalogPart("G1", "C 533/15", "Acme", "Valve cover gasket, NBR, 118 mm", "Seals"),
+        CatalogPart("G2", "C 536/15", "Acme", "Head gasket, NBR, 118 mm, for BMW 320d 4.1",
+                    "Seals"),
+    ]
+    index = CatalogIndex.build(parts, [])
+    assert "NBR118" not in index.by_description_code
+    result = Matcher(index).match(listing("Head gasket, NBR, 118 mm", "Acme", "C 536/16"))
+    assert result.status != "auto", result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,15 @@ from pricing.errors import ExitCode, PricingError, crawl_exit_code
 from pricing.storage.models import CrawlRun, Listing, Match
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+
+
+class Relation(StrEnum):
+    """How a matched listing relates to our SKU (pricing.matching MATCH_RELATIONS)."""
+
+    same = "same"
+    alternative = "alternative"
+    kit = "kit"
+
 ByOpt = Annotated[str, typer.Option("--by", help="Who decides (default: your login).")]
 
 
@@ -178,6 +188,14 @@ def register(app: typer.Typer) -> None:
             typer.Option("--status", help="auto, needs_review, rejected, confirmed, unmatched"),
         ] = None,
         competitor: Annotated[str | None, typer.Option("--competitor")] = None,
+        relation: Annotated[
+            Relation | None,
+            typer.Option(
+                "--relation",
+                help="same (our part resold), alternative (a competitor part that "
+                "replaces ours), kit",
+            ),
+        ] = None,
         fmt: FormatOpt = Format.table,
     ) -> None:
         if ctx.invoked_subcommand is not None:
@@ -189,6 +207,8 @@ def register(app: typer.Typer) -> None:
             stmt = stmt.where(Match.status == status)
         if competitor:
             stmt = stmt.where(Listing.competitor == competitor)
+        if relation:
+            stmt = stmt.where(Match.relation == relation.value)
         with get(ctx).db.session() as session:
             rows = [
                 {
@@ -198,9 +218,11 @@ def register(app: typer.Typer) -> None:
                     "title": li.title,
                     "competitor_part_number": m.competitor_part_number or li.part_number,
                     "sku": m.sku,
+                    "relation": m.relation,
                     "method": m.method,
                     "confidence": round(m.confidence, 3),
                     "status": m.status,
+                    "evidence": m.evidence,
                     "note": m.note,
                 }
                 for m, li in session.execute(stmt)
@@ -208,7 +230,13 @@ def register(app: typer.Typer) -> None:
         emit(rows, fmt, MATCH_COLUMNS, title="Matches")
 
     def _decide(
-        ctx: typer.Context, ids: list[int], status: str, by: str, sku: str | None, note: str | None
+        ctx: typer.Context,
+        ids: list[int],
+        status: str,
+        by: str,
+        sku: str | None,
+        note: str | None,
+        relation: Relation | None = None,
     ) -> None:
         from pricing.pipeline.match import decide
 
@@ -221,6 +249,7 @@ def register(app: typer.Typer) -> None:
                     who=by or getpass.getuser(),
                     sku=sku,
                     note=note,
+                    relation=relation.value if relation else None,
                 )
                 console.print(f"match {m.id}: {status} ({m.sku or 'no SKU'})")
 
@@ -233,9 +262,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
         by: ByOpt = "",
         note: Annotated[str | None, typer.Option("--note")] = None,
+        relation: Annotated[
+            Relation | None,
+            typer.Option("--relation", help="Correct the relation: same, alternative, kit."),
+        ] = None,
     ) -> None:
         """Confirm matches; kept forever, it wins over later automatic runs."""
-        _decide(ctx, ids, "confirmed", by, sku, note)
+        _decide(ctx, ids, "confirmed", by, sku, note, relation)
 
     @matches.command("reject")
     def matches_reject(
@@ -257,9 +290,11 @@ MATCH_COLUMNS = [
     "title",
     "competitor_part_number",
     "sku",
+    "relation",
     "method",
     "confidence",
     "status",
+    "evidence",
     "note",
 ]
 RUN_COLUMNS = [

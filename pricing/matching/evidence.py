@@ -10,6 +10,13 @@ from dataclasses import dataclass, field, replace
 
 from pricing.matching.brands import BrandRules, TitleBrands, words_of
 from pricing.matching.config import MatchingConfig
+from pricing.matching.context import (
+    FITS,
+    REPLACES,
+    NumberContext,
+    number_context,
+    token_words,
+)
 from pricing.matching.index import CatalogIndex, IndexedXref
 from pricing.matching.normalize import (
     Candidate,
@@ -45,6 +52,12 @@ TITLE_XREF = 0.92  # a cross-referenced number in the title, its brand agrees
 TITLE_NO_BRAND = 0.75  # may not auto when title_requires_brand
 TITLE_OTHER_BRAND = 0.5  # the same in a title
 DESCRIPTION = 0.91  # a model number written in our description, brand agrees
+# Our exact number after "replaces / interchange / OEM ref ..." on a listing whose brand
+# is not the part's: a competitor's part that replaces ours (relation alternative).
+REPLACES_OURS = 0.93
+# Our exact number after "fits / for / compatible with": may not auto (it may be a part
+# the product merely works with); relation alternative.
+FITS_OURS = 0.75
 
 _MODEL_LIKE = 2.0  # candidate score of letters+digits or a long digit run
 _NEAR_CHECKS = 3  # title candidates checked for one-character near misses
@@ -61,6 +74,8 @@ class Evidence:
     number: str | None
     notes: tuple[str, ...] = ()
     weak: bool = False  # a brand conflict: counts only when nothing else was found
+    relation: str = "same"  # see records.MATCH_RELATIONS
+    reason: str = ""  # the fact it rests on, for MatchResult.evidence
 
 
 @dataclass(slots=True)
@@ -108,6 +123,9 @@ class NumberEvidence:
         number: str | None,
         notes: tuple[str, ...] = (),
         weak: bool = False,
+        *,
+        relation: str = "same",
+        reason: str = "",
     ) -> Evidence:
         """Evidence for ``sku`` moved to its current SKU; a broken supersession chain
         makes it reviewed."""
@@ -115,20 +133,31 @@ class NumberEvidence:
         if resolved.note:
             notes = (*notes, resolved.note)
         return Evidence(
-            resolved.sku, method, confidence, may_auto and resolved.ok, number, notes, weak
+            resolved.sku,
+            method,
+            confidence,
+            may_auto and resolved.ok,
+            number,
+            notes,
+            weak,
+            relation,
+            reason,
         )
 
     def by_gtin(self, gtin: str) -> list[Evidence]:
         """Evidence from a valid 14-digit GTIN, or from the base item of a case GTIN."""
         skus = self.index.by_gtin.get(gtin, [])
         if skus:
-            return [self.evidence(s, "gtin", GTIN, True, None) for s in skus]
+            return [
+                self.evidence(s, "gtin", GTIN, True, None, reason=f"GTIN {gtin} is SKU {s}'s")
+                for s in skus
+            ]
         if gtin[0] in "12345678":  # a GTIN-14 for a case of a base item
             body = "0" + gtin[1:13]
             base = body + str(gtin_check_digit(body))
             note = f"GTIN {gtin} is a case or pack of {base}"
             return [
-                self.evidence(s, "gtin", GTIN_CASE, False, None, (note,))
+                self.evidence(s, "gtin", GTIN_CASE, False, None, (note,), reason=note)
                 for s in self.index.by_gtin.get(base, [])
             ]
         return []
@@ -155,7 +184,16 @@ class NumberEvidence:
             notes.append(f"kit: {entry.xref.competitor_brand} {entry.xref.competitor_part_number}")
         elif relation == "superseded":
             notes.append("competitor number is superseded")
-        return self.evidence(entry.xref.sku, "xref", conf, may, number, tuple(notes))
+        return self.evidence(
+            entry.xref.sku,
+            "xref",
+            conf,
+            may,
+            number,
+            tuple(notes),
+            relation=_xref_relation(relation),
+            reason=_xref_reason(entry),
+        )
 
     def _own_evidence(
         self,
@@ -170,11 +208,18 @@ class NumberEvidence:
         part = self.index.parts[sku]
         fits = self.brands.fits(ctx.effective_brand, self.index.part_brand[sku], part.description)
         notes: tuple[str, ...] = ("number found in our description",) if in_description else ()
+        where = "the title" if in_text else "the part-number field"
+        if in_description:
+            reason = f"{number} in {where} is written in our description of SKU {sku}"
+        else:
+            reason = f"{number} in {where} is our part number {part.part_number} ({part.brand})"
         if fits is False:
             conf = TITLE_OTHER_BRAND if in_text else OWN_OTHER_BRAND
             listed = ctx.listing.brand or ctx.title_brand
             notes += (f"brand {listed} differs from {part.brand}",)
-            return self.evidence(sku, method, conf, False, number, notes, weak=True)
+            return self.evidence(
+                sku, method, conf, False, number, notes, weak=True, reason=reason
+            )
         if fits is None and (in_text or in_description):
             part_brand = self.index.part_brand[sku]
             if (part_brand and self._mentioned(ctx, part_brand)) or (
@@ -185,12 +230,12 @@ class NumberEvidence:
             conf = TITLE if in_text else OWN
         elif in_text or in_description:
             conf, notes = TITLE_NO_BRAND, (*notes, "no brand to confirm the number")
-            return self.evidence(sku, method, conf, False, number, notes)
+            return self.evidence(sku, method, conf, False, number, notes, reason=reason)
         else:
             conf = OWN_NO_BRAND  # our number, no brand to contradict it
         if in_description:
             conf = min(conf, DESCRIPTION)
-        return self.evidence(sku, method, conf, True, number, notes)
+        return self.evidence(sku, method, conf, True, number, notes, reason=reason)
 
     def _exact(
         self, ctx: ListingContext, key: str, number: str, *, in_text: bool, method: str
@@ -239,11 +284,21 @@ class NumberEvidence:
                 note = f"brand {brand} removed from the number"
                 for entry in self.index.xrefs_by_number.get(rest, ()):
                     if self._agree(brand, entry.brand):
-                        sku = entry.xref.sku
-                        out.append(self.evidence(sku, "xref", AFFIX, True, raw, (note,)))
+                        out.append(
+                            self.evidence(
+                                entry.xref.sku, "xref", AFFIX, True, raw, (note,),
+                                relation=_xref_relation(entry.xref.relation),
+                                reason=_xref_reason(entry),
+                            )
+                        )
                 for sku in self.index.by_number.get(rest, ()):
                     if self._agree(brand, self.index.part_brand[sku]):
-                        out.append(self.evidence(sku, "part_number", AFFIX, True, raw, (note,)))
+                        reason = f"{raw} is our part number {self.index.parts[sku].part_number}"
+                        out.append(
+                            self.evidence(
+                                sku, "part_number", AFFIX, True, raw, (note,), reason=reason
+                            )
+                        )
         return out
 
     def _by_unpadded(self, ctx: ListingContext, key: str, raw: str) -> list[Evidence]:
@@ -254,15 +309,26 @@ class NumberEvidence:
         note = "equal once leading zeros are dropped"
         out: list[Evidence] = []
         owners = [
-            (s, self.index.part_brand[s]) for s in self.index.by_number_unpadded.get(short, ())
+            (s, self.index.part_brand[s], "same", f"{raw} is our part number "
+             f"{self.index.parts[s].part_number} without its leading zeros")
+            for s in self.index.by_number_unpadded.get(short, ())
         ]
-        owners += [(e.xref.sku, e.brand) for e in self.index.xrefs_by_unpadded.get(short, ())]
-        for sku, owner_brand in owners:
+        owners += [
+            (e.xref.sku, e.brand, _xref_relation(e.xref.relation), _xref_reason(e))
+            for e in self.index.xrefs_by_unpadded.get(short, ())
+        ]
+        for sku, owner_brand, relation, reason in owners:
             if brand and self._agree(brand, owner_brand):
-                out.append(self.evidence(sku, "part_number", UNPADDED, True, raw, (note,)))
+                conf, may = UNPADDED, True
             elif not brand:
-                conf = UNPADDED_NO_BRAND
-                out.append(self.evidence(sku, "part_number", conf, False, raw, (note,)))
+                conf, may = UNPADDED_NO_BRAND, False
+            else:
+                continue
+            out.append(
+                self.evidence(
+                    sku, "part_number", conf, may, raw, (note,), relation=relation, reason=reason
+                )
+            )
         return out
 
     def _note_near(self, ctx: ListingContext, key: str) -> None:
@@ -297,6 +363,8 @@ class NumberEvidence:
             # a model number in the title one character away from ours rules that part out
             for cand in [c for c in candidates if c.score >= _MODEL_LIKE][:_NEAR_CHECKS]:
                 self._note_near(ctx, cand.key)
+        if not in_field:
+            hits = self._read_context(ctx, text, candidates, hits)
         out: list[Evidence] = []
         for cand, found in hits:
             if any(
@@ -314,12 +382,79 @@ class NumberEvidence:
                 if extendable:
                     note = f"'{cand.raw}' may be part of a longer number in the text"
                     e = replace(e, may_auto=False, notes=(*e.notes, note))
-                if fits_other and e.method != "xref":
+                if fits_other and e.method not in ("xref", "replaces"):
                     note = f"the title says it fits or replaces {cand.raw}"
                     e = replace(e, may_auto=False, notes=(*e.notes, note))
                 out.append(e)
         return out
 
+    def _read_context(
+        self,
+        ctx: ListingContext,
+        text: str,
+        candidates: list[Candidate],
+        hits: list[tuple[Candidate, list[Evidence]]],
+    ) -> list[tuple[Candidate, list[Evidence]]]:
+        """Title hits as the words in front of them say: our number after "replaces /
+        interchange / OEM ref" is a competitor's alternative to it; after "fits / for /
+        compatible with", a reviewed alternative; a model code of our description after
+        such words names a machine the product fits, not the product. When the title
+        also names a number without such words, that number is what the listing is, and
+        the replaced ones are dropped."""
+        tokens = text_tokens(text)
+        words = token_words(tokens)
+        skip = self._brand_positions(words)
+        for cand in candidates:
+            skip.update(range(cand.start, cand.end))
+        read: list[tuple[Candidate, list[Evidence], bool]] = []
+        for cand, found in hits:
+            around = number_context(tokens, cand.start, cand.end, skip, words)
+            if around is None:
+                read.append((cand, found, False))
+                continue
+            said = [e for e in (self._in_context(ctx, cand, e, around) for e in found) if e]
+            read.append((cand, said, around.kind == REPLACES))
+        plain = any(not stated and any(not e.weak for e in found) for _, found, stated in read)
+        return [
+            (cand, found) for cand, found, stated in read if found and not (plain and stated)
+        ]
+
+    def _in_context(
+        self, ctx: ListingContext, cand: Candidate, e: Evidence, around: NumberContext
+    ) -> Evidence | None:
+        if e.method == "xref":
+            return e  # a competitor's number: the cross-reference says what it is
+        if cand.key not in self.index.by_number:
+            return None  # a model code of our description ("fits 5075E"): a machine
+        part = self.index.parts[e.sku]
+        listed = self.brands.fits(ctx.effective_brand, self.index.part_brand[e.sku],
+                                  part.description)
+        reason = f'title: "{around.phrase}"'
+        if listed is True:
+            if around.kind == FITS:
+                return e
+            note = f"our own brand says it replaces {cand.raw}: a person decides"
+            return replace(e, may_auto=False, notes=(*e.notes, note))
+        if around.kind == REPLACES and not (around.oe_label_only and listed is None):
+            note = f"the title says it replaces our {cand.raw}"
+            return self.evidence(
+                e.sku, "replaces", REPLACES_OURS, True, cand.raw, (note,),
+                relation="alternative", reason=reason,
+            )
+        note = f"the title says it fits or is compatible with {cand.raw}: a person decides"
+        return self.evidence(
+            e.sku, "replaces", FITS_OURS, False, cand.raw, (note,),
+            relation="alternative", reason=reason,
+        )
+
+    def _brand_positions(self, words: list[str]) -> set[int]:
+        """Token positions covered by a known brand name (one to three tokens)."""
+        out: set[int] = set()
+        for i in range(len(words)):
+            for n in (1, 2, 3):
+                if i + n <= len(words) and "".join(words[i : i + n]) in self.brands.known:
+                    out.update(range(i, i + n))
+        return out
 
     def _extendable(self, text: str, cand: Candidate) -> bool:
         """Whether a letter group next to ``cand`` may really continue it: a brand name
@@ -393,3 +528,14 @@ def gtin_in_number_field(text: str) -> str | None:
     valid check digit is taken as a GTIN as well."""
     digits = normalize_part_number(text)
     return normalize_gtin(digits) if digits.isdigit() and len(digits) >= 12 else None
+
+
+def _xref_relation(relation: str) -> str:
+    """A match's relation from a cross-reference's: a kit stays a kit; an equivalent or
+    superseded competitor number is an alternative to our part."""
+    return "kit" if relation == "kit" else "alternative"
+
+
+def _xref_reason(entry: IndexedXref) -> str:
+    x = entry.xref
+    return f"cross-reference {x.competitor_brand} {x.competitor_part_number} ({x.relation})"

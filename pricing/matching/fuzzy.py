@@ -27,6 +27,7 @@ from pricing.matching.normalize import (
     _YEARS,
     _ascii_fold,
     _tokens,
+    canonical_sizes,
     normalize_part_number,
 )
 from pricing.matching.records import CatalogPart
@@ -52,7 +53,7 @@ def compact(text: str) -> str:
     """``text`` upper case, letters and digits only, for finding a code however it is
     spaced: separators vanish except between two digits, where they leave ``|``
     (``M20 x 1.5 79mm`` gives ``M20X1|5|79MM``, so ``1.5`` and ``15`` stay apart)."""
-    upper = _ascii_fold(text).upper()
+    upper = _ascii_fold(canonical_sizes(text)).upper()
     return _NON_ALNUM.sub("", _DIGIT_GAP.sub("|", upper))
 
 
@@ -60,7 +61,7 @@ def codes_of(text: str) -> frozenset[str]:
     """The code-like tokens of ``text`` in :func:`compact` form, units stripped from
     measurements (``1150 mm`` and ``1150mm`` both give ``1150``), years left out."""
     out = set()
-    for tok in _tokens(text):
+    for tok in _tokens(canonical_sizes(text)):
         key = normalize_part_number(tok)
         if not _HAS_DIGIT.search(key) or _YEARS.match(key):
             continue
@@ -86,10 +87,11 @@ def contains_code(compact_text: str, code: str) -> bool:
 
 
 def process(text: str) -> str:
-    """The text the fuzzy scorer compares: lower case, accents folded, punctuation to
-    spaces, and letters split from digits (``79mm`` -> ``79 mm``, ``245x180`` ->
+    """The text the fuzzy scorer compares: sizes in one unit each (``115 cm`` is
+    ``1150 mm``), lower case, accents folded, punctuation to spaces, and letters split
+    from digits (``79mm`` -> ``79 mm``, ``245x180`` ->
     ``245 x 180``) so that spacing habits do not count."""
-    return _SPLIT_ALNUM.sub(" ", utils.default_process(_ascii_fold(text)))
+    return _SPLIT_ALNUM.sub(" ", utils.default_process(_ascii_fold(canonical_sizes(text))))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from pricing.matching.context import number_context
 from pricing.matching.fuzzy import FuzzyIndex
 from pricing.matching.normalize import (
     find_part_numbers,
     normalize_brand,
     normalize_gtin,
     normalize_part_number,
+    text_tokens,
 )
 from pricing.matching.records import RELATIONS, CatalogPart, CrossRef
 
@@ -129,18 +131,33 @@ class CatalogIndex:
     def _description_codes(self) -> dict[str, list[str]]:
         """Model numbers written in our descriptions (``Sony turntable - PSLX350H``) that
         name exactly one current SKU and are nobody's part number: a second, weaker way
-        to find a SKU by number."""
+        to find a SKU by number.
+
+        A code after "for / fits / replaces" (``Hydraulic filter for 6120M``), or one of
+        several codes in one description (``Fuel filter element, 5075E, 5085E``), names
+        the machines the part fits, not the part: it is left out."""
         seen: dict[str, set[str]] = {}
+        machines: set[str] = set()
         for sku, part in self.parts.items():
             current = self.resolved[sku].sku
-            for cand in find_part_numbers(part.description):
-                if (
-                    cand.score >= _CODE_MIN_SCORE
-                    and cand.key not in self.by_number
-                    and not _DIMENSIONS.match(cand.key)
-                ):
-                    seen.setdefault(cand.key, set()).add(current)
-        return {key: sorted(skus) for key, skus in seen.items() if len(skus) == 1}
+            cands = [
+                c
+                for c in find_part_numbers(part.description)
+                if c.score >= _CODE_MIN_SCORE
+                and c.key not in self.by_number
+                and not _DIMENSIONS.match(c.key)
+            ]
+            tokens = text_tokens(part.description)
+            for cand in cands:
+                # counted even when it names a machine: a code two parts share names neither
+                seen.setdefault(cand.key, set()).add(current)
+                if len(cands) > 1 or number_context(tokens, cand.start, cand.end) is not None:
+                    machines.add(cand.key)
+        return {
+            key: sorted(skus)
+            for key, skus in seen.items()
+            if len(skus) == 1 and key not in machines
+        }
 
     @classmethod
     def build(cls, parts: Iterable[CatalogPart], xrefs: Iterable[CrossRef]) -> CatalogIndex:

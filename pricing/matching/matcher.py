@@ -17,8 +17,17 @@ Evidence is gathered in this order; the first stage that finds any decides:
    auto only when the listing's brand (field, or a brand named in the title) agrees
    and every hit resolves to one SKU; a hit that the title might continue (``HU 7008``
    in ``HU 7008 z``) is reviewed.
+   Each hit is read with the words in front of it (:mod:`pricing.matching.context`):
+   our exact number after "replaces / interchange / OEM ref ..." on a listing whose
+   brand is not the part's -> ``replaces``, relation ``alternative``, auto; after
+   "fits / for / compatible with" the same, reviewed; a model code of our description
+   after such words names a machine and is dropped.
 4. Fuzzy title similarity with blocking -> ``fuzzy``: reviewed, unless very strong and
    corroborated (see :class:`~pricing.matching.config.MatchingConfig`).
+
+Every match carries a relation (``same``: our part resold; ``alternative``: a
+cross-reference or a replace phrase; ``kit``: a kit cross-reference) and the evidence
+it rests on, in words.
 
 Everywhere: every SKU is followed through its supersession chain to the current SKU (a
 cycle is reviewed); evidence for two different SKUs is a conflict and is reviewed, except
@@ -144,7 +153,8 @@ class Matcher:
             notes.append("not corroborated")
         conf = best.score if strong else min(best.score, cfg.fuzzy_review_cap)
         ev = self.numbers.evidence(
-            best.sku, "fuzzy", conf, strong, ctx.listing.part_number, tuple(notes)
+            best.sku, "fuzzy", conf, strong, ctx.listing.part_number, tuple(notes),
+            reason=f"title similar to our description of SKU {best.sku} ({best.score:.2f})",
         )
         return self._decide(ctx, [ev])
 
@@ -184,6 +194,8 @@ class Matcher:
             status,
             best.number or ctx.listing.part_number,
             "; ".join(dict.fromkeys(notes)) or None,
+            best.relation,
+            best.reason or None,
         )
 
     def _by_pack(

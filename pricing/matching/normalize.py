@@ -22,9 +22,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
 __all__ = [
     "Candidate",
+    "canonical_sizes",
     "find_part_numbers",
     "gtin_check_digit",
     "normalize_brand",
@@ -71,6 +73,8 @@ _NO_BRAND = frozenset(
 
 
 def _ascii_fold(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -91,6 +95,42 @@ def normalize_brand(text: str | None) -> str:
         words.pop()
     brand = "".join(words)
     return "" if brand in _NO_BRAND else brand
+
+
+# A number and its unit; the unit spelled out or abbreviated, after an optional space.
+# Not inside a dimension (``45x62x8``) or another number (the look-behind).
+_SIZE = re.compile(
+    r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*"
+    r"(cm³|cm3|ccm|cc|cm|mm|m|volts?|v|amperes?|amps?|a|litres?|liters?|ltr|l)(?!\w)",
+    re.IGNORECASE,
+)
+# unit -> (canonical unit, factor): lengths in mm, volumes of displacement in cc
+_SIZE_UNITS = {
+    "cm³": ("cc", 1), "cm3": ("cc", 1), "ccm": ("cc", 1), "cc": ("cc", 1),
+    "cm": ("mm", 10), "mm": ("mm", 1), "m": ("mm", 1000),
+    "volt": ("V", 1), "volts": ("V", 1), "v": ("V", 1),
+    "ampere": ("A", 1), "amperes": ("A", 1), "amp": ("A", 1), "amps": ("A", 1), "a": ("A", 1),
+    "litre": ("L", 1), "litres": ("L", 1), "liter": ("L", 1), "liters": ("L", 1),
+    "ltr": ("L", 1), "l": ("L", 1),
+}  # fmt: skip
+
+
+def _canonical_size(match: re.Match[str]) -> str:
+    unit, factor = _SIZE_UNITS[match.group(2).lower()]
+    number = match.group(1)
+    if factor != 1:  # converted; a number kept in its unit stays as written ("3.0 mm")
+        number = format((Decimal(number.replace(",", ".")) * factor).normalize(), "f")
+    return f"{number} {unit}"
+
+
+def canonical_sizes(text: str) -> str:
+    """``text`` with every size in one unit per kind, so sizes compare whatever unit a
+    shop writes: lengths in mm, displacement in cc, volts V, amperes A, litres L.
+
+    >>> canonical_sizes("Poly V-belt 115 cm, 12 volt 40 amp, pump 16 cm3")
+    'Poly V-belt 1150 mm, 12 V 40 A, pump 16 cc'
+    """
+    return _SIZE.sub(_canonical_size, text)
 
 
 _GTIN_SEPARATORS = re.compile(r"[\s\-.]+")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "MATCH_RELATIONS",
     "METHODS",
     "RELATIONS",
     "STATUSES",
@@ -18,9 +19,14 @@ __all__ = [
     "MatchResult",
 ]
 
-METHODS = ("gtin", "xref", "part_number", "title_part_number", "fuzzy", "none")
+METHODS = ("gtin", "xref", "part_number", "title_part_number", "replaces", "fuzzy", "none")
 STATUSES = ("auto", "needs_review", "unmatched")
+# How a cross-reference's number relates to our SKU (the xref file's ``relation``).
 RELATIONS = ("equivalent", "superseded", "kit")
+# How a matched listing relates to our SKU: ``same`` (our part, resold), ``alternative``
+# (a competitor's part that replaces ours: a cross-reference, or a title that says it
+# replaces our number) or ``kit`` (a competitor's kit standing for our kit SKU).
+MATCH_RELATIONS = ("same", "alternative", "kit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +80,10 @@ class MatchResult:
     ``confidence`` is in [0, 1]. ``competitor_part_number`` is the number the listing
     was matched on (the field, or the text found in the title). ``note`` says in words
     what a reviewer should know: a supersession followed, a kit, a conflict, a
-    near-miss part number.
+    near-miss part number. ``relation``: one of :data:`MATCH_RELATIONS` (``None`` when
+    unmatched). ``evidence``: the fact the match rests on, in words a person can check
+    against the listing (``title: "replaces RE464325"``, ``cross-reference MANN-FILTER
+    W 712/75 (equivalent)``).
     """
 
     listing_id: int
@@ -84,3 +93,5 @@ class MatchResult:
     status: str
     competitor_part_number: str | None
     note: str | None = None
+    relation: str | None = None
+    evidence: str | None = None

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from pricing.errors import NotFoundError
 from pricing.matching.config import MatchingConfig
 from pricing.matching.matcher import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
+from pricing.matching.records import MATCH_RELATIONS
 from pricing.storage import Database
 from pricing.storage.bulk import upsert
 from pricing.storage.models import (
@@ -76,22 +77,20 @@ def run_matching(
         matcher = Matcher(index, config)
         decided = select(Match.listing_id).where(Match.status.in_(HUMAN_MATCH_STATUSES))
         unmatched = ~select(Match.id).where(Match.listing_id == Listing.id).exists()
-        stmt = select(Listing).where(Listing.id.not_in(decided))
+        # plain rows, not ORM objects: nothing here changes a listing through the session
+        stmt = select(
+            Listing.id,
+            Listing.competitor,
+            Listing.title,
+            Listing.brand,
+            Listing.part_number,
+            Listing.gtin,
+            Listing.pack_qty,
+        ).where(Listing.id.not_in(decided))
         if not rematch_all:
             stmt = stmt.where(Listing.needs_match | unmatched)
-        listings = list(session.scalars(stmt))
-        results = matcher.match_many(
-            ListingInput(
-                listing_id=row.id,
-                competitor=row.competitor,
-                title=row.title,
-                brand=row.brand,
-                part_number=row.part_number,
-                gtin=row.gtin,
-                pack_qty=row.pack_qty,
-            )
-            for row in listings
-        )
+        listings = [ListingInput(*row) for row in session.execute(stmt)]
+        results = matcher.match_many(listings)
         now = utcnow()
         upsert(
             session,
@@ -105,6 +104,8 @@ def run_matching(
                     "status": r.status,
                     "competitor_part_number": r.competitor_part_number,
                     "note": r.note,
+                    "relation": r.relation,
+                    "evidence": r.evidence,
                     "updated_at": now,
                 }
                 for r in results
@@ -116,15 +117,19 @@ def run_matching(
                 "confidence",
                 "status",
                 "competitor_part_number",
+                "note",
+                "relation",
+                "evidence",
                 "updated_at",
             ],
         )
-        ids = [row.id for row in listings]
+        ids = [row.listing_id for row in listings]
         for start in range(0, len(ids), 500):
             session.execute(
                 update(Listing)
                 .where(Listing.id.in_(ids[start : start + 500]))
                 .values(needs_match=False)
+                .execution_options(synchronize_session=False)
             )
     return MatchSummary(
         len(results), dict(Counter(r.status for r in results)), list(index.problems)
@@ -139,10 +144,18 @@ def decide(
     who: str,
     sku: str | None = None,
     note: str | None = None,
+    relation: str | None = None,
 ) -> Match:
-    """Record a person's confirm or reject; it wins over every later automatic run."""
+    """Record a person's confirm or reject; it wins over every later automatic run.
+
+    ``relation`` (``same``, ``alternative``, ``kit``) corrects the matcher's; a person
+    who names another SKU without one gets ``same``."""
     if status not in HUMAN_MATCH_STATUSES:
         raise ValueError(status)
+    if relation is not None and relation not in MATCH_RELATIONS:
+        raise ValueError(
+            f"relation {relation!r} is not one of {', '.join(MATCH_RELATIONS)}"
+        )
     match = session.get(Match, match_id)
     if match is None:
         raise NotFoundError(f"no match {match_id}")
@@ -151,8 +164,14 @@ def decide(
             raise NotFoundError(f"no SKU {sku!r} in the catalog")
         match.sku = sku
         match.method = "manual"
+        match.relation = relation or "same"
+        match.evidence = f"chosen by {who}"
     if status == "confirmed" and match.sku is None:
         raise NotFoundError(f"match {match_id} has no SKU to confirm; give one with --sku")
+    if relation is not None:
+        match.relation = relation
+    if status == "confirmed" and match.relation is None:
+        match.relation = "same"
     match.status = status
     match.confidence = 1.0
     match.decided_by, match.decided_at, match.note = who, utcnow(), note

@@ -248,6 +248,10 @@ class Match(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # same | alternative | kit (pricing.matching.records.MATCH_RELATIONS); None: no SKU
+    relation: Mapped[str | None] = mapped_column(String(16))
+    # the fact the matcher's decision rests on, in words (MatchResult.evidence)
+    evidence: Mapped[str | None] = mapped_column(Text)
 
 
 class SuggestionRun(Base):
