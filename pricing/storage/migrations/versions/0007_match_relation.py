@@ -1,7 +1,7 @@
 """match relation and evidence: same, alternative or kit, and why
 
 Revision ID: 0007_match_relation
-Revises: 0004
+Revises: 0006_web_sessions
 Create Date: 2026-12-07 16:30:00.000000
 
 Existing matches are given the relation the matcher would have given them: a
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_match_relation"
-down_revision = "0004"
+down_revision = "0006_web_sessions"
 branch_labels = None
 depends_on = None
 

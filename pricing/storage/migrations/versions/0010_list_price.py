@@ -1,7 +1,7 @@
 """list price: an optional ceiling per catalog row (MSRP)
 
 Revision ID: 0010
-Revises: 0006_web_sessions
+Revises: 0007_match_relation
 Create Date: 2026-12-07 17:30:00.000000
 
 The catalog's optional ``list_price`` column (SPEC, December 2026): the optimizer never
@@ -16,7 +16,7 @@ from alembic import op
 MONEY = sa.Numeric(18, 4, asdecimal=True)
 
 revision = "0010"
-down_revision = "0006_web_sessions"
+down_revision = "0007_match_relation"
 branch_labels = None
 depends_on = None
 
