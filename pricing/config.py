@@ -196,6 +196,7 @@ POLICY_KEYS = (
     "max_markup",
     "max_rise",
     "rise_window_days",
+    "max_alternative_index",
 )
 
 
@@ -220,6 +221,7 @@ class PolicyOverrides(_Strict):
     max_markup: Annotated[float, Field(gt=1)] | None = None
     max_rise: Annotated[float, Field(gt=0)] | None = None
     rise_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    max_alternative_index: Annotated[float, Field(gt=0)] | None = None
 
     def written(self) -> dict[str, Any]:
         """The keys this block actually sets (an explicit ``null`` counts)."""
@@ -244,6 +246,7 @@ class PolicyDefaults(PolicyOverrides):
     max_markup: Annotated[float, Field(gt=1)] | None = None
     max_rise: Annotated[float, Field(gt=0)] | None = None
     rise_window_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    max_alternative_index: Annotated[float, Field(gt=0)] | None = None
 
     def written(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in POLICY_KEYS}
@@ -278,6 +281,7 @@ class ResolvedPolicy(_Strict):
     max_markup: float | None = None
     max_rise: float | None = None
     rise_window_days: int = 90
+    max_alternative_index: float | None = None
     map_price: Decimal | None = None
 
     @property

@@ -113,3 +113,28 @@ def test_list_price_is_a_ceiling(db_url: str, tmp_path: Path) -> None:
     # Electrical prices end in .99 (config/pricing.yaml): the highest such price under it
     assert float(alternator["suggested_price"]) == 151.99
     assert alternator["reasons"]["codes"][0] == "LIST_PRICE"
+
+
+def test_dealers_cap_a_proprietary_part_its_alternatives_do_not(db_url: str,
+                                                                tmp_path: Path) -> None:
+    """The alternator NL-2003 (proprietary, 150.00): a dealer resells it (our brand, our
+    number: relation same) at 140.00, and a competitor's part "replaces NL-2003"
+    (relation alternative) at 90.00. The dealer caps it; the alternative does not."""
+    cli = _cli(db_url)
+    _setup(cli, tmp_path)
+    (tmp_path / "more.csv").write_text(
+        "competitor,url,title,price,currency,brand,part_number,pack_qty\n"
+        "dealer1,https://dealer.example/NL-2003,Northline NL-2003 alternator,140.00,USD,"
+        "Northline,NL-2003,1\n"
+        "shopz,https://z.example/p/55,Alternator 120A - replaces NL-2003,90.00,USD,"
+        "Zapco,ZP-5501,1\n", encoding="utf-8")
+    cli("observations", "import", str(tmp_path / "more.csv"))
+    cli("match")
+    matches = {m["url"]: m for m in json.loads(cli("matches", "--format", "json"))}
+    assert matches["https://dealer.example/NL-2003"]["relation"] == "same"
+    assert matches["https://z.example/p/55"]["relation"] == "alternative"
+    out = json.loads(cli("optimize", "--format", "json"))
+    alternator = {s["sku"]: s for s in out["suggestions"]}["NL-2003"]
+    # 1.10 x 140.00 = 154.00, with the Electrical .99 ending: 153.99 (not 90 x 1.1)
+    assert float(alternator["suggested_price"]) == 153.99
+    assert alternator["reasons"]["codes"][0] == "RESELLER_CAP"

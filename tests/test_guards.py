@@ -212,3 +212,21 @@ def test_every_sentence_matches_its_numbers() -> None:
                     and "could not be kept" in r.explanation), r.explanation
         if r.suggested_price == r.current_price:
             assert r.explanation.startswith("Keep at")
+
+
+def test_resellers_cap_a_proprietary_part_and_alternatives_only_when_asked() -> None:
+    history = weeks((20.0, 12, 30.0))
+    resold = one(part(sales=history, competitor_unit_prices=(D("19.00"), D("20.00"))))
+    assert resold.suggested_price == D("21.45")  # 1.10 x the resellers' median 19.50
+    assert resold.binding_constraint == "RESELLER_CAP"
+    assert "dealers who resell" in resold.explanation
+    # a will-fit alternative is no cap by default ...
+    alt = part(sales=history, alternative_unit_prices=(D("18.00"),))
+    assert one(alt).suggested_price == D("21.60")
+    # ... and one where the team sets max_alternative_index
+    policy = PricingPolicy.model_validate(
+        {**POLICY.model_dump(), "proprietary": {**POLICY.proprietary.model_dump(
+            exclude_none=True), "max_alternative_index": 1.15}})
+    capped = one(alt, policy)
+    assert capped.suggested_price == D("20.70")
+    assert capped.binding_constraint == "ALTERNATIVE_CAP"

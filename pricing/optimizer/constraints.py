@@ -27,14 +27,14 @@ NO_CAP = np.iinfo(np.int64).max
 KINDS = (
     "MARGIN_FLOOR", "MAP_FLOOR", "MAX_CHANGE_DOWN", "MAX_CHANGE_UP", "PRICE_INDEX_CAP", "LADDER",
     # ceilings a team configures (after the price index in priority)
-    "MAX_MARKUP", "LIST_PRICE", "RISE_LIMIT", "RESELLER_CAP",
+    "MAX_MARKUP", "LIST_PRICE", "RISE_LIMIT", "RESELLER_CAP", "ALTERNATIVE_CAP",
     # the closed-loop guards (softest: every hard rule above comes first)
     "EVIDENCE_RANGE", "HOLD_FOR_EVIDENCE", "STEP_BACK", "SHARE_GUARD", "SMALL_CHANGE",
 )
 (MARGIN_FLOOR, MAP_FLOOR, MAX_CHANGE_DOWN, MAX_CHANGE_UP, PRICE_INDEX_CAP, LADDER,
- MAX_MARKUP, LIST_PRICE, RISE_LIMIT, RESELLER_CAP,
+ MAX_MARKUP, LIST_PRICE, RISE_LIMIT, RESELLER_CAP, ALTERNATIVE_CAP,
  EVIDENCE_RANGE, HOLD_FOR_EVIDENCE, STEP_BACK, SHARE_GUARD, SMALL_CHANGE) = range(len(KINDS))
-HARD_KINDS = frozenset(range(RESELLER_CAP + 1))  # what may force a price to move
+HARD_KINDS = frozenset(range(ALTERNATIVE_CAP + 1))  # what may force a price to move
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -192,7 +192,9 @@ def part_bounds(
 
 def _ceilings(part: PartInput, rp: ResolvedPolicy) -> list[tuple[int, Decimal]]:
     """The ceilings a team configured for this part: ``max_markup`` times its cost, its
-    ``list_price`` (MSRP), and ``max_rise`` over its price ``rise_window_days`` ago."""
+    ``list_price`` (MSRP), ``max_rise`` over its price ``rise_window_days`` ago, and
+    ``max_alternative_index`` times the reference price of the will-fit alternatives
+    matched to a proprietary part."""
     out = []
     if rp.max_markup is not None and part.unit_cost > 0:
         out.append((MAX_MARKUP, part.unit_cost * _decimal(rp.max_markup)))
@@ -200,6 +202,11 @@ def _ceilings(part: PartInput, rp: ResolvedPolicy) -> list[tuple[int, Decimal]]:
         out.append((LIST_PRICE, part.list_price))
     if rp.max_rise is not None and part.window_price is not None and part.window_price > 0:
         out.append((RISE_LIMIT, part.window_price * (1 + _decimal(rp.max_rise))))
+    if rp.max_alternative_index is not None and part.alternative_unit_prices:
+        reference = competitor_reference(part.alternative_unit_prices, rp.competitor_reference)
+        if reference is not None:
+            out.append((ALTERNATIVE_CAP,
+                        _decimal(rp.max_alternative_index) * reference * part.pack_qty))
     return out
 
 

@@ -81,6 +81,7 @@ class PartInput:
     window_price: Decimal | None = None  # our price rise_window_days ago (rolling limit)
     previous_prices: tuple[Decimal, ...] = ()  # our prices before the current one, newest first
     call_for_price: bool = False  # matched listings show no price ("call for price")
+    alternative_unit_prices: Sequence[Decimal] = ()  # will-fit parts (proprietary), per unit
 
     def check(self) -> None:
         """Raise :class:`OptimizerInputError` when the part cannot be priced."""

@@ -34,6 +34,7 @@ MAX_MARKUP = "MAX_MARKUP"
 LIST_PRICE = "LIST_PRICE"
 RISE_LIMIT = "RISE_LIMIT"
 RESELLER_CAP = "RESELLER_CAP"
+ALTERNATIVE_CAP = "ALTERNATIVE_CAP"
 CALL_FOR_PRICE = "CALL_FOR_PRICE"
 EVIDENCE_RANGE = "EVIDENCE_RANGE"
 HOLD_FOR_EVIDENCE = "HOLD_FOR_EVIDENCE"
@@ -47,7 +48,7 @@ ALL_CODES = (
     NO_COMPETITOR_PRICE, CURRENCY_MISMATCH, PROPRIETARY, INELASTIC_DEMAND, PRICE_ENDING,
     LADDER_CONFLICT, SOLVER_FALLBACK, ELASTICITY_ESTIMATED, ELASTICITY_POOLED, ELASTICITY_PRIOR,
     MAX_MARKUP, LIST_PRICE, RISE_LIMIT, RESELLER_CAP, EVIDENCE_RANGE, HOLD_FOR_EVIDENCE, STEP_BACK,
-    SHARE_GUARD, SMALL_CHANGE, CALL_FOR_PRICE,
+    SHARE_GUARD, SMALL_CHANGE, CALL_FOR_PRICE, ALTERNATIVE_CAP,
 )
 # what each code means, for the report's glossary and the docs
 GLOSSARY = {
@@ -81,6 +82,7 @@ GLOSSARY = {
     SHARE_GUARD: "held back to keep the category's volume (max_units_loss)",
     SMALL_CHANGE: "held: the move is below min_change or gains less than min_gain",
     CALL_FOR_PRICE: "competitors list the part without a price (call for price)",
+    ALTERNATIVE_CAP: "capped at max_alternative_index times its will-fit alternatives' price",
 }
 ELASTICITY_CODES = {
     "estimated": ELASTICITY_ESTIMATED, "pooled": ELASTICITY_POOLED, "prior": ELASTICITY_PRIOR,
@@ -188,6 +190,8 @@ def _why(w: Wording) -> str:
         ref = " of {reference} per pack" if w.has_reference else ""
         why = (f"to {_pct(w.max_price_index)} of the {kind} price of the dealers who resell "
                f"this part{ref}")
+    elif w.binding == ALTERNATIVE_CAP:
+        why = "to the ceiling set against the will-fit alternatives' price (max_alternative_index)"
     elif w.binding == RISE_LIMIT:
         why = "to the most the price may rise over its rolling window (max_rise)"
     elif w.binding == EVIDENCE_RANGE:

@@ -87,6 +87,7 @@ class CompetitorPrice(NamedTuple):
     observed_at: dt.datetime
     pack_qty: int = 1
     pack_from_title: bool = False
+    relation: str | None = None  # the match's: same, alternative or kit
 
 
 def trusted_competitor_prices(
@@ -117,14 +118,14 @@ def trusted_competitor_prices(
         PriceObservation.currency,
         PriceObservation.observed_at,
         PriceObservation.availability,
+        Match.relation,
     )
     if skus is not None:
         stmt = stmt.where(Match.sku.in_(skus))
     packs: dict[str, int | None] = {}
     by_sku: dict[str, list[CompetitorPrice]] = defaultdict(list)
-    for sku, competitor, listing_id, title, price, pack, currency, observed_at, avail in zip(
-        *read_columns(session.connection(), stmt), strict=True
-    ):
+    for (sku, competitor, listing_id, title, price, pack, currency, observed_at, avail,
+         relation) in zip(*read_columns(session.connection(), stmt), strict=True):
         if sku is None or avail in unavailable or price is None or price <= 0:
             continue
         qty, from_title = _pack(pack, title, packs)
@@ -132,7 +133,7 @@ def trusted_competitor_prices(
         by_sku[sku].append(
             CompetitorPrice(
                 sku, competitor, listing_id, unit, (currency or "").upper(), observed_at, qty,
-                from_title,
+                from_title, relation,
             )
         )
     return by_sku
@@ -282,6 +283,7 @@ def read_part_inputs(
     for (sku, category, family, proprietary, cost, price, currency, pack, map_price,
          min_margin, tier, list_price) in parts:
         unit_prices: list[Decimal] = []
+        alternatives: list[Decimal] = []
         competitor_currency = None
         found = prices.get(sku)
         if found:
@@ -306,7 +308,12 @@ def read_part_inputs(
                     left_out.counts["converted"] += 1
                 if cp.pack_from_title:
                     left_out.pack_from_title += 1
-                unit_prices.append(value)
+                # a proprietary part's competitors are the dealers who resell it; a
+                # will-fit alternative is a ceiling of its own (max_alternative_index)
+                if proprietary and cp.relation not in (None, "same"):
+                    alternatives.append(value)
+                else:
+                    unit_prices.append(value)
         inputs.append(
             PartInput(
                 sku=sku,
@@ -323,6 +330,7 @@ def read_part_inputs(
                 competitor_unit_prices=unit_prices,
                 competitor_currency=competitor_currency,
                 list_price=list_price,
+                alternative_unit_prices=alternatives,
                 call_for_price=sku in on_request and not unit_prices,
                 **ours.inputs(sku, price, as_of, windows[category, proprietary]
                               if sku in ours.rows else 0),
