@@ -334,11 +334,25 @@ def test_tier_ladder_holds_and_is_the_joint_optimum() -> None:
 
 
 def test_tier_ratio_is_kept_exactly() -> None:
+    """genuine >= 1.15 x 1.10 (reman missing) x economy. Both branches are reached: a
+    family that can keep the ratio within its steps keeps it exactly, with no conflict
+    flagged; one that cannot (both at 20.00: 22.00 < 1.265 x 18.00) says so."""
     ladder = LadderPolicy(ratios=(1.15, 1.10))
-    parts = _family("8.00", "10.50")
+    ratio = D("1.15") * D("1.10")
+    # genuine 25.00 (22.50..27.50), economy 20.00 (18.00..22.00): alone they would
+    # break the ratio (genuine falls to 22.50, economy rises to 21.00)
+    parts = [replace(p, current_price=D(c)) for p, c in zip(_family("8.00", "10.50"),
+                                                            ("25.00", "20.00"), strict=True)]
+    alone = optimize(parts, POLICY, ladders=None)
+    assert alone[0].suggested_price < ratio * alone[1].suggested_price
     g, e = optimize(parts, POLICY, ladders=ladder)
-    assert g.suggested_price >= D("1.15") * D("1.10") * e.suggested_price or (
-        "LADDER_CONFLICT" in g.reason_codes)
+    assert g.suggested_price >= ratio * e.suggested_price
+    assert "LADDER_CONFLICT" not in g.reason_codes + e.reason_codes
+    # the impossible family: flagged, and each price still within its own limits
+    g, e = optimize(_family("8.00", "10.50"), POLICY, ladders=ladder)
+    assert g.suggested_price < ratio * e.suggested_price
+    assert "LADDER_CONFLICT" in g.reason_codes
+    assert D("18.00") <= e.suggested_price and g.suggested_price <= D("22.00")
 
 
 def test_larger_pack_never_costs_more_per_unit() -> None:
