@@ -102,7 +102,10 @@ def run_loop(m: cm.Market, folder: Path, db_url: str,
     for t in range(1, m.weeks + 1):
         week = folder / f"week{t:02d}"
         week.mkdir(exist_ok=True)
-        cli("observations", "import", str(write_observations(m, t, week / "observations.csv")))
+        # the simulated week's clock: what the importers' age checks and the run go by
+        as_of = dt.datetime.combine(cm.week_start(t), dt.time(6), dt.UTC).isoformat()
+        cli("observations", "import", str(write_observations(m, t, week / "observations.csv")),
+            "--as-of", as_of)
         if t > 1:
             units = rng.poisson(cm.expected_units(m, path[t - 1], t - 1))
             cli("sales", "import", str(write_sales(m, t - 1, path[t - 1], units,
@@ -110,7 +113,6 @@ def run_loop(m: cm.Market, folder: Path, db_url: str,
         cli("match")
         if t == 1:
             matched = match_check(m, cli)
-        as_of = dt.datetime.combine(cm.week_start(t), dt.time(6), dt.UTC).isoformat()
         out = json.loads(cli("optimize", "--format", "json", "--as-of", as_of))
         run = int(out["run_id"])
         runs.append(run)
