@@ -37,7 +37,7 @@ from pricing.optimizer.demand import (
 )
 from pricing.optimizer.elasticity import ElasticitySettings, estimate_elasticities
 from pricing.optimizer.endings import apply_endings, has_ending, parse_endings
-from pricing.optimizer.evidence import evidence_bounds
+from pricing.optimizer.evidence import LEVEL_TOL, evidence_bounds
 from pricing.optimizer.guards import apply_evidence, calm, share_guard, short_of_volume
 from pricing.optimizer.inputs import LadderPolicy, PartInput, SalesHistory, SuggestionResult
 from pricing.optimizer.ladders import Market, build_edges, enforce_ladders, violated_families
@@ -141,8 +141,7 @@ def optimize_run(
             np.array([r.step for r in resolved]),
             np.array([r.evidence_periods for r in resolved], np.int64),
             np.array([r.step_test_z for r in resolved]), eps,
-            *(np.array([float(p.previous_prices[k]) if len(p.previous_prices) > k else np.nan
-                        for p in parts]) for k in (0, 1)),
+            *_our_moves(parts, p0),
             np.array([p.proprietary for p in parts], np.intp))
         box = apply_evidence(box, evidence)
     lo_x, hi_x = box.lo / 100.0 / p0, box.hi / 100.0 / p0
@@ -320,6 +319,28 @@ def _change(cents: int, current: Decimal, current_scaled: IntArray | None, i: in
         base = int(current_scaled[i])
         return (cents * 100 - base) / base * 100
     return float((Decimal(cents).scaleb(-2) - current) / current) * 100
+
+
+def _our_moves(parts: Sequence[PartInput], p0: npt.NDArray[np.float64]
+               ) -> tuple[npt.NDArray[np.float64], ...]:
+    """From our remembered prices (``previous_prices`` and the current one): the price
+    we last moved from; the lowest price a rise was taken back to (``a -> b -> a``, b
+    above a) and that rise's ``b``; the highest price a cut was taken back to."""
+    n = len(parts)
+    moved_from, back, above, given = (np.full(n, np.nan) for _ in range(4))
+    for i, part in enumerate(parts):
+        if not part.previous_prices:
+            continue
+        seq = [float(q) for q in reversed(part.previous_prices)] + [float(p0[i])]
+        moved_from[i] = seq[-2]
+        for x, y, z in zip(seq, seq[1:], seq[2:], strict=False):
+            if abs(z / x - 1.0) > LEVEL_TOL:
+                continue
+            if y > x and not x >= back[i]:  # NaN compares False: the first one counts
+                back[i], above[i] = x, y
+            elif y < x and not x <= given[i]:
+                given[i] = x
+    return moved_from, back, above, given
 
 
 def _resolve_all(parts: Sequence[PartInput], policy: PricingPolicy) -> list[ResolvedPolicy]:

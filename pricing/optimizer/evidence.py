@@ -22,12 +22,11 @@ state, so a rerun or a replayed season gives the same answer):
   SKU's elasticity. A move that earned clearly less (the log profit ratio below zero
   by more than ``step_test_z`` standard errors, Poisson counts) is stepped back to the
   price it left (a ceiling after a failed rise, a floor after a failed cut). A move
-  whose profit is lower but not yet clearly so holds for more periods, up to
-  :data:`MAX_TEST_PERIODS`, then is judged on its point estimate; so does one with too
-  few units sold around it to tell (:data:`MIN_TEST_UNITS`). A step taken back is
-  remembered while the price stays where it went back to (our prices read
-  ``a -> b -> a``): it is not tried again before :data:`RETRY_PERIODS` periods of
-  sales at that price.
+  whose profit is lower but not clearly so, or with too few units sold around it to
+  tell (:data:`MIN_TEST_UNITS`), holds for more periods; after
+  :data:`MAX_TEST_PERIODS` still in doubt, it stands. A step taken back is remembered
+  (our prices read ``a -> b -> a`` within the last eight moves) and not tried again
+  while that memory lasts: so only clear evidence takes a step back.
 * **Learning across parts.** The breaks a pool of parts has found (a rise that lost
   profit, as a ratio to each part's anchor) tell the others where the risk starts:
   once :data:`MIN_BREAKS` are seen, a part whose next step stays below the lowest of
@@ -54,7 +53,6 @@ MAX_TEST_PERIODS = 4  # periods a doubtful step is watched before it is judged
 BASE_PERIODS = 4  # periods before a move that its result is compared with
 MIN_TEST_UNITS = 6.0  # units (before and after a move) below which it cannot be judged
 MIN_BREAKS = 5  # breaks a pool must have seen before its parts climb below them undoubted
-RETRY_PERIODS = 8  # periods after a step back before the same step may be tried again
 
 # why an evidence bound sits where it does (see :data:`EvidenceBounds.hi_kind`)
 NONE, RANGE, HOLD, STEP_BACK = 0, 1, 2, 3
@@ -92,7 +90,9 @@ def evidence_bounds(
     z: Array,
     eps: Array,
     moved_from: Array | None = None,
-    moved_from_2: Array | None = None,
+    taken_back: Array | None = None,
+    taken_above: Array | None = None,
+    given_back: Array | None = None,
     pools: npt.NDArray[np.intp] | None = None,
 ) -> EvidenceBounds:
     """The evidence bounds of every SKU (module docstring).
@@ -101,14 +101,19 @@ def evidence_bounds(
     for a history in single units); ``anchor`` is the price the catalog last set (NaN
     where unknown: the current price stands in); ``step``, ``evidence_periods`` and
     ``z`` are the resolved policy's ``explore_step``, ``evidence_periods`` and
-    ``step_test_z`` per SKU. ``moved_from`` and ``moved_from_2`` are our two prices
-    before the current one, newest first (NaN where unknown): only a move they record
-    is judged by the step test, and ``a -> b -> a`` is a move taken back. ``pools``
-    groups SKUs that learn from each other's breaks (see :data:`MIN_BREAKS`).
+    ``step_test_z`` per SKU. ``moved_from`` is our price before the current one (NaN
+    where unknown): only a move from it is judged by the step test. ``taken_back`` is
+    the lowest price ``a`` our remembered prices went up from and came back to
+    (``a -> b -> a``), with ``taken_above`` its ``b``; ``given_back`` the highest one
+    they went down from and came back to. ``pools`` groups SKUs that learn from each
+    other's breaks (see :data:`MIN_BREAKS`).
     """
     n = panel.n_skus
     moved_from = np.full(n, np.nan) if moved_from is None else moved_from
-    moved_from_2 = np.full(n, np.nan) if moved_from_2 is None else moved_from_2
+    nan = np.full(n, np.nan)
+    taken_back = nan if taken_back is None else taken_back
+    taken_above = nan if taken_above is None else taken_above
+    given_back = nan if given_back is None else given_back
     anchor = np.where(np.isfinite(anchor) & (anchor > 0), anchor, current)
     ev_lo, ev_hi = anchor.copy(), anchor.copy()
     at_anchor = np.abs(np.log(current / anchor)) <= LEVEL_TOL
@@ -151,11 +156,14 @@ def evidence_bounds(
             se = np.sqrt(1.0 / units_i + 1.0 / units_j)
         worse = testable & (log_ratio < 0)
         clearly = worse & (log_ratio + z[sku] * se < 0)
-        judged = clearly | (worse & (lv.n[j] >= MAX_TEST_PERIODS))
+        judged = clearly
         # too few units sold to tell (a part that sells nothing says nothing against a
         # higher price): wait for more before the next step
         unknown = base_units + lv.units[j] < MIN_TEST_UNITS
-        doubtful = (worse & ~judged) | (~worse & unknown)
+        # still in doubt after MAX_TEST_PERIODS: the step stands (a step taken back is
+        # remembered, so only clear evidence takes one back)
+        waited = lv.n[j] >= MAX_TEST_PERIODS
+        doubtful = ((worse & ~judged) | (~worse & unknown)) & ~waited
         up, down = direction > 0, direction < 0
         np.minimum.at(ceiling, sku[judged & up], lv.price[i][judged & up])
         np.maximum.at(floor, sku[judged & down], lv.price[i][judged & down])
@@ -167,14 +175,14 @@ def evidence_bounds(
     else:
         periods_here = np.zeros(n)
 
-    # a move taken back (our prices read a -> b -> a) is remembered while the price
-    # stays there: the same step is not tried again without new inputs
+    # a move taken back (our prices read a -> b -> a, within the moves we remember) is
+    # not tried again: the price stays at or below a (above a, for a cut taken back)
     with np.errstate(invalid="ignore"):
-        back = (np.abs(np.log(current / moved_from_2)) <= LEVEL_TOL) & (
-            periods_here < RETRY_PERIODS)
-        ceiling = np.where(back & (moved_from > current), np.minimum(ceiling, current), ceiling)
-        break_at = np.where(back & (moved_from > current), moved_from, break_at)
-    # learning across parts: below every break its pool has seen (relative to each
+        ceiling = np.fmin(ceiling, np.where(taken_back > 0, taken_back, np.inf))
+        floor = np.fmax(floor, np.where(given_back > 0, given_back, 0.0))
+        break_at = np.where(np.isfinite(taken_back) & ~np.isfinite(break_at), taken_above,
+                            break_at)
+    # learning across parts: below the breaks its pool has seen (relative to each
     # part's anchor), a rise is not held for doubt, only taken back on clear evidence
     if pools is not None:
         ratio = break_at / anchor
@@ -182,8 +190,8 @@ def evidence_bounds(
             members = pools == pool
             seen = ratio[members & np.isfinite(ratio)]
             if seen.size >= MIN_BREAKS:
-                hold_up &= ~(members & (current * (1.0 + step) < np.quantile(seen, 0.25) * anchor))
-        floor = np.where(back & (moved_from < current), np.maximum(floor, current), floor)
+                below = current * (1.0 + step) < np.quantile(seen, 0.25) * anchor
+                hold_up &= ~(members & below)
 
     lo = ev_lo * (1.0 - step)
     hi = ev_hi * (1.0 + step)

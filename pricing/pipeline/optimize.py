@@ -349,8 +349,8 @@ class OurPriceHistory:
 
     def inputs(self, sku: str, current: Decimal, as_of: dt.datetime, window_days: int
                ) -> dict[str, Any]:
-        """``anchor_price`` (the price the catalog last set), ``previous_prices`` (the
-        two before the current one, newest first) and ``window_price`` (the price in
+        """``anchor_price`` (the price the catalog last set), ``previous_prices`` (up to
+        eight before the current one, newest first) and ``window_price`` (the price in
         force ``window_days`` before ``as_of``) for one SKU."""
         rows = self.rows.get(sku)
         if not rows:
@@ -361,7 +361,7 @@ class OurPriceHistory:
             prices.pop()
         start = as_of - dt.timedelta(days=window_days)
         window = next((p for at, p, _ in reversed(rows) if at <= start), None)
-        return {"anchor_price": anchor, "previous_prices": tuple(reversed(prices[-2:])),
+        return {"anchor_price": anchor, "previous_prices": tuple(reversed(prices[-8:])),
                 "window_price": window}
 
 
