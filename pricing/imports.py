@@ -106,6 +106,9 @@ class CatalogRow(_CsvRow):
         Annotated[str, length("parts", "superseded_by"), NoCtl] | None, Blank
     ] = None
     tier: Annotated[Annotated[str, length("parts", "tier"), NoCtl] | None, Blank] = None
+    ladder_group: Annotated[
+        Annotated[str, length("parts", "ladder_group"), NoCtl] | None, Blank
+    ] = None
 
     _part_number_norm = field_validator("part_number")(
         _fits_normalized(("parts", "part_number_norm"), normalize_part_number)

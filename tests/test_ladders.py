@@ -15,7 +15,7 @@ from pricing.errors import ConfigError
 from pricing.optimizer import LadderPolicy, PartInput, optimize
 from pricing.pipeline.optimize import ladder_policy, run_optimizer
 from pricing.storage import Database
-from pricing.storage.models import Part, Suggestion
+from pricing.storage.models import Part, Suggestion, SuggestionRun
 
 D = Decimal
 
@@ -115,3 +115,31 @@ def test_custom_tier_names_from_config() -> None:
     assert oem.suggested_price >= D("1.2") * am.suggested_price or (
         "LADDER_CONFLICT" in oem.reason_codes)
     assert "LADDER" in oem.reason_codes + am.reason_codes
+
+
+def test_a_product_line_is_laddered_only_on_its_real_pairs(db: Database) -> None:
+    """One family, ten genuine parts and three economy parts, all packs of one: which
+    genuine part is which economy part's equivalent is unknown, so none is laddered and
+    the run names the family; the catalog's ladder_group pairs G0/E0 and G1/E1, and
+    exactly those keep the ladder."""
+    with db.session() as s:
+        for k in range(10):
+            _add(s, f"G{k}", "genuine", "8.00", "20.00", family="LINE")
+        for k in range(3):
+            _add(s, f"E{k}", "economy", "10.50", "20.00", family="LINE")
+    run_id = run_optimizer(db, PricingPolicy())
+    prices = _suggested(db, run_id)
+    with db.session() as s:
+        summary = s.get(SuggestionRun, run_id).summary  # type: ignore[union-attr]
+        codes = {r.sku: r.reason_codes for r in s.query(Suggestion).filter_by(run_id=run_id)}
+    assert summary["ladder_families_ambiguous"] == ["LINE"]
+    assert not any("LADDER" in c for c in codes.values())
+    assert prices["E0"] > prices["G0"]  # unladdered: each at its own optimum
+    with db.session() as s:
+        for k in range(2):
+            for sku in (f"G{k}", f"E{k}"):
+                s.query(Part).filter_by(sku=sku).update({"ladder_group": f"app-{k}"})
+    prices = _suggested(db, run_optimizer(db, PricingPolicy()))
+    for k in range(2):
+        assert prices[f"G{k}"] >= prices[f"E{k}"]
+    assert prices["E2"] > prices["G2"]  # still no one's pair

@@ -40,7 +40,14 @@ from pricing.optimizer.endings import apply_endings, has_ending, parse_endings
 from pricing.optimizer.evidence import LEVEL_TOL, evidence_bounds
 from pricing.optimizer.guards import apply_evidence, calm, share_guard, short_of_volume
 from pricing.optimizer.inputs import LadderPolicy, PartInput, SalesHistory, SuggestionResult
-from pricing.optimizer.ladders import Market, build_edges, enforce_ladders, violated_families
+from pricing.optimizer.ladders import (
+    Market,
+    ambiguous_cells,
+    build_edges,
+    enforce_ladders,
+    ladder_families,
+    violated_families,
+)
 from pricing.optimizer.objective import profit
 from pricing.optimizer.results import Cents, SuggestionTable, margins
 from pricing.optimizer.solver import round_cents, solve_bounded
@@ -62,6 +69,7 @@ class OptimizationRun:
     fallback_count: int
     ladder_families: int
     current_scaled: IntArray | None = None  # current prices in ten-thousandths, if exact
+    ambiguous_ladder_families: tuple[str, ...] = ()  # several parts share a tier and pack
 
     @property
     def suggestions(self) -> list[SuggestionResult]:
@@ -117,8 +125,12 @@ def optimize_run(
     hard = hard_box(bounds)
     box = apply_cap(hard)
     ending = parse_endings([r.price_ending for r in resolved])
-    edges = (build_edges([p.family for p in parts], [p.tier for p in parts], packs, ladders)
-             if ladders is not None else {})
+    fams = ladder_families([p.family for p in parts], [p.ladder_group for p in parts])
+    tiers = [p.tier for p in parts]
+    crowded_families, crowded = ambiguous_cells(fams, tiers, packs)
+    # a part that shares its tier and pack with another of its family is no one's pair
+    edges = (build_edges([f if i not in crowded else f"\x1e{i}" for i, f in enumerate(fams)],
+                         tiers, packs, ladders) if ladders is not None else {})
 
     # everything above is known without the sales histories
     histories = [p.sales for p in parts] if sales is None else list(sales())
@@ -213,7 +225,8 @@ def optimize_run(
                                est.source, q0, cost, p0)
     return OptimizationRun(
         suggestions, solution.success, solution.message, solution.iterations,
-        int(solution.fallback.sum()), len(families), bounds.price_scaled)
+        int(solution.fallback.sum()), len(families), bounds.price_scaled,
+        tuple(f.split("\x1f")[0] for f in crowded_families) if ladders is not None else ())
 
 
 _FLOOR_OVER, _CANNOT, _DEFERRED, _ENDING, _MOVED, _CONFLICT, _FALLBACK = (1 << i for i in range(7))

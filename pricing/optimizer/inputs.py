@@ -82,6 +82,7 @@ class PartInput:
     previous_prices: tuple[Decimal, ...] = ()  # our prices before the current one, newest first
     call_for_price: bool = False  # matched listings show no price ("call for price")
     alternative_unit_prices: Sequence[Decimal] = ()  # will-fit parts (proprietary), per unit
+    ladder_group: str | None = None  # parts of one family that are one item (tiers, packs)
 
     def check(self) -> None:
         """Raise :class:`OptimizerInputError` when the part cannot be priced."""

@@ -91,6 +91,26 @@ def build_edges(
     return out
 
 
+def ladder_families(families: Sequence[str], groups: Sequence[str | None]) -> list[str]:
+    """The ladder family of each part: its catalog family, refined by its
+    ``ladder_group`` where the catalog gives one (the parts that really are one item in
+    several tiers or packs)."""
+    return [f if g is None else f"{f}\x1f{g}" for f, g in zip(families, groups, strict=True)]
+
+
+def ambiguous_cells(families: Sequence[str], tiers: Sequence[str | None],
+                    packs: Sequence[int]) -> tuple[list[str], set[int]]:
+    """Ladder families where one tier holds several parts of the same pack size (which
+    genuine part is the economy part's equivalent is not known, so none is laddered:
+    a family of unrelated parts is never laddered wholesale), and those parts."""
+    cells: dict[tuple[str, str | None, int], list[int]] = {}
+    for i, (fam, tier, pack) in enumerate(zip(families, tiers, packs, strict=True)):
+        cells.setdefault((fam, tier.lower() if tier else None, pack), []).append(i)
+    crowded = [idx for idx in cells.values() if len(idx) > 1]
+    names = sorted({families[idx[0]] for idx in crowded})
+    return names, {i for idx in crowded for i in idx}
+
+
 def _product(ratios: Sequence[Fraction]) -> Fraction:
     k = Fraction(1)
     for r in ratios:

@@ -254,7 +254,7 @@ def read_part_inputs(
         select(
             Part.sku, Part.category, Part.family, Part.proprietary, Part.unit_cost, Part.price,
             Part.currency, Part.pack_qty, Part.map_price, Part.min_margin, Part.tier,
-            Part.list_price,
+            Part.list_price, Part.ladder_group,
         )
         .where(Part.superseded_by.is_(None))
         .order_by(Part.sku)
@@ -281,7 +281,7 @@ def read_part_inputs(
     ours = our_price_history(session)
     windows = _PerPool(lambda key: policy.resolve(*key).rise_window_days)
     for (sku, category, family, proprietary, cost, price, currency, pack, map_price,
-         min_margin, tier, list_price) in parts:
+         min_margin, tier, list_price, ladder_group) in parts:
         unit_prices: list[Decimal] = []
         alternatives: list[Decimal] = []
         competitor_currency = None
@@ -330,6 +330,7 @@ def read_part_inputs(
                 competitor_unit_prices=unit_prices,
                 competitor_currency=competitor_currency,
                 list_price=list_price,
+                ladder_group=ladder_group,
                 alternative_unit_prices=alternatives,
                 call_for_price=sku in on_request and not unit_prices,
                 **ours.inputs(sku, price, as_of, windows[category, proprietary]
@@ -592,6 +593,9 @@ def _summary(run: OptimizationRun, left_out: LeftOut, base: str) -> dict[str, An
             "fallback_skus": run.fallback_count,
             "ladder_families_resolved": run.ladder_families,
         },
+        # several parts share a tier and pack size: not laddered (which is which's
+        # equivalent is unknown); a catalog ladder_group column says
+        "ladder_families_ambiguous": sorted(set(run.ambiguous_ladder_families)),
         "elasticity_sources": dict(sorted(sources.items())),
         "binding_constraints": dict(sorted(bound.items())),
     }

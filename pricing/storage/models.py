@@ -97,6 +97,7 @@ class Part(Base):
     gtin: Mapped[str | None] = mapped_column(String(14), index=True)
     map_price: Mapped[Decimal | None] = mapped_column(Money)
     list_price: Mapped[Decimal | None] = mapped_column(Money)  # a ceiling (MSRP)
+    ladder_group: Mapped[str | None] = mapped_column(String(128))  # one item's tiers/packs
     min_margin: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
     superseded_by: Mapped[str | None] = mapped_column(String(64))
     tier: Mapped[str | None] = mapped_column(String(32))
