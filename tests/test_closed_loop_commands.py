@@ -99,7 +99,13 @@ def test_call_for_price_is_its_own_flag(db_url: str, tmp_path: Path) -> None:
     assert "CALL_FOR_PRICE" in text and "NO_COMPETITOR_PRICE" not in text
     report = tmp_path / "report"
     cli("report", "--out", str(report))
-    assert "call for price" in (report / "report.html").read_text(encoding="utf-8")
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert "call for price" in html
+    # units and price index per category, before and after; a glossary of the codes used
+    assert "By category" in html and "expected units per period" in html
+    for category in ("Belts", "Filters", "Electrical", "Hoses"):
+        assert f"<td>{category}</td>" in html
+    assert "<dt>CALL_FOR_PRICE</dt>" in html and "<dt>PROPRIETARY</dt>" in html
 
 
 def test_list_price_is_a_ceiling(db_url: str, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pricing.errors import NotFoundError
+from pricing.optimizer.reasons import GLOSSARY
 from pricing.reports.cells import csv_value, neutralize
 from pricing.reports.detail import SkuDetail, Wanted, load_details
 from pricing.storage import Database
@@ -157,6 +158,32 @@ def _figures(rows: list[ReportRow]) -> dict[str, Any]:
     }
 
 
+def category_table(rows: list[ReportRow]) -> list[dict[str, Any]]:
+    """Per category: expected units per period and the price index of the parts with a
+    competitor reference (our prices over the references), before and after the run.
+    The share guard keeps the competitive units; this is where an analyst sees it."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        c = out.setdefault(r.category, {
+            "category": r.category, "skus": 0, "units_before": 0.0, "units_after": 0.0,
+            "ours_before": Decimal(0), "ours_after": Decimal(0), "reference": Decimal(0)})
+        c["skus"] += 1
+        c["units_before"] += r.expected_units_before
+        c["units_after"] += r.expected_units_after
+        if r.competitor_reference:
+            c["ours_before"] += r.current_price
+            c["ours_after"] += r.suggested_price
+            c["reference"] += r.competitor_reference
+    table = []
+    for c in sorted(out.values(), key=lambda c: c["category"]):
+        ref = c.pop("reference")
+        before, after = c.pop("ours_before"), c.pop("ours_after")
+        c["index_before"] = before / ref if ref else None
+        c["index_after"] = after / ref if ref else None
+        table.append(c)
+    return table
+
+
 def _flags(session: Session, rows: list[ReportRow]) -> list[str]:
     flags = []
     suspect = session.scalars(select(CrawlRun).where(CrawlRun.status == "suspect")).all()
@@ -223,6 +250,9 @@ def write_html(data: ReportData, path: Path) -> None:
         details=data.details,
         chart_days=CHART_DAYS,
         detail_limit=DETAIL_LIMIT,
+        categories=category_table(data.rows),
+        glossary=sorted((code, GLOSSARY[code]) for code in {
+            c for r in data.rows for c in r.reason_codes} if code in GLOSSARY),
     )
     path.write_text(html, encoding="utf-8")
 
