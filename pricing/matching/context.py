@@ -7,7 +7,11 @@ listing is an alternative to our part, not our part. "Fits", "for", "compatible 
 say less: the number may be a part the product works with, or a machine ("fits
 5075E"), so they never decide alone.
 
-Pure functions over the tokens :func:`~pricing.matching.normalize.text_tokens` gives.
+:func:`number_context` reads the words right in front of one number;
+:func:`names_what_it_fits` is the coarser check (such a word anywhere before it, or
+"compatible" anywhere in the title) that keeps a brandless title's number from
+deciding alone. Pure functions over the tokens
+:func:`~pricing.matching.normalize.text_tokens` gives.
 """
 
 from __future__ import annotations
@@ -16,8 +20,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from pricing.matching.brands import words_of
+from pricing.matching.normalize import text_tokens
 
-__all__ = ["FITS", "REPLACES", "NumberContext", "number_context", "token_words"]
+__all__ = [
+    "FITS",
+    "REPLACES",
+    "NumberContext",
+    "names_what_it_fits",
+    "number_context",
+    "token_words",
+]
 
 REPLACES = "replaces"
 FITS = "fits"
@@ -125,3 +137,24 @@ def number_context(
     if fits_seen:
         return NumberContext(FITS, " ".join(tokens[i + 1 : end]))
     return None
+
+
+# Words saying a number is what a product fits or replaces, not what it is.
+_FITS_BEFORE = frozenset(
+    {"FOR", "FITS", "FIT", "REPLACES", "REPLACE", "REPLACEMENT", "FUR", "FUER", "PASSEND",
+     "ERSETZT", "POUR", "REMPLACE", "PARA", "PER", "SOSTITUISCE", "VOOR", "DLA"}
+)  # fmt: skip
+_COMPATIBLE = frozenset(
+    {"COMPATIBLE", "KOMPATIBEL", "COMPATIBILE", "COMPATIBEL", "KOMPATYBILNY", "COMPATIVEL",
+     "ALTERNATIVE", "ALTERNATIV", "REMANUFACTURED", "NACHBAU"}
+)  # fmt: skip
+
+
+def names_what_it_fits(text: str, start: int) -> bool:
+    """Whether the title says the product is compatible with, fits or replaces the
+    number at token ``start`` (a word for that anywhere before it, or "compatible"
+    anywhere): the coarse check the matcher applies when no brand is given."""
+    words = token_words(text_tokens(text))
+    return any(w in _FITS_BEFORE for w in words[:start]) or any(
+        w in _COMPATIBLE for w in words
+    )

@@ -14,6 +14,7 @@ from pricing.matching.context import (
     FITS,
     REPLACES,
     NumberContext,
+    names_what_it_fits,
     number_context,
     token_words,
 )
@@ -377,7 +378,7 @@ class NumberEvidence:
             extendable = cand.extendable and self._extendable(text, cand)
             # "compatible toner for HP CF226X": the number names what it fits, and the
             # maker is someone else unless the brand field says it is ours
-            fits_other = not in_field and not ctx.brand and _names_what_it_fits(text, cand)
+            fits_other = not in_field and not ctx.brand and names_what_it_fits(text, cand.start)
             for e in found:
                 if extendable:
                     note = f"'{cand.raw}' may be part of a longer number in the text"
@@ -489,26 +490,6 @@ class NumberEvidence:
                 if found:
                     break
         return out
-
-
-# Words saying a number is what a product fits or replaces, not what it is.
-_FITS_BEFORE = frozenset(
-    {"FOR", "FITS", "FIT", "REPLACES", "REPLACE", "REPLACEMENT", "FUR", "FUER", "PASSEND",
-     "ERSETZT", "POUR", "REMPLACE", "PARA", "PER", "SOSTITUISCE", "VOOR", "DLA"}
-)  # fmt: skip
-_COMPATIBLE = frozenset(
-    {"COMPATIBLE", "KOMPATIBEL", "COMPATIBILE", "COMPATIBEL", "KOMPATYBILNY", "COMPATIVEL",
-     "ALTERNATIVE", "ALTERNATIV", "REMANUFACTURED", "NACHBAU"}
-)  # fmt: skip
-
-
-def _names_what_it_fits(text: str, cand: Candidate) -> bool:
-    """Whether the title says the product is compatible with, fits or replaces the
-    number (a word for that before it, or "compatible" anywhere)."""
-    words = ["".join(words_of(t)) for t in text_tokens(text)]
-    return any(w in _FITS_BEFORE for w in words[: cand.start]) or any(
-        w in _COMPATIBLE for w in words
-    )
 
 
 _VARIANT_SEPS = ("-", "/")
