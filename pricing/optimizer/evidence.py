@@ -22,11 +22,12 @@ state, so a rerun or a replayed season gives the same answer):
   SKU's elasticity. A move that earned clearly less (the log profit ratio below zero
   by more than ``step_test_z`` standard errors, Poisson counts) is stepped back to the
   price it left (a ceiling after a failed rise, a floor after a failed cut). A move
-  whose profit is lower but not clearly so, or with too few units sold around it to
-  tell (:data:`MIN_TEST_UNITS`), holds for more periods; after
-  :data:`MAX_TEST_PERIODS` still in doubt, it stands. A step taken back is remembered
-  (our prices read ``a -> b -> a`` within the last eight moves) and not tried again
-  while that memory lasts: so only clear evidence takes a step back.
+  whose profit is lower but not clearly so holds for more periods; after
+  :data:`MAX_TEST_PERIODS` still in doubt, it stands. One with too few units sold
+  around it to tell (:data:`MIN_TEST_UNITS`) holds until there are enough. A step
+  taken back is remembered (our prices read ``a -> b -> a`` within the last eight
+  moves) and not tried again while that memory lasts: so only clear evidence takes a
+  step back.
 * **Learning across parts.** The breaks a pool of parts has found (a rise that lost
   profit, as a ratio to each part's anchor) tell the others where the risk starts:
   once :data:`MIN_BREAKS` are seen, a part whose next step stays below the lowest of
@@ -163,7 +164,7 @@ def evidence_bounds(
         # still in doubt after MAX_TEST_PERIODS: the step stands (a step taken back is
         # remembered, so only clear evidence takes one back)
         waited = lv.n[j] >= MAX_TEST_PERIODS
-        doubtful = ((worse & ~judged) | (~worse & unknown)) & ~waited
+        doubtful = (worse & ~judged & ~waited) | (~worse & unknown)
         up, down = direction > 0, direction < 0
         np.minimum.at(ceiling, sku[judged & up], lv.price[i][judged & up])
         np.maximum.at(floor, sku[judged & down], lv.price[i][judged & down])
