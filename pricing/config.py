@@ -643,7 +643,7 @@ def load_config(directory: Path) -> AppConfig:
     comp_path = directory / COMPETITORS_FILE
     competitors = (
         _validate(CompetitorsFile, comp_path, _read_yaml(comp_path)).competitors
-        if comp_path.is_file()
+        if comp_path.exists()
         else []
     )
     pricing_path = directory / PRICING_FILE
@@ -651,7 +651,7 @@ def load_config(directory: Path) -> AppConfig:
     sched_path = directory / SCHEDULES_FILE
     schedules = (
         _validate(Schedules, sched_path, _read_yaml(sched_path))
-        if sched_path.is_file()
+        if sched_path.exists()
         else Schedules()
     )
     names = {c.name for c in competitors}
@@ -669,7 +669,7 @@ def load_config(directory: Path) -> AppConfig:
     matching_path = directory / MATCHING_FILE
     matching = (
         _validate(MatchingConfig, matching_path, _read_yaml(matching_path))
-        if matching_path.is_file()
+        if matching_path.exists()
         else MatchingConfig()
     )
     return AppConfig(

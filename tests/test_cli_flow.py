@@ -161,7 +161,8 @@ def test_optimize_and_report_take_as_of(cli, db_url: str, tmp_path: Path) -> Non
         "2027-03-01T08:00:00Z\n",
         encoding="utf-8",
     )
-    cli("observations", "import", str(obs))
+    # the importer's clock is set the same way (a price seen "in the future" is refused)
+    cli("observations", "import", str(obs), "--as-of", "2027-03-01T09:00:00Z")
     cli("match")
 
     def belt(*args: str) -> tuple[dict[str, object], int]:

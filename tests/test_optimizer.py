@@ -175,9 +175,8 @@ def test_cap_below_step_band_is_deferred_to_later_runs() -> None:
     assert "PRICE_INDEX_CAP_DEFERRED" in r.reason_codes
 
 
-def test_proprietary_ignores_competitors_and_uses_its_own_policy() -> None:
-    p = part(category="Filters", proprietary=True, unit_cost=D("5.00"), current_price=D("20.00"),
-             competitor_unit_prices=[D("8.00")])
+def test_proprietary_uses_its_own_policy_and_only_resellers_cap_it() -> None:
+    p = part(category="Filters", proprietary=True, unit_cost=D("5.00"), current_price=D("20.00"))
     r = one(p)
     # Filters proprietary prior -0.9 (inelastic): highest allowed price, own 8 % step
     assert r.suggested_price == D("21.60")
@@ -185,8 +184,15 @@ def test_proprietary_ignores_competitors_and_uses_its_own_policy() -> None:
     assert r.competitor_reference is None and r.competitor_count == 0
     assert r.elasticity == -0.9
     assert {"PROPRIETARY", "INELASTIC_DEMAND"} <= set(r.reason_codes)
-    competitive = one(replace(p, proprietary=False))
-    assert competitive.suggested_price < r.suggested_price
+    # a dealer resells it at 8.00: the reseller cap (8.80) pulls it down by its own
+    # step (8 %, not the competitive parts' 10 %), and says why
+    resold = one(replace(p, competitor_unit_prices=[D("8.00")]))
+    assert resold.suggested_price == D("18.40")
+    assert resold.binding_constraint == "MAX_CHANGE_DOWN"
+    assert "PRICE_INDEX_CAP_DEFERRED" in resold.reason_codes
+    assert "toward the competitive price" in resold.explanation
+    competitive = one(replace(p, proprietary=False, competitor_unit_prices=[D("8.00")]))
+    assert competitive.suggested_price == D("18.00")
 
 
 def test_competitor_prices_in_another_currency_are_not_compared() -> None:

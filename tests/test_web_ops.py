@@ -32,7 +32,7 @@ def client(db: Database) -> Iterator[TestClient]:
     app = create_app(
         Settings(database_url=db.url, config_dir=CONFIG_DIR), auth=LOGIN_ALWAYS, database=db
     )
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:  # an allowed host
         yield c
 
 

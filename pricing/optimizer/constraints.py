@@ -319,7 +319,7 @@ def apply_cap(box: Box) -> Box:
     cases the price goes as low as the stronger constraints let it: ``hi = lo``.
     """
     has_cap = box.cap != NO_CAP
-    index_cap = box.cap_kind == PRICE_INDEX_CAP
+    index_cap = (box.cap_kind == PRICE_INDEX_CAP) | (box.cap_kind == RESELLER_CAP)
     below_lo = has_cap & (box.cap < box.lo)
     cannot = below_lo & index_cap & (box.cap < box.floor)
     deferred = below_lo & index_cap & ~cannot

@@ -34,5 +34,7 @@ def exact_csv_value(value: object) -> object:
 
 def csv_value(value: object) -> object:
     """A value for ``csv.writer`` in a file people open: :func:`exact_csv_value` with
-    text neutralized."""
+    text neutralized (a number, negative ones included, stays a number)."""
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return exact_csv_value(value)
     return neutralize(exact_csv_value(value))
