@@ -55,10 +55,15 @@ BIN="$WORK/venv/bin"
 cd "$WORK"
 "$BIN/pricing" --version
 "$BIN/pricing" --db "sqlite:///$WORK/smoke.db" --config "$WORK/src/config" init
-"$BIN/pricing" --config "$WORK/src/config" demo --out "$WORK/demo"
-test -s "$WORK/demo/report/report.html" || test -n "$(find "$WORK/demo" -name report.html)"
+"$BIN/pricing" --config "$WORK/src/config" demo --out "$WORK/demo" | tee "$WORK/demo.log"
+test -s "$WORK/demo/report/report.html"
+# every demo shop crawled (the JavaScript one through scrapy-playwright and Chromium)
+if tr '\n' ' ' < "$WORK/demo.log" | grep -qE ": 0 products"; then
+  echo "min_deps_smoke: a demo crawl found nothing" >&2; exit 1
+fi
 cd "$WORK/src"
 "$BIN/pytest" -q -p no:cacheprovider \
   tests/test_price_parsing.py tests/test_extraction.py tests/test_optimizer.py \
-  tests/test_config.py tests/test_operations.py::test_version_prints_the_installed_version
+  tests/test_config.py tests/test_web_ops.py \
+  tests/test_operations.py::test_version_prints_the_installed_version
 echo "min_deps_smoke: ok"

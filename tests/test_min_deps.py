@@ -32,4 +32,4 @@ def test_the_declared_floors_run_the_demo_and_the_offline_tests() -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "min_deps_smoke: ok" in result.stdout
-    assert "scrapy==2.15" in result.stdout.lower() and "scipy==1.15" in result.stdout.lower()
+    assert "scrapy==2.19" in result.stdout.lower() and "scipy==1.15" in result.stdout.lower()
