@@ -116,7 +116,9 @@ def run_cli(
     )
 
 
-def check_crawl_exit(result: subprocess.CompletedProcess[str], db_url: str, names: Sequence[str]) -> None:
+def check_crawl_exit(
+    result: subprocess.CompletedProcess[str], db_url: str, names: Sequence[str]
+) -> None:
     """``pricing crawl`` exits 0 when every named crawl succeeded, 3 when one failed and 4
     when one was flagged suspect (and none failed); its output is never a traceback."""
     import sqlalchemy.orm

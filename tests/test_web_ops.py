@@ -11,9 +11,9 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
@@ -22,18 +22,20 @@ from pricing.storage import Database
 from pricing.storage.models import AlertEvent, CrawlRun, DaemonLease, SuggestionRun, utcnow
 from pricing.web.app import create_app
 from pricing.web.auth import AuthConfig
+from pricing.web.server import BackgroundServer
 from tests.conftest import CONFIG_DIR, PG_ADMIN_URL
 
 LOGIN_ALWAYS = AuthConfig(users={}, tokens={"t0ken-0123456789abcdef": "bot"}, read="login")
 
 
 @pytest.fixture
-def client(db: Database) -> Iterator[TestClient]:
+def client(db: Database) -> Iterator[httpx.Client]:
+    """The app on a real uvicorn server, as a load balancer or Prometheus reach it."""
     app = create_app(
         Settings(database_url=db.url, config_dir=CONFIG_DIR), auth=LOGIN_ALWAYS, database=db
     )
-    with TestClient(app, base_url="http://localhost") as c:  # an allowed host
-        yield c
+    with BackgroundServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -44,7 +46,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
-def test_healthz_answers_without_login(client: TestClient) -> None:
+def test_healthz_answers_without_login(client: httpx.Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
@@ -52,7 +54,7 @@ def test_healthz_answers_without_login(client: TestClient) -> None:
 
 
 def test_metrics_report_crawls_lease_alerts_and_suggestion_runs(
-    client: TestClient, db: Database
+    client: httpx.Client, db: Database
 ) -> None:
     now = utcnow()
     hour = dt.timedelta(hours=1)
@@ -108,7 +110,7 @@ def test_metrics_report_crawls_lease_alerts_and_suggestion_runs(
     assert 3 * 3600 - 45 <= value("pricing_suggestion_run_last_age_seconds") <= 3 * 3600 + 60
 
 
-def test_an_expired_lease_names_no_holder(client: TestClient, db: Database) -> None:
+def test_an_expired_lease_names_no_holder(client: httpx.Client, db: Database) -> None:
     now = utcnow()
     with db.session() as s:
         s.add(
@@ -137,7 +139,7 @@ def _take_database_away(url: str) -> None:
 
 
 def test_healthz_is_503_and_metrics_say_down_when_the_database_is_gone(
-    client: TestClient, db: Database
+    client: httpx.Client, db: Database
 ) -> None:
     assert client.get("/healthz").status_code == 200
     db.engine.dispose()

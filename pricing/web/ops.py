@@ -69,7 +69,8 @@ def healthz(state: State) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/metrics", summary="Prometheus metrics, read from the database")
+# Prometheus' text format, not part of the JSON API's OpenAPI schema
+@router.get("/metrics", include_in_schema=False)
 def metrics(state: State) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PricingCollector(state.db, [c.name for c in state.config.competitors]))
