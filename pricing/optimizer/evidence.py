@@ -22,9 +22,9 @@ state, so a rerun or a replayed season gives the same answer):
   SKU's elasticity. A move that earned clearly less (the log profit ratio below zero
   by more than ``step_test_z`` standard errors, Poisson counts) is stepped back to the
   price it left (a ceiling after a failed rise, a floor after a failed cut). A move
-  whose profit is lower but not clearly so holds for more periods; after
-  :data:`MAX_TEST_PERIODS` still in doubt, it stands. One with too few units sold
-  around it to tell (:data:`MIN_TEST_UNITS`) holds until there are enough. A step
+  whose profit is lower but not clearly so stands, but climbs no further (each new
+  period is tested again); one with too few units sold around it to tell
+  (:data:`MIN_TEST_UNITS`) holds until there are enough. A step
   taken back is remembered (our prices read ``a -> b -> a`` within the last eight
   moves) and not tried again while that memory lasts: so only clear evidence takes a
   step back.
@@ -50,7 +50,6 @@ Array = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 LEVEL_TOL = 0.005  # prices within 0.5 % of each other are one level
-MAX_TEST_PERIODS = 4  # periods a doubtful step is watched before it is judged
 BASE_PERIODS = 4  # periods before a move that its result is compared with
 MIN_TEST_UNITS = 6.0  # units (before and after a move) below which it cannot be judged
 MIN_BREAKS = 5  # breaks a pool must have seen before its parts climb below them undoubted
@@ -161,10 +160,9 @@ def evidence_bounds(
         # too few units sold to tell (a part that sells nothing says nothing against a
         # higher price): wait for more before the next step
         unknown = base_units + lv.units[j] < MIN_TEST_UNITS
-        # still in doubt after MAX_TEST_PERIODS: the step stands (a step taken back is
-        # remembered, so only clear evidence takes one back)
-        waited = lv.n[j] >= MAX_TEST_PERIODS
-        doubtful = (worse & ~judged & ~waited) | (~worse & unknown)
+        # a step in doubt stands but climbs no further (a step taken back is remembered,
+        # so only clear evidence takes one back)
+        doubtful = (worse & ~judged) | (~worse & unknown)
         up, down = direction > 0, direction < 0
         np.minimum.at(ceiling, sku[judged & up], lv.price[i][judged & up])
         np.maximum.at(floor, sku[judged & down], lv.price[i][judged & down])
