@@ -94,7 +94,7 @@ def test_a_step_still_in_doubt_stands_but_climbs_no_further() -> None:
     """A little less profit for four weeks, never clearly: the step is not taken back
     (a step back is remembered, so it needs clear evidence), and the price does not
     climb past it either."""
-    history = weeks((20.0, 12, 30.0), (21.6, 4, 26.0))
+    history = weeks((20.0, 12, 30.0), (21.6, 4, 24.0))
     r = one(part(sales=history, current_price=D("21.60"), anchor_price=D("20.00"),
                  previous_prices=(D("20.00"),)))
     assert r.suggested_price == D("21.60")
