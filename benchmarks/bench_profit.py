@@ -25,6 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pricing.optimizer import optimize  # noqa: E402
+from pricing.optimizer.elasticity import ElasticitySettings  # noqa: E402
 from tests import simulator as sim  # noqa: E402
 
 SCENARIOS: dict[str, dict[str, Any]] = {
@@ -46,20 +47,27 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 }
 
 
-def score(seed: int, skus: int, options: dict[str, Any]) -> sim.Scores:
+def score(seed: int, skus: int, options: dict[str, Any],
+          settings: ElasticitySettings = ElasticitySettings()) -> sim.Scores:
     market = sim.make_market(seed, skus, **options)
-    learned = optimize(market.parts, market.policy)
+    learned = optimize(market.parts, market.policy, elasticity=settings)
     if not options.get("history"):
         return sim.judge(market, learned)
     bare = [replace(p, sales=None) for p in market.parts]
-    return sim.judge(market, learned, optimize(bare, market.policy))
+    return sim.judge(market, learned, optimize(bare, market.policy, elasticity=settings))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skus", type=int, default=3000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    ap.add_argument("--no-markup-line", action="store_true",
+                    help="pools shrink toward a flat mean, not the markup line (the "
+                         "comparison docs/demand_model.md cites)")
     args = ap.parse_args()
+    # a pool needs this many SKU estimates before markups may move its mean: never
+    settings = (ElasticitySettings(min_markup_skus=10**9) if args.no_markup_line
+                else ElasticitySettings())
     columns = ("optimizer", "priors only", *sim.RULES)
     print(f"{args.skus:,} SKUs per market, seeds {args.seeds}; profit as a share of the best "
           "prices the policy allows (range over seeds)")
@@ -67,7 +75,7 @@ def main() -> None:
     print("|---" * (len(columns) + 2) + "|")
     for name, options in SCENARIOS.items():
         t = time.perf_counter()
-        runs = [score(seed, args.skus, options) for seed in args.seeds]
+        runs = [score(seed, args.skus, options, settings) for seed in args.seeds]
         cells = []
         for column in columns:
             values = [r.shares[column] for r in runs if column in r.shares]
