@@ -30,6 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from pricing.config import AppConfig
 from pricing.settings import Settings
+from pricing.storage.db import url_without_password
 from scheduler import runtime, tasks
 from scheduler.options import DaemonOptions
 from scheduler.recovery import Rerun
@@ -98,7 +99,9 @@ def _trigger(
 def job_specs(settings: Settings, config: AppConfig, options: DaemonOptions) -> list[JobSpec]:
     """One crawl job per enabled competitor, and the nightly job."""
     sched = config.schedules
-    base = (settings.database_url, str(settings.config_dir))
+    # stored in the job store: never the password (the daemon that runs the job uses
+    # its own settings; see runtime.current)
+    base = (url_without_password(settings.database_url), str(settings.config_dir))
     specs = []
     for comp in config.competitors:
         if not comp.enabled:
@@ -160,7 +163,9 @@ def sync_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> dict[str, int]:
 
 def add_rerun(scheduler: BaseScheduler, settings: Settings, rerun: Rerun) -> str:
     """Run an interrupted task again, once, now."""
-    base = (settings.database_url, str(settings.config_dir))
+    # stored in the job store: never the password (the daemon that runs the job uses
+    # its own settings; see runtime.current)
+    base = (url_without_password(settings.database_url), str(settings.config_dir))
     func: Callable[..., None]
     args: tuple[Any, ...]
     if rerun.kind == "crawl":

@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy.engine import URL, make_url
 
 from pricing.errors import PricingError
+from pricing.storage.db import url_without_password
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +57,8 @@ def job_settings(database_url: str, config_dir: Path | str) -> dict[str, str]:
     """The Scrapy settings a crawl job is scheduled with: the database URL with its
     password removed (a node supplies it through libpq: ``PGPASSWORD`` or a pgpass
     file), and the config folder."""
-    url = make_url(database_url)
-    # URL.set() reads password=None as "unchanged": build the URL anew without it
-    bare = URL.create(
-        url.drivername, url.username, None, url.host, url.port, url.database, url.query
-    )
     return {
-        "PRICING_DATABASE_URL": bare.render_as_string(hide_password=False),
+        "PRICING_DATABASE_URL": url_without_password(database_url),
         "PRICING_CONFIG_DIR": str(config_dir),
     }
 

@@ -815,3 +815,21 @@ def test_a_real_nightly_child_has_the_password_in_its_environment_not_its_argv(
         assert runs == 2  # build_database's run and the child's
     finally:
         db.dispose()
+
+
+def test_the_daemon_job_store_keeps_no_database_password(tmp_path: Path) -> None:
+    """The jobs a daemon stores in its database (APScheduler's job store) carry the
+    database URL without its password; the daemon that runs a job uses its own."""
+    from pricing.config import load_config
+    from pricing.settings import Settings
+    from scheduler.jobs import job_specs
+    from scheduler.options import DaemonOptions
+    from tests.conftest import CONFIG_DIR
+
+    url = "postgresql+psycopg://pricing:s3cret-pw@db.example:5432/pricing"
+    specs = job_specs(Settings(database_url=url, config_dir=CONFIG_DIR),
+                      load_config(CONFIG_DIR), DaemonOptions())
+    assert specs
+    for spec in specs:
+        assert all("s3cret-pw" not in str(arg) for arg in spec.args), spec.args
+        assert spec.args[0] == "postgresql+psycopg://pricing@db.example:5432/pricing"

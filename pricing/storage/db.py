@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pricing.errors import DatabaseNotReadyError
@@ -102,3 +102,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def url_without_password(database_url: str) -> str:
+    """``database_url`` with its password removed, for wherever a URL is stored or
+    shown (job stores, job arguments, other nodes): the process that uses it gives the
+    password the libpq way (``PGPASSWORD``, a pgpass file) or has its own settings."""
+    url = make_url(database_url)
+    # URL.set() reads password=None as "unchanged": build the URL anew without it
+    bare = URL.create(
+        url.drivername, url.username, None, url.host, url.port, url.database, url.query
+    )
+    return bare.render_as_string(hide_password=False)
