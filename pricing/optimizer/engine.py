@@ -334,8 +334,11 @@ def _change(cents: int, current: Decimal, current_scaled: IntArray | None, i: in
     return float((Decimal(cents).scaleb(-2) - current) / current) * 100
 
 
-def _our_moves(parts: Sequence[PartInput], p0: npt.NDArray[np.float64]
-               ) -> tuple[npt.NDArray[np.float64], ...]:
+_Moves = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64],
+               npt.NDArray[np.float64]]
+
+
+def _our_moves(parts: Sequence[PartInput], p0: npt.NDArray[np.float64]) -> _Moves:
     """From our remembered prices (``previous_prices`` and the current one): the price
     we last moved from; the lowest price a rise was taken back to (``a -> b -> a``, b
     above a) and that rise's ``b``; the highest price a cut was taken back to."""

@@ -233,7 +233,7 @@ def _levels(panel: SalesPanel, per_pack: Array) -> _Levels:
     count = int(level[-1]) + 1
     n = np.bincount(level, minlength=count).astype(np.float64)
     price = np.exp(np.bincount(level, logp, count) / n)
-    units = np.bincount(level, panel.units, count)
+    units = np.bincount(level, panel.units, count).astype(np.float64)
     return _Levels(panel.sku[starts], price, n, units, np.flatnonzero(starts))
 
 
