@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawlers.extraction.product import ExtractedProduct, extract_product
+from pricing.scores import Tally
 
 SCORED_FIELDS = (
     "price", "currency", "list_price", "sku", "mpn", "part_number", "gtin", "brand",
@@ -85,26 +86,10 @@ def answers(product: ExtractedProduct) -> dict[str, Any]:
 
 
 @dataclass
-class FieldScore:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
+class FieldScore(Tally):
     labelled: int = 0
     known_misses: int = 0
     wrong: list[str] = field(default_factory=list)
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 @dataclass

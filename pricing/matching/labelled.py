@@ -21,6 +21,7 @@ from pricing.matching.records import (
     ListingInput,
     MatchResult,
 )
+from pricing.scores import Tally
 
 __all__ = [
     "Labelled",
@@ -41,28 +42,6 @@ class Labelled:
     sku: str | None
     relation: str | None
     case: str
-
-
-@dataclass(slots=True)
-class Tally:
-    """True positives, false positives and false negatives."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 @dataclass(slots=True)
