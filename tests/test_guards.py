@@ -101,6 +101,16 @@ def test_a_step_still_in_doubt_stands_but_climbs_no_further() -> None:
     assert r.binding_constraint == "HOLD_FOR_EVIDENCE"
 
 
+def test_a_part_that_sells_nothing_is_not_raised_on_no_evidence() -> None:
+    """Zero sales before and after a step: nothing says the step did no harm, so the
+    price climbs no further (it would otherwise ratchet: a part that sells nothing
+    loses no measured profit)."""
+    history = weeks((20.0, 12, 0.0), (21.6, 3, 0.0))
+    r = one(part(sales=history, current_price=D("21.60"), anchor_price=D("20.00"),
+                 previous_prices=(D("20.00"),)))
+    assert r.suggested_price <= D("21.60")
+
+
 def test_hard_rules_still_move_a_held_price() -> None:
     """A hold never keeps a price below a floor that rose meanwhile."""
     history = weeks((20.0, 12, 30.0))

@@ -122,6 +122,7 @@ def evidence_bounds(
     break_at = np.full(n, np.nan)  # a rise that lost profit, seen this run
     floor = np.zeros(n)
     hold_up, hold_down = np.zeros(n, bool), np.zeros(n, bool)
+    no_data = np.zeros(n, bool)  # a rise with too few units around it to judge
     last_move = np.zeros(n, np.int8)
 
     if panel.units.size:
@@ -155,24 +156,20 @@ def evidence_bounds(
                          - np.log(units_i / base_n))
             se = np.sqrt(1.0 / units_i + 1.0 / units_j)
         worse = testable & (log_ratio < 0)
-        clearly = worse & (log_ratio + z[sku] * se < 0)
-        judged = clearly
-        # too few units sold to tell (a part that sells nothing says nothing against a
-        # higher price): wait for more before the next step
-        unknown = base_units + lv.units[j] < MIN_TEST_UNITS
+        judged = worse & (log_ratio + z[sku] * se < 0)  # clearly worse: take it back
         # a step in doubt stands but climbs no further (a step taken back is remembered,
         # so only clear evidence takes one back)
-        doubtful = (worse & ~judged) | (~worse & unknown)
+        doubtful = worse & ~judged
+        # too few units sold to tell (a part that sells nothing says nothing against a
+        # higher price): wait for more before the next step
+        unknown = ~worse & (base_units + lv.units[j] < MIN_TEST_UNITS)
         up, down = direction > 0, direction < 0
         np.minimum.at(ceiling, sku[judged & up], lv.price[i][judged & up])
         np.maximum.at(floor, sku[judged & down], lv.price[i][judged & down])
         hold_up[sku[doubtful & up]] = True
-        hold_down[sku[doubtful & down]] = True
+        hold_down[sku[(doubtful | unknown) & down]] = True
+        no_data[sku[unknown & up]] = True
         break_at[sku[judged & up]] = lv.price[j][judged & up]
-        periods_here = np.zeros(n)
-        periods_here[lv.sku[latest_here]] = lv.n[latest_here]
-    else:
-        periods_here = np.zeros(n)
 
     # a move taken back (our prices read a -> b -> a, within the moves we remember) is
     # not tried again: the price stays at or below a (above a, for a cut taken back)
@@ -196,8 +193,9 @@ def evidence_bounds(
     hi = ev_hi * (1.0 + step)
     lo_kind = np.full(n, RANGE, np.int8)
     hi_kind = np.full(n, RANGE, np.int8)
-    # a doubtful step, or a price moved with no sales seen since: hold it
-    hold_hi = (hold_up | ~evidenced) & (current < hi)
+    # a doubtful step, one with too few units to judge, or a price moved with no sales
+    # seen since: hold it
+    hold_hi = (hold_up | no_data | ~evidenced) & (current < hi)
     hold_lo = (hold_down | ~evidenced) & (current > lo)
     hi = np.where(hold_hi, current, hi)
     hi_kind[hold_hi] = HOLD
