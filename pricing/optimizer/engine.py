@@ -38,7 +38,7 @@ from pricing.optimizer.demand import (
 from pricing.optimizer.elasticity import ElasticitySettings, estimate_elasticities
 from pricing.optimizer.endings import apply_endings, has_ending, parse_endings
 from pricing.optimizer.evidence import LEVEL_TOL, evidence_bounds
-from pricing.optimizer.guards import apply_evidence, calm, share_guard, short_of_volume
+from pricing.optimizer.guards import ShareGuard, apply_evidence, calm
 from pricing.optimizer.inputs import LadderPolicy, PartInput, SalesHistory, SuggestionResult
 from pricing.optimizer.ladders import (
     Market,
@@ -160,11 +160,11 @@ def optimize_run(
     solution = solve_bounded(cost / p0, eps, lo_x, hi_x)
     x = solution.x
     guarded = np.zeros(len(parts), bool)
-    competitive = ~np.array([p.proprietary for p in parts], bool)
+    share = ShareGuard.of(eps, q0, p0, [p.category for p in parts],
+                          ~np.array([p.proprietary for p in parts], bool),
+                          np.array([r.max_units_loss for r in resolved]), before_moves / p0)
     if guards:
-        x, guarded = share_guard(
-            x, cost / p0, eps, lo_x, hi_x, q0, p0, [p.category for p in parts], competitive,
-            np.array([r.max_units_loss for r in resolved]), before_moves / p0)
+        x, guarded = share.apply(x, cost / p0, lo_x, hi_x)
     cont = x * p0
     price = round_cents(cont, box.lo, box.hi)
 
@@ -211,10 +211,7 @@ def optimize_run(
         if (held & guarded).any():
             # holding a part the share guard lowered would spend the volume it keeps:
             # where a category falls short, those holds are undone
-            held &= ~guarded | ~short_of_volume(
-                np.where(held, current_cents, price) / 100.0 / p0, eps, q0, p0,
-                [p.category for p in parts], competitive,
-                np.array([r.max_units_loss for r in resolved]), before_moves / p0)
+            held &= ~guarded | ~share.short(np.where(held, current_cents, price) / 100.0 / p0)
         price[held] = current_cents[held]
         binding[held] = SMALL_CHANGE
         ending_ok[held] = False
@@ -382,6 +379,10 @@ def _binding(cont: npt.NDArray[np.float64], lo: IntArray, hi: IntArray,
     return np.where(at_lo, lo_kind, np.where(at_hi, hi_kind, -1)).astype(np.int64)
 
 
+_MARKET_CODES = {0: rc.PROPRIETARY, 1: rc.CURRENCY_MISMATCH, 2: rc.NO_COMPETITOR_PRICE,
+                 4: rc.CALL_FOR_PRICE}
+
+
 def _codes(binding: int, bits: int, market: int, inelastic: bool, source: str
            ) -> tuple[str, ...]:
     """Reason codes in a fixed order: the binding constraint (or PROFIT_OPTIMUM), then
@@ -395,9 +396,8 @@ def _codes(binding: int, bits: int, market: int, inelastic: bool, source: str
         codes.append(rc.LADDER)
     codes += [c for c in flagged if c in (
         rc.FLOOR_ABOVE_MAX_CHANGE, rc.CANNOT_COMPETE_AT_FLOOR, rc.PRICE_INDEX_CAP_DEFERRED)]
-    if market != 3:
-        codes.append((rc.PROPRIETARY, rc.CURRENCY_MISMATCH, rc.NO_COMPETITOR_PRICE, "",
-                      rc.CALL_FOR_PRICE)[market])
+    if market in _MARKET_CODES:
+        codes.append(_MARKET_CODES[market])
     if inelastic and bound in (rc.MAX_CHANGE_UP, rc.PRICE_INDEX_CAP):
         codes.append(rc.INELASTIC_DEMAND)
     codes += [c for c in flagged if c in (rc.PRICE_ENDING, rc.LADDER_CONFLICT,

@@ -62,21 +62,12 @@ NONE, RANGE, HOLD, STEP_BACK = 0, 1, 2, 3
 class EvidenceBounds:
     """Per SKU, the price range the evidence allows this run (pack prices, ``inf`` /
     ``0`` where unbounded) and why each end is there (:data:`RANGE`, :data:`HOLD`,
-    :data:`STEP_BACK` or :data:`NONE`); ``evidenced`` says whether the current price
-    has sales evidence (or is the anchor)."""
+    :data:`STEP_BACK` or :data:`NONE`)."""
 
     lo: Array
     hi: Array
     lo_kind: npt.NDArray[np.int8]
     hi_kind: npt.NDArray[np.int8]
-    evidenced: BoolArray
-    last_move: npt.NDArray[np.int8]  # +1 / -1 / 0: the latest move between levels
-
-    @classmethod
-    def unbounded(cls, n: int) -> EvidenceBounds:
-        zeros = np.zeros(n, np.int8)
-        return cls(np.zeros(n), np.full(n, np.inf), zeros, zeros.copy(), np.ones(n, bool),
-                   zeros.copy())
 
 
 def evidence_bounds(
@@ -123,7 +114,6 @@ def evidence_bounds(
     floor = np.zeros(n)
     hold_up, hold_down = np.zeros(n, bool), np.zeros(n, bool)
     no_data = np.zeros(n, bool)  # a rise with too few units around it to judge
-    last_move = np.zeros(n, np.int8)
 
     if panel.units.size:
         lv = _levels(panel, per_pack)
@@ -145,7 +135,6 @@ def evidence_bounds(
         j = j[np.abs(np.log(lv.price[i] / moved_from[sku])) <= LEVEL_TOL]
         i, sku = j - 1, lv.sku[j]
         direction = np.sign(lv.price[j] - lv.price[i]).astype(np.int8)
-        last_move[sku] = direction
         base_units, base_n = _baseline(panel, per_pack, lv, i, j, eps[sku])
         c = cost[sku]
         margin_i, margin_j = lv.price[i] - c, lv.price[j] - c
@@ -210,7 +199,7 @@ def evidence_bounds(
     lo_kind[raised_floor] = STEP_BACK
     crossed = lo > hi  # a learned floor above a learned ceiling: trust the ceiling
     lo = np.where(crossed, hi, lo)
-    return EvidenceBounds(lo, hi, lo_kind, hi_kind, evidenced, last_move)
+    return EvidenceBounds(lo, hi, lo_kind, hi_kind)
 
 
 @dataclass(frozen=True)

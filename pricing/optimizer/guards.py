@@ -5,7 +5,7 @@ They are the softest constraints, applied inside the hard box (floor, MAP, step
 limit, competitive cap, configured ceilings), never outside it:
 
 * :func:`apply_evidence` narrows the box to the :mod:`.evidence` bounds;
-* :func:`share_guard` keeps each category's competitive volume (units valued at
+* :class:`ShareGuard` keeps each category's competitive volume (units valued at
   today's prices) within ``max_units_loss`` of today's, by pricing those parts as if
   each unit sold were worth ``lam`` more (a Lagrange multiplier found by bisection);
 * :func:`calm` holds a price whose move is smaller than ``min_change`` (and
@@ -16,6 +16,7 @@ limit, competitive cap, configured ceilings), never outside it:
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +34,8 @@ Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-_EVIDENCE_KIND = {ev.RANGE: EVIDENCE_RANGE, ev.HOLD: HOLD_FOR_EVIDENCE, ev.STEP_BACK: STEP_BACK}
+# evidence.py's reasons (NONE, RANGE, HOLD, STEP_BACK) as binding kinds
+_KIND_OF = np.array([EVIDENCE_RANGE, EVIDENCE_RANGE, HOLD_FOR_EVIDENCE, STEP_BACK], np.int8)
 _LAMBDA_MAX = 64.0
 _BISECTIONS = 40
 
@@ -63,7 +65,7 @@ def apply_evidence(box: Box, bounds: ev.EvidenceBounds) -> Box:
 
 
 def _kinds(codes: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
-    return np.array([_EVIDENCE_KIND.get(int(c), EVIDENCE_RANGE) for c in codes], np.int8)
+    return _KIND_OF[codes]
 
 
 def best_x(k: Array, eps: Array, lo: Array, hi: Array) -> Array:
@@ -79,66 +81,65 @@ def best_x(k: Array, eps: Array, lo: Array, hi: Array) -> Array:
     return stack[np.argmax(values, axis=0), np.arange(k.size)]
 
 
-def share_guard(
-    x: Array, k: Array, eps: Array, lo: Array, hi: Array, q0: Array, p0: Array,
-    groups: Sequence[Hashable], competitive: BoolArray, max_loss: Array, base: Array,
-) -> tuple[Array, BoolArray]:
-    """Relative prices ``x`` with each group's competitive volume kept.
+@dataclass(frozen=True)
+class ShareGuard:
+    """Each category's competitive volume: units valued at today's prices,
+    ``sum(p0 * q)``, under the model. The allowance is ``max_loss`` below the volume at
+    ``base`` (relative prices before the optimizer's own moves, the anchor), so it is
+    for the whole season, not for each night again. Built once per run; the groups are
+    index arrays with their weights and volume limits."""
 
-    Volume is units valued at today's prices, ``sum(p0 * q)``. The baseline is the
-    volume at ``base`` (relative prices before the optimizer's own moves, the anchor:
-    so the allowance is for the whole season, not for each night again). A group
-    (category) whose competitive parts would lose more than ``max_loss`` of it under
-    the model is re-priced with the smallest ``lam >= 0`` that keeps it, maximizing
-    ``(x - k + lam) * x**eps`` per part. Returns the prices and which parts the guard
-    moved.
-    """
-    out = x.copy()
-    moved = np.zeros(x.size, bool)
-    keys = np.array([hash(g) for g in groups])
-    for key in np.unique(keys[competitive]):
-        idx = np.flatnonzero((keys == key) & competitive)
-        weight = p0[idx] * q0[idx]
-        before = float(np.sum(weight * base[idx] ** eps[idx]))
-        limit = (1.0 - float(max_loss[idx].min())) * before
+    eps: Array
+    groups: list[tuple[npt.NDArray[np.intp], Array, float]]  # (parts, p0 * q0, limit)
 
-        def volume(xs: Array, idx: npt.NDArray[np.intp] = idx, weight: Array = weight) -> float:
-            return float(np.sum(weight * xs ** eps[idx]))
+    @classmethod
+    def of(cls, eps: Array, q0: Array, p0: Array, categories: Sequence[Hashable],
+           competitive: BoolArray, max_loss: Array, base: Array) -> ShareGuard:
+        _, which = np.unique(np.array(categories, dtype=object), return_inverse=True)
+        groups = []
+        for g in np.unique(which[competitive]):
+            idx = np.flatnonzero((which == g) & competitive)
+            weight = p0[idx] * q0[idx]
+            before = float(np.sum(weight * base[idx] ** eps[idx]))
+            groups.append((idx, weight, (1.0 - float(max_loss[idx].min())) * before))
+        return cls(eps, groups)
 
-        if before <= 0 or volume(x[idx]) >= limit:
-            continue
-        args = (eps[idx], lo[idx], hi[idx])
-        if volume(best_x(k[idx] - _LAMBDA_MAX, *args)) < limit:
-            lam_lo, lam_hi = _LAMBDA_MAX, _LAMBDA_MAX  # hard bounds allow no more
-        else:
-            lam_lo, lam_hi = 0.0, _LAMBDA_MAX
-            for _ in range(_BISECTIONS):
-                mid = 0.5 * (lam_lo + lam_hi)
-                if volume(best_x(k[idx] - mid, *args)) >= limit:
-                    lam_hi = mid
-                else:
-                    lam_lo = mid
-        guarded = best_x(k[idx] - lam_hi, *args)
-        changed = np.abs(guarded - x[idx]) > 1e-9
-        out[idx] = np.where(changed, guarded, x[idx])
-        moved[idx] = changed
-    return out, moved
+    def _volume(self, xs: Array, idx: npt.NDArray[np.intp], weight: Array) -> float:
+        return float(np.sum(weight * xs ** self.eps[idx]))
 
+    def apply(self, x: Array, k: Array, lo: Array, hi: Array) -> tuple[Array, BoolArray]:
+        """Relative prices ``x`` with each category's volume kept: a category that would
+        lose more than its allowance is re-priced with the smallest ``lam >= 0`` that
+        keeps it, maximizing ``(x - k + lam) * x**eps`` per part (closed form per part,
+        ``lam`` by bisection). Returns the prices and which parts the guard moved."""
+        out = x.copy()
+        moved = np.zeros(x.size, bool)
+        for idx, weight, limit in self.groups:
+            if limit <= 0 or self._volume(x[idx], idx, weight) >= limit:
+                continue
+            args = (self.eps[idx], lo[idx], hi[idx])
+            lam_hi = _LAMBDA_MAX  # at most this; the hard bounds may allow no more
+            if self._volume(best_x(k[idx] - _LAMBDA_MAX, *args), idx, weight) >= limit:
+                lam_lo = 0.0
+                for _ in range(_BISECTIONS):
+                    mid = 0.5 * (lam_lo + lam_hi)
+                    if self._volume(best_x(k[idx] - mid, *args), idx, weight) >= limit:
+                        lam_hi = mid
+                    else:
+                        lam_lo = mid
+            guarded = best_x(k[idx] - lam_hi, *args)
+            changed = np.abs(guarded - x[idx]) > 1e-9
+            out[idx] = np.where(changed, guarded, x[idx])
+            moved[idx] = changed
+        return out, moved
 
-def short_of_volume(
-    x: Array, eps: Array, q0: Array, p0: Array, groups: Sequence[Hashable],
-    competitive: BoolArray, max_loss: Array, base: Array,
-) -> BoolArray:
-    """Per part: whether its group's competitive volume at relative prices ``x`` falls
-    short of what :func:`share_guard` keeps (False for parts outside any such group)."""
-    out = np.zeros(x.size, bool)
-    keys = np.array([hash(g) for g in groups])
-    for key in np.unique(keys[competitive]):
-        idx = np.flatnonzero((keys == key) & competitive)
-        weight = p0[idx] * q0[idx]
-        limit = (1.0 - float(max_loss[idx].min())) * float(np.sum(weight * base[idx] ** eps[idx]))
-        out[idx] = float(np.sum(weight * x[idx] ** eps[idx])) < limit - 1e-9 * abs(limit)
-    return out
+    def short(self, x: Array) -> BoolArray:
+        """Per part: whether its category's volume at relative prices ``x`` falls short
+        of the allowance (False for parts outside any category guarded)."""
+        out = np.zeros(x.size, bool)
+        for idx, weight, limit in self.groups:
+            out[idx] = self._volume(x[idx], idx, weight) < limit - 1e-9 * abs(limit)
+        return out
 
 
 def calm(
