@@ -321,8 +321,8 @@ class FxConfig(_Strict):
         return value
 
     def table(self, base_currency: str) -> Any:
-        """The rates as a :class:`pricing.matching.fx.FxRates`."""
-        from pricing.matching.fx import FxRates
+        """The rates as a :class:`pricing.fx.FxRates`."""
+        from pricing.fx import FxRates
 
         return FxRates(
             base_currency,

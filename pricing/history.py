@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import DateTime, Float, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from pricing.errors import NotFoundError
+from pricing.matching.units import unit_price
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
     Listing,
@@ -64,7 +65,7 @@ def sku_history(
         if start:
             stmt = stmt.where(OurPrice.effective_at >= start)
         for at, price, currency in session.execute(stmt):
-            unit = (price / pack).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+            unit = unit_price(price, pack)
             ours.append(HistoryRow(sku, OURS, at, price, currency, unit, pack, None, None))
     if competitor == OURS:
         return sorted(ours, key=_when)

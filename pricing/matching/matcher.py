@@ -53,7 +53,7 @@ from pricing.matching.evidence import (
 from pricing.matching.index import CatalogIndex
 from pricing.matching.normalize import normalize_brand, normalize_gtin, normalize_part_number
 from pricing.matching.records import CatalogPart, CrossRef, ListingInput, MatchResult
-from pricing.matching.units import parse_pack_qty
+from pricing.matching.units import effective_pack
 
 __all__ = ["CatalogIndex", "CatalogPart", "CrossRef", "ListingInput", "MatchResult", "Matcher"]
 
@@ -99,10 +99,8 @@ class Matcher:
 
     def _context(self, listing: ListingInput) -> ListingContext:
         found = self.brands.in_title(listing.title)
-        # 1 is also what a pack field holds by default: a title stating more wins over it
-        pack = listing.pack_qty
-        if not pack or pack == 1:
-            pack = parse_pack_qty(listing.title) or pack
+        stated, _ = effective_pack(listing.pack_qty, listing.title)
+        pack = stated if listing.pack_qty or stated > 1 else None  # None: no pack stated
         brand = self.brands.canon(normalize_brand(listing.brand))
         return ListingContext(listing, brand, found, pack)
 

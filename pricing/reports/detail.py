@@ -13,12 +13,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pricing.history import OURS
+from pricing.matching.units import unit_price
 from pricing.observations import from_trusted_run
 from pricing.reports.charts import Spark, sparkline
 from pricing.storage.models import (
@@ -32,7 +33,6 @@ from pricing.storage.models import (
 )
 
 CHUNK = 500
-UNIT_Q = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _ours(
     )
     series: dict[str, list[tuple[dt.datetime, Decimal]]] = defaultdict(list)
     for sku, at, price in session.execute(stmt):
-        unit = (price / packs.get(sku, 1)).quantize(UNIT_Q, ROUND_HALF_UP)
+        unit = unit_price(price, packs.get(sku, 1))
         points = series[sku]
         if at <= start:  # the price in force when the window opens
             points[:] = [(start, unit)]
@@ -153,7 +153,7 @@ def load_details(
                 while name in series:  # two listings of one competitor: two lines
                     name += "'"
                 series[name] = _compress(points)
-            unit_suggested = (suggested[sku] / packs.get(sku, 1)).quantize(UNIT_Q, ROUND_HALF_UP)
+            unit_suggested = unit_price(suggested[sku], packs.get(sku, 1))
             listings = sorted(
                 latest.get(sku, {}).values(), key=lambda li: (li.unit_price, li.competitor)
             )
