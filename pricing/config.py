@@ -9,6 +9,7 @@ with a :class:`~pricing.errors.ConfigError` naming the file, the key and the rea
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from decimal import Decimal
@@ -385,6 +386,30 @@ class PricingPolicy(_Strict):
                 f"fx.rates: {self.base_currency} is the base currency; it needs no rate"
             )
         return self
+
+    def stored(self) -> dict[str, Any]:
+        """The policy as a run stores it: only what the file set (an explicit ``null``
+        included), so :meth:`of_run` reads it back to the same resolution."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    @classmethod
+    def of_run(cls, stored: dict[str, Any]) -> PricingPolicy:
+        """The policy a run was made under, from :meth:`stored`. Runs stored before
+        that kept every key of each override block, unset ones as ``null``; there a
+        ``null`` is read as unset."""
+        def blocks(doc: dict[str, Any]) -> list[dict[str, Any]]:
+            found = [doc.get("proprietary") or {}]
+            for cat in (doc.get("categories") or {}).values():
+                found += [cat, cat.get("proprietary") or {}]
+            return found
+
+        doc = dict(stored)
+        if any(set(POLICY_KEYS) <= set(b) for b in blocks(doc)):  # a full dump
+            doc = json.loads(json.dumps(doc))
+            for block in blocks(doc):
+                for key in [k for k in POLICY_KEYS if block.get(k, 0) is None]:
+                    del block[key]
+        return cls.model_validate(doc)
 
     def resolve(
         self,

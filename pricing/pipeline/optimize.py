@@ -260,7 +260,7 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
         run = SuggestionRun(
             status="running",
             base_currency=policy.base_currency,
-            policy=policy.model_dump(mode="json"),
+            policy=policy.stored(),
             created_at=as_of,
         )
         session.add(run)

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pricing.config import PricingPolicy
 from pricing.errors import NotFoundError
 from pricing.optimizer.reasons import GLOSSARY
 from pricing.reports.cells import csv_value, neutralize
@@ -131,6 +132,8 @@ def load_report(
             currency=run.base_currency,
             start=end - dt.timedelta(days=CHART_DAYS),
             end=end,
+            policy=PricingPolicy.of_run(run.policy),
+            as_of=run.created_at,
         )
     return data
 
