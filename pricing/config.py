@@ -30,6 +30,7 @@ from pydantic import (
 from pricing.bounds import NotUtf8Error, decode_utf8
 from pricing.errors import ConfigError
 from pricing.matching.config import MatchingConfig
+from pricing.selectors import check_selector
 
 _M = TypeVar("_M", bound="BaseModel")
 log = logging.getLogger(__name__)
@@ -44,27 +45,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_selector(value: str | None) -> str | None:
-    """A selector is XPath when it starts with ``/`` or ``(``, CSS otherwise."""
-    if value is None:
-        return None
-    from parsel import Selector  # parsel ships with Scrapy
-
-    probe = Selector(text="<html></html>")
-    try:
-        if is_xpath(value):
-            probe.xpath(value)
-        else:
-            probe.css(value)
-    except Exception as exc:  # parsel raises several unrelated types
-        raise ValueError(f"invalid selector {value!r}: {exc}") from None
-    return value
-
-
-def is_xpath(selector: str) -> bool:
-    return selector.lstrip().startswith(("/", "(", "./"))
-
-
 def _check_cron(value: str) -> str:
     from apscheduler.triggers.cron import CronTrigger
 
@@ -75,7 +55,7 @@ def _check_cron(value: str) -> str:
     return value
 
 
-Selector = Annotated[str | None, AfterValidator(_check_selector)]
+Selector = Annotated[str | None, AfterValidator(check_selector)]
 Cron = Annotated[str, AfterValidator(_check_cron)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 

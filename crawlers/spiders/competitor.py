@@ -27,8 +27,9 @@ from scrapy.utils.sitemap import Sitemap
 
 from crawlers.extraction import extract_product
 from crawlers.items import ProductItem
-from pricing.config import Competitor, is_xpath
+from pricing.config import Competitor
 from pricing.errors import PricingError
+from pricing.selectors import is_xpath
 from pricing.settings import Settings
 from pricing.tax import PriceBasis
 
