@@ -602,6 +602,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def load_config_file(model: type[_M], path: Path) -> _M:
+    """One config file read and checked as ``model``: the loader of every file users
+    edit (this module's and :mod:`scheduler.alerts`'s)."""
+    return validate_config(model, path, _read_yaml(path))
+
+
 def _yaml_kind(value: Any) -> str:
     if isinstance(value, list):
         return "list"
@@ -610,7 +616,9 @@ def _yaml_kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _validate(model: type[_M], path: Path, data: Any) -> _M:
+def validate_config(model: type[_M], path: Path, data: Any) -> _M:
+    """``data`` (a config file's content) as ``model``; a :class:`ConfigError` naming
+    the file and the key otherwise."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -647,15 +655,15 @@ def load_config(directory: Path) -> AppConfig:
     directory = Path(directory)
     comp_path = directory / COMPETITORS_FILE
     competitors = (
-        _validate(CompetitorsFile, comp_path, _read_yaml(comp_path)).competitors
+        load_config_file(CompetitorsFile, comp_path).competitors
         if comp_path.exists()
         else []
     )
     pricing_path = directory / PRICING_FILE
-    policy = _validate(PricingPolicy, pricing_path, _read_yaml(pricing_path))
+    policy = load_config_file(PricingPolicy, pricing_path)
     sched_path = directory / SCHEDULES_FILE
     schedules = (
-        _validate(Schedules, sched_path, _read_yaml(sched_path))
+        load_config_file(Schedules, sched_path)
         if sched_path.exists()
         else Schedules()
     )
@@ -673,7 +681,7 @@ def load_config(directory: Path) -> AppConfig:
         schedules = schedules.model_copy(update={"crawls": crawls})
     matching_path = directory / MATCHING_FILE
     matching = (
-        _validate(MatchingConfig, matching_path, _read_yaml(matching_path))
+        load_config_file(MatchingConfig, matching_path)
         if matching_path.exists()
         else MatchingConfig()
     )
