@@ -44,7 +44,7 @@ from rapidfuzz import fuzz, process
 
 from pricing.matching import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
 from pricing.matching.fuzzy import process as fuzzy_text
-from pricing.matching.labelled import Scores, load_catalog, load_labelled, load_xrefs, score
+from pricing.matching.labelled import LABELLED_SETS, Scores, load_labelled, score
 from pricing.matching.normalize import gtin_check_digit, normalize_part_number
 
 OUR_BRANDS = ["Acme", "Acme Pro"]
@@ -425,20 +425,20 @@ def run_command(n_skus: int, n_listings: int, seed: int, db_url: str | None) -> 
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-PARTS = {"development": "matching_labeled.csv", "frozen": "matching_frozen.csv"}
-
-
 def run_labelled(verbose: bool) -> None:
-    index = CatalogIndex.build(
-        load_catalog(LABELLED / "matching_catalog.csv"),
-        load_xrefs(LABELLED / "matching_xrefs.csv"),
-    )
-    matcher = Matcher(index)
-    results: dict[str, Scores] = {
-        part: score(matcher, load_labelled(LABELLED / name)) for part, name in PARTS.items()
-    }
     print("labelled listings: only auto matches count; P precision, R recall")
-    print(f"{'':24}" + "".join(f"{part:>26}" for part in results))
+    for labelled_set in LABELLED_SETS:
+        parts, xrefs = labelled_set.index_inputs(LABELLED)
+        matcher = Matcher(CatalogIndex.build(parts, xrefs))
+        results: dict[str, Scores] = {
+            part: score(matcher, load_labelled(LABELLED / name))
+            for part, name in labelled_set.parts().items()
+        }
+        _print_scores(labelled_set.name, results, verbose)
+
+
+def _print_scores(name: str, results: dict[str, Scores], verbose: bool) -> None:
+    print(f"\n{'set ' + name:24}" + "".join(f"{part:>26}" for part in results))
     print(f"{'listings':24}" + "".join(f"{s.listings:>26}" for s in results.values()))
 
     def row(label: str, tallies: list[tuple[int, int, int, float, float]]) -> None:
@@ -449,16 +449,17 @@ def run_labelled(verbose: bool) -> None:
         (s.sku.tp, s.sku.fp, s.sku.fn, s.sku.precision, s.sku.recall) for s in results.values()
     ])
     for relation in next(iter(results.values())).by_relation:
-        row(f"relation {relation}", [
-            (t.tp, t.fp, t.fn, t.precision, t.recall)
-            for t in (s.by_relation[relation] for s in results.values())
-        ])
+        tallies = [s.by_relation[relation] for s in results.values()]
+        if not any(t.tp + t.fp + t.fn for t in tallies):
+            continue  # a relation the set has no listing of
+        row(f"relation {relation}", [(t.tp, t.fp, t.fn, t.precision, t.recall) for t in tallies])
     print(f"{'SKU F1':24}" + "".join(f"{s.sku.f1:>26.3f}" for s in results.values()))
     if verbose:
         for part, s in results.items():
             for kind, items in (("wrong", s.wrong), ("missed", s.missed)):
                 for item, result in items:
-                    print(f"{part} {kind}: [{item.case}] {item.listing.title!r} expected "
+                    print(f"{name} {part} {kind}: [{item.case}] {item.listing.title!r} "
+                          f"({item.listing.brand}/{item.listing.part_number}) expected "
                           f"{item.sku} ({item.relation}), got {result.sku} {result.status} "
                           f"{result.method} ({result.relation}): {result.note}")
 
