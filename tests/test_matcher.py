@@ -327,11 +327,20 @@ def test_config_is_validated() -> None:
 def test_brand_aliases() -> None:
     parts = [CatalogPart("P", "C-1234", "HP", "Toner cartridge black", "Printing")]
     index = CatalogIndex.build(parts, [])
-    plain = Matcher(index).match(listing("toner", "Hewlett-Packard", "C-1234"))
+    plain = Matcher(index).match(listing("toner", "Canon", "C-1234"))
     check(plain, None, "unmatched")
     assert "best candidate SKU P" in (plain.note or "") and "differs" in (plain.note or "")
     aliased = Matcher(index, MatchingConfig(brand_aliases={"Hewlett Packard": "HP"}))
     check(aliased.match(listing("toner", "Hewlett-Packard", "C-1234")), "P", "auto")
+    # learned without configuration: a brand field spelling out a known brand's
+    # initials, or joining its words with "and", is that brand
+    check(Matcher(index).match(listing("toner", "Hewlett Packard", "C-1234")), "P", "auto")
+    deck = CatalogIndex.build(
+        [CatalogPart("D", "LDX120C", "Black & Decker", "Cordless drill 20V", "Tools")], []
+    )
+    for brand in ("Black and Decker", "BLACK+DECKER", "B&D"):
+        check(Matcher(deck).match(listing("drill", brand, "LDX120C")), "D", "auto")
+    check(Matcher(deck).match(listing("drill", "Black Diamond", "LDX120C")), None, "unmatched")
 
 
 # --- retail model numbers in free text ---------------------------------------------------
