@@ -541,7 +541,8 @@ def _learned_on_synthetic_history(config: object, seed: int = 5) -> None:
         print("too few decisions for a model")
         return
     h = model.held_out
-    print(f"threshold {model.threshold:.3f}, held-out precision {h.precision:.3f}")
+    threshold = "none" if model.threshold is None else f"{model.threshold:.3f}"
+    print(f"threshold {threshold}, held-out precision {h.precision:.3f}")
     later = results[half:]
     applied = [r for r, _ in model.apply(matcher, market.listings[half:], later)]
     truth = market.truth[half:]
