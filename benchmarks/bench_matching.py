@@ -49,6 +49,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from pricing.matching import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
+from pricing.matching.config import LearnedConfig
 from pricing.matching.fuzzy import process as fuzzy_text
 from pricing.matching.labelled import LABELLED_SETS, Scores, load_labelled, score
 from pricing.matching.normalize import gtin_check_digit, normalize_part_number
@@ -474,7 +475,7 @@ def run_learned() -> None:
     """Decisions simulated from the development parts (a person confirming or rejecting
     every candidate the matcher showed, auto and review), pooled over the sets; the
     fitted model applied to each part. Only the frozen figures are honest."""
-    from pricing.matching.config import LearnedConfig
+
     from pricing.matching.learned import LearnedModel, features
 
     rows, accepted, pending = [], [], []
@@ -518,7 +519,7 @@ def run_learned() -> None:
     _learned_on_synthetic_history(config)
 
 
-def _learned_on_synthetic_history(config: object, seed: int = 5) -> None:
+def _learned_on_synthetic_history(config: LearnedConfig, seed: int = 5) -> None:
     """A longer history: the synthetic market's first half is what a person reviewed
     (every review-queue candidate confirmed or rejected by the truth); the model fitted
     on it is applied to the second half."""
@@ -534,7 +535,7 @@ def _learned_on_synthetic_history(config: object, seed: int = 5) -> None:
                             strict=True)
         if r.status == "needs_review" and r.sku
     ]
-    model = LearnedModel.fit(matcher, decisions, config)  # type: ignore[arg-type]
+    model = LearnedModel.fit(matcher, decisions, config)
     print(f"\nsynthetic market (3,000 SKUs, seed {seed}): {len(decisions)} review decisions "
           f"on the first {half} listings, applied to the other {len(results) - half}")
     if model is None:

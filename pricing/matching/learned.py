@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -123,7 +124,7 @@ class HeldOut:
 class LearnedModel:
     """A fitted model: :meth:`probability` for a pair, :meth:`apply` for results."""
 
-    def __init__(self, config: LearnedConfig, model: object, held_out: HeldOut) -> None:
+    def __init__(self, config: LearnedConfig, model: Any, held_out: HeldOut) -> None:
         self.config = config
         self._model = model
         self.held_out = held_out
@@ -190,7 +191,7 @@ class LearnedModel:
         if result.sku is None or result.sku not in matcher.index.parts:
             return None
         x = np.asarray([features(matcher, listing, result.sku, result)])
-        return float(self._model.predict_proba(x)[0, 1])  # type: ignore[attr-defined]
+        return float(self._model.predict_proba(x)[0, 1])
 
     def apply(
         self,
@@ -218,7 +219,7 @@ class LearnedModel:
         return out
 
 
-def _estimator(config: LearnedConfig) -> object:
+def _estimator(config: LearnedConfig) -> Any:  # an sklearn Pipeline
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler

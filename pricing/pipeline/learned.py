@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pricing.matching.config import LearnedConfig
@@ -79,7 +80,7 @@ def apply_learned(
     return out, probabilities
 
 
-def queue_order(status: str | None) -> list[ColumnElement[object]]:
+def queue_order(status: str | None) -> list[Any]:  # ORDER BY clauses
     """How matches are listed: the review queue most probable first (then oldest),
     everything else oldest first. Without probabilities the order is by id."""
     if status == "needs_review":
