@@ -335,3 +335,12 @@ def test_export_needs_a_token_and_makes_approved_prices_current(
             assert run.summary["exports"][-1]["by"] == "ci-bot"
     finally:
         db.dispose()
+
+
+def test_matches_carry_relation_and_evidence(client: httpx.Client) -> None:
+    rows = client.get("/api/matches", params={"status": "auto", "limit": 50}).json()
+    assert rows
+    for row in rows:  # what `pricing matches` shows, also over the API
+        assert row["relation"] in ("same", "alternative", "kit"), row
+        assert row["evidence"], row
+        assert "probability" in row

@@ -39,6 +39,7 @@ no other evidence for that SKU is auto); a different brand is never an automatic
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -88,10 +89,25 @@ class Matcher:
         if listing.part_number and normalize_part_number(listing.part_number):
             evidence += self.numbers.by_field_number(ctx, listing.part_number)
         if not evidence and listing.title:
-            evidence += self.numbers.by_text_numbers(ctx, listing.title, in_field=False)
+            evidence += self._title_numbers(ctx)
         if evidence:
             return self._decide(ctx, evidence)
         return self._by_fuzzy(ctx)
+
+    def _title_numbers(self, ctx: ListingContext) -> list[Evidence]:
+        """Numbers in the title. When the part-number field holds a model number that is
+        not ours, that field is the listing's identity: our number in the title (a
+        series name, a compatible model) is reviewed, not automatic
+        (``Bosch drill GSR12V-300B22`` with ``GSR12V-300N`` in the field)."""
+        found = self.numbers.by_text_numbers(ctx, ctx.listing.title, in_field=False)
+        if not ctx.number_missed:
+            return found
+        note = f"the part-number field says {ctx.listing.part_number}, not this number"
+        return [
+            replace(e, may_auto=False, notes=(*e.notes, note))
+            if e.method == "title_part_number" and e.may_auto else e
+            for e in found
+        ]
 
     def match_many(self, listings: Iterable[ListingInput]) -> list[MatchResult]:
         """:meth:`match` for each listing, in order."""
@@ -101,7 +117,7 @@ class Matcher:
         found = self.brands.in_title(listing.title)
         stated, _ = effective_pack(listing.pack_qty, listing.title)
         pack = stated if listing.pack_qty or stated > 1 else None  # None: no pack stated
-        brand = self.brands.canon(normalize_brand(listing.brand))
+        brand = self.brands.of_field(listing.brand)
         return ListingContext(listing, brand, found, pack)
 
     # --- fuzzy -------------------------------------------------------------------------
