@@ -264,6 +264,12 @@ def register(app: typer.Typer) -> None:
         nights: Annotated[
             int, typer.Option("--nights", min=1, max=730, help="Simulated nights to replay.")
         ] = 91,
+        price_every: Annotated[
+            int,
+            typer.Option(
+                "--price-every", min=1, help="Run the nightly pricing every N-th night (1: all)."
+            ),
+        ] = 7,
     ) -> None:
         """Replay a season of the whole pipeline on the bundled demo market (fresh SQLite)."""
         from pricing.pipeline.demo import run_demo
@@ -273,6 +279,7 @@ def register(app: typer.Typer) -> None:
             out,
             app_ctx.settings.config_dir,
             nights=nights,
+            price_every=price_every,
             progress=lambda msg: console.print(msg, highlight=False, markup=False),
         )
         c = result.counts

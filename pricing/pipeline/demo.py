@@ -2,12 +2,14 @@
 
 Starts the demo storefronts on free local ports, builds a fresh SQLite database,
 imports the demo catalog, cross-references and two years of sales history, then
-replays ``nights`` simulated nights ending yesterday. Each night, at that night's
-date: competitor prices come in (the first night from a real Scrapy crawl of the
-storefronts, later nights from the market's daily price feed, imported as a data
-vendor's file), the nightly sequence runs (match, optimize), the analyst's approvals
-are exported to the ERP price list, and the day's sales arrive in response to the
-prices now in force (imported each Monday, a row per SKU and week). The storefronts
+replays ``nights`` simulated nights ending in the past week. Each night, at that
+night's date, competitor prices come in: the first night from a real Scrapy crawl of
+the storefronts, later nights from the market's price feed, imported as a data
+vendor's file (every price on Mondays, the changes on other days). Every
+``price_every``-th night (default weekly, on Mondays: that is what keeps 13 weeks near
+a minute) the week's sales are imported and the nightly sequence runs (match,
+optimize), the analyst's approvals are exported to the ERP price list, and from then
+on sales arrive in response to the prices in force. The storefronts
 play the season of :mod:`demo_market.season` (a price war, a competitor out of
 stock...). The last run's report is written at the end.
 """
@@ -94,12 +96,13 @@ def run_demo(
     *,
     progress: Callable[[str], None] = print,
     nights: int = DEFAULT_NIGHTS,
+    price_every: int = 7,
     today: dt.date | None = None,
 ) -> DemoResult:
     from demo_market import DemoMarket, season, write_demo_inputs
 
-    if nights < 1:
-        raise ValueError("--nights must be at least 1")
+    if nights < 1 or price_every < 1:
+        raise ValueError("--nights and --price-every must be at least 1")
     started = time.monotonic()
     config = load_config(config_dir)
     if out.exists():
@@ -124,7 +127,7 @@ def run_demo(
         progress(f"  {line}")
     with DemoMarket(day=first, anchor=first) as market:
         replay = _Replay(db, config, Settings(database_url=url, config_dir=config_dir),
-                         market, out, progress)
+                         market, out, progress, price_every)
         for n in range(nights):
             replay.night(first + dt.timedelta(days=n), n)
     run_id = replay.last_run
@@ -149,9 +152,12 @@ class _Replay:
         market: DemoMarket,
         out: Path,
         progress: Callable[[str], None],
+        price_every: int,
     ) -> None:
         self.db, self.config, self.settings, self.market = db, config, settings, market
-        self.out, self.progress = out, progress
+        self.out, self.progress, self.price_every = out, progress, price_every
+        # what the feed last said per URL, so a weekday's file carries only the changes
+        self.last_seen: dict[str, tuple[object, str]] = {}
         self.crawled: dict[str, int] = {}
         self.names = [c.name for c in config.competitors if c.enabled and c.name in market.names]
         self.last_run: int | None = None
@@ -169,7 +175,8 @@ class _Replay:
             self._feed(day)
         if day.weekday() == 0 and n > 0:
             self._import_sales(day)
-        self._price(day)
+        if n % self.price_every == 0:
+            self._price(day)
         self._sell(day)
         if n % 7 == 6 or n == 0:
             self.progress(
@@ -189,12 +196,16 @@ class _Replay:
             log_level="WARNING", observed_at=at(day, CRAWL_AT),
         )
         self.crawled = {o.competitor: o.items for o in outcomes}
+        for name in self.names:
+            for t in self.market.ground_truth(name, day):
+                self.last_seen[t.url] = (t.price, t.availability)
         self.progress(
             "crawled: " + ", ".join(f"{n}: {items} products" for n, items in self.crawled.items())
         )
 
     def _feed(self, day: dt.date) -> None:
-        """The day's prices of every shop, as a data vendor's file, imported."""
+        """The day's prices as a data vendor's file, imported: on Mondays every price
+        (so none grows stale), on other days those that changed."""
         path = self.out / "inputs" / "feed" / f"observations-{day.isoformat()}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         seen = at(day, CRAWL_AT).isoformat()
@@ -205,6 +216,10 @@ class _Replay:
                 for t in self.market.ground_truth(name, day):
                     if t.price is None:
                         continue
+                    state = (t.price, t.availability)
+                    if day.weekday() != 0 and self.last_seen.get(t.url) == state:
+                        continue
+                    self.last_seen[t.url] = state
                     writer.writerow([
                         name, t.url, t.title, f"{t.price:f}", t.currency, t.brand,
                         t.part_number, t.gtin or "", t.pack_qty, t.availability, seen,
