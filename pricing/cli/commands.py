@@ -295,9 +295,9 @@ def register(app: typer.Typer) -> None:
             f"report: {result.report.resolve()}",
             "",
             "explore the demo database (or `export PRICING_DATABASE_URL=" + db + "` once):",
-            f"  pricing history {result.example_sku or 'SKU'} --db {db}",
-            f"  pricing review --run {result.run_id} --db {db}",
-            f"  pricing serve --db {db}",
+            f"  pricing --db {db} history {result.example_sku or 'SKU'}",
+            f"  pricing --db {db} review --run {result.run_id}",
+            f"  pricing --db {db} serve",
         ]
         for line in lines:
             console.print(line, highlight=False, markup=False, soft_wrap=True)

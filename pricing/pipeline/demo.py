@@ -9,7 +9,8 @@ vendor's file (every price on Mondays, the changes on other days). Every
 ``price_every``-th night (default weekly, on Mondays: that is what keeps 13 weeks near
 a minute) the week's sales are imported and the nightly sequence runs (match,
 optimize), the analyst's approvals are exported to the ERP price list, and from then
-on sales arrive in response to the prices in force. The storefronts
+on sales arrive in response to the prices in force. The last night always runs and
+is left for review: its small moves approved, the rest pending, nothing exported. The storefronts
 play the season of :mod:`demo_market.season` (a price war, a competitor out of
 stock...). The last run's report is written at the end.
 """
@@ -129,7 +130,7 @@ def run_demo(
         replay = _Replay(db, config, Settings(database_url=url, config_dir=config_dir),
                          market, out, progress, price_every)
         for n in range(nights):
-            replay.night(first + dt.timedelta(days=n), n)
+            replay.night(first + dt.timedelta(days=n), n, last=n == nights - 1)
     run_id = replay.last_run
     assert run_id is not None
     report = write_report(db, out / "report", run_id, as_of=at(last, RUN_AT))
@@ -167,7 +168,9 @@ class _Replay:
             lambda: [Decimal(0), Decimal(0)]
         )
 
-    def night(self, day: dt.date, n: int) -> None:
+    def night(self, day: dt.date, n: int, *, last: bool = False) -> None:
+        """One simulated night; the ``last`` run is left for the analyst's morning
+        review (its small moves approved, nothing exported yet)."""
         self.market.day = day
         if n == 0:
             self._crawl(day)
@@ -175,8 +178,8 @@ class _Replay:
             self._feed(day)
         if day.weekday() == 0 and n > 0:
             self._import_sales(day)
-        if n % self.price_every == 0:
-            self._price(day)
+        if n % self.price_every == 0 or last:
+            self._price(day, export=not last)
         self._sell(day)
         if n % 7 == 6 or n == 0:
             self.progress(
@@ -228,14 +231,14 @@ class _Replay:
         self.feed_rows += result.imported
         path.unlink()  # the database keeps it; a season of files is only clutter
 
-    def _price(self, day: dt.date) -> None:
+    def _price(self, day: dt.date, *, export: bool) -> None:
         from scheduler.nightly import run_nightly
 
         result = run_nightly(self.db, self.config, None, as_of=at(day, RUN_AT))
         self.last_run, self.runs = result.run_id, self.runs + 1
         approved = _demo_analyst_approves(self.db, result.run_id, self.config.policy)
         self.approved += approved
-        if approved:
+        if approved and export:
             path = self.out / "exports" / f"price-list-run{result.run_id}.csv"
             export = export_approved(
                 self.db, result.run_id, WHO, self.config.policy, path, as_of=at(day, EXPORT_AT)
