@@ -7,6 +7,7 @@ in a child process.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -46,16 +47,21 @@ def run_crawls(
     base_urls: Mapping[str, str] | None = None,
     log_level: str = "INFO",
     tracebacks: bool = False,
+    observed_at: dt.datetime | None = None,
 ) -> list[CrawlOutcome]:
     """Crawl the named competitors (all enabled ones when none is named), blocking.
 
-    Log records are one line each unless ``tracebacks`` (``--debug``).
+    Log records are one line each unless ``tracebacks`` (``--debug``). ``observed_at``
+    stamps every price seen (default: the moment it was fetched); a replay sets it.
     """
     if names:
         competitors = [config.competitor(n) for n in names]
     else:
         competitors = [c for c in config.competitors if c.enabled]
-    process = CrawlerProcess(scrapy_settings(settings, log_level))
+    scrapy = scrapy_settings(settings, log_level)
+    if observed_at is not None:
+        scrapy.set("PRICING_OBSERVED_AT", observed_at.isoformat(), priority="cmdline")
+    process = CrawlerProcess(scrapy)
     crawlers = []
     for comp in competitors:
         spider = spider_class(comp, config.policy.prices_include_tax)

@@ -36,7 +36,7 @@ def demo_database(factory: pytest.TempPathFactory, name: str) -> str:
     """
     built = factory.getbasetemp() / "web-demo" / "pricing.db"
     if not built.exists():
-        result = run_cli("demo", "--out", str(built.parent), timeout=600)
+        result = run_cli("demo", "--out", str(built.parent), "--nights", "1", timeout=600)
         assert result.returncode == 0, result.stderr[-2000:]
     copy = factory.mktemp(name) / "pricing.db"
     shutil.copyfile(built, copy)
