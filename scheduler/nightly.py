@@ -1,4 +1,4 @@
-"""The nightly pipeline: match new listings, optimize, write the report.
+"""The nightly pipeline: match new listings, optimize, auto-approve, write the report.
 
 The daemon runs it as ``python -m scheduler.nightly --config DIR --reports DIR`` in a
 child process, like a crawl, so it has a time limit and can be stopped; the database
@@ -33,12 +33,14 @@ class NightlyResult:
     match_statuses: dict[str, int]
     run_id: int
     report: Path
+    auto_approved: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
             "matched": self.matched,
             "match_statuses": self.match_statuses,
             "run_id": self.run_id,
+            "auto_approved": self.auto_approved,
             "report": str(self.report),
         }
 
@@ -50,7 +52,8 @@ def report_dir(reports: Path, config: AppConfig, now: dt.datetime | None = None)
 
 
 def run_nightly(db: Database, config: AppConfig, reports: Path) -> NightlyResult:
-    """Match, optimize and report, in this process."""
+    """Match, optimize, apply the auto-approval rules and report, in this process."""
+    from pricing.autoapprove import run_auto_approval
     from pricing.pipeline.match import run_matching
     from pricing.pipeline.optimize import run_optimizer
     from pricing.reports.nightly import write_report
@@ -59,9 +62,12 @@ def run_nightly(db: Database, config: AppConfig, reports: Path) -> NightlyResult
     log.info("matched %d listings: %s", summary.considered, summary.by_status)
     run_id = run_optimizer(db, config.policy)
     log.info("suggestion run %d complete", run_id)
+    approved = run_auto_approval(db, run_id, config.policy)
+    log.info("auto-approval: %d suggestions approved %s", approved.count,
+             approved.as_json()["by_rule"])
     report = write_report(db, report_dir(reports, config), run_id)
     log.info("report written: %s", report)
-    return NightlyResult(summary.considered, summary.by_status, run_id, report)
+    return NightlyResult(summary.considered, summary.by_status, run_id, report, approved.count)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 
 Starts the demo storefronts on free local ports, builds a fresh SQLite database,
 imports the demo catalog, cross-references and sales history, crawls every configured
-competitor with Scrapy, matches, optimizes and writes the nightly report.
+competitor with Scrapy, matches, optimizes, applies the auto-approval rules and writes
+the nightly report.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pricing import imports
+from pricing.autoapprove import run_auto_approval
 from pricing.config import load_config
 from pricing.pipeline.match import run_matching
 from pricing.pipeline.optimize import run_optimizer
@@ -76,6 +78,10 @@ def run_demo(
     )
     run_id = run_optimizer(db, config.policy)
     progress(f"suggestion run {run_id} complete")
+    approved = run_auto_approval(db, run_id, config.policy)
+    if config.policy.auto_approve:
+        progress(f"auto-approved {approved.count} suggestions: " + (", ".join(
+            f"{name} {n}" for name, n in approved.as_json()["by_rule"].items()) or "none"))
     report = write_report(db, out / "report", run_id)
     db.dispose()
     return DemoResult(url, report, run_id, crawled)

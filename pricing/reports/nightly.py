@@ -64,6 +64,8 @@ COLUMNS: list[tuple[str, str, str | None]] = [
     ("reason_codes", "reasons_text", None),
     ("explanation", "explanation", None),
     ("review_status", "review_status", None),
+    ("reviewed_by", "reviewed_by", None),
+    ("review_note", "review_note", None),
 ]
 
 
