@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pricing.config import POLICY_KEYS, PricingPolicy
-from pricing.errors import PricingError
+from pricing.errors import ConfigError, PricingError
 from pricing.optimizer import SuggestionResult, optimize_run
 from pricing.optimizer.constraints import price_floor
 from pricing.optimizer.demand import expected_units
@@ -232,8 +232,8 @@ def scenario_policy(policy: PricingPolicy, scenario: Scenario) -> PricingPolicy:
     merged = _deep_merge(policy.model_dump(mode="json", exclude_unset=True), scenario.policy)
     try:
         return _validate(PricingPolicy, Path("scenario"), merged)
-    except PricingError as exc:
-        raise WhatIfError(f"what-if {exc}") from None
+    except ConfigError as exc:
+        raise WhatIfError(f"what-if policy: {exc.key}: {exc.reason}") from None
 
 
 # --- running it -----------------------------------------------------------------------
