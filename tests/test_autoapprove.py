@@ -333,3 +333,46 @@ def test_auto_approval_never_approves_what_the_rules_exclude(
 def test_the_season_approved_something(season: Season) -> None:
     """Not vacuous: the nightly rules approved suggestions during the season."""
     assert season.approved > 0
+
+
+def test_the_nightly_pipeline_applies_the_rules(tmp_path: Path) -> None:
+    """``python -m scheduler.nightly`` (what the daemon runs): match, optimize, the
+    rules, report; its JSON line counts what the rules approved."""
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'pricing.db'}"
+    m = cm.make_market(SEED, SKUS, WEEKS)
+    config = market_config(m, tmp_path, [{"name": "any-small", "max_change": 0.1}])
+    cli = cl.Cli(url, config)
+    cli("init")
+    for kind, name in [("catalog", "catalog.csv"), ("xref", "xref.csv"),
+                       ("sales", "sales-history.csv")]:
+        cli(kind, "import", str(tmp_path / name))
+    # last night's competitor prices, seen an hour ago (the nightly run prices "now")
+    seen = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    obs = cl.write_observations(m, 1, tmp_path / "obs.csv")
+    with obs.open(newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    with obs.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows({**row, "observed_at": seen} for row in table)
+    cli("observations", "import", str(obs))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "scheduler.nightly", "--config", str(config),
+         "--reports", str(tmp_path / "reports")],
+        capture_output=True, text=True, timeout=300, env={**env, "PRICING_DATABASE_URL": url},
+        cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    db = Database(url)
+    rows = statuses(db, out["run_id"])
+    db.dispose()
+    approved = [s for s in rows.values() if s.reviewed_by == "auto-approval"]
+    assert out["auto_approved"] == len(approved) > 0
+    assert all(s.review_note == "auto-approval rule any-small" for s in approved)
+    html = Path(out["report"]).read_text(encoding="utf-8")
+    assert f"<b>{len(approved)}</b>approved by auto-approval rules" in html
