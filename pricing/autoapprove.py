@@ -149,6 +149,8 @@ def references(session: Session, skus: Sequence[str]) -> dict[str, Reference]:
             Match.sku.in_(wanted[start : start + 10_000]),
             Match.status.in_(TRUSTED_MATCH_STATUSES))
         for sku, confidence, status, relation in session.execute(stmt):
+            if sku is None:
+                continue
             confidences, relations = found[sku]
             confidences.append(CONFIRMED_CONFIDENCE if status == "confirmed"
                                else float(confidence))

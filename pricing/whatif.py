@@ -31,6 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -268,8 +269,9 @@ def _moved(part: PartInput, result: SuggestionResult, change: Decimal,
                               row_map_price=part.map_price)
     floor = price_floor(part.unit_cost, resolved).price
     price = max((part.current_price * (1 + change)).quantize(CENT, ROUND_HALF_UP), floor)
-    units = float(expected_units(result.expected_units_before, float(part.current_price),
-                                 result.elasticity, float(price)))
+    units = float(expected_units(*(np.array([v]) for v in (
+        result.expected_units_before, float(part.current_price), result.elasticity,
+        float(price))))[0])
     profit = ((price - part.unit_cost) * Decimal(repr(units))).quantize(CENT, ROUND_HALF_UP)
     margin = ((price - part.unit_cost) / price).quantize(MARGIN_Q, ROUND_HALF_UP)
     return replace(result, suggested_price=price, expected_units_after=units,
@@ -332,8 +334,8 @@ def compare(result: WhatIf) -> list[dict[str, Any]]:
     before = {c["category"]: c for c in category_table(result.before)}
     after = {c["category"]: c for c in category_table(result.after)}
     changed: dict[str, int] = {}
-    for b, _ in result.changed():
-        changed[b.category] = changed.get(b.category, 0) + 1
+    for moved, _ in result.changed():
+        changed[moved.category] = changed.get(moved.category, 0) + 1
     rows = []
     for name in sorted(set(before) | set(after)):
         b, a = before.get(name, {}), after.get(name, {})

@@ -151,7 +151,8 @@ def report_page(
         sizes = _size_filters(None, None, None)
     flt = actions.review_filter(
         category=category, reason=reason, status=status, only_changes=bool(changes),
-        rule=rule, **sizes,
+        rule=rule, min_change=sizes["min_change"], max_change=sizes["max_change"],
+        min_gain=sizes["min_gain"],
     )
     with state.db.session() as session:
         data = load_report(session, run_id)
