@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import NamedTuple
 
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ from pricing.storage.models import Listing, Match, PriceObservation
 UNAVAILABLE = ("OutOfStock", "SoldOut", "Discontinued")
 # A backordered listing cannot be bought now; it counts only when the policy says so.
 BACKORDER = "BackOrder"
+UNIT_Q = Decimal("0.0001")
 
 
 class CompetitorPrice(NamedTuple):
@@ -166,12 +167,15 @@ def counted_prices(
     *,
     skus: list[str] | None = None,
     left_out: LeftOutPrices | None = None,
+    competitor_moves: Mapping[str, Decimal] | None = None,
 ) -> dict[str, PartPrices]:
     """Each part's counted competitor prices at ``as_of``, per unit, in the part's
     currency where a rate for it is in force that day, else in the base currency (each
     price converted at the rate of the day it was seen; no rate, left out), no older
     than its pool's ``max_age_days``. ``skus`` narrows the read; ``left_out`` tallies
-    what did not count. The optimizer, market position and the report all read this."""
+    what did not count; ``competitor_moves`` (what-if scenarios) moves every price of
+    the named competitors by that fraction (-0.1: 10 % lower). The optimizer, market
+    position and the report all read this."""
     left_out = left_out if left_out is not None else LeftOutPrices()
     oldest_of_all = as_of - dt.timedelta(days=longest_age(policy))
     found = trusted_competitor_prices(
@@ -190,6 +194,9 @@ def counted_prices(
         target = currency if converter.rate(currency, as_of.date()) else policy.base_currency
         part = out[sku] = PartPrices(target)
         for cp in prices:
+            if competitor_moves and cp.competitor in competitor_moves:
+                moved = cp.unit_price * (1 + competitor_moves[cp.competitor])
+                cp = cp._replace(unit_price=moved.quantize(UNIT_Q, ROUND_HALF_EVEN))
             if cp.observed_at < oldest:
                 left_out.counts["stale"] += 1
                 continue

@@ -346,6 +346,29 @@ class LadderConfig(_Strict):
         return tuple(given.get(t.lower(), 1.0) for t in self.tiers[:-1])
 
 
+RuleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class AutoApproveRule(_Strict):
+    """One auto-approval rule (``auto_approve:`` in ``pricing.yaml``): a pending price
+    change that keeps every limit written here is approved in the rule's name. Whatever
+    the rule says, overrides, flagged suggestions and suggestions a hard constraint
+    bound are never approved (:mod:`pricing.autoapprove`)."""
+
+    name: RuleName
+    max_change: Annotated[float, Field(gt=0, le=1)]  # |suggested / current - 1| at most
+    direction: Literal["any", "up", "down"] = "any"
+    # expected gross profit per period, after minus before, in the part's currency
+    min_gain: Annotated[Decimal, Field(ge=0, max_digits=18)] = Decimal(0)
+    categories: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = None
+    proprietary: bool | None = None
+    # the competitor prices behind the reference: how many, how sure the matches are
+    # (a person's confirmation counts as 1.0), and their relations to our part
+    min_competitors: Annotated[int, Field(ge=0, le=1000)] = 0
+    min_confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    relations: list[Literal["same", "alternative", "kit"]] | None = None
+
+
 class PricingPolicy(_Strict):
     base_currency: CurrencyCode = "USD"
     # The catalog's own price basis: false (net, before tax), true (gross), or null (not
@@ -358,6 +381,16 @@ class PricingPolicy(_Strict):
     categories: dict[str, CategoryPolicy] = Field(default_factory=dict)
     fx: FxConfig = FxConfig()
     ladders: LadderConfig = LadderConfig()
+    auto_approve: list[AutoApproveRule] = Field(default_factory=list)
+
+    @field_validator("auto_approve")
+    @classmethod
+    def _unique_rules(cls, value: list[AutoApproveRule]) -> list[AutoApproveRule]:
+        names = [rule.name for rule in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"rule name {name!r} appears twice")
+        return value
 
     @model_validator(mode="after")
     def _fx_base(self) -> PricingPolicy:

@@ -1,4 +1,4 @@
-"""The nightly pipeline: match new listings, optimize, write the report.
+"""The nightly pipeline: match new listings, optimize, auto-approve, write the report.
 
 The daemon runs it as ``python -m scheduler.nightly --config DIR --reports DIR`` in a
 child process, like a crawl, so it has a time limit and can be stopped; the database
@@ -33,12 +33,14 @@ class NightlyResult:
     match_statuses: dict[str, int]
     run_id: int
     report: Path | None
+    auto_approved: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
             "matched": self.matched,
             "match_statuses": self.match_statuses,
             "run_id": self.run_id,
+            "auto_approved": self.auto_approved,
             "report": str(self.report) if self.report else None,
         }
 
@@ -56,11 +58,12 @@ def run_nightly(
     *,
     as_of: dt.datetime | None = None,
 ) -> NightlyResult:
-    """Match, optimize and report, in this process.
+    """Match, optimize, apply the auto-approval rules and report, in this process.
 
     ``as_of`` is the run's moment (default now): a replayed season (``pricing demo``)
     runs each simulated night at its own date. ``reports`` None skips the report.
     """
+    from pricing.autoapprove import run_auto_approval
     from pricing.pipeline.match import run_matching
     from pricing.pipeline.optimize import run_optimizer
     from pricing.reports.nightly import write_report
@@ -69,11 +72,14 @@ def run_nightly(
     log.info("matched %d listings: %s", summary.considered, summary.by_status)
     run_id = run_optimizer(db, config.policy, as_of=as_of)
     log.info("suggestion run %d complete", run_id)
+    approved = run_auto_approval(db, run_id, config.policy)
+    log.info("auto-approval: %d suggestions approved %s", approved.count,
+             approved.as_json()["by_rule"])
     if reports is None:
-        return NightlyResult(summary.considered, summary.by_status, run_id, None)
+        return NightlyResult(summary.considered, summary.by_status, run_id, None, approved.count)
     report = write_report(db, report_dir(reports, config, as_of), run_id, as_of=as_of)
     log.info("report written: %s", report)
-    return NightlyResult(summary.considered, summary.by_status, run_id, report)
+    return NightlyResult(summary.considered, summary.by_status, run_id, report, approved.count)
 
 
 def main(argv: list[str] | None = None) -> int:

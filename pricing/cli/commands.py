@@ -52,6 +52,9 @@ def _suggestion_dict(s: Suggestion) -> dict[str, object]:
     row["reasons"] = {"codes": list(s.reason_codes), "text": s.explanation}
     row["review_status"] = s.review_status
     row["approved_price"] = s.approved_price
+    row["expected_gain"] = s.expected_profit_after - s.expected_profit_before
+    row["reviewed_by"] = s.reviewed_by
+    row["review_note"] = s.review_note
     return row
 
 
@@ -160,6 +163,24 @@ def register(app: typer.Typer) -> None:
         changes_only: Annotated[
             bool, typer.Option("--changes-only", help="Only suggestions that move a price.")
         ] = False,
+        rule: Annotated[
+            str | None,
+            typer.Option("--rule", help="Those the named auto-approval rule approved."),
+        ] = None,
+        min_change: Annotated[
+            str | None,
+            typer.Option("--min-change", help="Moves at least this big, either way: 0.02 or 2%."),
+        ] = None,
+        max_change: Annotated[
+            str | None,
+            typer.Option("--max-change", help="Moves at most this big, either way: 0.05 or 5%."),
+        ] = None,
+        min_gain: Annotated[
+            str | None,
+            typer.Option(
+                "--min-gain", help="Expected gross profit gained per period, at least (amount)."
+            ),
+        ] = None,
         by: Annotated[str, typer.Option("--by", help="Who decides (default: your login).")] = "",
         why: Annotated[
             str | None, typer.Option("--why", help="Why (required for overrides).")
@@ -169,8 +190,19 @@ def register(app: typer.Typer) -> None:
         ] = False,
         fmt: FormatOpt = Format.table,
     ) -> None:
-        """Approve, reject or override suggestions; with no action, list pending ones."""
-        from pricing.review import ReviewFilter, decide, decision_log, parse_price, selected
+        """Approve, reject or override suggestions; with no action, list pending ones.
+
+        ``--rule NAME`` selects what that auto-approval rule approved (to list it, or to
+        reject it); the other filters select pending suggestions."""
+        from pricing.review import (
+            ReviewFilter,
+            decide,
+            decision_log,
+            parse_amount,
+            parse_fraction,
+            parse_price,
+            selected,
+        )
 
         actions = [approve, reject, override is not None]
         if sum(actions) > 1:
@@ -183,7 +215,16 @@ def register(app: typer.Typer) -> None:
                 title = f"Audit trail, run {run_id}"
                 emit(decision_log(session, run_id), fmt, columns, title=title)
                 return
-            flt = ReviewFilter(tuple(sku or ()), category, reason, changes_only)
+            flt = ReviewFilter(
+                tuple(sku or ()), category, reason, changes_only,
+                status=None if rule else "pending",
+                rule=rule,
+                min_change=None if min_change is None
+                else abs(parse_fraction(min_change, "--min-change")),
+                max_change=None if max_change is None
+                else abs(parse_fraction(max_change, "--max-change")),
+                min_gain=None if min_gain is None else parse_amount(min_gain, "--min-gain"),
+            )
             rows = selected(session, run_id, flt)
             if not any(actions):
                 emit(
@@ -193,12 +234,16 @@ def register(app: typer.Typer) -> None:
                         "sku",
                         "current_price",
                         "suggested_price",
+                        "change_pct",
+                        "expected_gain",
                         "margin_after",
                         "binding_constraint",
                         "review_status",
+                        "reviewed_by",
                         "explanation",
                     ],
-                    title=f"Pending suggestions, run {run_id}",
+                    title=(f"Suggestions approved by rule {rule}, run {run_id}" if rule
+                           else f"Pending suggestions, run {run_id}"),
                 )
                 return
             price = None if override is None else parse_price(override, "--override")

@@ -8,11 +8,13 @@ the storefronts, later nights from the market's price feed, imported as a data
 vendor's file (every price on Mondays, the changes on other days). Every
 ``price_every``-th night (default weekly, on Mondays: that is what keeps 13 weeks near
 a minute) the week's sales are imported and the nightly sequence runs (match,
-optimize), the analyst's approvals are exported to the ERP price list, and from then
-on sales arrive in response to the prices in force. The last night always runs and
-is left for review: its small moves approved, the rest pending, nothing exported. The storefronts
-play the season of :mod:`demo_market.season` (a price war, a competitor out of
-stock...). The last run's report is written at the end.
+optimize, the auto-approval rules of ``pricing.yaml``), what they approved is exported
+to the ERP price list, and from then on sales arrive in response to the prices in
+force. Where the policy has no ``auto_approve`` rules the demo uses one of its own,
+:data:`DEMO_RULE` (moves of at most 5 %), and says so. The last night always runs and
+is left for review: its small moves auto-approved, the rest pending, nothing
+exported. The storefronts play the season of :mod:`demo_market.season` (a price war,
+a competitor out of stock...). The last run's report is written at the end.
 """
 
 from __future__ import annotations
@@ -31,11 +33,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from pricing import imports
-from pricing.config import AppConfig, PricingPolicy, load_config
+from pricing.config import AppConfig, AutoApproveRule, load_config
 from pricing.export import export_approved
-from pricing.optimizer import reasons
 from pricing.reports.nightly import write_report
-from pricing.review import decide
 from pricing.settings import Settings
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, Part, PriceObservation, Suggestion
@@ -49,17 +49,9 @@ WHO = "demo-analyst"
 CRAWL_AT = dt.time(2)
 RUN_AT = dt.time(3)
 EXPORT_AT = dt.time(7)
-# the stand-in analyst approves moves up to this size with no warning code
-APPROVE_WITHIN = Decimal("0.05")
-WARNINGS = frozenset({
-    reasons.CANNOT_COMPETE_AT_FLOOR,
-    reasons.NO_COMPETITOR_PRICE,
-    reasons.CURRENCY_MISMATCH,
-    reasons.LADDER_CONFLICT,
-    reasons.SOLVER_FALLBACK,
-    reasons.FLOOR_ABOVE_MAX_CHANGE,
-    reasons.CALL_FOR_PRICE,
-})
+# the demo's auto-approval rule where the policy has none: small moves, never a flagged
+# or hard-bound one (those never auto-approve, whatever a rule says)
+DEMO_RULE = AutoApproveRule(name="demo-small-moves", max_change=0.05)
 FEED_COLUMNS = (
     "competitor", "url", "title", "price", "currency", "brand", "part_number", "gtin",
     "pack_qty", "availability", "observed_at",
@@ -106,6 +98,11 @@ def run_demo(
         raise ValueError("--nights and --price-every must be at least 1")
     started = time.monotonic()
     config = load_config(config_dir)
+    if not config.policy.auto_approve:
+        config = config.model_copy(update={"policy": config.policy.model_copy(
+            update={"auto_approve": [DEMO_RULE]})})
+        progress(f"auto-approval: pricing.yaml has no rules; the demo uses {DEMO_RULE.name} "
+                 f"(moves up to {DEMO_RULE.max_change:.0%}; flagged or hard-bound ones wait)")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -236,7 +233,7 @@ class _Replay:
 
         result = run_nightly(self.db, self.config, None, as_of=at(day, RUN_AT))
         self.last_run, self.runs = result.run_id, self.runs + 1
-        approved = _demo_analyst_approves(self.db, result.run_id, self.config.policy)
+        approved = result.auto_approved
         self.approved += approved
         if approved and export:
             path = self.out / "exports" / f"price-list-run{result.run_id}.csv"
@@ -275,28 +272,6 @@ class _Replay:
         self.week = defaultdict(
             lambda: [Decimal(0), Decimal(0)], {k: v for k, v in self.week.items() if k[1] != week}
         )
-
-
-def _demo_analyst_approves(db: Database, run_id: int, policy: PricingPolicy) -> int:
-    """Stand-in for auto-approval: approve, through the normal review path, every
-    change of at most :data:`APPROVE_WITHIN` that carries no warning code; the rest
-    stays pending for a person. Returns how many were approved."""
-    with db.session() as session:
-        rows = [
-            s for s in session.scalars(
-                select(Suggestion).where(
-                    Suggestion.run_id == run_id, Suggestion.review_status == "pending"
-                )
-            )
-            if s.suggested_price != s.current_price
-            and abs(s.suggested_price / s.current_price - 1) <= APPROVE_WITHIN
-            and not WARNINGS.intersection(s.reason_codes)
-        ]
-        if not rows:
-            return 0
-        return decide(
-            session, rows, action="approve", who=WHO, why="within 5%, no warnings", policy=policy
-        ).count
 
 
 def _counts(db: Database, replay: _Replay) -> dict[str, int]:

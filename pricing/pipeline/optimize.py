@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -102,21 +102,26 @@ class LeftOut(LeftOutPrices):
 
 
 def read_inputs(
-    session: Session, policy: PricingPolicy, as_of: dt.datetime
+    session: Session, policy: PricingPolicy, as_of: dt.datetime,
+    competitor_moves: Mapping[str, Decimal] | None = None,
 ) -> tuple[list[PartInput], LeftOut]:
     """The optimizer's inputs for every current SKU that can be priced, sales histories
-    included, and what was left out and why."""
-    inputs, left_out = read_part_inputs(session, policy, as_of)
+    included, and what was left out and why (``competitor_moves``: see
+    :func:`read_part_inputs`)."""
+    inputs, left_out = read_part_inputs(session, policy, as_of, competitor_moves)
     histories = read_sales(session, left_out.sales)
     return [replace(p, sales=histories[p.sku]) if p.sku in histories else p
             for p in inputs], left_out
 
 
 def read_part_inputs(
-    session: Session, policy: PricingPolicy, as_of: dt.datetime
+    session: Session, policy: PricingPolicy, as_of: dt.datetime,
+    competitor_moves: Mapping[str, Decimal] | None = None,
 ) -> tuple[list[PartInput], LeftOut]:
     """:func:`read_inputs` without the sales histories (``sales`` is None on each).
-    Parts that cannot be priced are left out, with the reason, in ``LeftOut.parts``."""
+    Parts that cannot be priced are left out, with the reason, in ``LeftOut.parts``.
+    ``competitor_moves`` (what-if scenarios: :mod:`pricing.whatif`) moves every price
+    of the named competitors by that fraction (-0.1: 10 % lower)."""
     parts = list(zip(*read_columns(session.connection(), (
         select(
             Part.sku, Part.category, Part.family, Part.proprietary, Part.unit_cost, Part.price,
@@ -131,7 +136,8 @@ def read_part_inputs(
     left_out = LeftOut()
     counted = counted_prices(session, policy, as_of, (
         PartKey(sku, category, proprietary, currency)
-        for sku, category, _, proprietary, _, _, currency, *_ in parts), left_out=left_out)
+        for sku, category, _, proprietary, _, _, currency, *_ in parts), left_out=left_out,
+        competitor_moves=competitor_moves)
     inputs = []
     ours = our_price_history(session)
     windows = _PerPool(lambda key: policy.resolve(*key).rise_window_days)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -66,6 +67,8 @@ COLUMNS: list[tuple[str, str, str | None]] = [
     ("reason_codes", "reasons_text", None),
     ("explanation", "explanation", None),
     ("review_status", "review_status", None),
+    ("reviewed_by", "reviewed_by", None),
+    ("review_note", "review_note", None),
 ]
 
 
@@ -164,18 +167,25 @@ def _figures(rows: list[ReportRow]) -> dict[str, Any]:
     }
 
 
-def category_table(rows: list[ReportRow]) -> list[dict[str, Any]]:
-    """Per category: expected units per period and the price index of the parts with a
-    competitor reference (our prices over the references), before and after the run.
+def category_table(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Per category: expected units, revenue and gross profit per period, and the price
+    index of the parts with a competitor reference (our prices over the references),
+    before and after the run (``rows``: report rows or optimizer results).
     The share guard keeps the competitive units; this is where an analyst sees it."""
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         c = out.setdefault(r.category, {
             "category": r.category, "skus": 0, "units_before": 0.0, "units_after": 0.0,
+            "revenue_before": Decimal(0), "revenue_after": Decimal(0),
+            "profit_before": Decimal(0), "profit_after": Decimal(0),
             "ours_before": Decimal(0), "ours_after": Decimal(0), "reference": Decimal(0)})
         c["skus"] += 1
         c["units_before"] += r.expected_units_before
         c["units_after"] += r.expected_units_after
+        c["revenue_before"] += Decimal(str(r.expected_units_before)) * r.current_price
+        c["revenue_after"] += Decimal(str(r.expected_units_after)) * r.suggested_price
+        c["profit_before"] += r.expected_profit_before
+        c["profit_after"] += r.expected_profit_after
         if r.competitor_reference:
             c["ours_before"] += r.current_price
             c["ours_after"] += r.suggested_price
