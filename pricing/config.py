@@ -592,7 +592,7 @@ def _item_name(node: yaml.Node) -> str | None:
     return None
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     """A config file's top-level mapping. Missing, unreadable, too large, not UTF-8,
     not YAML, empty (or only comments), or not a mapping: a :class:`ConfigError` naming
     the file (and the line where there is one). An empty file is an error, not the
@@ -638,7 +638,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def load_config_file(model: type[_M], path: Path) -> _M:
     """One config file read and checked as ``model``: the loader of every file users
     edit (this module's and :mod:`scheduler.alerts`'s)."""
-    return validate_config(model, path, _read_yaml(path))
+    return validate_config(model, path, read_yaml(path))
 
 
 def _yaml_kind(value: Any) -> str:

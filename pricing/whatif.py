@@ -186,9 +186,9 @@ def load_scenario(path: Path) -> Scenario:
     """A scenario file: ``policy:`` (a partial ``pricing.yaml``), ``competitors:``
     (NAME: move, as 0.05 or "-10%") and ``price_changes:`` (a list of mappings with
     ``change`` and optional ``category`` and ``proprietary``)."""
-    from pricing.config import _read_yaml  # one YAML reader for every file a user writes
+    from pricing.config import read_yaml  # one YAML reader for every file a user writes
 
-    data = _read_yaml(path)
+    data = read_yaml(path)
     unknown = set(data) - {"policy", "competitors", "price_changes"}
     if unknown:
         raise WhatIfError(f"{path}: {sorted(unknown)[0]}: unknown key (known: policy, "
@@ -226,13 +226,13 @@ def load_scenario(path: Path) -> Scenario:
 def scenario_policy(policy: PricingPolicy, scenario: Scenario) -> PricingPolicy:
     """The policy in force with the scenario's changes, validated like ``pricing.yaml``
     (an error names the scenario's key)."""
-    from pricing.config import _validate
+    from pricing.config import validate_config
 
     if not scenario.policy:
         return policy
     merged = _deep_merge(policy.model_dump(mode="json", exclude_unset=True), scenario.policy)
     try:
-        return _validate(PricingPolicy, Path("scenario"), merged)
+        return validate_config(PricingPolicy, Path("scenario"), merged)
     except ConfigError as exc:
         raise WhatIfError(f"what-if policy: {exc.key}: {exc.reason}") from None
 

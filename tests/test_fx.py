@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pricing.config import PricingPolicy, _validate
+from pricing.config import PricingPolicy, validate_config
 from pricing.errors import ConfigError
 from pricing.fx import FxRateMissingError, FxRates
 from pricing.observations import ObservationIn, store_observations
@@ -102,7 +102,7 @@ def test_shipped_eur_rate_is_the_demo_worlds() -> None:
 def test_bad_fx_config_names_the_key(text: str, key: str) -> None:
     path = Path("config/pricing.yaml")
     with pytest.raises(ConfigError) as err:
-        _validate(PricingPolicy, path, yaml.safe_load(text))
+        validate_config(PricingPolicy, path, yaml.safe_load(text))
     assert key in str(err.value) and "pricing.yaml" in str(err.value)
 
 
