@@ -27,10 +27,10 @@ from pydantic import (
     model_validator,
 )
 
-from pricing.bounds import NotUtf8Error, decode_utf8
 from pricing.errors import ConfigError
 from pricing.matching.config import MatchingConfig
-from pricing.selectors import check_selector
+from pricing.selectors import Selector, SelectorSet
+from pricing.utf8 import NotUtf8Error, decode_utf8
 
 _M = TypeVar("_M", bound="BaseModel")
 log = logging.getLogger(__name__)
@@ -55,24 +55,8 @@ def _check_cron(value: str) -> str:
     return value
 
 
-Selector = Annotated[str | None, AfterValidator(check_selector)]
 Cron = Annotated[str, AfterValidator(_check_cron)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-
-
-class SelectorSet(_Strict):
-    """Per-competitor CSS or XPath selectors for pages without structured data."""
-
-    title: Selector = None
-    price: Selector = None
-    list_price: Selector = None
-    currency: Selector = None
-    sku: Selector = None
-    mpn: Selector = None
-    gtin: Selector = None
-    brand: Selector = None
-    availability: Selector = None
-    pack_qty: Selector = None
 
 
 class Discovery(_Strict):

@@ -1,10 +1,15 @@
 """CSS or XPath: the one rule for reading a selector a user wrote in ``competitors.yaml``.
 
-Pure (parsel only): the config loader checks selectors with it and the crawler's
-extraction applies them with it, so both read a selector the same way.
+Pure (pydantic and parsel only): ``competitors.yaml``'s schema holds a
+:class:`SelectorSet`, checked with :func:`check_selector`; the crawler's extraction
+applies it with :func:`is_xpath`, so both read a selector the same way.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 def is_xpath(selector: str) -> bool:
@@ -27,3 +32,23 @@ def check_selector(value: str | None) -> str | None:
     except Exception as exc:  # parsel raises several unrelated types
         raise ValueError(f"invalid selector {value!r}: {exc}") from None
     return value
+
+
+Selector = Annotated[str | None, AfterValidator(check_selector)]
+
+
+class SelectorSet(BaseModel):
+    """Per-competitor CSS or XPath selectors for pages without structured data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Selector = None
+    price: Selector = None
+    list_price: Selector = None
+    currency: Selector = None
+    sku: Selector = None
+    mpn: Selector = None
+    gtin: Selector = None
+    brand: Selector = None
+    availability: Selector = None
+    pack_qty: Selector = None

@@ -1,4 +1,4 @@
-"""Per-competitor selectors from ``competitors.yaml`` (:class:`pricing.config.SelectorSet`).
+"""Per-competitor selectors from ``competitors.yaml`` (:class:`pricing.selectors.SelectorSet`).
 
 A selector is XPath when :func:`pricing.selectors.is_xpath` says so, CSS otherwise. The
 first match is read: an element gives its visible text, ``::attr(name)``/``@name`` an
@@ -24,7 +24,7 @@ from crawlers.extraction.text import clean_text, element_text
 from pricing.selectors import is_xpath
 
 if TYPE_CHECKING:
-    from pricing.config import SelectorSet
+    from pricing.selectors import SelectorSet
 
 log = logging.getLogger(__name__)
 

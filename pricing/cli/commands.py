@@ -317,7 +317,7 @@ def register(app: typer.Typer) -> None:
         ] = 7,
     ) -> None:
         """Replay a season of the whole pipeline on the bundled demo market (fresh SQLite)."""
-        from pricing.pipeline.demo import run_demo
+        from pricing.cli.demo import run_demo
 
         app_ctx = get(ctx)
         result = run_demo(
