@@ -8,6 +8,7 @@ to find and fail the runs it interrupted (:mod:`scheduler.recovery`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -120,7 +121,19 @@ def _crawl(rt: Runtime, competitor: str) -> str | None:
     task = _start_task(rt, "crawl", competitor)
     result: ChildResult | RemoteResult | None
     if rt.options.scrapyd_nodes:
-        result = _dispatch(rt, task, competitor)
+        lost_on: set[str] = set()
+        while True:
+            result = _dispatch(rt, task, competitor, lost_on)
+            if result is None or not result.lost:
+                break
+            if not _settle_lost(rt, task, result):  # the crawl had closed its runs
+                result = dataclasses.replace(result, returncode=0, lost=False)
+                break
+            lost_on.add(result.job.node)
+            if task.attempt >= rt.options.max_attempts or not rt.acting:
+                return "interrupted"
+            task = _start_task(rt, "crawl", competitor)
+            log.info("crawl %s: dispatching again (attempt %d)", competitor, task.attempt)
     else:
         result = rt.children.run(
             "crawl",
@@ -135,10 +148,18 @@ def _crawl(rt: Runtime, competitor: str) -> str | None:
     return status
 
 
-def _dispatch(rt: Runtime, task: DaemonTask, competitor: str) -> RemoteResult | None:
-    """The crawl as a Scrapyd job on the least busy node (:mod:`scheduler.scrapyd`)."""
+def _dispatch(
+    rt: Runtime, task: DaemonTask, competitor: str, avoid: set[str]
+) -> RemoteResult | None:
+    """The crawl as a Scrapyd job on the least busy node not in ``avoid``
+    (:mod:`scheduler.scrapyd`)."""
     opts = rt.options
-    dispatcher = Dispatcher(opts.scrapyd_nodes, opts.scrapyd_project, kill_grace=opts.kill_grace)
+    dispatcher = Dispatcher(
+        opts.scrapyd_nodes,
+        opts.scrapyd_project,
+        kill_grace=opts.kill_grace,
+        lost_after=opts.scrapyd_lost_after,
+    )
     settings = job_settings(rt.settings.database_url, rt.settings.config_dir)
     args = {"base_url": opts.base_urls[competitor]} if competitor in opts.base_urls else {}
 
@@ -158,10 +179,35 @@ def _dispatch(rt: Runtime, task: DaemonTask, competitor: str) -> RemoteResult | 
             timeout=opts.crawl_timeout,
             stop=lambda: not rt.acting,
             started=started,
+            avoid=avoid,
         )
     except ScrapydError as exc:
         nowhere = RemoteJob(",".join(opts.scrapyd_nodes), opts.scrapyd_project, "-")
         return RemoteResult(nowhere, 1, False, False, 0.0, error=str(exc))
+
+
+def _settle_lost(rt: Runtime, task: DaemonTask, result: RemoteResult) -> bool:
+    """The node lost the crawl's job: unless the crawl closed its runs before that
+    (then it is settled as usual), fail the runs it left open and mark the task
+    ``interrupted`` with an alert, in one transaction. True when it was so marked."""
+    now = utcnow()
+    with rt.db.session() as session:
+        runs = list(
+            session.scalars(
+                select(CrawlRun.status).where(
+                    CrawlRun.competitor == task.target, CrawlRun.id > task.after_run_id
+                )
+            )
+        )
+        if runs and all(status in COMPLETED_RUN_STATUSES for status in runs):
+            return False
+        note = f"interrupted: scrapyd node {result.job.node} lost the job: {result.error}"
+        failed = fail_task_runs(session, task, note[:1000], now)
+        note = f"{note}; {failed} run(s) marked failed"[:1000]
+        _finish_task(session, task, "interrupted", note)
+        add_event(session, "crawl_node_lost", task.target, note)
+    log.warning("crawl %s: %s", task.target, note)
+    return True
 
 
 def _settle_crawl(

@@ -70,6 +70,15 @@ ScrapydOpt = Annotated[
 ScrapydProjectOpt = Annotated[
     str, _opt("--scrapyd-project", "SCRAPYD_PROJECT", "The Scrapyd project of the crawlers.")
 ]
+ScrapydLostOpt = Annotated[
+    float,
+    _opt(
+        "--scrapyd-lost-after",
+        "SCRAPYD_LOST_AFTER",
+        "Seconds a Scrapyd node may not answer about a running crawl before the crawl "
+        "counts as lost and is dispatched to another node.",
+    ),
+]
 # trial mode (docs/daemon.md): intervals instead of the crons, same job store and jobs
 CrawlEveryOpt = Annotated[
     float | None,
@@ -109,6 +118,7 @@ def register(app: typer.Typer) -> None:
         max_attempts: AttemptsOpt = 2,
         scrapyd: ScrapydOpt = None,
         scrapyd_project: ScrapydProjectOpt = "crawlers",
+        scrapyd_lost_after: ScrapydLostOpt = 60.0,
         crawl_every: CrawlEveryOpt = None,
         nightly_every: NightlyEveryOpt = None,
         max_workers: WorkersOpt = 8,
@@ -152,6 +162,7 @@ def register(app: typer.Typer) -> None:
             max_workers=max_workers,
             scrapyd_nodes=tuple(scrapyd or ()),
             scrapyd_project=scrapyd_project,
+            scrapyd_lost_after=scrapyd_lost_after,
         )
         alerts = load_alerts(app_ctx.settings.config_dir)
         app_ctx.db  # noqa: B018 - refuse early when the schema is missing or behind
