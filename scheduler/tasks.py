@@ -25,15 +25,18 @@ from pricing.storage.models import CrawlRun, DaemonTask, SuggestionRun, utcnow
 from scheduler.alerts import add_event, record_event
 from scheduler.children import ChildResult, child_env
 from scheduler.price_moves import find_moves
-from scheduler.recovery import fail_task_runs
+from scheduler.recovery import (
+    COMPLETED_RUN_STATUSES,
+    closed_outcome,
+    crawl_runs,
+    fail_task_runs,
+)
 from scheduler.runtime import Runtime
 from scheduler.scrapyd import Dispatcher, RemoteJob, RemoteResult, ScrapydError, job_settings
 
 log = logging.getLogger(__name__)
 
 WAIT_POLL_SECONDS = 1.0
-# a crawl run in one of these has been closed by its own crawl process
-COMPLETED_RUN_STATUSES = ("succeeded", "suspect", "failed")
 # a task that ended so is run again at the next start (scheduler.recovery)
 RETRIED_STATUSES = ("interrupted", "cancelled")
 # ``pricing crawl`` exit codes of a crawl that closed its runs (their status tells how)
@@ -192,14 +195,8 @@ def _settle_lost(rt: Runtime, task: DaemonTask, result: RemoteResult) -> bool:
     ``interrupted`` with an alert, in one transaction. True when it was so marked."""
     now = utcnow()
     with rt.db.session() as session:
-        runs = list(
-            session.scalars(
-                select(CrawlRun.status).where(
-                    CrawlRun.competitor == task.target, CrawlRun.id > task.after_run_id
-                )
-            )
-        )
-        if runs and all(status in COMPLETED_RUN_STATUSES for status in runs):
+        runs = crawl_runs(session, task)
+        if runs and all(r.status in COMPLETED_RUN_STATUSES for r in runs):
             return False
         note = f"interrupted: scrapyd node {result.job.node} lost the job: {result.error}"
         failed = fail_task_runs(session, task, note[:1000], now)
@@ -218,13 +215,7 @@ def _settle_crawl(
     settles it) or settled with its alerts, never half of it."""
     now = utcnow()
     with rt.db.session() as session:
-        runs = list(
-            session.scalars(
-                select(CrawlRun)
-                .where(CrawlRun.competitor == task.target, CrawlRun.id > task.after_run_id)
-                .order_by(CrawlRun.id)
-            )
-        )
+        runs = crawl_runs(session, task)
         completed = bool(runs) and all(r.status in COMPLETED_RUN_STATUSES for r in runs)
         if result is None:
             status, note = "cancelled", "not started: the daemon is stopping"
@@ -245,11 +236,7 @@ def _settle_crawl(
             for run in runs:
                 if run.status == "running":
                     run.status, run.note, run.finished_at = "failed", "ended without closing", now
-            statuses = {r.status for r in runs}
-            status = next((s for s in ("failed", "suspect") if s in statuses), "succeeded")
-            note = "; ".join(
-                f"run {r.id}: {r.items} items" + (f", {r.note}" if r.note else "") for r in runs
-            )
+            status, note = closed_outcome(runs)
         _finish_task(session, task, status, note)
         if status in ALERT_KINDS:
             add_event(session, ALERT_KINDS[status], task.target, note or status)
