@@ -63,13 +63,16 @@ class ScrapydError(PricingError):
         super().__init__(f"scrapyd {node}: {what}: {reason}")
 
 
-def job_settings(database_url: str, config_dir: Path | str) -> dict[str, str]:
+def job_settings(
+    database_url: str, config_dir: Path | str, log_format: str = "text"
+) -> dict[str, str]:
     """The Scrapy settings a crawl job is scheduled with: the database URL with its
     password removed (a node supplies it through libpq: ``PGPASSWORD`` or a pgpass
-    file), and the config folder."""
+    file), the config folder, and the log format."""
     return {
         "PRICING_DATABASE_URL": url_without_password(database_url),
         "PRICING_CONFIG_DIR": str(config_dir),
+        "PRICING_LOG_FORMAT": log_format,
     }
 
 

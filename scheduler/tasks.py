@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from pricing.config import load_config
 from pricing.errors import ExitCode, PricingError
+from pricing.logs import log_context
 from pricing.storage.models import CrawlRun, DaemonTask, SuggestionRun, utcnow
 from scheduler.alerts import add_event, record_event
 from scheduler.children import ChildResult, child_env
@@ -105,7 +106,7 @@ def run_crawl(rt: Runtime, competitor: str) -> str | None:
     if not rt.acting:
         log.info("crawl %s: skipped, this daemon is not acting", competitor)
         return None
-    with rt.exclusive("crawl", competitor) as claimed:
+    with log_context(competitor=competitor), rt.exclusive("crawl", competitor) as claimed:
         if not claimed:
             log.warning("crawl %s: skipped, another one is still running", competitor)
             return None
@@ -144,7 +145,7 @@ def _crawl(rt: Runtime, competitor: str) -> str | None:
             crawl_command(rt, competitor),
             timeout=rt.options.crawl_timeout,
             log_path=_log_path(rt, task),
-            env=child_env(rt.settings.database_url),
+            env=child_env(rt.settings.database_url, log_format=rt.settings.log_format),
         )
     status, note = _settle_crawl(rt, task, result)
     log.info("crawl %s: %s%s", competitor, status, f" ({note})" if note else "")
@@ -163,7 +164,9 @@ def _dispatch(
         kill_grace=opts.kill_grace,
         lost_after=opts.scrapyd_lost_after,
     )
-    settings = job_settings(rt.settings.database_url, rt.settings.config_dir)
+    settings = job_settings(
+        rt.settings.database_url, rt.settings.config_dir, rt.settings.log_format
+    )
     args = {"base_url": opts.base_urls[competitor]} if competitor in opts.base_urls else {}
 
     def started(job: RemoteJob) -> None:
@@ -314,7 +317,7 @@ def _nightly(rt: Runtime) -> str | None:
         nightly_command(rt),
         timeout=rt.options.nightly_timeout,
         log_path=_log_path(rt, task),
-        env=child_env(rt.settings.database_url),
+        env=child_env(rt.settings.database_url, log_format=rt.settings.log_format),
     )
     now = utcnow()
     note: str | None

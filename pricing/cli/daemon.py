@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from pricing.cli.context import get
+from pricing.cli.options import LogFormatOpt, with_log_format
 from pricing.cli.output import Format, console, emit
+from pricing.logs import setup as setup_logs
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 
@@ -122,6 +124,7 @@ def register(app: typer.Typer) -> None:
         crawl_every: CrawlEveryOpt = None,
         nightly_every: NightlyEveryOpt = None,
         max_workers: WorkersOpt = 8,
+        log_format: LogFormatOpt = None,
     ) -> None:
         """Run crawls and the nightly pipeline on their schedules (config/schedules.yaml).
 
@@ -133,11 +136,11 @@ def register(app: typer.Typer) -> None:
         from scheduler.options import DaemonOptionError, DaemonOptions
 
         app_ctx = get(ctx)
-        logging.basicConfig(
-            level=logging.DEBUG if app_ctx.settings.debug else logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        app_ctx.settings = with_log_format(app_ctx.settings, log_format)
+        setup_logs(
+            app_ctx.settings.log_format,
+            logging.DEBUG if app_ctx.settings.debug else logging.INFO,
         )
-        logging.getLogger("alembic").setLevel(logging.WARNING)
         config = app_ctx.config
         overrides: dict[str, str] = {}
         for item in base_url or []:
