@@ -10,7 +10,7 @@ import typer
 
 from pricing.cli.context import get
 from pricing.cli.options import LogFormatOpt, with_log_format
-from pricing.cli.output import Format, console, emit
+from pricing.cli.output import Format, OutOpt, console, emit
 from pricing.logs import setup as setup_logs
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
@@ -191,11 +191,11 @@ def register(app: typer.Typer) -> None:
             console.print(f"{node}: project {project}, spiders: {', '.join(spiders) or 'none'}")
 
     @app.command()
-    def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+    def status(ctx: typer.Context, fmt: FormatOpt = Format.table, out: OutOpt = None) -> None:
         """Schedules, next runs, last runs with their health, the active daemon, alerts."""
         from scheduler.status import STATUS_COLUMNS, status_rows
 
         app_ctx = get(ctx)
         config = app_ctx.config  # a bad config is reported before a missing schema
         rows = status_rows(app_ctx.db, config)
-        emit(rows, fmt, STATUS_COLUMNS, title="Status")
+        emit(rows, fmt, STATUS_COLUMNS, title="Status", out=out)

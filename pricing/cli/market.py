@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from pricing.cli.context import get
 from pricing.cli.options import LogFormatOpt, with_log_format
-from pricing.cli.output import Format, console, dumps, emit, progress
+from pricing.cli.output import Format, OutOpt, console, dumps, emit, progress
 from pricing.config import COMPETITORS_FILE
 from pricing.errors import ExitCode, PricingError, crawl_exit_code
 from pricing.settings import Settings
@@ -138,11 +138,12 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
         fmt: FormatOpt = Format.table,
+        out: OutOpt = None,
     ) -> None:
         if ctx.invoked_subcommand is None:
             with get(ctx).db.session() as session:
                 runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit))
-                emit([_run_row(r) for r in runs], fmt, RUN_COLUMNS, title="Crawl runs")
+                emit([_run_row(r) for r in runs], fmt, RUN_COLUMNS, title="Crawl runs", out=out)
 
     @crawls.command("confirm")
     def crawls_confirm(
@@ -207,6 +208,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         fmt: FormatOpt = Format.table,
+        out: OutOpt = None,
     ) -> None:
         if ctx.invoked_subcommand is not None:
             return
@@ -237,7 +239,7 @@ def register(app: typer.Typer) -> None:
                 }
                 for m, li in session.execute(stmt)
             ]
-        emit(rows, fmt, MATCH_COLUMNS, title="Matches")
+        emit(rows, fmt, MATCH_COLUMNS, title="Matches", out=out)
 
     def _decide(
         ctx: typer.Context,
