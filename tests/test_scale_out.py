@@ -1,14 +1,13 @@
 """Scale-out on PostgreSQL, as docs/operations.md describes it: two Scrapyd nodes and
 two ``pricing daemon`` processes against one database, crawls of several demo-market
-competitors spread over both nodes.
+competitors spread over both nodes, in one dispatch cycle.
 
-Cycle 1: one node is killed mid-crawl (SIGKILL to its process group, so its crawl
-processes die with it); the leader sees the node lose the job, fails the run and
-dispatches the crawl again on the surviving node. Cycle 2: the leading daemon is
-killed mid-crawl; the standby takes the lease, cancels the orphaned Scrapyd jobs and
-runs those crawls again. Each competitor ends exactly one crawl ``succeeded`` per cycle,
-no observation is stored twice, every product page of every shop is observed, and only
-the lease holder ever dispatched.
+A node is killed mid-crawl (SIGKILL to its process group, so its crawl processes die
+with it); the leader sees the node lose the job, fails the run and dispatches the crawl
+again on the surviving node. While that crawl runs the leader is killed; the standby
+takes the lease, cancels the orphaned Scrapyd jobs and runs those crawls again. Each
+competitor ends exactly one crawl ``succeeded``, no observation is stored twice, every
+product page of every shop is observed, and only the lease holder ever dispatched.
 
 Run with ``pytest -s tests/test_scale_out.py`` to print the figures quoted in
 docs/operations.md ("Scale out"). Needs a PostgreSQL server (skipped without one, a

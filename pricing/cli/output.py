@@ -138,7 +138,7 @@ def _check_out(out: Path) -> None:
         raise PricingError(f"--out {out}: no folder {out.parent}")
 
 
-def write_out(out: Path, write: Callable[[TextIO], None]) -> None:
+def write_out(out: Path, write: Callable[[TextIO], object]) -> None:
     """Write a file whole or not at all: into a temporary file next to it, then renamed
     over it (an interrupted command never leaves half a price list behind)."""
     _check_out(out)
