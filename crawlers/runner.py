@@ -7,6 +7,7 @@ in a child process.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,11 +50,13 @@ def run_crawls(
     base_urls: Mapping[str, str] | None = None,
     log_level: str = "INFO",
     tracebacks: bool = False,
+    observed_at: dt.datetime | None = None,
 ) -> list[CrawlOutcome]:
     """Crawl the named competitors (all enabled ones when none is named), blocking.
 
     Log records are one line each unless ``tracebacks`` (``--debug``); JSON objects
-    when ``settings.log_format`` is json.
+    when ``settings.log_format`` is json. ``observed_at`` stamps every price seen
+    (default: the moment it was fetched); a replay sets it.
     """
     if names:
         competitors = [config.competitor(n) for n in names]
@@ -64,6 +67,8 @@ def run_crawls(
         setup_logs("json", logging.getLevelName(log_level))
     scrapy = scrapy_settings(settings, log_level)
     scrapy.set("LOG_INSTALL_ROOT_HANDLER", not json_logs, priority="cmdline")
+    if observed_at is not None:
+        scrapy.set("PRICING_OBSERVED_AT", observed_at.isoformat(), priority="cmdline")
     process = CrawlerProcess(scrapy)
     crawlers = []
     for comp in competitors:

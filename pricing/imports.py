@@ -291,11 +291,14 @@ def _check_skus(
     return good
 
 
-def import_catalog(db: Database, path: Path, *, skip_bad_rows: bool = False) -> ImportResult:
+def import_catalog(
+    db: Database, path: Path, *, skip_bad_rows: bool = False, as_of: dt.datetime | None = None
+) -> ImportResult:
+    """Parts from a file; a changed price enters our price history at ``as_of`` (default now)."""
     rows, bad = _parse(path, CatalogRow)
     total = len(rows) + len(bad)
     rows = _unique(rows, lambda r: r.sku, "sku", bad)
-    now = utcnow()
+    now = as_of or utcnow()
     with db.session() as session:
         known = _known_skus(session) | {r.sku for _, r in rows}
         rows = _check_skus(rows, known, bad, "superseded_by")

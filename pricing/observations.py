@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from pricing.matching.units import effective_pack, unit_price
 from pricing.storage.bulk import copy_insert_ignore, insert_ignore
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
@@ -28,7 +29,6 @@ from pricing.storage.models import (
     PriceObservation,
 )
 
-_UNIT_PRICE_QUANTUM = Decimal("0.0001")
 _MAX_TEXT = 1000
 _LOOKUP_CHUNK = 400
 # below this many rows a multi-row INSERT beats setting up COPY's staging table
@@ -72,10 +72,11 @@ class ObservationIn:
 
     @property
     def unit_price(self) -> Decimal | None:
+        """Per unit, by the one rule every view reads (:mod:`pricing.competitor_prices`):
+        a pack of 1 gives way to a larger pack the title states."""
         if self.price is None:
             return None
-        qty = self.pack_qty if self.pack_qty > 0 else 1
-        return (self.price / qty).quantize(_UNIT_PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+        return unit_price(self.price, effective_pack(self.pack_qty, self.title)[0])
 
 
 def _clip(text: str | None, limit: int = _MAX_TEXT) -> str | None:

@@ -33,14 +33,14 @@ class NightlyResult:
     matched: int
     match_statuses: dict[str, int]
     run_id: int
-    report: Path
+    report: Path | None
 
     def as_json(self) -> dict[str, object]:
         return {
             "matched": self.matched,
             "match_statuses": self.match_statuses,
             "run_id": self.run_id,
-            "report": str(self.report),
+            "report": str(self.report) if self.report else None,
         }
 
 
@@ -50,17 +50,29 @@ def report_dir(reports: Path, config: AppConfig, now: dt.datetime | None = None)
     return reports / (now or dt.datetime.now(tz)).astimezone(tz).date().isoformat()
 
 
-def run_nightly(db: Database, config: AppConfig, reports: Path) -> NightlyResult:
-    """Match, optimize and report, in this process."""
+def run_nightly(
+    db: Database,
+    config: AppConfig,
+    reports: Path | None,
+    *,
+    as_of: dt.datetime | None = None,
+) -> NightlyResult:
+    """Match, optimize and report, in this process.
+
+    ``as_of`` is the run's moment (default now): a replayed season (``pricing demo``)
+    runs each simulated night at its own date. ``reports`` None skips the report.
+    """
     from pricing.pipeline.match import run_matching
     from pricing.pipeline.optimize import run_optimizer
     from pricing.reports.nightly import write_report
 
     summary = run_matching(db, config.matching)
     log.info("matched %d listings: %s", summary.considered, summary.by_status)
-    run_id = run_optimizer(db, config.policy)
+    run_id = run_optimizer(db, config.policy, as_of=as_of)
     log.info("suggestion run %d complete", run_id)
-    report = write_report(db, report_dir(reports, config), run_id)
+    if reports is None:
+        return NightlyResult(summary.considered, summary.by_status, run_id, None)
+    report = write_report(db, report_dir(reports, config, as_of), run_id, as_of=as_of)
     log.info("report written: %s", report)
     return NightlyResult(summary.considered, summary.by_status, run_id, report)
 

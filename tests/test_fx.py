@@ -13,7 +13,7 @@ import yaml
 
 from pricing.config import PricingPolicy, _validate
 from pricing.errors import ConfigError
-from pricing.matching.fx import FxRateMissingError, FxRates
+from pricing.fx import FxRateMissingError, FxRates
 from pricing.observations import ObservationIn, store_observations
 from pricing.optimizer import PartInput, optimize
 from pricing.pipeline.optimize import read_inputs, run_optimizer

@@ -307,14 +307,43 @@ def register(app: typer.Typer) -> None:
         out: Annotated[
             Path, typer.Option("--out", help="Folder for the demo database, inputs and report.")
         ] = Path("var/demo"),
+        nights: Annotated[
+            int, typer.Option("--nights", min=1, max=730, help="Simulated nights to replay.")
+        ] = 91,
+        price_every: Annotated[
+            int,
+            typer.Option(
+                "--price-every", min=1, help="Run the nightly pricing every N-th night (1: all)."
+            ),
+        ] = 7,
     ) -> None:
-        """Run the whole pipeline on the bundled demo market with a fresh SQLite database."""
+        """Replay a season of the whole pipeline on the bundled demo market (fresh SQLite)."""
         from pricing.pipeline.demo import run_demo
 
         app_ctx = get(ctx)
         result = run_demo(
             out,
             app_ctx.settings.config_dir,
-            progress=lambda msg: console.print(msg, highlight=False),
+            nights=nights,
+            price_every=price_every,
+            progress=lambda msg: console.print(msg, highlight=False, markup=False),
         )
-        console.print(f"\nreport: {result.report.resolve()}")
+        c = result.counts
+        db = result.database_url
+        lines = [
+            "",
+            f"replayed {result.nights} nights from {result.first_night.isoformat()} "
+            f"in {result.seconds:.0f} s",
+            f"{c['crawls']} crawls, {c['observations']} price observations, {c['runs']} "
+            f"suggestion runs with {c['suggestions']} suggestions; {c['approved']} approved "
+            f"(small moves, no warnings), {c['exported']} prices exported; run "
+            f"{result.run_id} has {c['pending']} changes pending review",
+            f"report: {result.report.resolve()}",
+            "",
+            "explore the demo database (or `export PRICING_DATABASE_URL=" + db + "` once):",
+            f"  pricing --db {db} history {result.example_sku or 'SKU'}",
+            f"  pricing --db {db} review --run {result.run_id}",
+            f"  pricing --db {db} serve",
+        ]
+        for line in lines:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -212,8 +212,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         if ctx.invoked_subcommand is not None:
             return
+        from pricing.pipeline.learned import queue_order
+
         stmt = (
-            select(Match, Listing).join(Listing, Listing.id == Match.listing_id).order_by(Match.id)
+            select(Match, Listing)
+            .join(Listing, Listing.id == Match.listing_id)
+            .order_by(*queue_order(status))
         )
         if status:
             stmt = stmt.where(Match.status == status)
@@ -233,6 +237,7 @@ def register(app: typer.Typer) -> None:
                     "relation": m.relation,
                     "method": m.method,
                     "confidence": round(m.confidence, 3),
+                    "probability": m.learned_probability,
                     "status": m.status,
                     "evidence": m.evidence,
                     "note": m.note,
@@ -305,6 +310,7 @@ MATCH_COLUMNS = [
     "relation",
     "method",
     "confidence",
+    "probability",
     "status",
     "evidence",
     "note",

@@ -20,10 +20,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pricing.config import PricingPolicy
 from pricing.errors import NotFoundError
 from pricing.optimizer.reasons import GLOSSARY
 from pricing.reports.cells import csv_value, neutralize
 from pricing.reports.detail import SkuDetail, Wanted, load_details
+from pricing.reports.season import Season, load_season
 from pricing.storage import Database
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
@@ -35,7 +37,7 @@ from pricing.storage.models import (
     utcnow,
 )
 
-CHART_DAYS = 90
+CHART_DAYS = 120
 # charts and listings for this many of the biggest moves; the files keep every row
 DETAIL_LIMIT = 500
 
@@ -87,6 +89,7 @@ class ReportData:
     figures: dict[str, Any]
     flags: list[str] = field(default_factory=list)
     details: dict[str, SkuDetail] = field(default_factory=dict)
+    season: Season | None = None
 
 
 def latest_complete_run(session: Session) -> int:
@@ -125,12 +128,15 @@ def load_report(
         moved = [
             Wanted(r.sku, r.suggested_price) for r in rows if r.suggested_price != r.current_price
         ][:DETAIL_LIMIT]
+        data.season = load_season(session, [r.sku for r in rows], end)
         data.details = load_details(
             session,
             moved,
             currency=run.base_currency,
             start=end - dt.timedelta(days=CHART_DAYS),
             end=end,
+            policy=PricingPolicy.of_run(run.policy),
+            as_of=run.created_at,
         )
     return data
 
@@ -248,6 +254,7 @@ def write_html(data: ReportData, path: Path) -> None:
         figures=data.figures,
         flags=data.flags,
         details=data.details,
+        season=data.season,
         chart_days=CHART_DAYS,
         detail_limit=DETAIL_LIMIT,
         categories=category_table(data.rows),

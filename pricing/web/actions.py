@@ -128,8 +128,15 @@ def match_rows(
     limit: int = 500,
     offset: int = 0,
 ) -> list[MatchRow]:
-    """Listing-to-SKU matches with their listings, oldest first."""
-    stmt = select(Match, Listing).join(Listing, Listing.id == Match.listing_id).order_by(Match.id)
+    """Listing-to-SKU matches with their listings, oldest first (the review queue: most
+    probable first, once the learned model gives probabilities)."""
+    from pricing.pipeline.learned import queue_order
+
+    stmt = (
+        select(Match, Listing)
+        .join(Listing, Listing.id == Match.listing_id)
+        .order_by(*queue_order(status))
+    )
     if status:
         stmt = stmt.where(Match.status == status)
     if competitor:

@@ -164,6 +164,10 @@ def list_matches(
                 status=r.match.status,
                 decided_by=r.match.decided_by,
                 decided_at=r.match.decided_at,
+                relation=r.match.relation,
+                evidence=r.match.evidence,
+                note=r.match.note,
+                probability=r.match.learned_probability,
             )
             for r in rows
         ]

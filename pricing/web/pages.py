@@ -288,6 +288,28 @@ def market_page(request: Request, state: State) -> Response:
     )
 
 
+@router.get("/impact", response_class=HTMLResponse, dependencies=[Reader])
+def impact_page(request: Request, state: State) -> Response:
+    """After each export: the sales that followed against what the model expected,
+    and our market position per category over the runs."""
+    from pricing.impact import LARGE_MISS, MIN_UNITS, WINDOW_WEEKS, export_impacts
+    from pricing.reports.season import position_chart
+
+    with state.db.session() as session:
+        impacts = export_impacts(session)
+        position = position_chart(session, utcnow())
+    return render(
+        request,
+        "impact.html.j2",
+        title="Impact",
+        impacts=impacts,
+        position=position,
+        large_miss=LARGE_MISS,
+        min_units=MIN_UNITS,
+        window_weeks=WINDOW_WEEKS,
+    )
+
+
 @router.get("/market/{category:path}", response_class=HTMLResponse, dependencies=[Reader])
 def market_category_page(request: Request, state: State, category: str) -> Response:
     with state.db.session() as session:
