@@ -105,7 +105,7 @@ def _from_sales(
         previous = price
         if start is not None and at < start:
             continue
-        unit = (price / pack).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        unit = unit_price(price, pack)
         rows.append(HistoryRow(sku, OURS, at, price, currency, unit, pack, None, "sales history"))
     return rows
 
