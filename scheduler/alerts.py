@@ -46,6 +46,7 @@ KIND_TEXT = {
     "crawl_timed_out": "crawl stopped at its time limit",
     "nightly_failed": "nightly run failed",
     "task_interrupted": "interrupted by a daemon stop",
+    "crawl_node_lost": "crawl lost with its Scrapyd node",
     "price_move": "competitor price moved",
 }
 PROBLEM_KINDS = frozenset(KIND_TEXT) - {"price_move"}

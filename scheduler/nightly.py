@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from pricing.config import AppConfig, load_config
 from pricing.errors import PricingError
+from pricing.logs import setup as setup_logs
 from pricing.settings import Settings
 from pricing.storage import Database
 
@@ -88,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, type=Path, help="config folder")
     parser.add_argument("--reports", required=True, type=Path, help="reports folder")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    db = Database(args.db or Settings().database_url)
+    settings = Settings()
+    setup_logs(settings.log_format)
+    db = Database(args.db or settings.database_url)
     try:
         db.require_schema()
         result = run_nightly(db, load_config(args.config), args.reports)

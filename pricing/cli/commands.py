@@ -5,14 +5,24 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
 
 from pricing.cli.context import get
 from pricing.cli.options import AsOfOpt, parse_as_of
-from pricing.cli.output import Format, console, dumps, emit, print_line, progress
+from pricing.cli.output import (
+    Format,
+    OutOpt,
+    console,
+    dumps,
+    emit,
+    out_format,
+    print_line,
+    progress,
+    write_out,
+)
 from pricing.errors import PricingError
 from pricing.storage.models import Suggestion, SuggestionRun
 
@@ -64,10 +74,25 @@ def _run_id(session: object, run: int | None) -> int:
     return run if run is not None else latest_complete_run(session)  # type: ignore[arg-type]
 
 
+def _optimize_out(
+    out: Path, kind: Format, run_id: int, summary: dict[str, Any], rows: list[dict[str, Any]]
+) -> None:
+    """``optimize --out FILE``: exactly what ``--format csv|json`` would print."""
+    if kind is Format.json:
+        payload = {"run_id": run_id, "summary": summary, "suggestions": rows}
+        write_out(out, lambda fh: fh.write(dumps(payload) + "\n"))
+        print_line(f"suggestion run {run_id}: {len(rows)} suggestions written to {out} (json)")
+    else:
+        emit(rows, kind, SUGGESTION_COLUMNS, title=f"suggestion run {run_id}", out=out)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def optimize(
-        ctx: typer.Context, fmt: FormatOpt = Format.table, as_of: AsOfOpt = None
+        ctx: typer.Context,
+        fmt: FormatOpt = Format.table,
+        as_of: AsOfOpt = None,
+        out: OutOpt = None,
     ) -> None:
         """Make a suggestion run from the latest trusted competitor prices.
 
@@ -77,6 +102,7 @@ def register(app: typer.Typer) -> None:
         from pricing.pipeline.optimize import run_optimizer
 
         moment = parse_as_of(as_of)
+        kind = out_format(fmt, out) if out is not None else None  # bad --out: before the work
         app_ctx = get(ctx)
         with progress("optimizing prices"):
             run_id = run_optimizer(app_ctx.db, app_ctx.config.policy, as_of=moment)
@@ -94,12 +120,18 @@ def register(app: typer.Typer) -> None:
             print_line(f"SKU {item['sku']}: {item['reason']}", stderr=True)
         if summary.get("skipped"):
             print_line(f"{summary['skipped']} SKUs skipped", stderr=True)
+        changed = [r for r in rows if r["suggested_price"] != r["current_price"]]
+        if out is not None and kind is not None:  # every row to the file, a summary here
+            _optimize_out(out, kind, run_id, summary, rows)
+            console.print(
+                f"suggestion run {run_id}: {len(rows)} SKUs, {len(changed)} price changes"
+            )
+            return
         if fmt is Format.json:
             sys.stdout.write(
                 dumps({"run_id": run_id, "summary": summary, "suggestions": rows}) + "\n"
             )
             return
-        changed = [r for r in rows if r["suggested_price"] != r["current_price"]]
         if fmt is Format.csv:
             emit(rows, fmt, SUGGESTION_COLUMNS)
             return
@@ -189,6 +221,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--log", help="Show the run's audit trail: decisions, exports.")
         ] = False,
         fmt: FormatOpt = Format.table,
+        out: OutOpt = None,
     ) -> None:
         """Approve, reject or override suggestions; with no action, list pending ones.
 
@@ -213,7 +246,7 @@ def register(app: typer.Typer) -> None:
             if log:
                 columns = ["at", "by", "action", "count", "price", "why", "skus"]
                 title = f"Audit trail, run {run_id}"
-                emit(decision_log(session, run_id), fmt, columns, title=title)
+                emit(decision_log(session, run_id), fmt, columns, title=title, out=out)
                 return
             flt = ReviewFilter(
                 tuple(sku or ()), category, reason, changes_only,
@@ -244,6 +277,7 @@ def register(app: typer.Typer) -> None:
                     ],
                     title=(f"Suggestions approved by rule {rule}, run {run_id}" if rule
                            else f"Pending suggestions, run {run_id}"),
+                    out=out,
                 )
                 return
             price = None if override is None else parse_price(override, "--override")
@@ -259,9 +293,14 @@ def register(app: typer.Typer) -> None:
             )
         for line in done.refused:
             console.print(f"left pending {line}")
-        console.print(f"run {run_id}: {action} applied to {done.count} suggestions"
-                      + (f"; {len(done.refused)} left pending (they fail the re-check)"
-                         if done.refused else ""))
+        console.print(
+            f"run {run_id}: {action} applied to {done.count} suggestions"
+            + (
+                f"; {len(done.refused)} left pending (they fail the re-check)"
+                if done.refused
+                else ""
+            )
+        )
 
     @app.command()
     def export(
@@ -285,8 +324,9 @@ def register(app: typer.Typer) -> None:
             app_ctx.db, run_id, by or getpass.getuser(), app_ctx.config.policy, out
         )
         for left in result.left_out:
-            console.print(f"left out {left.sku}: {left.reason}",
-                          highlight=False, markup=False, soft_wrap=True)
+            console.print(
+                f"left out {left.sku}: {left.reason}", highlight=False, markup=False, soft_wrap=True
+            )
         where = result.path.resolve()
         left_out = f", {len(result.left_out)} left out" if result.left_out else ""
         if result.repeat:
@@ -294,11 +334,17 @@ def register(app: typer.Typer) -> None:
                 f"run {run_id} was already exported at {result.exported_at:%Y-%m-%d %H:%M:%S} "
                 f"UTC by {result.exported_by}: nothing new written to the price history; the "
                 f"same price list ({result.rows} prices{left_out}) written to {where}",
-                highlight=False, markup=False, soft_wrap=True,
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
             )
             return
-        console.print(f"exported {result.rows} approved prices to {where}{left_out}",
-                      highlight=False, markup=False, soft_wrap=True)
+        console.print(
+            f"exported {result.rows} approved prices to {where}{left_out}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
     @app.command()
     def demo(
