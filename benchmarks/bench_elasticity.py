@@ -4,7 +4,7 @@ Run: ``python benchmarks/bench_elasticity.py [--seeds 1 2 3 4 5 6] [--skus 400]`
 
 For each seed, ``--skus`` SKUs get a true elasticity drawn from −4 to −0.8 and two
 years of weekly Poisson sales at stepped prices with promotions
-(``tests/simulator.py::stepped_history``, the histories ``tests/test_elasticity.py``
+(``tests/support/simulator.py::stepped_history``, the histories ``tests/optimizer/test_elasticity.py``
 uses). Each SKU is fitted alone (``fit_sku_elasticities``); printed per seed: the share
 of SKUs with an estimate, the mean error (estimate − truth), and how many of the 95 %
 intervals (±1.96 standard errors) cover the truth. A calibrated estimator covers about
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pricing.optimizer import SalesHistory  # noqa: E402
 from pricing.optimizer.elasticity import fit_sku_elasticities  # noqa: E402
-from tests.simulator import stepped_history  # noqa: E402
+from tests.support.simulator import stepped_history  # noqa: E402
 
 
 def log_log_slope(history: SalesHistory) -> float:

@@ -1,8 +1,8 @@
 """Extraction quality and speed on the saved product pages.
 
 Quality: per field precision, recall and F1 on the development pages
-(``tests/sample_pages``, the ones rules are fixed against) and on the frozen held-out
-pages (``tests/sample_pages/frozen``, never tuned on) side by side, with the number of
+(``tests/data/sample_pages``, the ones rules are fixed against) and on the frozen held-out
+pages (``tests/data/sample_pages/frozen``, never tuned on) side by side, with the number of
 pages and shops, and per field how many pages list it under ``known_misses`` (a known
 miss is scored against the human value, so it counts as an error here).
 
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ROOT / "tests" / "sample_pages"
+PAGES = ROOT / "tests" / "data" / "sample_pages"
 FROZEN = PAGES / "frozen"
 SHOWN = ("price", "availability", "sku", "mpn", "part_number", "currency", "list_price",
          "pack_qty", "gtin", "brand", "title", "price_includes_tax")  # fmt: skip

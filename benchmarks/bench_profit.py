@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_profit.py [--skus N] [--seeds 1 2 3 4 5]``
 
-For each scenario and seed, one market from ``tests/simulator.py`` (true constant-
+For each scenario and seed, one market from ``tests/support/simulator.py`` (true constant-
 elasticity demand, known to the simulator only) is priced by the optimizer with its
 sales histories (learned), by the optimizer without them (the policy priors alone),
 and by three rules moved into the policy's bounds (cost-plus at a 40 % margin, match
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pricing.optimizer import optimize  # noqa: E402
 from pricing.optimizer.elasticity import ElasticitySettings  # noqa: E402
-from tests import simulator as sim  # noqa: E402
+from tests.support import simulator as sim  # noqa: E402
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "true elasticities = priors, no history (10 % step)": {},

@@ -9,7 +9,7 @@
 #   KEEP=1 bash scripts/min_deps_smoke.sh     # keep the venv and its work folder
 #
 # Needs PyPI; takes a few minutes (most of it the install), so it is not part of
-# `make test` (tests/test_min_deps.py runs it when PRICING_MIN_DEPS=1).
+# `make test` (tests/operations/test_min_deps.py runs it when PRICING_MIN_DEPS=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -63,7 +63,7 @@ if tr '\n' ' ' < "$WORK/demo.log" | grep -qE ": 0 products"; then
 fi
 cd "$WORK/src"
 "$BIN/pytest" -q -p no:cacheprovider \
-  tests/test_price_parsing.py tests/test_extraction.py tests/test_optimizer.py \
-  tests/test_config.py tests/test_web_ops.py \
-  tests/test_operations.py::test_version_prints_the_installed_version
+  tests/crawling/test_price_parsing.py tests/crawling/test_extraction.py tests/optimizer/test_optimizer.py \
+  tests/operations/test_config.py tests/web/test_web_ops.py \
+  tests/operations/test_operations.py::test_version_prints_the_installed_version
 echo "min_deps_smoke: ok"

@@ -1,4 +1,6 @@
-"""Shared fixtures: databases on SQLite and PostgreSQL, the config, the CLI.
+"""Fixtures every stage's tests share: databases on SQLite and PostgreSQL, a copy of the
+shipped config. Helpers (the CLI in a child process, paths) are in :mod:`tests.support`;
+each stage's folder has its own ``conftest.py`` for what only it uses.
 
 Storage tests take ``db_url``/``db``, parametrized over both backends. PostgreSQL is
 ``PRICING_TEST_POSTGRES_URL`` (default: the development server on 127.0.0.1:5432);
@@ -10,22 +12,17 @@ which turns that skip into a failure.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from pricing.storage import Database
+from tests.support import CONFIG_DIR, PG_ADMIN_URL
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = ROOT / "config"
-PG_ADMIN_URL = os.environ.get(
-    "PRICING_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 REQUIRE_PG = os.environ.get("PRICING_REQUIRE_POSTGRES") == "1"
 _pg_state: dict[str, object] = {}
 
@@ -99,40 +96,9 @@ def sqlite_db(sqlite_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def run_cli(
-    *args: str,
-    db_url: str | None = None,
-    config_dir: Path = CONFIG_DIR,
-    cwd: Path | None = None,
-    timeout: float = 300,
-) -> subprocess.CompletedProcess[str]:
-    """Run the real ``pricing`` command in a child process, as a user would."""
-    cmd = [sys.executable, "-m", "pricing", "--config", str(config_dir)]
-    if db_url:
-        cmd += ["--db", db_url]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
-    return subprocess.run(
-        cmd + list(args), capture_output=True, text=True, timeout=timeout, cwd=cwd or ROOT, env=env
-    )
-
-
-def check_crawl_exit(
-    result: subprocess.CompletedProcess[str], db_url: str, names: Sequence[str]
-) -> None:
-    """``pricing crawl`` exits 0 when every named crawl succeeded, 3 when one failed and 4
-    when one was flagged suspect (and none failed); its output is never a traceback."""
-    import sqlalchemy.orm
-
-    from pricing.storage.models import CrawlRun
-
-    engine = Database(db_url).engine
-    with sqlalchemy.orm.Session(engine) as session:
-        latest = sa.select(sa.func.max(CrawlRun.id)).group_by(CrawlRun.competitor)
-        if names:
-            latest = latest.where(CrawlRun.competitor.in_(names))
-        statuses = set(session.scalars(sa.select(CrawlRun.status).where(CrawlRun.id.in_(latest))))
-    engine.dispose()
-    expected = 3 if "failed" in statuses else 4 if "suspect" in statuses else 0
-    output = result.stdout[-2000:] + result.stderr[-4000:]
-    assert result.returncode == expected, (statuses, output)
-    assert "Traceback" not in result.stderr, output
+@pytest.fixture
+def config_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped config folder, for a test to edit."""
+    target = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, target)
+    return target

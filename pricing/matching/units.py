@@ -122,7 +122,7 @@ def _alternation(words: str) -> str:
 # answered by one scan instead of eleven. On ASCII text, lower-cased first, the scan
 # needs no case folding and runs several times faster; other text is NFKC-normalised
 # first ("４個入り" is "4個入り"), as the rules see it. It must stay a necessary
-# condition: tests/test_normalize.py checks it against _scan on generated titles.
+# condition: tests/matching/test_normalize.py checks it against _scan on generated titles.
 _LABEL_WORDS = _LABELS.replace(r"pe(?=\s*:)", "pe").replace("contents?", "content|contents")
 _MAY_STATE_PACK_PATTERN = (
     rf"\d\s*(?:-\s*)?{_alternation(_UNIT_WORDS)}"
