@@ -59,7 +59,8 @@ def write_files(folder: Path, rows: int, periods: int, seed: int) -> dict[str, P
             cost = rng.randint(100, 20_000)
             out.writerow([f"SKU{i:07d}", f"PN-{i:07d}", f"Oil filter {i} for series {i % 97}",
                           "Acme", f"Cat{i % 12}", f"Fam{i % 40}", f"{cost / 100:.2f}",
-                          f"{cost * 1.6 / 100:.2f}", "EUR", 1 + i % 3, "true" if i % 5 else "false"])
+                          f"{cost * 1.6 / 100:.2f}", "EUR", 1 + i % 3,
+                          "true" if i % 5 else "false"])
     with files["sales"].open("w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["sku", "date", "units", "unit_price"])
@@ -69,7 +70,8 @@ def write_files(folder: Path, rows: int, periods: int, seed: int) -> dict[str, P
             for i in range(skus):
                 if n == rows:
                     break
-                out.writerow([f"SKU{i:07d}", day, rng.randint(0, 400), f"{rng.randint(500, 9000) / 100:.2f}"])
+                price = rng.randint(500, 9000) / 100
+                out.writerow([f"SKU{i:07d}", day, rng.randint(0, 400), f"{price:.2f}"])
                 n += 1
     with files["observations"].open("w", newline="") as f:
         out = csv.writer(f)

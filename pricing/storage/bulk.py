@@ -12,7 +12,7 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Column, MetaData, Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -26,7 +26,8 @@ def _table(model: type[DeclarativeBase] | Table) -> Table:
     return model if isinstance(model, Table) else model.__table__  # type: ignore[return-value]
 
 
-def _insert(session: Session, table: Table) -> Any:
+def dialect_insert(session: Session, table: Table) -> Any:
+    """The dialect's INSERT construct (it has ``on_conflict_do_*``) for ``table``."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
@@ -53,7 +54,7 @@ def upsert(
     table = _table(model)
     count = 0
     for chunk in _chunks(rows, _CHUNK_ROWS):
-        stmt = _insert(session, table)
+        stmt = dialect_insert(session, table)
         if update:
             stmt = stmt.on_conflict_do_update(
                 index_elements=list(keys),
@@ -85,7 +86,7 @@ def claim(session: Session, model: type[DeclarativeBase] | Table, row: dict[str,
     wins: the others wait for its transaction and then find the row.
     """
     table = _table(model)
-    stmt = (_insert(session, table).values(**row)
+    stmt = (dialect_insert(session, table).values(**row)
             .on_conflict_do_nothing(index_elements=list(keys))
             .returning(*(table.c[k] for k in keys)))
     return session.execute(stmt).first() is not None
@@ -271,3 +272,85 @@ def _processors(session: Session, table: Table, columns: Sequence[str]) -> Any:
         return values
 
     return process
+
+
+# --- staging: a file's rows loaded as they are read, checked in SQL, then merged ------
+
+
+def stage_table(session: Session, name: str, columns: Sequence[Column[Any]]) -> Table:
+    """A temporary table ``name`` of ``columns`` (typed as the target's, so values are
+    stored and compared as there), created in the session's transaction; drop it with
+    :func:`drop_stage`. A leftover of the same name (a failed SQLite run on a pooled
+    connection) is dropped first."""
+    table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+    conn = session.connection()
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    table.create(conn)
+    return table
+
+
+def drop_stage(session: Session, table: Table) -> None:
+    session.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
+
+
+def copy_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    batch: int = 20_000,
+) -> int:
+    """Append rows (tuples in ``columns`` order, consumed as a stream) to a table with
+    no conflicts to handle, such as a stage: binary COPY on PostgreSQL, a prepared
+    ``executemany`` on SQLite, ``batch`` rows at a time. Returns the rows written."""
+    dialect = session.get_bind().dialect.name
+    processors = _processors(session, table, columns)
+    raw = _driver_connection(session)
+    cols = _quoted(session, columns)
+    written = 0
+    if dialect == "postgresql":
+        types = _pg_types(session, table, columns)
+        with raw.cursor() as cur, cur.copy(
+            f"COPY {table.name} ({cols}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(types)
+            for chunk in _chunks(rows, batch):
+                for row in chunk:
+                    copy.write_row(processors(row))
+                written += len(chunk)
+        return written
+    if dialect == "sqlite":
+        sql = f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join('?' for _ in columns)})"
+        cur = raw.cursor()
+        try:
+            for chunk in _chunks(rows, batch):
+                cur.executemany(sql, [processors(row) for row in chunk])
+                written += len(chunk)
+        finally:
+            cur.close()
+        return written
+    raise NotImplementedError(f"bulk writes are not implemented for {dialect}")
+
+
+def upsert_select(
+    session: Session,
+    model: type[DeclarativeBase] | Table,
+    columns: Sequence[str],
+    rows: Select[Any],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> int:
+    """``INSERT INTO model (columns) rows ON CONFLICT (keys)``: update the ``update``
+    columns (none: keep the stored row). ``rows`` should end in a WHERE clause (SQLite
+    reads ``SELECT ... ON CONFLICT`` as a join otherwise). Returns the rows written."""
+    table = _table(model)
+    stmt = dialect_insert(session, table).from_select(list(columns), rows)
+    if update:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    return max(session.execute(stmt).rowcount, 0)
