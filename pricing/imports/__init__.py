@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from pricing.bounds import FUTURE_SKEW
 from pricing.errors import InputFileError
-from pricing.imports.reader import CsvRows, FastCell
+from pricing.imports.reader import CsvRows, FastColumn
 from pricing.imports.rows import (
     CATALOG_FAST,
     OBSERVATION_FAST,
@@ -47,7 +47,7 @@ from pricing.imports.rows import (
 from pricing.matching.normalize import normalize_brand, normalize_gtin, normalize_part_number
 from pricing.observations import STAGE_COLUMNS, observation_stage, store_staged, unit_price
 from pricing.storage import Database
-from pricing.storage.bulk import copy_rows, drop_stage, stage_table, upsert_select
+from pricing.storage.bulk import copy_batches, drop_stage, stage_table, upsert_select
 from pricing.storage.models import CrossReference, OurPrice, Part, SalesRecord, utcnow
 
 __all__ = [
@@ -60,7 +60,7 @@ __all__ = [
 
 _DELETE_CHUNK = 500
 Bad = list[tuple[int, str]]
-Derive = Callable[[int, tuple[Any, ...], Bad], tuple[Any, ...] | None]
+Derive = Callable[[tuple[Any, ...], Bad], tuple[Any, ...] | None]
 
 
 @dataclass
@@ -79,21 +79,20 @@ def _stage_file(
     rows: CsvRows,
     derive: Derive | None = None,
 ) -> Bad:
-    """Read and check every row of the file, loading the good ones into ``stage`` as
-    they come (``derive`` turns a row's values into the stage's, or reports it bad and
-    gives None); the bad ones are returned."""
+    """Read and check every row of the file, loading the good ones into ``stage`` a
+    batch at a time as they come (``derive`` turns a row ``(line, *values)`` into the
+    stage's, or reports it bad and gives None); the bad ones are returned."""
     bad: Bad = []
 
-    def good() -> Iterator[tuple[Any, ...]]:
-        for line, values, why in rows:
-            if values is None:
-                bad.append((line, why))  # type: ignore[arg-type]
-                continue
-            staged = (line, *values) if derive is None else derive(line, values, bad)
-            if staged is not None:
-                yield staged
+    def good() -> Iterator[list[tuple[Any, ...]]]:
+        for batch, batch_bad in rows:
+            bad.extend(batch_bad)
+            if derive is None:
+                yield batch
+            else:
+                yield [out for row in batch if (out := derive(row, bad)) is not None]
 
-    copy_rows(session, stage, [c.name for c in stage.columns], good())
+    copy_batches(session, stage, [c.name for c in stage.columns], good())
     return bad
 
 
@@ -178,7 +177,7 @@ def _columns(model: Any, names: Sequence[str]) -> list[Column[Any]]:
     return [Column(n, table.c[n].type) for n in names]
 
 
-def _rows(path: Path, model: type[BaseModel], fast: dict[str, FastCell] | None = None,
+def _rows(path: Path, model: type[BaseModel], fast: dict[str, FastColumn] | None = None,
           fields: Sequence[str] | None = None) -> CsvRows:
     return CsvRows(path, model, reason, fields=fields, fast=fast)
 
@@ -191,13 +190,13 @@ _PART_COLUMNS = [*_CATALOG_FIELDS, "part_number_norm", "updated_at"]
 
 def import_catalog(db: Database, path: Path, *, skip_bad_rows: bool = False) -> ImportResult:
     now = utcnow()
-    gtin_at = _CATALOG_FIELDS.index("gtin")
-    part_number_at = _CATALOG_FIELDS.index("part_number")
+    gtin_at = 1 + _CATALOG_FIELDS.index("gtin")
+    part_number_at = 1 + _CATALOG_FIELDS.index("part_number")
 
-    def derive(line: int, values: tuple[Any, ...], bad: Bad) -> tuple[Any, ...]:
-        out = list(values)
+    def derive(row: tuple[Any, ...], bad: Bad) -> tuple[Any, ...]:
+        out = list(row)
         out[gtin_at] = normalize_gtin(out[gtin_at]) or out[gtin_at]
-        return (line, *out, normalize_part_number(values[part_number_at]), now)
+        return (*out, normalize_part_number(row[part_number_at]), now)
 
     rows = _rows(path, CatalogRow, CATALOG_FAST)
     with db.session() as session:
@@ -250,9 +249,8 @@ def import_xrefs(db: Database, path: Path, *, skip_bad_rows: bool = False) -> Im
     """Cross-references; rows equal on the stored key (normalized brand and part number,
     SKU) would be merged into one, so they are duplicates."""
 
-    def derive(line: int, values: tuple[Any, ...], bad: Bad) -> tuple[Any, ...]:
-        brand, part_number = values[0], values[1]
-        return (line, *values, normalize_brand(brand), normalize_part_number(part_number))
+    def derive(row: tuple[Any, ...], bad: Bad) -> tuple[Any, ...]:
+        return (*row, normalize_brand(row[1]), normalize_part_number(row[2]))
 
     rows = _rows(path, XrefRow, fields=_XREF_COLUMNS[:4])
     with db.session() as session:
@@ -303,9 +301,9 @@ def import_observations(
     as_of = as_of or utcnow()
     latest = as_of + FUTURE_SKEW
 
-    def derive(line: int, values: tuple[Any, ...], bad: Bad) -> tuple[Any, ...] | None:
-        (competitor, url, title, price, currency, brand, part_number, gtin, pack_qty,
-         availability, observed_at) = values
+    def derive(row: tuple[Any, ...], bad: Bad) -> tuple[Any, ...] | None:
+        (line, competitor, url, title, price, currency, brand, part_number, gtin, pack_qty,
+         availability, observed_at) = row
         at = _as_utc(observed_at) if observed_at else as_of
         if at > latest:
             bad.append((line, f"observed_at: {at.isoformat()} is in the future (more than "

@@ -2,16 +2,18 @@
 
 A file is read twice from disk, never held whole: once as bytes to prove it is UTF-8
 (the first bad byte is reported with its line and column before anything else, as
-before), then as text, row by row, each row checked against its pydantic model
-(:mod:`pricing.imports`). The model is the one definition of a valid row and of every
-error message; most rows of a real file are plain (``SKU123``, ``2025-01-06``,
-``12.50``), and checking those with the model costs more than everything else an
-import does. So a model may come with *fast cells*: per column a converter that
-accepts a strictly narrower form of the cell (``^[0-9]{1,8}(\\.[0-9]{1,4})?$`` for
-money) and returns exactly what the model would, or raises to hand the whole row to
-the model. A row the fast cells accept is therefore exactly a row the model accepts
-with the same values (``tests/test_import_streaming.py`` holds them to it), and every
-other row, good or bad, goes through the model.
+before), then as text, a batch of rows at a time, each row checked against its
+pydantic model (:mod:`pricing.imports.rows`). The model is the one definition of a
+valid row and of every error message. Most rows of a real file are plain
+(``SKU123``, ``2025-01-06``, ``12.50``), and checking them one by one with the model
+costs more than everything else an import does; so a model may come with *fast
+columns*: per field a function that takes that field's cells of a whole batch and
+accepts only a strictly narrower form of the cell (``^[0-9]{1,8}(\\.[0-9]{1,4})?$``
+for money), returning exactly the values the model would, or raises. Working a column
+at a time lets ``map`` with built-ins do the work instead of a Python call per cell.
+A batch the fast columns do not all accept goes through the model row by row, so
+every bad row, and every row of its batch, is judged by the model
+(``tests/test_import_streaming.py`` holds the fast columns to the model's values).
 """
 
 from __future__ import annotations
@@ -31,60 +33,82 @@ from pricing.bounds import CONTROL_RE, FREE_TEXT_CONTROL_RE, MAX_FREE_TEXT, NotU
 from pricing.errors import InputFileError
 
 _BLOCK = 1 << 20
+BATCH_ROWS = 5000
 
-FastCell = Callable[[str], Any]  # raises (anything) when the model must decide
+# A field's cells of a batch -> their values; raises (anything) when the model must decide.
+FastColumn = Callable[[Sequence[str]], list[Any]]
 
 
 class _Slow(Exception):
-    """A cell the fast path does not take: the model decides the row."""
+    """Cells the fast path does not take: the model decides."""
 
 
-# --- fast cells: each accepts a subset of what the model accepts, with the same value ---
+def _require(ok: object) -> None:
+    if not ok:
+        raise _Slow
 
 
-def text(limit: int, *, required: bool = True, free: bool = False) -> FastCell:
-    """A text cell of 1 to ``limit`` characters once stripped, without control
+# --- fast columns: each accepts a subset of what the model accepts, with its values ---
+
+
+def text(limit: int, *, required: bool = True, free: bool = False) -> FastColumn:
+    """Text cells of 1 to ``limit`` characters once stripped, without control
     characters (``free``: tab and line breaks allowed); blank is None when optional."""
     control = FREE_TEXT_CONTROL_RE if free else CONTROL_RE
 
-    def cell(raw: str) -> str | None:
-        value = raw.strip()
-        if not value:
-            if required:
-                raise _Slow
-            return None
-        if len(value) > limit or control.search(value):
-            raise _Slow
-        return value
+    def column(cells: Sequence[str]) -> list[Any]:
+        values = list(map(str.strip, cells))
+        # joined, no control character can appear that is not in one cell
+        _require(max(map(len, values)) <= limit and control.search("".join(values)) is None)
+        if required:
+            _require(all(values))
+            return values
+        return [v or None for v in values]
 
-    return cell
+    return column
 
 
-def free_text() -> FastCell:
+def free_text() -> FastColumn:
     return text(MAX_FREE_TEXT, free=True)
 
 
-def decimal(digits: int, places: int, *, positive: bool) -> FastCell:
-    """A plain decimal below ``10**digits`` with at most ``places`` decimals (``0``
-    is taken only when not ``positive``)."""
-    pattern = re.compile(rf"[0-9]{{1,{digits}}}(?:\.[0-9]{{1,{places}}})?")
-    match = pattern.fullmatch
+def decimal(digits: int, places: int, *, positive: bool, optional: bool = False) -> FastColumn:
+    """Plain decimals below ``10**digits`` (``digits`` 0: below 1) with at most
+    ``places`` decimals (``0`` only when not ``positive``); ``optional``: blank is None."""
+    whole = rf"[0-9]{{1,{digits}}}" if digits else "0"
+    match = re.compile(rf"{whole}(?:\.[0-9]{{1,{places}}})?").fullmatch
 
-    def cell(raw: str) -> Decimal:
-        if match(raw) is None:
-            raise _Slow
-        value = Decimal(raw)
-        if positive and not value:
-            raise _Slow
-        return value
+    def column(cells: Sequence[str]) -> list[Any]:
+        if optional:
+            return _optional(cells, column_of_values)
+        return column_of_values(cells)
 
-    return cell
+    def column_of_values(cells: Sequence[str]) -> list[Any]:
+        _require(all(map(match, cells)))
+        values = list(map(Decimal, cells))
+        if positive:
+            _require(all(values))
+        return values
+
+    return column
 
 
-def iso_date(raw: str) -> dt.date:
-    if len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
-        raise _Slow
-    return dt.date.fromisoformat(raw)
+def _optional(cells: Sequence[str], column: FastColumn) -> list[Any]:
+    """``column`` on the cells that are not blank; None for the blank ones."""
+    present = [i for i, cell in enumerate(cells) if cell.strip()]
+    values: list[Any] = [None] * len(cells)
+    for i, value in zip(present, column([cells[i] for i in present]) if present else [],
+                        strict=True):
+        values[i] = value
+    return values
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+
+
+def iso_date(cells: Sequence[str]) -> list[dt.date]:
+    _require(all(map(_DATE, cells)))
+    return list(map(dt.date.fromisoformat, cells))
 
 
 _DATETIME = re.compile(
@@ -93,45 +117,44 @@ _DATETIME = re.compile(
 ).fullmatch
 
 
-def opt_iso_datetime(raw: str) -> dt.datetime | None:
-    value = raw.strip()
-    if not value:
-        return None
-    if _DATETIME(value) is None:
-        raise _Slow
-    return dt.datetime.fromisoformat(value)
+def opt_iso_datetime(cells: Sequence[str]) -> list[dt.datetime | None]:
+    def column(present: Sequence[str]) -> list[Any]:
+        values = list(map(str.strip, present))
+        _require(all(map(_DATETIME, values)))
+        return list(map(dt.datetime.fromisoformat, values))
+
+    return _optional(cells, column)
 
 
-def currency(raw: str) -> str:
-    value = raw.strip().upper()
-    if len(value) != 3 or not (value.isascii() and value.isalpha()):
-        raise _Slow
-    return value
+_CURRENCY = re.compile("[A-Z]{3}").fullmatch
 
 
-def count(limit: int) -> FastCell:
-    """A whole number from 1 to ``limit``; blank is 1."""
-
-    def cell(raw: str) -> int:
-        value = raw.strip()
-        if not value:
-            return 1
-        if not (value.isascii() and value.isdigit()) or len(value) > 9:
-            raise _Slow
-        number = int(value)
-        if not 1 <= number <= limit:
-            raise _Slow
-        return number
-
-    return cell
+def currency(cells: Sequence[str]) -> list[str]:
+    values = [cell.strip().upper() for cell in cells]
+    _require(all(map(_CURRENCY, values)))
+    return values
 
 
-def boolean(raw: str) -> bool:
-    if raw in ("true", "True", "TRUE"):
-        return True
-    if raw in ("false", "False", "FALSE"):
-        return False
-    raise _Slow
+def count(limit: int) -> FastColumn:
+    """Whole numbers from 1 to ``limit``; blank is 1."""
+    match = re.compile("[0-9]{1,9}").fullmatch
+
+    def column(cells: Sequence[str]) -> list[Any]:
+        stripped = [cell.strip() or "1" for cell in cells]
+        _require(all(map(match, stripped)))
+        values = list(map(int, stripped))
+        _require(min(values) >= 1 and max(values) <= limit)
+        return values
+
+    return column
+
+
+_BOOLEANS = {"true": True, "True": True, "TRUE": True,
+             "false": False, "False": False, "FALSE": False}
+
+
+def boolean(cells: Sequence[str]) -> list[bool]:
+    return [_BOOLEANS[cell] for cell in cells]
 
 
 # --- the file --------------------------------------------------------------------------
@@ -168,10 +191,11 @@ def _locate(path: Path) -> NotUtf8Error:
 
 
 class CsvRows:
-    """The rows of ``path`` checked against ``model``: iterate for ``(line, values,
-    None)`` or ``(line, None, reason)``. ``values`` follow ``fields`` (default: the
-    model's fields in order). ``fast`` maps some fields to fast cells; a row is taken
-    on the fast path only when every field of ``fields`` has one."""
+    """The rows of ``path`` checked against ``model``, read a batch at a time: iterate
+    for ``(good, bad)`` per batch, ``good`` rows as tuples ``(line, *values)`` with
+    values in ``fields`` order (default: the model's fields), ``bad`` as ``(line,
+    reason)``. ``fast`` maps fields to fast columns; a file gets the fast path only
+    when every field has one. ``total`` counts the rows read so far."""
 
     def __init__(
         self,
@@ -180,35 +204,53 @@ class CsvRows:
         reason: Callable[[ValidationError], str],
         *,
         fields: Sequence[str] | None = None,
-        fast: dict[str, FastCell] | None = None,
+        fast: dict[str, FastColumn] | None = None,
     ) -> None:
         self.path, self.model, self.reason = path, model, reason
         self.fields = list(fields or model.model_fields)
         self.fast = fast or {}
         self.total = 0
 
-    def __iter__(self) -> Iterator[tuple[int, tuple[Any, ...] | None, str | None]]:
+    def __iter__(self) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[int, str]]]]:
         check_utf8(self.path)
         with self.path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f)
             header = self._header(reader)
-            fast = self._fast_plan(header)
-            width = max((i for i, _ in fast), default=-1) + 1 if fast else 0
-            model, fields, reason = self.model, self.fields, self.reason
-            for line, cells in _numbered(reader, self.path):
-                self.total += 1
-                if fast is not None and len(cells) >= width:
+            plan = self._fast_plan(header)
+            for lines, rows in _batches(reader, self.path):
+                self.total += len(rows)
+                if plan is not None:
                     try:
-                        yield line, tuple(conv(cells[i]) for i, conv in fast), None
+                        yield self._fast(plan, lines, rows), []
                         continue
                     except Exception:  # noqa: BLE001 - any doubt: the model decides
                         pass
-                try:
-                    row = model.model_validate(dict(zip(header, cells, strict=False)))
-                except ValidationError as exc:
-                    yield line, None, reason(exc)
-                    continue
-                yield line, tuple(getattr(row, name) for name in fields), None
+                yield self._slow(header, lines, rows)
+
+    @staticmethod
+    def _fast(plan: list[tuple[int, FastColumn | None, Any]], lines: list[int],
+              rows: list[list[str]]) -> list[tuple[Any, ...]]:
+        width = max(i for i, _, _ in plan) + 1
+        _require(min(map(len, rows)) >= width)
+        cells = list(zip(*rows, strict=False))  # stops at the shortest row, >= width
+        values = [
+            column(cells[i]) if column is not None else [default] * len(rows)
+            for i, column, default in plan
+        ]
+        return list(zip(lines, *values, strict=True))
+
+    def _slow(self, header: list[str], lines: list[int],
+              rows: list[list[str]]) -> tuple[list[tuple[Any, ...]], list[tuple[int, str]]]:
+        good: list[tuple[Any, ...]] = []
+        bad: list[tuple[int, str]] = []
+        for line, cells in zip(lines, rows, strict=True):
+            try:
+                row = self.model.model_validate(dict(zip(header, cells, strict=False)))
+            except ValidationError as exc:
+                bad.append((line, self.reason(exc)))
+                continue
+            good.append((line, *(getattr(row, name) for name in self.fields)))
+        return good, bad
 
     def _header(self, reader: Any) -> list[str]:
         path, model = self.path, self.model
@@ -229,33 +271,35 @@ class CsvRows:
             raise InputFileError(path, [(1, f"{twice[0]}: column appears twice in the header")], 0)
         return header
 
-    def _fast_plan(self, header: list[str]) -> list[tuple[int, FastCell]] | None:
-        """Per field, the header position and fast cell; an optional column the file
-        lacks gives its default. None: no fast path for this file."""
+    def _fast_plan(self, header: list[str]) -> list[tuple[int, FastColumn | None, Any]] | None:
+        """Per field: its header position and fast column, or (for an optional column
+        the file lacks) its default. None: no fast path for this model."""
         if not all(name in self.fast for name in self.fields):
             return None
-        plan: list[tuple[int, FastCell]] = []
-        for name in self.fields:
-            if name in header:
-                plan.append((header.index(name), self.fast[name]))
-            else:
-                plan.append((0, _constant(self.model.model_fields[name].get_default())))
-        return plan
+        return [
+            (header.index(name), self.fast[name], None)
+            if name in header
+            else (0, None, self.model.model_fields[name].get_default())
+            for name in self.fields
+        ]
 
 
-def _constant(value: Any) -> FastCell:
-    return lambda _raw: value
-
-
-def _numbered(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Rows with the physical line they start on; blank lines are left out."""
-    while True:
-        line = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise InputFileError(path, [(line, f"unreadable CSV: {exc}")], 0) from None
-        if any(c.strip() for c in cells):
-            yield line, cells
+def _batches(reader: Any, path: Path) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """Rows, :data:`BATCH_ROWS` at a time, with the physical line each starts on;
+    blank lines are left out."""
+    lines: list[int] = []
+    rows: list[list[str]] = []
+    end = reader.line_num
+    try:
+        for cells in reader:
+            if "".join(cells).strip():
+                lines.append(end + 1)
+                rows.append(cells)
+                if len(rows) == BATCH_ROWS:
+                    yield lines, rows
+                    lines, rows = [], []
+            end = reader.line_num
+    except csv.Error as exc:
+        raise InputFileError(path, [(end + 1, f"unreadable CSV: {exc}")], 0) from None
+    if rows:
+        yield lines, rows

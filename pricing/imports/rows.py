@@ -7,9 +7,7 @@ without the model (they accept a narrower form of each cell, with the same value
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable
-from decimal import Decimal
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -183,45 +181,33 @@ def _digits(limit: object) -> int:
 _MONEY = reader.decimal(_digits(MAX_MONEY), MONEY_PLACES, positive=True)
 
 
-def _text(table: str, column: str, *, required: bool = True) -> reader.FastCell:
+def _text(table: str, column: str, *, required: bool = True) -> reader.FastColumn:
     return reader.text(column_length(table, column), required=required)
 
 
-def _normalized_fits(cell: reader.FastCell, column: tuple[str, str],
-                     normalize: Callable[[str], str]) -> reader.FastCell:
+def _normalized_fits(cells: reader.FastColumn, column: tuple[str, str],
+                     normalize: Callable[[str], str]) -> reader.FastColumn:
     limit = column_length(*column)
 
-    def check(raw: str) -> Any:
-        value = cell(raw)
-        if len(normalize(value)) > limit:
+    def check(raw: Sequence[str]) -> list[Any]:
+        values = cells(raw)
+        if max(len(normalize(v)) for v in values) > limit:
             raise ValueError("the model says why")
-        return value
+        return values
 
     return check
 
 
-def _margin(raw: str) -> Decimal | None:
-    """``0`` to ``0.9999``; blank is None."""
-    if not raw.strip():
-        return None
-    if _MARGIN(raw) is None:
-        raise ValueError("the model says why")
-    return Decimal(raw)
+_MARGIN = reader.decimal(0, MARGIN_PLACES, positive=False, optional=True)
+_OPT_MONEY = reader.decimal(_digits(MAX_MONEY), MONEY_PLACES, positive=True, optional=True)
 
-
-def _optional(cell: reader.FastCell) -> reader.FastCell:
-    return lambda raw: cell(raw) if raw.strip() else None
-
-
-_MARGIN = re.compile(rf"0(?:\.[0-9]{{1,{MARGIN_PLACES}}})?").fullmatch
-
-SALES_FAST: dict[str, reader.FastCell] = {
+SALES_FAST: dict[str, reader.FastColumn] = {
     "sku": _text("sales_history", "sku"),
     "date": reader.iso_date,
     "units": reader.decimal(_digits(MAX_UNITS), UNITS_PLACES, positive=False),
     "unit_price": _MONEY,
 }
-OBSERVATION_FAST: dict[str, reader.FastCell] = {
+OBSERVATION_FAST: dict[str, reader.FastColumn] = {
     "competitor": _text("listings", "competitor"),
     "url": _text("listings", "url"),
     "title": reader.free_text(),
@@ -234,7 +220,7 @@ OBSERVATION_FAST: dict[str, reader.FastCell] = {
     "availability": _text("price_observations", "availability", required=False),
     "observed_at": reader.opt_iso_datetime,
 }
-CATALOG_FAST: dict[str, reader.FastCell] = {
+CATALOG_FAST: dict[str, reader.FastColumn] = {
     "sku": _text("parts", "sku"),
     "part_number": _normalized_fits(
         _text("parts", "part_number"), ("parts", "part_number_norm"), normalize_part_number
@@ -249,9 +235,9 @@ CATALOG_FAST: dict[str, reader.FastCell] = {
     "pack_qty": reader.count(MAX_PACK_QTY),
     "proprietary": reader.boolean,
     "gtin": _text("parts", "gtin", required=False),  # a longer one: the model checks it
-    "map_price": _optional(_MONEY),
-    "list_price": _optional(_MONEY),
-    "min_margin": _margin,
+    "map_price": _OPT_MONEY,
+    "list_price": _OPT_MONEY,
+    "min_margin": _MARGIN,
     "superseded_by": _text("parts", "superseded_by", required=False),
     "tier": _text("parts", "tier", required=False),
     "ladder_group": _text("parts", "ladder_group", required=False),

@@ -145,7 +145,7 @@ def _copy_postgresql(
     inserted = 0
     for chunk in _chunks(rows, batch):
         _sort_in_key_order(chunk, columns, keys)
-        values = [processors(row) for row in chunk]
+        values = list(map(processors, chunk)) if processors else list(chunk)
         try:
             with session.begin_nested():
                 session.connection()  # the SAVEPOINT is made when the connection is asked for
@@ -226,7 +226,7 @@ def _executemany_sqlite(
     try:
         for chunk in _chunks(rows, batch):
             _sort_in_key_order(chunk, columns, keys)
-            cur.executemany(sql, (processors(row) for row in chunk))
+            cur.executemany(sql, map(processors, chunk) if processors else chunk)
             inserted += max(cur.rowcount, 0)
     finally:
         cur.execute(f"PRAGMA cache_size = {int(cache)}")
@@ -256,13 +256,17 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
 
 def _processors(session: Session, table: Table, columns: Sequence[str]) -> Any:
     """A function giving a row's values as the dialect takes them (UTC datetimes, and
-    decimals on SQLite): only the columns whose type processes values are touched."""
+    decimals on SQLite): only the columns whose type processes values are touched.
+    None when no column's type does."""
     dialect = session.get_bind().dialect
     steps = [
         (i, proc)
         for i, c in enumerate(columns)
         if (proc := table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) is not None
     ]
+
+    if not steps:
+        return None
 
     def process(row: Sequence[Any]) -> list[Any]:
         values = list(row)
@@ -302,8 +306,20 @@ def copy_rows(
     batch: int = 20_000,
 ) -> int:
     """Append rows (tuples in ``columns`` order, consumed as a stream) to a table with
-    no conflicts to handle, such as a stage: binary COPY on PostgreSQL, a prepared
-    ``executemany`` on SQLite, ``batch`` rows at a time. Returns the rows written."""
+    no conflicts to handle, such as a stage; see :func:`copy_batches`."""
+    return copy_batches(session, table, columns, _chunks(rows, batch))
+
+
+def copy_batches(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    batches: Iterable[Sequence[Sequence[Any]]],
+) -> int:
+    """Append batches of rows (tuples in ``columns`` order; the batches consumed as a
+    stream) to a table with no conflicts to handle, such as a stage: one binary COPY on
+    PostgreSQL, a prepared ``executemany`` per batch on SQLite. Returns the rows
+    written."""
     dialect = session.get_bind().dialect.name
     processors = _processors(session, table, columns)
     raw = _driver_connection(session)
@@ -315,17 +331,18 @@ def copy_rows(
             f"COPY {table.name} ({cols}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
             copy.set_types(types)
-            for chunk in _chunks(rows, batch):
-                for row in chunk:
-                    copy.write_row(processors(row))
+            write = copy.write_row
+            for chunk in batches:
+                for row in map(processors, chunk) if processors else chunk:
+                    write(row)
                 written += len(chunk)
         return written
     if dialect == "sqlite":
         sql = f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join('?' for _ in columns)})"
         cur = raw.cursor()
         try:
-            for chunk in _chunks(rows, batch):
-                cur.executemany(sql, [processors(row) for row in chunk])
+            for chunk in batches:
+                cur.executemany(sql, map(processors, chunk) if processors else chunk)
                 written += len(chunk)
         finally:
             cur.close()
