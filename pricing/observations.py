@@ -37,8 +37,8 @@ from pricing.storage.bulk import (
     dialect_insert,
     drop_stage,
     insert_ignore,
+    merge_select,
     stage_table,
-    upsert_select,
 )
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
@@ -230,8 +230,8 @@ def store_staged(
     )
     sightings = (
         select(
-            Listing.id,
-            literal(crawl_run_id, Integer),
+            Listing.id.label("listing_id"),
+            literal(crawl_run_id, Integer).label("crawl_run_id"),
             s.observed_at,
             s.price,
             s.price_text,
@@ -241,14 +241,12 @@ def store_staged(
             s.unit_price,
             s.availability,
             s.method,
-            literal(source, String),
+            literal(source, String).label("source"),
         )
         .select_from(stage)
         .join(Listing, and_(Listing.competitor == s.competitor, Listing.url == s.url))
-        .where(true())
-        .order_by(Listing.id, s.observed_at)
     )
-    upsert_select(
+    merge_select(
         session, PriceObservation, OBSERVATION_COLUMNS, sightings, keys=_OBS_KEY, update=()
     )
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Index, Integer, Table, and_, exists, func, literal, select, true
+from sqlalchemy import Column, Index, Integer, Table, and_, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from pricing.bounds import FUTURE_SKEW
@@ -47,7 +47,13 @@ from pricing.imports.rows import (
 from pricing.matching.normalize import normalize_brand, normalize_gtin, normalize_part_number
 from pricing.observations import STAGE_COLUMNS, observation_stage, store_staged, unit_price
 from pricing.storage import Database
-from pricing.storage.bulk import copy_batches, drop_stage, stage_table, upsert_select
+from pricing.storage.bulk import (
+    copy_batches,
+    drop_stage,
+    merge_select,
+    stage_table,
+    upsert_select,
+)
 from pricing.storage.models import CrossReference, OurPrice, Part, SalesRecord, utcnow
 
 __all__ = [
@@ -107,9 +113,14 @@ def _stage(session: Session, name: str, columns: Sequence[Column[Any]],
 
 
 def _index_keys(session: Session, stage: Table) -> None:
-    """Build the key index once the rows are in (faster than growing it row by row)."""
+    """Build the key index once the rows are in (faster than growing it row by row),
+    and give PostgreSQL's planner the stage's size (a temporary table has no
+    statistics until analyzed)."""
+    conn = session.connection()
     for index in stage.indexes:
-        index.create(session.connection())
+        index.create(conn)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {stage.name}")
 
 
 def _drop_lines(session: Session, stage: Table, lines: Sequence[int]) -> None:
@@ -166,10 +177,9 @@ def _finish(path: Path, bad: Bad, total: int, skip_bad_rows: bool) -> int:
 
 def _merge(session: Session, stage: Table, model: Any, columns: Sequence[str],
            keys: Sequence[str], update: Sequence[str]) -> None:
-    """The stage's rows into ``model``'s table, in key order; a stored key is updated."""
-    rows = select(*(stage.c[c] for c in columns)).where(true())
-    upsert_select(session, model, columns, rows.order_by(*(stage.c[k] for k in keys)),
-                  keys=keys, update=update)
+    """The stage's rows into ``model``'s table; a stored key is updated."""
+    merge_select(session, model, columns, select(*(stage.c[c] for c in columns)),
+                 keys=keys, update=update)
 
 
 def _columns(model: Any, names: Sequence[str]) -> list[Column[Any]]:

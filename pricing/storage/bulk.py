@@ -12,8 +12,10 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, MetaData, Select, Table
+from sqlalchemy import Column, MetaData, Select, Table, and_, exists, select, true
+from sqlalchemy import update as sa_update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 # SQLite allows 32766 bound parameters per statement; stay well below for wide rows.
@@ -371,3 +373,36 @@ def upsert_select(
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     return max(session.execute(stmt).rowcount, 0)
+
+
+def merge_select(
+    session: Session,
+    model: type[DeclarativeBase] | Table,
+    columns: Sequence[str],
+    rows: Select[Any],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """What :func:`upsert_select` does, as an ``UPDATE`` of the keys already stored and
+    a plain ``INSERT`` of the others, in key order: each row then costs a fraction of
+    ``ON CONFLICT``'s speculative insertion. ``rows`` must name its columns as
+    ``columns`` and hold each key once. Should another writer store one of the keys
+    meanwhile (or ``rows`` repeat one), the step is redone as :func:`upsert_select`."""
+    table = _table(model)
+    src = rows.subquery()
+    stored = and_(*(table.c[k] == src.c[k] for k in keys))
+    in_order = select(*(src.c[c] for c in columns)).order_by(*(src.c[k] for k in keys))
+    try:
+        with session.begin_nested():
+            if update:
+                session.execute(
+                    sa_update(table).where(stored).values({c: src.c[c] for c in update})
+                )
+            session.execute(
+                dialect_insert(session, table).from_select(
+                    list(columns), in_order.where(~exists().where(stored))
+                )
+            )
+    except IntegrityError:
+        upsert_select(session, model, columns, in_order.where(true()), keys=keys, update=update)
