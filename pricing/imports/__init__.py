@@ -155,11 +155,12 @@ def _unknown(session: Session, stage: Table, column: str, bad: Bad, *,
     """Rows naming a SKU in ``column`` that the catalog (or ``also_known``, a
     condition on the SKU ``stage.c[column]``) does not have are bad, and leave."""
     sku = stage.c[column]
-    known = exists().where(Part.sku == sku)
+    # each "not known" its own NOT EXISTS, so each can be planned as an anti-join
+    unknown = [sku.is_not(None), ~exists().where(Part.sku == sku)]
     if also_known is not None:
-        known = known | also_known
+        unknown.append(~also_known)
     found = session.execute(
-        select(stage.c.line, sku).where(sku.is_not(None), ~known).order_by(stage.c.line)
+        select(stage.c.line, sku).where(*unknown).order_by(stage.c.line)
     ).all()
     for line, value in found:
         bad.append((line, f"{column}: unknown sku {value!r} (import the catalog first)"))
