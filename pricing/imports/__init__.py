@@ -113,14 +113,17 @@ def _stage(session: Session, name: str, columns: Sequence[Column[Any]],
 
 
 def _index_keys(session: Session, stage: Table) -> None:
-    """Build the key index once the rows are in (faster than growing it row by row),
-    and give PostgreSQL's planner the stage's size (a temporary table has no
-    statistics until analyzed)."""
+    """Prepare the loaded stage for the checks. SQLite gets the key index (built once
+    the rows are in: faster than growing it row by row), which its GROUP BY and
+    lookups need; PostgreSQL hashes instead, and gets the stage's statistics (a
+    temporary table has none until analyzed), so that merging a small file into a
+    large table probes the table's index rather than scanning it."""
     conn = session.connection()
-    for index in stage.indexes:
-        index.create(conn)
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {stage.name}")
+        return
+    for index in stage.indexes:
+        index.create(conn)
 
 
 def _drop_lines(session: Session, stage: Table, lines: Sequence[int]) -> None:
