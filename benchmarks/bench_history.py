@@ -14,7 +14,13 @@ For each backend, in one run, on one seeded synthetic market:
   the ORM row by row (one ``session.add`` and flush per observation) and the former
   path, Core ``INSERT ... ON CONFLICT`` in 500-row statements;
 * history: :func:`pricing.history.sku_history` for random matched SKUs over the last
-  year (thousands of rows each), p50/p95/max over ``--queries`` calls after a warm-up.
+  year (thousands of rows each), p50/p95/max over ``--queries`` calls after a warm-up;
+  then the command a user types, ``pricing history SKU --since DATE --format csv``, in a
+  child process for ``--commands`` random SKUs (wall time, start-up included), beside
+  the same run's ``pricing --version`` (the interpreter and import cost alone).
+
+The bulk-load baselines are rates measured on one sample of ``SAMPLE`` rows each, the
+bulk path included, so the three are compared on the same rows (nothing is scaled).
 
 PostgreSQL is ``--pg-url`` (default the development server); the benchmark creates
 its own database there and drops it afterwards unless ``--keep``.
@@ -318,6 +324,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, obje
     timings, size = query(db, skus, args.queries, args.seed)
     load_after = os.getloadavg()[0]
     db.dispose()
+    command_ms, startup_ms = commands(url, skus, args.commands, args.seed)
     result = {
         "backend": name,
         "observations": count,
@@ -329,6 +336,8 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, obje
         "p50_ms": percentile(timings, 50),
         "p95_ms": percentile(timings, 95),
         "max_ms": max(timings),
+        "command_p50_ms": percentile(command_ms, 50),
+        "startup_p50_ms": percentile(startup_ms, 50),
     }
     log(f"  observations stored: {count:,}")
     log(f"  bulk load: {rate:,.0f} rows/s over {args.rows:,} rows")
@@ -342,7 +351,32 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, obje
         f"p95 {result['p95_ms']:.1f} ms, max {result['max_ms']:.1f} ms over {args.queries} queries "
         f"(load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} CPUs)"
     )
+    log(
+        f"  `pricing history SKU --since ... --format csv`, a child process: p50 "
+        f"{result['command_p50_ms']:.0f} ms, max {max(command_ms):.0f} ms over {len(command_ms)} "
+        f"SKUs; `pricing --version` p50 {result['startup_p50_ms']:.0f} ms (start-up alone)"
+    )
     return result
+
+
+def commands(url: str, skus: list[str], n: int, seed: int) -> tuple[list[float], list[float]]:
+    """Wall milliseconds of ``pricing history`` for ``n`` random SKUs, and of as many
+    ``pricing --version`` (the same start-up, no query)."""
+    import subprocess
+
+    rng = random.Random(seed + 1)
+    since = (END - dt.timedelta(days=DAYS)).date().isoformat()
+    base = [sys.executable, "-m", "pricing", "--db", url]
+    timed: tuple[list[float], list[float]] = ([], [])
+    for _ in range(n):
+        for out, args in ((timed[0], ["history", rng.choice(skus), "--since", since,
+                                      "--format", "csv"]), (timed[1], ["--version"])):
+            t0 = time.perf_counter()
+            done = subprocess.run([*base, *args], capture_output=True, text=True, check=False)
+            out.append((time.perf_counter() - t0) * 1000)
+            if done.returncode != 0:
+                raise SystemExit(f"pricing {' '.join(args)} failed: {done.stderr.strip()}")
+    return timed
 
 
 def main() -> None:
@@ -350,6 +384,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000, help="observations to load")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--commands", type=int, default=10,
+                        help="SKUs to time through the pricing history command")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--sqlite-dir",

@@ -13,7 +13,13 @@ Target: the full run in under two minutes on 2 cores.
     .venv/bin/python benchmarks/bench_matching.py --labelled
 
 prints precision and recall, overall and per relation (same, alternative, kit), on the
-labelled development part and the frozen part (tests/data/README.md) side by side.
+labelled development part and the frozen part (tests/data/README.md) side by side, for
+each labelled set (aftermarket, freetext, structured).
+
+    .venv/bin/python benchmarks/bench_matching.py --learned
+
+fits the learned ranking on decisions simulated from the development parts and prints
+each part's precision/recall with the matcher alone and with the model.
 
     .venv/bin/python benchmarks/bench_matching.py --command [--skus 100000]
         [--listings 150000] [--db URL]
@@ -43,8 +49,9 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from pricing.matching import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
+from pricing.matching.config import LearnedConfig
 from pricing.matching.fuzzy import process as fuzzy_text
-from pricing.matching.labelled import Scores, load_catalog, load_labelled, load_xrefs, score
+from pricing.matching.labelled import LABELLED_SETS, Scores, load_labelled, score
 from pricing.matching.normalize import gtin_check_digit, normalize_part_number
 
 OUR_BRANDS = ["Acme", "Acme Pro"]
@@ -425,20 +432,20 @@ def run_command(n_skus: int, n_listings: int, seed: int, db_url: str | None) -> 
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-PARTS = {"development": "matching_labeled.csv", "frozen": "matching_frozen.csv"}
-
-
 def run_labelled(verbose: bool) -> None:
-    index = CatalogIndex.build(
-        load_catalog(LABELLED / "matching_catalog.csv"),
-        load_xrefs(LABELLED / "matching_xrefs.csv"),
-    )
-    matcher = Matcher(index)
-    results: dict[str, Scores] = {
-        part: score(matcher, load_labelled(LABELLED / name)) for part, name in PARTS.items()
-    }
     print("labelled listings: only auto matches count; P precision, R recall")
-    print(f"{'':24}" + "".join(f"{part:>26}" for part in results))
+    for labelled_set in LABELLED_SETS:
+        parts, xrefs = labelled_set.index_inputs(LABELLED)
+        matcher = Matcher(CatalogIndex.build(parts, xrefs))
+        results: dict[str, Scores] = {
+            part: score(matcher, load_labelled(LABELLED / name))
+            for part, name in labelled_set.parts().items()
+        }
+        _print_scores(labelled_set.name, results, verbose)
+
+
+def _print_scores(name: str, results: dict[str, Scores], verbose: bool) -> None:
+    print(f"\n{'set ' + name:24}" + "".join(f"{part:>26}" for part in results))
     print(f"{'listings':24}" + "".join(f"{s.listings:>26}" for s in results.values()))
 
     def row(label: str, tallies: list[tuple[int, int, int, float, float]]) -> None:
@@ -449,18 +456,102 @@ def run_labelled(verbose: bool) -> None:
         (s.sku.tp, s.sku.fp, s.sku.fn, s.sku.precision, s.sku.recall) for s in results.values()
     ])
     for relation in next(iter(results.values())).by_relation:
-        row(f"relation {relation}", [
-            (t.tp, t.fp, t.fn, t.precision, t.recall)
-            for t in (s.by_relation[relation] for s in results.values())
-        ])
+        tallies = [s.by_relation[relation] for s in results.values()]
+        if not any(t.tp + t.fp + t.fn for t in tallies):
+            continue  # a relation the set has no listing of
+        row(f"relation {relation}", [(t.tp, t.fp, t.fn, t.precision, t.recall) for t in tallies])
     print(f"{'SKU F1':24}" + "".join(f"{s.sku.f1:>26.3f}" for s in results.values()))
     if verbose:
         for part, s in results.items():
             for kind, items in (("wrong", s.wrong), ("missed", s.missed)):
                 for item, result in items:
-                    print(f"{part} {kind}: [{item.case}] {item.listing.title!r} expected "
+                    print(f"{name} {part} {kind}: [{item.case}] {item.listing.title!r} "
+                          f"({item.listing.brand}/{item.listing.part_number}) expected "
                           f"{item.sku} ({item.relation}), got {result.sku} {result.status} "
                           f"{result.method} ({result.relation}): {result.note}")
+
+
+def run_learned() -> None:
+    """Decisions simulated from the development parts (a person confirming or rejecting
+    every candidate the matcher showed, auto and review), pooled over the sets; the
+    fitted model applied to each part. Only the frozen figures are honest."""
+
+    from pricing.matching.learned import LearnedModel, features
+
+    rows, accepted, pending = [], [], []
+    matchers = {}
+    for labelled_set in LABELLED_SETS:
+        matcher = Matcher(CatalogIndex.build(*labelled_set.index_inputs(LABELLED)))
+        matchers[labelled_set.name] = matcher
+        for item in load_labelled(LABELLED / labelled_set.development):
+            r = matcher.match(item.listing)
+            if r.sku and r.status in ("auto", "needs_review"):
+                rows.append(features(matcher, item.listing, r.sku, r))
+                accepted.append(r.sku == item.sku)
+                pending.append(r.status == "needs_review")
+    config = LearnedConfig()
+    model = LearnedModel.fit_features(rows, accepted, config, pending)
+    print(f"decisions from the development parts: {len(rows)} ({sum(accepted)} confirmed), "
+          f"{sum(pending)} of them on the review queue")
+    if model is None:
+        print("too few decisions for a model")
+        return
+    h = model.held_out
+    threshold = "none reaches it" if model.threshold is None else f"{model.threshold:.3f}"
+    print(f"auto_precision {config.auto_precision}: threshold {threshold} "
+          f"(held-out on {h.decisions} queue decisions: precision {h.precision:.3f}, "
+          f"recall {h.recall:.3f})")
+    print(f"{'':28}{'matcher alone':>30}{'with the model':>30}")
+    for labelled_set in LABELLED_SETS:
+        matcher = matchers[labelled_set.name]
+        for part, name in labelled_set.parts().items():
+            items = load_labelled(LABELLED / name)
+            before = [matcher.match(i.listing) for i in items]
+            after = [r for r, _ in model.apply(matcher, [i.listing for i in items], before)]
+            cells = []
+            for results in (before, after):
+                pairs = list(zip(results, items, strict=True))
+                tp = sum(r.status == "auto" and r.sku == i.sku for r, i in pairs)
+                fp = sum(r.status == "auto" and r.sku != i.sku for r, i in pairs)
+                pos = sum(i.sku is not None for i in items)
+                cells.append(f"P {tp / max(tp + fp, 1):.3f} R {tp / pos:.3f} ({tp}/{fp})")
+            print(f"{labelled_set.name + ' ' + part:28}" + "".join(f"{c:>30}" for c in cells))
+    _learned_on_synthetic_history(config)
+
+
+def _learned_on_synthetic_history(config: LearnedConfig, seed: int = 5) -> None:
+    """A longer history: the synthetic market's first half is what a person reviewed
+    (every review-queue candidate confirmed or rejected by the truth); the model fitted
+    on it is applied to the second half."""
+    from pricing.matching.learned import Decision, LearnedModel
+
+    market = build_market(3000, 8000, seed)
+    matcher = Matcher(CatalogIndex.build(market.parts, market.xrefs))
+    results = matcher.match_many(market.listings)
+    half = len(results) // 2
+    decisions = [
+        Decision(li, r.sku, r.sku == t)
+        for li, r, t in zip(market.listings[:half], results[:half], market.truth[:half],
+                            strict=True)
+        if r.status == "needs_review" and r.sku
+    ]
+    model = LearnedModel.fit(matcher, decisions, config)
+    print(f"\nsynthetic market (3,000 SKUs, seed {seed}): {len(decisions)} review decisions "
+          f"on the first {half} listings, applied to the other {len(results) - half}")
+    if model is None:
+        print("too few decisions for a model")
+        return
+    h = model.held_out
+    threshold = "none" if model.threshold is None else f"{model.threshold:.3f}"
+    print(f"threshold {threshold}, held-out precision {h.precision:.3f}")
+    later = results[half:]
+    applied = [r for r, _ in model.apply(matcher, market.listings[half:], later)]
+    truth = market.truth[half:]
+    positives = sum(t is not None for t in truth)
+    for label, rs in (("matcher alone", later), ("with the model", applied)):
+        tp = sum(r.status == "auto" and r.sku == t for r, t in zip(rs, truth, strict=True))
+        fp = sum(r.status == "auto" and r.sku != t for r, t in zip(rs, truth, strict=True))
+        print(f"{label:28}P {tp / max(tp + fp, 1):.4f} R {tp / positives:.4f} ({tp}/{fp})")
 
 
 def main() -> None:
@@ -475,6 +566,10 @@ def main() -> None:
     )
     parser.add_argument("--verbose", action="store_true", help="with --labelled: each miss")
     parser.add_argument(
+        "--learned", action="store_true",
+        help="the learned model fitted on decisions from the labelled development parts",
+    )
+    parser.add_argument(
         "--command", action="store_true", help="time pricing init/imports/match on a database"
     )
     parser.add_argument("--db", default=None, help="with --command: an empty database URL")
@@ -484,6 +579,9 @@ def main() -> None:
         return
     if args.labelled:
         run_labelled(args.verbose)
+        return
+    if args.learned:
+        run_learned()
         return
     run(args.skus, args.listings, args.workers, args.baseline_sample, args.seed)
 

@@ -1,13 +1,15 @@
 """Optimizer speed on 100,000 synthetic SKUs, against a per-SKU SciPy loop baseline.
 
-Run: ``python benchmarks/bench_optimizer.py [--skus N] [--history-share F] [--sample K]``
+Run: ``python benchmarks/bench_optimizer.py [--skus N] [--history-share F] [--sample K]
+[--db URL] [--profile]``
 
 Measures, in one run and on one synthetic catalog (seeded):
 
 * the whole ``optimize_run`` (best of three) (policy lookup, bounds, elasticity estimation, one
   L-BFGS-B call, rounding, endings, ladders, suggestion columns with explanations);
 * the solver stage alone, vectorized, against the baseline: a ``minimize_scalar``
-  (bounded) loop over a sample of SKUs, scaled to the whole catalog;
+  (bounded) loop over every SKU, measured (``--sample K`` times K SKUs and scales, for a
+  quick look, and says so);
 * peak memory: traced Python/NumPy allocations (tracemalloc, separate run) and the
   process's maximum resident set size;
 * with ``--db`` (default: a fresh SQLite file; ``--db postgresql://...`` for a server):
@@ -18,7 +20,12 @@ Measures, in one run and on one synthetic catalog (seeded):
   price per listing), the wait for the sales (a helper process reads them on the second
   core meanwhile; the optimizer asks for them after its sales-free stages), the
   optimizer, and the bulk insert of the suggestions. CPU time is given for this process
-  and for the sales reader process separately.
+  and for the sales reader process separately. Then the command a user runs,
+  ``pricing --db URL --config DIR optimize --format csv`` (the same policy written to a
+  ``pricing.yaml``), in a child process: wall time, its peak RSS and the rows it printed;
+* with ``--profile``: one ``run_optimizer`` on the database under cProfile, the functions
+  of this project that took the most time (cumulative), which is where the speed section of
+  ``docs/demand_model.md`` says the time goes.
 """
 
 from __future__ import annotations
@@ -48,13 +55,14 @@ from pricing.optimizer.constraints import apply_cap, hard_box, part_bounds  # no
 from pricing.optimizer.objective import scaled_profit  # noqa: E402
 from pricing.optimizer.solver import solve_bounded  # noqa: E402
 
-POLICY = PricingPolicy.model_validate({
+POLICY_DOC = {
     "defaults": {"min_margin": 0.25, "max_change": 0.10, "max_price_index": 1.10},
     "proprietary": {"max_change": 0.08, "elasticity_prior": -1.2},
     "categories": {"Filters": {"min_margin": 0.30, "proprietary": {"elasticity_prior": -0.9}},
                    "Electrical": {"price_ending": ".99"}},
     "fx": {"rates": {"EUR": {"2023-01-01": "1.10"}}},
-})
+}
+POLICY = PricingPolicy.model_validate(POLICY_DOC)
 EUR_RATE = Decimal("1.10")
 T = TypeVar("T")
 CATEGORIES = ("Filters", "Belts", "Electrical", "Hoses", "Seals", "Bearings")
@@ -128,7 +136,10 @@ def main() -> None:
     ap.add_argument("--skus", type=int, default=100_000)
     ap.add_argument("--history-share", type=float, default=0.3)
     ap.add_argument("--weeks", type=int, default=104)
-    ap.add_argument("--sample", type=int, default=2_000)
+    ap.add_argument("--sample", type=int, default=0,
+                    help="time the per-SKU baseline on K SKUs and scale (default: all, measured)")
+    ap.add_argument("--profile", action="store_true",
+                    help="profile one database run and print where its time goes")
     ap.add_argument("--db", default=None,
                     help="database URL for the end-to-end run (default: a fresh SQLite file)")
     ap.add_argument("--no-db", action="store_true", help="skip the database run")
@@ -155,14 +166,17 @@ def main() -> None:
 
     k, eps, lo, hi = solver_inputs(parts)
     vectorized, solution = best_of(3, lambda: solve_bounded(k, eps, lo, hi))
-    idx = np.random.default_rng(1).choice(k.size, size=min(args.sample, k.size), replace=False)
+    sampled = 0 < args.sample < k.size
+    idx = (np.random.default_rng(1).choice(k.size, size=args.sample, replace=False)
+           if sampled else np.arange(k.size))
     t = time.perf_counter()
     loop_x = baseline_loop(k[idx], eps[idx], lo[idx], hi[idx])
     loop = (time.perf_counter() - t) * k.size / idx.size
     gap = np.max(np.abs(loop_x - solution.x[idx]))
+    how = f"measured on {idx.size:,}, scaled" if sampled else "measured"
     print(f"solver stage, one L-BFGS-B call: {vectorized:6.2f} s for {k.size:,} SKUs")
     print(f"baseline, minimize_scalar loop:  {loop:6.2f} s for {k.size:,} SKUs "
-          f"(measured on {idx.size:,}, scaled) -> {loop / vectorized:.0f}x slower; "
+          f"({how}) -> {loop / vectorized:.0f}x slower; "
           f"largest relative price difference {gap:.1e}")
 
     tracemalloc.start()
@@ -178,8 +192,9 @@ def main() -> None:
             url = args.db or f"sqlite:///{tmp}/bench.db"
             if url.startswith("postgresql"):
                 url = fresh_pg_database(url)
-            database_run(url, parts)
+            database_run(url, parts, profile=args.profile)
             del parts
+            command_run(url, Path(tmp))
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"process max RSS after the database run: {rss:.0f} MiB")
 
@@ -258,7 +273,7 @@ def build_database(url: str, parts: list[PartInput], as_of: dt.datetime) -> dict
             "observations": len(obs_rows), "sales": len(sales_rows)}
 
 
-def database_run(url: str, parts: list[PartInput]) -> None:
+def database_run(url: str, parts: list[PartInput], *, profile: bool = False) -> None:
     """Time ``run_optimizer`` on a database holding ``parts`` (best of three runs)."""
     from pricing.pipeline.optimize import run_optimizer
     from pricing.storage import Database
@@ -301,6 +316,56 @@ def database_run(url: str, parts: list[PartInput]) -> None:
           f"{summary['prices_converted']:,} prices converted from EUR, "
           f"{summary['prices_pack_from_title']:,} packs read from titles; solver "
           f"{summary['solver']})")
+    if profile:
+        profile_run(url, as_of)
+
+
+def profile_run(url: str, as_of: dt.datetime, top: int = 25) -> None:
+    """One ``run_optimizer`` under cProfile: this project's functions by cumulative time."""
+    import cProfile
+    import io
+    import pstats
+
+    from pricing.pipeline.optimize import run_optimizer
+    from pricing.storage import Database
+
+    db = Database(url)
+    profiler = cProfile.Profile()
+    profiler.runcall(run_optimizer, db, POLICY, as_of=as_of)
+    db.dispose()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+    stats.print_stats(r"pricing/", top)
+    print("where the time goes (cProfile, one run; cumulative seconds include callees, "
+          "and profiling slows the run):")
+    print("\n".join(line for line in out.getvalue().splitlines()
+                    if "pricing/" in line or "cumtime" in line))
+
+
+def command_run(url: str, tmp: Path) -> None:
+    """Time the command a user runs on the same database, in a child process."""
+    import subprocess
+
+    import yaml
+
+    config = tmp / "config"
+    config.mkdir(exist_ok=True)
+    (config / "pricing.yaml").write_text(yaml.safe_dump(POLICY_DOC, sort_keys=False))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pricing", "--db", url, "--config", str(config), "optimize",
+         "--format", "csv", "--as-of", "2025-01-06T12:00:00+00:00"],
+        capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t
+    if done.returncode != 0:
+        raise SystemExit(f"pricing optimize failed ({done.returncode}): {done.stderr.strip()}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rows = done.stdout.count("\n") - 1
+    note = "" if peak > before else " (no higher than an earlier child's)"
+    print(f"`pricing optimize --format csv` on that database, a child process: {wall:6.2f} s "
+          f"wall (start-up and printing included), {rows:,} rows printed; peak RSS of the "
+          f"children so far {peak / 1024:.0f} MiB{note}")
 
 
 def _children_cpu() -> float:

@@ -30,6 +30,19 @@ class OneLineFormatter(logging.Formatter):
         return line
 
 
+def use_json_logs() -> None:
+    """Give Scrapy's root handler the JSON formatter (one object a line, with the
+    competitor and crawl run id: :mod:`pricing.logs`)."""
+    from pricing.logs import ContextFilter, json_formatter
+
+    handler = get_scrapy_root_handler()
+    if handler is None:
+        return
+    handler.setFormatter(json_formatter())
+    if not any(isinstance(f, ContextFilter) for f in handler.filters):
+        handler.addFilter(ContextFilter())
+
+
 def use_one_line_logs(settings: BaseSettings) -> None:
     """Give Scrapy's console (or ``LOG_FILE``) handler the one-line formatter.
 

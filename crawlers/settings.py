@@ -41,6 +41,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawlers.extensions.crawlstats.CrawlErrorStats": 500,
+    "crawlers.extensions.logformat.JsonLogs": 0,
     "scrapy.extensions.remote_control.RemoteControl": None,  # no open ports in a crawl
 }
 

@@ -7,6 +7,7 @@ locale or dictionary order.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -67,11 +68,14 @@ def catalog_row(part: Part) -> tuple[object, ...]:
     return tuple(getattr(part, column) for column in CATALOG_COLUMNS)
 
 
-def write_demo_inputs(out_dir: Path, seed: int = DEFAULT_SEED) -> DemoInputs:
-    """Write ``catalog.csv``, ``xref.csv`` and ``sales.csv`` into ``out_dir`` (created)."""
+def write_demo_inputs(
+    out_dir: Path, seed: int = DEFAULT_SEED, anchor: dt.date | None = None
+) -> DemoInputs:
+    """Write ``catalog.csv``, ``xref.csv`` and ``sales.csv`` into ``out_dir`` (created);
+    ``anchor`` as for :func:`demo_market.world.build_world`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    world = build_world(seed)
+    world = build_world(seed, anchor)
     xrefs = ((x.competitor_brand, x.competitor_part_number, x.sku, x.relation) for x in world.xrefs)
     sales = ((sku, day.isoformat(), units, price) for sku, day, units, price in world.sales())
     return DemoInputs(

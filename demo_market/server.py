@@ -112,6 +112,7 @@ class DemoMarket:
     (default: the world's fixed anchor date, so every run sees the same prices); it can
     be changed while the market runs, to let price history accumulate. ``faults`` maps
     shop names to fault modes (:data:`demo_market.faults.FAULTS`); none by default.
+    ``anchor`` moves the world's "today" (:func:`demo_market.world.build_world`).
     """
 
     def __init__(
@@ -122,10 +123,11 @@ class DemoMarket:
         day: dt.date | None = None,
         names: Sequence[str] | None = None,
         faults: Mapping[str, Iterable[str]] | None = None,
+        anchor: dt.date | None = None,
     ) -> None:
         self.host = host
         self.seed = seed
-        self.world: DemoWorld = build_world(seed)
+        self.world: DemoWorld = build_world(seed, anchor)
         self.names: tuple[str, ...] = tuple(names or SHOP_NAMES)
         unknown = [n for n in self.names if n not in STOREFRONTS]
         if unknown:
@@ -238,4 +240,4 @@ class DemoMarket:
 
     def write_inputs(self, out_dir: Path) -> DemoInputs:
         """The catalog, cross-reference and sales files that go with these shops."""
-        return write_demo_inputs(out_dir, self.seed)
+        return write_demo_inputs(out_dir, self.seed, self.world.anchor)

@@ -12,6 +12,7 @@ whose price is only given on request.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import re
@@ -19,8 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from demo_market import season
 from demo_market.catalog import CURRENCY, OEM_BRAND, CrossRef, Part
-from demo_market.common import gtin13, money, normalize_part_number, rng, slugify
+from demo_market.common import anchor_date, gtin13, money, normalize_part_number, rng, slugify
 
 KINDS = ("xref", "oem", "near_miss", "noise")
 
@@ -135,6 +137,7 @@ def _ending(value: Decimal) -> Decimal:
 class ShopCatalog:
     profile: ShopProfile
     products: tuple[ShopProduct, ...]
+    anchor: dt.date | None = None  # the season's day 0 (:mod:`demo_market.season`)
 
     @property
     def name(self) -> str:
@@ -148,11 +151,25 @@ class ShopCatalog:
         return self._by_slug.get(slug)
 
     def price(self, product: ShopProduct, day: dt.date) -> Decimal:
-        """The price on ``day``: a step every few days of at most 4% around the base."""
+        """The price on ``day``: a step every few days of at most 4% around the base,
+        times what the season (:mod:`demo_market.season`) has done by then."""
         epoch = (day.toordinal() + _drift_offset(product.drift_key)) // product.drift_period
         drift = rng(0, product.drift_key, epoch).uniform(-0.04, 0.04)
-        price = money(float(product.base_price) * (1 + drift))
+        factor = 1.0
+        if self.anchor is not None and day > self.anchor:
+            factor = season.price_factor(self.name, product.category, day, self.anchor)
+        price = money(float(product.base_price) * (1 + drift) * factor)
         return _ending(price) if self.profile.price_endings else price
+
+    def on(self, product: ShopProduct, day: dt.date) -> ShopProduct:
+        """``product`` as its page shows it on ``day``: the season may have sold it out."""
+        if (
+            product.in_stock
+            and self.anchor is not None
+            and season.out_of_stock(self.name, product.category, day, self.anchor)
+        ):
+            return dataclasses.replace(product, stock=None)
+        return product
 
     def list_price(self, product: ShopProduct) -> Decimal | None:
         if product.list_ratio is None or product.call_for_price:
@@ -171,6 +188,7 @@ class ShopCatalog:
         return tuple((qty, money(price * factor)) for qty, factor in BREAKS)
 
     def truth(self, day: dt.date, base_url: str = "") -> list[ListingTruth]:
+        products = [self.on(p, day) for p in self.products]
         return [
             ListingTruth(
                 competitor=self.name,
@@ -189,7 +207,7 @@ class ShopCatalog:
                 kind=p.kind,
                 price_breaks=self.price_breaks(p, day),
             )
-            for p in self.products
+            for p in products
         ]
 
 
@@ -373,9 +391,14 @@ def _decoys(
 
 
 def build_shop(
-    seed: int, name: str, parts: tuple[Part, ...], xrefs: tuple[CrossRef, ...]
+    seed: int,
+    name: str,
+    parts: tuple[Part, ...],
+    xrefs: tuple[CrossRef, ...],
+    anchor: dt.date | None = None,
 ) -> ShopCatalog:
-    """One shop's whole assortment, in the order its catalog lists it."""
+    """One shop's whole assortment, in the order its catalog lists it; its season
+    starts on ``anchor`` (default: the seed's date)."""
     profile = PROFILES[name]
     r = rng(seed, "shop", name)
     drafts = _carried(r, profile, parts, xrefs) + _decoys(r, parts, xrefs, profile.noise)
@@ -419,4 +442,4 @@ def build_shop(
                 call_for_price=call_for_price,
             )
         )
-    return ShopCatalog(profile, tuple(products))
+    return ShopCatalog(profile, tuple(products), anchor or anchor_date(seed))

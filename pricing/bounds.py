@@ -19,7 +19,6 @@ from the columns of :mod:`pricing.storage.models`; precisions from their scale.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import re
 from decimal import Decimal
@@ -29,6 +28,8 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from sqlalchemy import String
 
 from pricing.storage.models import Base
+from pricing.utf8 import NotUtf8Error as NotUtf8Error
+from pricing.utf8 import decode_utf8 as decode_utf8
 
 MAX_MONEY = Decimal("100000000")  # exclusive; storage allows 10^14, but price x units must fit
 MONEY_PLACES = 4  # Numeric(18, 4)
@@ -41,27 +42,6 @@ FUTURE_SKEW = dt.timedelta(hours=1)
 
 CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 FREE_TEXT_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # but tab, LF, CR
-
-
-class NotUtf8Error(ValueError):
-    """Bytes that are not UTF-8, with the physical line and column of the first bad one."""
-
-    def __init__(self, line: int, column: int, byte: int) -> None:
-        self.line, self.column, self.byte = line, column, byte
-        super().__init__(f"not UTF-8 (byte 0x{byte:02X} at column {column}); save it as UTF-8")
-
-
-def decode_utf8(data: bytes) -> str:
-    """``data`` as text (a UTF-8 byte order mark is dropped), or :class:`NotUtf8Error`."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise NotUtf8Error(line, column, data[exc.start]) from None
 
 
 def column_length(table: str, column: str) -> int:

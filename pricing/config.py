@@ -9,6 +9,7 @@ with a :class:`~pricing.errors.ConfigError` naming the file, the key and the rea
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from decimal import Decimal
@@ -26,9 +27,10 @@ from pydantic import (
     model_validator,
 )
 
-from pricing.bounds import NotUtf8Error, decode_utf8
 from pricing.errors import ConfigError
 from pricing.matching.config import MatchingConfig
+from pricing.selectors import Selector, SelectorSet
+from pricing.utf8 import NotUtf8Error, decode_utf8
 
 _M = TypeVar("_M", bound="BaseModel")
 log = logging.getLogger(__name__)
@@ -43,27 +45,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_selector(value: str | None) -> str | None:
-    """A selector is XPath when it starts with ``/`` or ``(``, CSS otherwise."""
-    if value is None:
-        return None
-    from parsel import Selector  # parsel ships with Scrapy
-
-    probe = Selector(text="<html></html>")
-    try:
-        if is_xpath(value):
-            probe.xpath(value)
-        else:
-            probe.css(value)
-    except Exception as exc:  # parsel raises several unrelated types
-        raise ValueError(f"invalid selector {value!r}: {exc}") from None
-    return value
-
-
-def is_xpath(selector: str) -> bool:
-    return selector.lstrip().startswith(("/", "(", "./"))
-
-
 def _check_cron(value: str) -> str:
     from apscheduler.triggers.cron import CronTrigger
 
@@ -74,24 +55,8 @@ def _check_cron(value: str) -> str:
     return value
 
 
-Selector = Annotated[str | None, AfterValidator(_check_selector)]
 Cron = Annotated[str, AfterValidator(_check_cron)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-
-
-class SelectorSet(_Strict):
-    """Per-competitor CSS or XPath selectors for pages without structured data."""
-
-    title: Selector = None
-    price: Selector = None
-    list_price: Selector = None
-    currency: Selector = None
-    sku: Selector = None
-    mpn: Selector = None
-    gtin: Selector = None
-    brand: Selector = None
-    availability: Selector = None
-    pack_qty: Selector = None
 
 
 class Discovery(_Strict):
@@ -321,8 +286,8 @@ class FxConfig(_Strict):
         return value
 
     def table(self, base_currency: str) -> Any:
-        """The rates as a :class:`pricing.matching.fx.FxRates`."""
-        from pricing.matching.fx import FxRates
+        """The rates as a :class:`pricing.fx.FxRates`."""
+        from pricing.fx import FxRates
 
         return FxRates(
             base_currency,
@@ -365,6 +330,29 @@ class LadderConfig(_Strict):
         return tuple(given.get(t.lower(), 1.0) for t in self.tiers[:-1])
 
 
+RuleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class AutoApproveRule(_Strict):
+    """One auto-approval rule (``auto_approve:`` in ``pricing.yaml``): a pending price
+    change that keeps every limit written here is approved in the rule's name. Whatever
+    the rule says, overrides, flagged suggestions and suggestions a hard constraint
+    bound are never approved (:mod:`pricing.autoapprove`)."""
+
+    name: RuleName
+    max_change: Annotated[float, Field(gt=0, le=1)]  # |suggested / current - 1| at most
+    direction: Literal["any", "up", "down"] = "any"
+    # expected gross profit per period, after minus before, in the part's currency
+    min_gain: Annotated[Decimal, Field(ge=0, max_digits=18)] = Decimal(0)
+    categories: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = None
+    proprietary: bool | None = None
+    # the competitor prices behind the reference: how many, how sure the matches are
+    # (a person's confirmation counts as 1.0), and their relations to our part
+    min_competitors: Annotated[int, Field(ge=0, le=1000)] = 0
+    min_confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    relations: list[Literal["same", "alternative", "kit"]] | None = None
+
+
 class PricingPolicy(_Strict):
     base_currency: CurrencyCode = "USD"
     # The catalog's own price basis: false (net, before tax), true (gross), or null (not
@@ -377,6 +365,16 @@ class PricingPolicy(_Strict):
     categories: dict[str, CategoryPolicy] = Field(default_factory=dict)
     fx: FxConfig = FxConfig()
     ladders: LadderConfig = LadderConfig()
+    auto_approve: list[AutoApproveRule] = Field(default_factory=list)
+
+    @field_validator("auto_approve")
+    @classmethod
+    def _unique_rules(cls, value: list[AutoApproveRule]) -> list[AutoApproveRule]:
+        names = [rule.name for rule in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"rule name {name!r} appears twice")
+        return value
 
     @model_validator(mode="after")
     def _fx_base(self) -> PricingPolicy:
@@ -385,6 +383,30 @@ class PricingPolicy(_Strict):
                 f"fx.rates: {self.base_currency} is the base currency; it needs no rate"
             )
         return self
+
+    def stored(self) -> dict[str, Any]:
+        """The policy as a run stores it: only what the file set (an explicit ``null``
+        included), so :meth:`of_run` reads it back to the same resolution."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    @classmethod
+    def of_run(cls, stored: dict[str, Any]) -> PricingPolicy:
+        """The policy a run was made under, from :meth:`stored`. Runs stored before
+        that kept every key of each override block, unset ones as ``null``; there a
+        ``null`` is read as unset."""
+        def blocks(doc: dict[str, Any]) -> list[dict[str, Any]]:
+            found = [doc.get("proprietary") or {}]
+            for cat in (doc.get("categories") or {}).values():
+                found += [cat, cat.get("proprietary") or {}]
+            return found
+
+        doc = dict(stored)
+        if any(set(POLICY_KEYS) <= set(b) for b in blocks(doc)):  # a full dump
+            doc = json.loads(json.dumps(doc))
+            for block in blocks(doc):
+                for key in [k for k in POLICY_KEYS if block.get(k, 0) is None]:
+                    del block[key]
+        return cls.model_validate(doc)
 
     def resolve(
         self,
@@ -554,7 +576,7 @@ def _item_name(node: yaml.Node) -> str | None:
     return None
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     """A config file's top-level mapping. Missing, unreadable, too large, not UTF-8,
     not YAML, empty (or only comments), or not a mapping: a :class:`ConfigError` naming
     the file (and the line where there is one). An empty file is an error, not the
@@ -597,6 +619,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def load_config_file(model: type[_M], path: Path) -> _M:
+    """One config file read and checked as ``model``: the loader of every file users
+    edit (this module's and :mod:`scheduler.alerts`'s)."""
+    return validate_config(model, path, read_yaml(path))
+
+
 def _yaml_kind(value: Any) -> str:
     if isinstance(value, list):
         return "list"
@@ -605,7 +633,9 @@ def _yaml_kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _validate(model: type[_M], path: Path, data: Any) -> _M:
+def validate_config(model: type[_M], path: Path, data: Any) -> _M:
+    """``data`` (a config file's content) as ``model``; a :class:`ConfigError` naming
+    the file and the key otherwise."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -642,15 +672,15 @@ def load_config(directory: Path) -> AppConfig:
     directory = Path(directory)
     comp_path = directory / COMPETITORS_FILE
     competitors = (
-        _validate(CompetitorsFile, comp_path, _read_yaml(comp_path)).competitors
+        load_config_file(CompetitorsFile, comp_path).competitors
         if comp_path.exists()
         else []
     )
     pricing_path = directory / PRICING_FILE
-    policy = _validate(PricingPolicy, pricing_path, _read_yaml(pricing_path))
+    policy = load_config_file(PricingPolicy, pricing_path)
     sched_path = directory / SCHEDULES_FILE
     schedules = (
-        _validate(Schedules, sched_path, _read_yaml(sched_path))
+        load_config_file(Schedules, sched_path)
         if sched_path.exists()
         else Schedules()
     )
@@ -668,7 +698,7 @@ def load_config(directory: Path) -> AppConfig:
         schedules = schedules.model_copy(update={"crawls": crawls})
     matching_path = directory / MATCHING_FILE
     matching = (
-        _validate(MatchingConfig, matching_path, _read_yaml(matching_path))
+        load_config_file(MatchingConfig, matching_path)
         if matching_path.exists()
         else MatchingConfig()
     )

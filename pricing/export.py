@@ -71,7 +71,13 @@ class ExportResult:
 
 
 def export_approved(
-    db: Database, run_id: int, who: str, policy: PricingPolicy, out: Path | None = None
+    db: Database,
+    run_id: int,
+    who: str,
+    policy: PricingPolicy,
+    out: Path | None = None,
+    *,
+    as_of: dt.datetime | None = None,
 ) -> ExportResult:
     """Export the run's approved prices (approved or overridden) as the ERP price list.
 
@@ -82,11 +88,13 @@ def export_approved(
     so a reader never sees half a file. Exporting an exported run again writes its
     recorded file once more (to ``out``, or where it was first written) and nothing
     else. Refused: a run that is not complete, or older than the last exported run.
+    ``as_of`` dates the export and the prices it makes current (default now; a replayed
+    season sets it).
     """
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
     with db.session() as session:
-        result = _export(session, run_id, who, policy, out)
+        result = _export(session, run_id, who, policy, out, as_of or utcnow())
     try:
         write_atomically(result.path, result.content)
     except OSError as exc:
@@ -98,12 +106,16 @@ def export_approved(
 
 
 def _export(
-    session: Session, run_id: int, who: str, policy: PricingPolicy, out: Path | None
+    session: Session,
+    run_id: int,
+    who: str,
+    policy: PricingPolicy,
+    out: Path | None,
+    now: dt.datetime,
 ) -> ExportResult:
     run = session.get(SuggestionRun, run_id)
     if run is None or run.status != "complete":
         raise NotFoundError(f"no complete suggestion run {run_id}")
-    now = utcnow()
     path = out or default_export_path(run_id)
     if session.get_bind().dialect.name == "postgresql":
         # one export at a time (reads of the table go on); SQLite's claim below takes

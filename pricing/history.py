@@ -1,16 +1,22 @@
-"""Price history of one SKU: our price and every matched competitor's, over time."""
+"""Price history of one SKU: our price and every matched competitor's, over time.
+
+Our price comes from the price history (``our_prices``: catalog imports and exports)
+and, before its first entry, from the sales history: each week whose average selling
+price differs from the week before is a price change (title ``sales history``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import DateTime, Float, String, select, type_coerce
+from sqlalchemy import DateTime, Float, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from pricing.errors import NotFoundError
+from pricing.matching.units import unit_price
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
     Listing,
@@ -18,6 +24,7 @@ from pricing.storage.models import (
     OurPrice,
     Part,
     PriceObservation,
+    SalesRecord,
 )
 
 OURS = "ours"
@@ -64,14 +71,42 @@ def sku_history(
         if start:
             stmt = stmt.where(OurPrice.effective_at >= start)
         for at, price, currency in session.execute(stmt):
-            unit = (price / pack).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+            unit = unit_price(price, pack)
             ours.append(HistoryRow(sku, OURS, at, price, currency, unit, pack, None, None))
+        ours = _from_sales(session, sku, pack, start, ours) + ours
     if competitor == OURS:
         return sorted(ours, key=_when)
     rows = _competitor_rows(session, sku, competitor, start)
     # our few price changes go before competitors' prices seen at the same moment
     for row in ours:
         rows.insert(bisect_left(rows, row.observed_at, key=_when), row)
+    return rows
+
+
+def _from_sales(
+    session: Session, sku: str, pack: int, start: dt.datetime | None, ours: list[HistoryRow]
+) -> list[HistoryRow]:
+    """Our price changes read from the sales history, before the first recorded price."""
+    first = session.scalar(select(func.min(OurPrice.effective_at)).where(OurPrice.sku == sku))
+    currency = session.scalar(select(Part.currency).where(Part.sku == sku))
+    stmt = (
+        select(SalesRecord.period_start, SalesRecord.unit_price)
+        .where(SalesRecord.sku == sku)
+        .order_by(SalesRecord.period_start)
+    )
+    rows: list[HistoryRow] = []
+    previous: Decimal | None = None
+    for day, price in session.execute(stmt):
+        at = dt.datetime.combine(day, dt.time(), dt.UTC)
+        if first is not None and at >= first:
+            break
+        if price == previous or price is None or price <= 0:
+            continue
+        previous = price
+        if start is not None and at < start:
+            continue
+        unit = unit_price(price, pack)
+        rows.append(HistoryRow(sku, OURS, at, price, currency, unit, pack, None, "sales history"))
     return rows
 
 

@@ -8,10 +8,11 @@ Position: a SKU's price index against its market.
 
 A SKU's index is our current price divided by the competitor reference for our pack
 (the ``min`` or ``median`` of the matched competitors' latest unit prices, times our
-pack quantity), using exactly the prices the optimizer counts: trusted matches, each
-listing's latest observation, fresher than the policy's ``max_age_days``, in stock,
-from a crawl run that is not suspect, converted into our price's currency at the rate
-in force the day it was seen (``fx:`` in the policy). An index within
+pack quantity), using exactly the prices the optimizer counts
+(:func:`pricing.competitor_prices.counted_prices`: for a proprietary part, its
+resellers), converted into our price's currency at the rate in force the day each was
+seen (``fx:`` in the policy); a part whose currency has no rate that day has no index,
+as the optimizer then applies no price-index cap. An index within
 :data:`AT_PAR` of 1 counts as "at market"; SKUs without a fresh competitor price have
 no index.
 """
@@ -27,10 +28,10 @@ from typing import Literal
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from pricing.competitor_prices import PartKey, PartPrices, counted_prices
 from pricing.config import PricingPolicy
 from pricing.observations import from_trusted_run, matched_at_edge, trusted_edge
 from pricing.optimizer.constraints import competitor_reference
-from pricing.pipeline.optimize import CurrencyConverter, trusted_competitor_prices
 from pricing.storage.models import (
     CrawlRun,
     Listing,
@@ -102,27 +103,18 @@ def sku_positions(
     parts = list(session.scalars(stmt))
     if not parts:
         return []
-    longest = max(policy.resolve(p.category, p.proprietary).max_age_days for p in parts)
-    prices = trusted_competitor_prices(
-        session,
-        as_of - dt.timedelta(days=longest),
-        [p.sku for p in parts] if category is not None else None,
-        count_backorder=policy.count_backorder,
-        newest=as_of,
+    counted = counted_prices(
+        session, policy, as_of,
+        (PartKey(p.sku, p.category, p.proprietary, p.currency) for p in parts),
+        skus=[p.sku for p in parts] if category is not None else None,
     )
-    converter = CurrencyConverter(policy.fx.table(policy.base_currency))
     out = []
     for part in parts:
         resolved = policy.resolve(part.category, part.proprietary)
-        oldest = as_of - dt.timedelta(days=resolved.max_age_days)
-        # as the optimizer does: competitors' unit prices in our part's currency, each
-        # converted at the rate in force the day it was seen; no rate, no comparison
-        fresh, units = [], []
-        for cp in prices.get(part.sku, []):
-            unit = converter.convert(cp, part.currency) if cp.observed_at >= oldest else None
-            if unit is not None:
-                fresh.append(cp)
-                units.append(unit)
+        # exactly the prices the optimizer counts; compared only in our price's currency
+        mine = counted.get(part.sku) or PartPrices()
+        fresh = [c.price for c in mine.references] if mine.currency == part.currency else []
+        units = [c.value for c in mine.references] if fresh else []
         unit_ref = competitor_reference(units, resolved.competitor_reference)
         reference = index = None
         if unit_ref is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from pricing.matching.units import effective_pack, unit_price
 from pricing.storage.bulk import (
     copy_rows,
     dialect_insert,
@@ -50,7 +51,6 @@ from pricing.storage.models import (
     PriceObservation,
 )
 
-_UNIT_PRICE_QUANTUM = Decimal("0.0001")
 _MAX_TEXT = 1000
 _OBS_KEY = ("listing_id", "observed_at")
 # the order of the tuples given to copy_insert_ignore (also the benchmark's)
@@ -91,7 +91,7 @@ class ObservationIn:
 
     @property
     def unit_price(self) -> Decimal | None:
-        return unit_price(self.price, self.pack_qty)
+        return observed_unit_price(self.price, self.pack_qty, self.title)
 
 
 def _clip(text: str | None, limit: int = _MAX_TEXT) -> str | None:
@@ -109,12 +109,12 @@ def ensure_competitors(
     insert_ignore(session, CompetitorRecord, rows, keys=["name"])
 
 
-def unit_price(price: Decimal | None, pack_qty: int) -> Decimal | None:
-    """The price of one unit, to the storage scale (a pack of 0 counts as 1)."""
+def observed_unit_price(price: Decimal | None, pack_qty: int, title: str) -> Decimal | None:
+    """Per unit, by the one rule every view reads (:mod:`pricing.competitor_prices`):
+    a pack of 1 gives way to a larger pack the title states."""
     if price is None:
         return None
-    qty = pack_qty if pack_qty > 0 else 1
-    return (price / qty).quantize(_UNIT_PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+    return unit_price(price, effective_pack(pack_qty, title)[0])
 
 
 def observation_stage(session: Session, name: str = "_stage_observations") -> Table:

@@ -35,13 +35,41 @@ class ReviewError(PricingError):
     pass
 
 
+AUTO_ACTOR = "auto-approval"  # who an auto-approval rule's decisions are recorded as
+
+
+def rule_note(name: str) -> str:
+    """The review note (and the audit trail's why) of a decision made by the named
+    auto-approval rule: what ``--rule NAME`` selects by."""
+    return f"auto-approval rule {name}"
+
+
+def change_fraction(s: Suggestion) -> Decimal:
+    """The suggested move as a fraction of the current price (negative: down)."""
+    return (s.suggested_price - s.current_price) / s.current_price
+
+
+def expected_gain(s: Suggestion) -> Decimal:
+    """Expected gross profit per period the suggestion adds (after minus before)."""
+    return s.expected_profit_after - s.expected_profit_before
+
+
 @dataclass(frozen=True)
 class ReviewFilter:
+    """Which suggestions of a run a listing or a decision applies to. ``rule``: those an
+    auto-approval rule decided; ``min_change``/``max_change``: the size of the move as
+    a fraction of the current price, either direction; ``min_gain``: expected gross
+    profit per period gained, at least."""
+
     skus: tuple[str, ...] = ()
     category: str | None = None
     reason: str | None = None
     only_changes: bool = False
     status: str | None = "pending"
+    rule: str | None = None
+    min_change: Decimal | None = None
+    max_change: Decimal | None = None
+    min_gain: Decimal | None = None
 
 
 def selected(session: Session, run_id: int, flt: ReviewFilter) -> list[Suggestion]:
@@ -52,11 +80,19 @@ def selected(session: Session, run_id: int, flt: ReviewFilter) -> list[Suggestio
         stmt = stmt.where(Suggestion.category == flt.category)
     if flt.status:
         stmt = stmt.where(Suggestion.review_status == flt.status)
+    if flt.rule:
+        stmt = stmt.where(Suggestion.review_note == rule_note(flt.rule))
     rows = list(session.scalars(stmt))
     if flt.reason:
         rows = [s for s in rows if flt.reason in s.reason_codes]
     if flt.only_changes:
         rows = [s for s in rows if s.suggested_price != s.current_price]
+    if flt.min_change is not None:
+        rows = [s for s in rows if abs(change_fraction(s)) >= flt.min_change]
+    if flt.max_change is not None:
+        rows = [s for s in rows if abs(change_fraction(s)) <= flt.max_change]
+    if flt.min_gain is not None:
+        rows = [s for s in rows if expected_gain(s) >= flt.min_gain]
     if flt.skus:
         missing = set(flt.skus) - {s.sku for s in rows}
         if missing:
@@ -103,6 +139,34 @@ def parse_price(value: str, what: str) -> Decimal:
     if problem:
         raise ReviewError(f"{what}: {problem}")
     return price
+
+
+def parse_fraction(value: str, what: str) -> Decimal:
+    """A fraction a person typed, as ``0.05``, ``5%``, ``+5%`` or ``-10%``; a one-line
+    :class:`ReviewError` naming ``what`` otherwise."""
+    text = value.strip()
+    percent = text.endswith("%")
+    try:
+        number = Decimal(text[:-1].strip() if percent else text)
+    except InvalidOperation:
+        raise ReviewError(f"{what}: not a fraction or a percentage: {value!r}") from None
+    if not number.is_finite():
+        raise ReviewError(f"{what}: not a finite number: {value!r}")
+    fraction = number / 100 if percent else number
+    if abs(fraction) > 10:
+        raise ReviewError(f"{what}: {value!r} is out of range (at most 1000%)")
+    return fraction
+
+
+def parse_amount(value: str, what: str) -> Decimal:
+    """An amount of money a person typed (may be negative or zero)."""
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        raise ReviewError(f"{what}: not an amount: {value!r}") from None
+    if not amount.is_finite() or abs(amount) > MAX_PRICE:
+        raise ReviewError(f"{what}: {value!r} is out of range")
+    return amount
 
 
 def floor_price(part: Part, policy: PricingPolicy) -> Floor:
@@ -216,6 +280,7 @@ def decide(
     why: str | None,
     policy: PricingPolicy,
     override_price: Decimal | None = None,
+    rule: str | None = None,
 ) -> Decided:
     """Apply one decision to every selected suggestion.
 
@@ -224,7 +289,7 @@ def decide(
     go through (one bad SKU never blocks the rest); if none passes, nothing is decided
     and the error names the first SKU. An override is a person's one price: if it fails
     for any selected SKU, nothing is decided. A run already exported takes no more
-    decisions.
+    decisions. ``rule`` names the auto-approval rule that decided, for the audit trail.
     """
     if action not in ("approve", "reject", "override"):
         raise ValueError(action)
@@ -263,7 +328,7 @@ def decide(
         s.review_status, s.approved_price = status, prices[s.id]
         s.reviewed_by, s.reviewed_at, s.review_note = who, now, why
     if suggestions:
-        _log_decision(session, suggestions, action, who, why, override_price, now)
+        _log_decision(session, suggestions, action, who, why, override_price, now, rule)
     return Decided(len(suggestions), tuple(refused))
 
 
@@ -275,6 +340,7 @@ def _log_decision(
     why: str | None,
     price: Decimal | None,
     now: dt.datetime,
+    rule: str | None = None,
 ) -> None:
     """Append the decision to its run's audit trail: each suggestion keeps only its
     latest decision, the run keeps them all (who, when, what, why, for which SKUs)."""
@@ -293,6 +359,8 @@ def _log_decision(
             "price": None if price is None else format(price.quantize(CENT), "f"),
             "skus": sorted(skus),
         }
+        if rule is not None:
+            entry["rule"] = rule
         run.summary = {**summary, "decisions": [*summary.get("decisions", []), entry]}
 
 

@@ -15,7 +15,8 @@ DEFAULT_DATABASE_URL = "sqlite:///var/pricing.db"
 
 class Settings(BaseSettings):
     """``PRICING_DATABASE_URL`` and ``PRICING_CONFIG_DIR``, overridable by CLI flags;
-    ``PRICING_CHROMIUM_PATH`` and ``PRICING_CHROMIUM_ARGS`` for JavaScript storefronts."""
+    ``PRICING_CHROMIUM_PATH`` and ``PRICING_CHROMIUM_ARGS`` for JavaScript storefronts;
+    ``PRICING_LOG_FORMAT`` (``--log-format``) for the commands that log."""
 
     model_config = SettingsConfigDict(env_prefix="PRICING_", extra="ignore")
 
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     # (shell words, appended to the sandbox-friendly defaults in crawlers/spiders)
     chromium_path: Path = Path("/usr/bin/chromium")
     chromium_args: str = ""
+    # log lines of the daemon, crawls and the nightly run: text, or json (pricing/logs.py)
+    log_format: str = "text"
 
     def with_overrides(self, *, db: str | None = None, config: Path | None = None) -> Settings:
         changes: dict[str, object] = {}

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from pricing.config import _read_yaml, _validate
+from pricing.config import load_config_file
 from pricing.storage import Database
 from pricing.storage.models import AlertEvent, utcnow
 
@@ -46,6 +46,7 @@ KIND_TEXT = {
     "crawl_timed_out": "crawl stopped at its time limit",
     "nightly_failed": "nightly run failed",
     "task_interrupted": "interrupted by a daemon stop",
+    "crawl_node_lost": "crawl lost with its Scrapyd node",
     "price_move": "competitor price moved",
 }
 PROBLEM_KINDS = frozenset(KIND_TEXT) - {"price_move"}
@@ -101,7 +102,7 @@ def load_alerts(config_dir: Path) -> AlertsConfig:
     path = Path(config_dir) / ALERTS_FILE
     if not path.is_file():
         return AlertsConfig()
-    return _validate(AlertsConfig, path, _read_yaml(path))
+    return load_config_file(AlertsConfig, path)
 
 
 def record_event(db: Database, kind: str, target: str, summary: str) -> None:

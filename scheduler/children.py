@@ -27,13 +27,19 @@ log = logging.getLogger(__name__)
 
 TAIL_BYTES = 4000
 DATABASE_URL_ENV = "PRICING_DATABASE_URL"
+LOG_FORMAT_ENV = "PRICING_LOG_FORMAT"
 
 
-def child_env(database_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
+def child_env(
+    database_url: str, base: Mapping[str, str] | None = None, *, log_format: str | None = None
+) -> dict[str, str]:
     """The environment for a child: this process's (or ``base``) plus the database URL
-    as ``PRICING_DATABASE_URL``, which ``pricing`` and ``scheduler.nightly`` read."""
+    as ``PRICING_DATABASE_URL``, which ``pricing`` and ``scheduler.nightly`` read, and
+    the daemon's log format as ``PRICING_LOG_FORMAT``."""
     env = dict(os.environ if base is None else base)
     env[DATABASE_URL_ENV] = database_url
+    if log_format is not None:
+        env[LOG_FORMAT_ENV] = log_format
     return env
 
 

@@ -1,4 +1,4 @@
-"""The nightly pipeline: match new listings, optimize, write the report.
+"""The nightly pipeline: match new listings, optimize, auto-approve, write the report.
 
 The daemon runs it as ``python -m scheduler.nightly --config DIR --reports DIR`` in a
 child process, like a crawl, so it has a time limit and can be stopped; the database
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from pricing.config import AppConfig, load_config
 from pricing.errors import PricingError
+from pricing.logs import setup as setup_logs
 from pricing.settings import Settings
 from pricing.storage import Database
 
@@ -32,14 +33,16 @@ class NightlyResult:
     matched: int
     match_statuses: dict[str, int]
     run_id: int
-    report: Path
+    report: Path | None
+    auto_approved: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
             "matched": self.matched,
             "match_statuses": self.match_statuses,
             "run_id": self.run_id,
-            "report": str(self.report),
+            "auto_approved": self.auto_approved,
+            "report": str(self.report) if self.report else None,
         }
 
 
@@ -49,19 +52,35 @@ def report_dir(reports: Path, config: AppConfig, now: dt.datetime | None = None)
     return reports / (now or dt.datetime.now(tz)).astimezone(tz).date().isoformat()
 
 
-def run_nightly(db: Database, config: AppConfig, reports: Path) -> NightlyResult:
-    """Match, optimize and report, in this process."""
+def run_nightly(
+    db: Database,
+    config: AppConfig,
+    reports: Path | None,
+    *,
+    as_of: dt.datetime | None = None,
+) -> NightlyResult:
+    """Match, optimize, apply the auto-approval rules and report, in this process.
+
+    ``as_of`` is the run's moment (default now): a replayed season (``pricing demo``)
+    runs each simulated night at its own date. ``reports`` None skips the report.
+    """
+    from pricing.autoapprove import run_auto_approval
     from pricing.pipeline.match import run_matching
     from pricing.pipeline.optimize import run_optimizer
     from pricing.reports.nightly import write_report
 
     summary = run_matching(db, config.matching)
     log.info("matched %d listings: %s", summary.considered, summary.by_status)
-    run_id = run_optimizer(db, config.policy)
+    run_id = run_optimizer(db, config.policy, as_of=as_of)
     log.info("suggestion run %d complete", run_id)
-    report = write_report(db, report_dir(reports, config), run_id)
+    approved = run_auto_approval(db, run_id, config.policy)
+    log.info("auto-approval: %d suggestions approved %s", approved.count,
+             approved.as_json()["by_rule"])
+    if reports is None:
+        return NightlyResult(summary.considered, summary.by_status, run_id, None, approved.count)
+    report = write_report(db, report_dir(reports, config, as_of), run_id, as_of=as_of)
     log.info("report written: %s", report)
-    return NightlyResult(summary.considered, summary.by_status, run_id, report)
+    return NightlyResult(summary.considered, summary.by_status, run_id, report, approved.count)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, type=Path, help="config folder")
     parser.add_argument("--reports", required=True, type=Path, help="reports folder")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    db = Database(args.db or Settings().database_url)
+    settings = Settings()
+    setup_logs(settings.log_format)
+    db = Database(args.db or settings.database_url)
     try:
         db.require_schema()
         result = run_nightly(db, load_config(args.config), args.reports)

@@ -46,6 +46,8 @@ class DaemonOptions:
     # crawl on these Scrapyd nodes instead of in local child processes
     scrapyd_nodes: tuple[str, ...] = ()
     scrapyd_project: str = "default"
+    # a node silent this long about a running job has lost it: the crawl goes elsewhere
+    scrapyd_lost_after: float = 60.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -55,6 +57,7 @@ class DaemonOptions:
             "nightly_timeout",
             "stop_timeout",
             "kill_grace",
+            "scrapyd_lost_after",
         ):
             if getattr(self, name) <= 0:
                 raise DaemonOptionError(_flag(name), "must be greater than 0")

@@ -27,6 +27,9 @@ from scheduler.alerts import add_event
 
 log = logging.getLogger(__name__)
 
+# a crawl run in one of these has been closed by its own crawl process
+COMPLETED_RUN_STATUSES = ("succeeded", "suspect", "failed")
+
 
 @dataclass(frozen=True)
 class Rerun:
@@ -69,6 +72,47 @@ def fail_task_runs(session: Session, task: DaemonTask, note: str, now: dt.dateti
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def crawl_runs(session: Session, task: DaemonTask) -> list[CrawlRun]:
+    """The crawl runs a crawl task made (the competitor's, newer than the task)."""
+    return list(
+        session.scalars(
+            select(CrawlRun)
+            .where(CrawlRun.competitor == task.target, CrawlRun.id > task.after_run_id)
+            .order_by(CrawlRun.id)
+        )
+    )
+
+
+def closed_outcome(runs: list[CrawlRun]) -> tuple[str, str]:
+    """A crawl task's status and note from the runs its crawl closed itself: the worst
+    of them (failed, suspect, else succeeded)."""
+    statuses = {r.status for r in runs}
+    status = next((s for s in ("failed", "suspect") if s in statuses), "succeeded")
+    note = "; ".join(
+        f"run {r.id}: {r.items} items" + (f", {r.note}" if r.note else "") for r in runs
+    )
+    return status, note
+
+
+def _closed_by_its_crawl(session: Session, task: DaemonTask, now: dt.datetime) -> bool:
+    """A Scrapyd crawl outlives its daemon: if it closed all its runs by itself, the
+    task is settled from them (and not run again)."""
+    if task.kind != "crawl" or not task.remote:
+        return False
+    runs = crawl_runs(session, task)
+    if not runs or any(r.status not in COMPLETED_RUN_STATUSES for r in runs):
+        return False
+    status, note = closed_outcome(runs)
+    task.status, task.finished_at = status, now
+    task.note = f"{note} (finished after its daemon {task.holder} stopped)"[:1000]
+    if status in ("failed", "suspect"):
+        add_event(session, f"crawl_{status}", task.target, task.note)
+    log.warning(
+        "task %d (crawl %s) ended %s after its daemon stopped", task.id, task.target, status
+    )
+    return True
+
+
 def recover(
     db: Database,
     holder: str,
@@ -91,6 +135,8 @@ def recover(
                 .order_by(DaemonTask.id)
             )
         )
+        settled = [task for task in interrupted if _closed_by_its_crawl(session, task, now)]
+        interrupted = [task for task in interrupted if task not in settled]
         for task in interrupted:
             note = f"interrupted: the daemon running it ({task.holder}) stopped"
             runs = fail_task_runs(session, task, note, now)

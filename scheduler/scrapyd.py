@@ -14,6 +14,12 @@ or on a lost lease it cancels the job (SIGTERM: Scrapy closes the spider and rec
 the run), then again with SIGKILL after the kill grace. The crawl run itself
 is recorded by the crawl pipeline on the node, exactly as for a local crawl.
 
+A node that stops answering about a running job for ``lost_after`` seconds (killed,
+powered off, cut off), or that answers but no longer knows the job (restarted), has
+lost it: :meth:`Dispatcher.run` returns a result with ``lost`` set, and the caller
+(:func:`scheduler.tasks.run_crawl`) fails the run and dispatches the crawl again,
+avoiding that node.
+
 The nodes run this repository's Scrapy project, ``crawlers``, as an egg uploaded with
 ``pricing deploy-crawlers --scrapyd URL`` (:func:`build_egg`, :meth:`ScrapydClient.add_version`:
 Scrapyd's ``addversion.json``, no ``scrapyd-deploy`` or ``setup.py`` needed). The egg holds
@@ -31,7 +37,7 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +50,10 @@ from pricing.storage.db import url_without_password
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
+LOST_AFTER_SECONDS = 60.0
+# picking a node and scheduling on it is one step: crawls dispatched at the same moment
+# see each other's jobs in daemonstatus.json and spread over the nodes
+_schedule_lock = threading.Lock()
 
 
 class ScrapydError(PricingError):
@@ -53,13 +63,16 @@ class ScrapydError(PricingError):
         super().__init__(f"scrapyd {node}: {what}: {reason}")
 
 
-def job_settings(database_url: str, config_dir: Path | str) -> dict[str, str]:
+def job_settings(
+    database_url: str, config_dir: Path | str, log_format: str = "text"
+) -> dict[str, str]:
     """The Scrapy settings a crawl job is scheduled with: the database URL with its
     password removed (a node supplies it through libpq: ``PGPASSWORD`` or a pgpass
-    file), and the config folder."""
+    file), the config folder, and the log format."""
     return {
         "PRICING_DATABASE_URL": url_without_password(database_url),
         "PRICING_CONFIG_DIR": str(config_dir),
+        "PRICING_LOG_FORMAT": log_format,
     }
 
 
@@ -162,6 +175,8 @@ class RemoteResult:
     cancelled: bool
     seconds: float
     error: str | None = None
+    # the node stopped answering about the job, or forgot it: the crawl died with it
+    lost: bool = False
 
     @property
     def ok(self) -> bool:
@@ -182,6 +197,7 @@ class Dispatcher:
         *,
         kill_grace: float = 10.0,
         poll: float = POLL_SECONDS,
+        lost_after: float = LOST_AFTER_SECONDS,
     ) -> None:
         if not nodes:
             raise ValueError("no Scrapyd nodes")
@@ -189,12 +205,15 @@ class Dispatcher:
         self.project = project
         self.kill_grace = kill_grace
         self.poll = poll
+        self.lost_after = lost_after
 
-    def _pick(self) -> ScrapydClient:
-        """The reachable node with the least work; ScrapydError when none answers."""
+    def _pick(self, avoid: Collection[str] = ()) -> ScrapydClient:
+        """The reachable node with the least work, preferring nodes not in ``avoid``
+        (those that lost a job of this crawl); ScrapydError when none answers."""
+        preferred = [c for c in self.clients if c.url not in avoid] or self.clients
         loads: list[tuple[int, int, ScrapydClient]] = []
         errors = []
-        for i, client in enumerate(self.clients):
+        for i, client in enumerate(preferred):
             try:
                 loads.append((client.load(), i, client))
             except ScrapydError as exc:
@@ -202,7 +221,7 @@ class Dispatcher:
                 errors.append(str(exc))
         if not loads:
             raise ScrapydError(
-                ", ".join(c.url for c in self.clients),
+                ", ".join(c.url for c in preferred),
                 "daemonstatus.json",
                 "no node answered: " + "; ".join(errors),
             )
@@ -217,33 +236,47 @@ class Dispatcher:
         timeout: float,
         stop: threading.Event | Callable[[], bool],
         started: Callable[[RemoteJob], None] | None = None,
+        avoid: Collection[str] = (),
     ) -> RemoteResult:
-        """Schedule ``spider`` and wait for it to finish, be stopped or time out."""
+        """Schedule ``spider`` (on a node not in ``avoid`` if one answers) and wait for
+        it to finish, be stopped, time out or be lost with its node."""
         begun = time.monotonic()
-        client = self._pick()
-        job = RemoteJob(client.url, self.project, uuid.uuid4().hex)
-        client.schedule(self.project, spider, job.job_id, settings, args)
+        with _schedule_lock:
+            client = self._pick(avoid)
+            job = RemoteJob(client.url, self.project, uuid.uuid4().hex)
+            client.schedule(self.project, spider, job.job_id, settings, args)
         log.info("crawl %s: scheduled as %s", spider, job)
         if started is not None:
             started(job)
         should_stop = stop.is_set if isinstance(stop, threading.Event) else stop
         deadline = begun + timeout
+        silent_since: float | None = None
         while True:
             try:
                 state = client.state(self.project, job.job_id)
-            except ScrapydError as exc:  # a blip: keep watching until the deadline
+                silent_since = None
+            except ScrapydError as exc:  # a blip, or the node is gone: lost_after decides
                 log.warning("%s", exc)
                 state = "unknown"
-            if state in ("finished", None):
-                error = None if state else "the node forgot the job (restarted?)"
-                return RemoteResult(
-                    job, 0 if state else 1, False, False, time.monotonic() - begun, error
-                )
+                silent_since = silent_since or time.monotonic()
+                if time.monotonic() - silent_since >= self.lost_after:
+                    self.stop(job)  # in case it is only cut off from us
+                    reason = f"the node did not answer for {self.lost_after:g}s: {exc}"
+                    return self._lost(job, begun, reason)
+            if state == "finished":
+                return RemoteResult(job, 0, False, False, time.monotonic() - begun)
+            if state is None:
+                return self._lost(job, begun, "the node no longer knows the job (restarted?)")
             timed_out = time.monotonic() >= deadline
             if timed_out or should_stop():
                 self.stop(job)
                 return RemoteResult(job, 1, timed_out, not timed_out, time.monotonic() - begun)
             time.sleep(self.poll)
+
+    @staticmethod
+    def _lost(job: RemoteJob, begun: float, reason: str) -> RemoteResult:
+        log.error("crawl job %s lost: %s", job, reason)
+        return RemoteResult(job, 1, False, False, time.monotonic() - begun, reason, lost=True)
 
     def stop(self, job: RemoteJob) -> None:
         """Cancel a job: SIGTERM, then SIGKILL if it is still there after the grace."""

@@ -8,6 +8,7 @@ to find and fail the runs it interrupted (:mod:`scheduler.recovery`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -20,19 +21,23 @@ from sqlalchemy.orm import Session
 
 from pricing.config import load_config
 from pricing.errors import ExitCode, PricingError
+from pricing.logs import log_context
 from pricing.storage.models import CrawlRun, DaemonTask, SuggestionRun, utcnow
 from scheduler.alerts import add_event, record_event
 from scheduler.children import ChildResult, child_env
 from scheduler.price_moves import find_moves
-from scheduler.recovery import fail_task_runs
+from scheduler.recovery import (
+    COMPLETED_RUN_STATUSES,
+    closed_outcome,
+    crawl_runs,
+    fail_task_runs,
+)
 from scheduler.runtime import Runtime
 from scheduler.scrapyd import Dispatcher, RemoteJob, RemoteResult, ScrapydError, job_settings
 
 log = logging.getLogger(__name__)
 
 WAIT_POLL_SECONDS = 1.0
-# a crawl run in one of these has been closed by its own crawl process
-COMPLETED_RUN_STATUSES = ("succeeded", "suspect", "failed")
 # a task that ended so is run again at the next start (scheduler.recovery)
 RETRIED_STATUSES = ("interrupted", "cancelled")
 # ``pricing crawl`` exit codes of a crawl that closed its runs (their status tells how)
@@ -101,7 +106,7 @@ def run_crawl(rt: Runtime, competitor: str) -> str | None:
     if not rt.acting:
         log.info("crawl %s: skipped, this daemon is not acting", competitor)
         return None
-    with rt.exclusive("crawl", competitor) as claimed:
+    with log_context(competitor=competitor), rt.exclusive("crawl", competitor) as claimed:
         if not claimed:
             log.warning("crawl %s: skipped, another one is still running", competitor)
             return None
@@ -120,7 +125,19 @@ def _crawl(rt: Runtime, competitor: str) -> str | None:
     task = _start_task(rt, "crawl", competitor)
     result: ChildResult | RemoteResult | None
     if rt.options.scrapyd_nodes:
-        result = _dispatch(rt, task, competitor)
+        lost_on: set[str] = set()
+        while True:
+            result = _dispatch(rt, task, competitor, lost_on)
+            if result is None or not result.lost:
+                break
+            if not _settle_lost(rt, task, result):  # the crawl had closed its runs
+                result = dataclasses.replace(result, returncode=0, lost=False)
+                break
+            lost_on.add(result.job.node)
+            if task.attempt >= rt.options.max_attempts or not rt.acting:
+                return "interrupted"
+            task = _start_task(rt, "crawl", competitor)
+            log.info("crawl %s: dispatching again (attempt %d)", competitor, task.attempt)
     else:
         result = rt.children.run(
             "crawl",
@@ -128,18 +145,28 @@ def _crawl(rt: Runtime, competitor: str) -> str | None:
             crawl_command(rt, competitor),
             timeout=rt.options.crawl_timeout,
             log_path=_log_path(rt, task),
-            env=child_env(rt.settings.database_url),
+            env=child_env(rt.settings.database_url, log_format=rt.settings.log_format),
         )
     status, note = _settle_crawl(rt, task, result)
     log.info("crawl %s: %s%s", competitor, status, f" ({note})" if note else "")
     return status
 
 
-def _dispatch(rt: Runtime, task: DaemonTask, competitor: str) -> RemoteResult | None:
-    """The crawl as a Scrapyd job on the least busy node (:mod:`scheduler.scrapyd`)."""
+def _dispatch(
+    rt: Runtime, task: DaemonTask, competitor: str, avoid: set[str]
+) -> RemoteResult | None:
+    """The crawl as a Scrapyd job on the least busy node not in ``avoid``
+    (:mod:`scheduler.scrapyd`)."""
     opts = rt.options
-    dispatcher = Dispatcher(opts.scrapyd_nodes, opts.scrapyd_project, kill_grace=opts.kill_grace)
-    settings = job_settings(rt.settings.database_url, rt.settings.config_dir)
+    dispatcher = Dispatcher(
+        opts.scrapyd_nodes,
+        opts.scrapyd_project,
+        kill_grace=opts.kill_grace,
+        lost_after=opts.scrapyd_lost_after,
+    )
+    settings = job_settings(
+        rt.settings.database_url, rt.settings.config_dir, rt.settings.log_format
+    )
     args = {"base_url": opts.base_urls[competitor]} if competitor in opts.base_urls else {}
 
     def started(job: RemoteJob) -> None:
@@ -158,10 +185,29 @@ def _dispatch(rt: Runtime, task: DaemonTask, competitor: str) -> RemoteResult | 
             timeout=opts.crawl_timeout,
             stop=lambda: not rt.acting,
             started=started,
+            avoid=avoid,
         )
     except ScrapydError as exc:
         nowhere = RemoteJob(",".join(opts.scrapyd_nodes), opts.scrapyd_project, "-")
         return RemoteResult(nowhere, 1, False, False, 0.0, error=str(exc))
+
+
+def _settle_lost(rt: Runtime, task: DaemonTask, result: RemoteResult) -> bool:
+    """The node lost the crawl's job: unless the crawl closed its runs before that
+    (then it is settled as usual), fail the runs it left open and mark the task
+    ``interrupted`` with an alert, in one transaction. True when it was so marked."""
+    now = utcnow()
+    with rt.db.session() as session:
+        runs = crawl_runs(session, task)
+        if runs and all(r.status in COMPLETED_RUN_STATUSES for r in runs):
+            return False
+        note = f"interrupted: scrapyd node {result.job.node} lost the job: {result.error}"
+        failed = fail_task_runs(session, task, note[:1000], now)
+        note = f"{note}; {failed} run(s) marked failed"[:1000]
+        _finish_task(session, task, "interrupted", note)
+        add_event(session, "crawl_node_lost", task.target, note)
+    log.warning("crawl %s: %s", task.target, note)
+    return True
 
 
 def _settle_crawl(
@@ -172,13 +218,7 @@ def _settle_crawl(
     settles it) or settled with its alerts, never half of it."""
     now = utcnow()
     with rt.db.session() as session:
-        runs = list(
-            session.scalars(
-                select(CrawlRun)
-                .where(CrawlRun.competitor == task.target, CrawlRun.id > task.after_run_id)
-                .order_by(CrawlRun.id)
-            )
-        )
+        runs = crawl_runs(session, task)
         completed = bool(runs) and all(r.status in COMPLETED_RUN_STATUSES for r in runs)
         if result is None:
             status, note = "cancelled", "not started: the daemon is stopping"
@@ -199,11 +239,7 @@ def _settle_crawl(
             for run in runs:
                 if run.status == "running":
                     run.status, run.note, run.finished_at = "failed", "ended without closing", now
-            statuses = {r.status for r in runs}
-            status = next((s for s in ("failed", "suspect") if s in statuses), "succeeded")
-            note = "; ".join(
-                f"run {r.id}: {r.items} items" + (f", {r.note}" if r.note else "") for r in runs
-            )
+            status, note = closed_outcome(runs)
         _finish_task(session, task, status, note)
         if status in ALERT_KINDS:
             add_event(session, ALERT_KINDS[status], task.target, note or status)
@@ -281,7 +317,7 @@ def _nightly(rt: Runtime) -> str | None:
         nightly_command(rt),
         timeout=rt.options.nightly_timeout,
         log_path=_log_path(rt, task),
-        env=child_env(rt.settings.database_url),
+        env=child_env(rt.settings.database_url, log_format=rt.settings.log_format),
     )
     now = utcnow()
     note: str | None

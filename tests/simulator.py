@@ -25,6 +25,7 @@ from pricing.optimizer import PartInput, SalesHistory, SuggestionResult
 
 Array = npt.NDArray[np.float64]
 CENT = Decimal("0.01")
+START = dt.date(2024, 1, 1)  # first week of the simulated sales histories
 
 def policy_settings(step: float | None = None) -> dict[str, Any]:
     """The simulated market's policy as ``pricing.yaml`` would hold it; ``step``, when
@@ -161,6 +162,25 @@ def _history(rng: np.random.Generator, p0: float, eps: float, q0: float, pack: i
         units, paid = units * pack, paid / pack
     dates = [start + dt.timedelta(weeks=w) for w in range(weeks)]
     return SalesHistory(dates, units.tolist(), np.round(paid, 4).tolist())
+
+
+def stepped_history(rng: np.random.Generator, eps: float, q0: float, *, weeks: int = 104,
+            price_sd: float = 0.08, p0: float = 20.0, lumpy: float | None = None) -> SalesHistory:
+    """Weekly Poisson sales at a stepped price (steps every 6-19 weeks, 6 % promotions)."""
+    level = np.empty(weeks)
+    t, price = weeks, p0
+    while t > 0:
+        span = int(rng.integers(6, 20))
+        level[max(t - span, 0):t] = price
+        t -= span
+        price *= float(np.exp(rng.normal(0, price_sd)))
+    paid = np.where(rng.random(weeks) < 0.06, level * 0.85, level)
+    mean = q0 * (paid / p0) ** eps
+    if lumpy is not None:
+        mean = rng.gamma(lumpy, mean / lumpy)
+    units = rng.poisson(mean).astype(float)
+    return SalesHistory([START + dt.timedelta(weeks=w) for w in range(weeks)],
+                        units.tolist(), paid.tolist())
 
 
 def true_profit(market: Market, prices: Array) -> float:

@@ -24,10 +24,10 @@ from sqlalchemy import func, select
 
 from crawlers.downloadermiddlewares.backoff import parse_retry_after
 from demo_market import DemoMarket
+from pricing.competitor_prices import trusted_competitor_prices
 from pricing.config import SuspectRules, load_config
 from pricing.crawlruns import PriceJumps, assess, price_jumps, start_run
 from pricing.observations import ObservationIn, store_observations
-from pricing.pipeline.optimize import trusted_competitor_prices
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, Listing, Match, PriceObservation
 from tests.conftest import CONFIG_DIR, ROOT, check_crawl_exit, run_cli

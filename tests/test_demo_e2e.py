@@ -55,7 +55,8 @@ def test_demo_crawled_matched_and_suggested(demo: tuple[Path, str]) -> None:
         current = s.scalar(
             select(func.count()).select_from(Part).where(Part.superseded_by.is_(None))
         )
-        suggestions = s.scalars(select(Suggestion)).all()
+        last_run = s.scalar(select(func.max(Suggestion.run_id)))
+        suggestions = s.scalars(select(Suggestion).where(Suggestion.run_id == last_run)).all()
         assert len(suggestions) == current
         assert sum(1 for x in suggestions if x.competitor_count > 0) > 20
         assert sum(1 for x in suggestions if x.suggested_price != x.current_price) > 10

@@ -6,35 +6,14 @@ the data decide the precision, and absolute where many SKUs are averaged.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pytest
 
 from pricing.optimizer import SalesHistory
 from pricing.optimizer.demand import SalesPanel, baseline_units
 from pricing.optimizer.elasticity import estimate_elasticities, fit_sku_elasticities
-
-START = dt.date(2024, 1, 1)
-
-
-def history(rng: np.random.Generator, eps: float, q0: float, *, weeks: int = 104,
-            price_sd: float = 0.08, p0: float = 20.0, lumpy: float | None = None) -> SalesHistory:
-    """Weekly Poisson sales at a stepped price (steps every 6-19 weeks, 6 % promotions)."""
-    level = np.empty(weeks)
-    t, price = weeks, p0
-    while t > 0:
-        span = int(rng.integers(6, 20))
-        level[max(t - span, 0):t] = price
-        t -= span
-        price *= float(np.exp(rng.normal(0, price_sd)))
-    paid = np.where(rng.random(weeks) < 0.06, level * 0.85, level)
-    mean = q0 * (paid / p0) ** eps
-    if lumpy is not None:
-        mean = rng.gamma(lumpy, mean / lumpy)
-    units = rng.poisson(mean).astype(float)
-    return SalesHistory([START + dt.timedelta(weeks=w) for w in range(weeks)],
-                        units.tolist(), paid.tolist())
+from tests.simulator import START
+from tests.simulator import stepped_history as history
 
 
 def test_one_fast_mover_is_recovered_within_three_standard_errors() -> None:

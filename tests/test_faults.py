@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from demo_market import DemoMarket
 from demo_market.faults import bucket
-from pricing.pipeline.optimize import trusted_competitor_prices
+from pricing.competitor_prices import trusted_competitor_prices
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, Listing, Match, PriceObservation
 from tests.conftest import CONFIG_DIR, check_crawl_exit, run_cli

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from pricing.config import PricingPolicy, _validate
+from pricing.config import PricingPolicy, validate_config
 from pricing.errors import ConfigError
-from pricing.matching.fx import FxRateMissingError, FxRates
+from pricing.fx import FxRateMissingError, FxRates
 from pricing.observations import ObservationIn, store_observations
 from pricing.optimizer import PartInput, optimize
 from pricing.pipeline.optimize import read_inputs, run_optimizer
@@ -102,7 +102,7 @@ def test_shipped_eur_rate_is_the_demo_worlds() -> None:
 def test_bad_fx_config_names_the_key(text: str, key: str) -> None:
     path = Path("config/pricing.yaml")
     with pytest.raises(ConfigError) as err:
-        _validate(PricingPolicy, path, yaml.safe_load(text))
+        validate_config(PricingPolicy, path, yaml.safe_load(text))
     assert key in str(err.value) and "pricing.yaml" in str(err.value)
 
 

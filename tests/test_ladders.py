@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pricing.config import PricingPolicy, _validate
+from pricing.config import PricingPolicy, validate_config
 from pricing.errors import ConfigError
 from pricing.optimizer import LadderPolicy, PartInput, optimize
 from pricing.pipeline.optimize import ladder_policy, run_optimizer
@@ -46,7 +46,7 @@ def test_ratios_by_tier_name_fill_in_par_for_the_rest() -> None:
 )
 def test_bad_ladder_config_names_file_key_and_reason(text: str, key: str, reason: str) -> None:
     with pytest.raises(ConfigError) as err:
-        _validate(PricingPolicy, Path("config/pricing.yaml"), yaml.safe_load(text))
+        validate_config(PricingPolicy, Path("config/pricing.yaml"), yaml.safe_load(text))
     message = str(err.value)
     assert "pricing.yaml" in message and key in message and reason in message
 

@@ -18,7 +18,13 @@ from pricing.matching import (
     MatchResult,
     normalize_part_number,
 )
-from pricing.matching.labelled import load_catalog, load_labelled, load_xrefs, score
+from pricing.matching.labelled import (
+    LABELLED_SETS,
+    load_catalog,
+    load_labelled,
+    load_xrefs,
+    score,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -327,11 +333,20 @@ def test_config_is_validated() -> None:
 def test_brand_aliases() -> None:
     parts = [CatalogPart("P", "C-1234", "HP", "Toner cartridge black", "Printing")]
     index = CatalogIndex.build(parts, [])
-    plain = Matcher(index).match(listing("toner", "Hewlett-Packard", "C-1234"))
+    plain = Matcher(index).match(listing("toner", "Canon", "C-1234"))
     check(plain, None, "unmatched")
     assert "best candidate SKU P" in (plain.note or "") and "differs" in (plain.note or "")
     aliased = Matcher(index, MatchingConfig(brand_aliases={"Hewlett Packard": "HP"}))
     check(aliased.match(listing("toner", "Hewlett-Packard", "C-1234")), "P", "auto")
+    # learned without configuration: a brand field spelling out a known brand's
+    # initials, or joining its words with "and", is that brand
+    check(Matcher(index).match(listing("toner", "Hewlett Packard", "C-1234")), "P", "auto")
+    deck = CatalogIndex.build(
+        [CatalogPart("D", "LDX120C", "Black & Decker", "Cordless drill 20V", "Tools")], []
+    )
+    for brand in ("Black and Decker", "BLACK+DECKER", "B&D"):
+        check(Matcher(deck).match(listing("drill", brand, "LDX120C")), "D", "auto")
+    check(Matcher(deck).match(listing("drill", "Black Diamond", "LDX120C")), None, "unmatched")
 
 
 # --- retail model numbers in free text ---------------------------------------------------
@@ -417,6 +432,29 @@ def test_labelled_sets_precision_first(name: str) -> None:
     for relation, tally in scores.by_relation.items():
         assert tally.precision >= 0.99, (relation, tally)
     assert scores.sku.recall >= RECALL_FLOOR[name], scores.missed
+
+
+# The free-text and structured sets of issue 16 (tests/data/README.md), measured before
+# the rules for them (free text: dev 0.333 / frozen 0.314; structured: dev 0.902 at
+# precision 0.902 / frozen 0.758) and after (0.911 / 0.857; 1.000 / 0.848), all at
+# precision 1.0; the floors hold the after figures.
+NEW_SET_RECALL_FLOOR = {
+    ("freetext", "development"): 0.91, ("freetext", "frozen"): 0.85,
+    ("structured", "development"): 0.99, ("structured", "frozen"): 0.84,
+}
+
+
+@pytest.mark.parametrize(("set_name", "part"), sorted(NEW_SET_RECALL_FLOOR))
+def test_free_text_and_structured_sets(set_name: str, part: str) -> None:
+    """Model numbers buried in descriptions, brand aliases, reordered words, and
+    variants that differ only in a suffix, a colour code or a capacity: precision at
+    least 0.99, recall held to its measured floor."""
+    (labelled_set,) = [s for s in LABELLED_SETS if s.name == set_name]
+    matcher = Matcher(CatalogIndex.build(*labelled_set.index_inputs(DATA)))
+    scores = score(matcher, load_labelled(DATA / labelled_set.parts()[part]))
+    assert scores.listings >= 50
+    assert scores.sku.precision >= 0.99, scores.wrong
+    assert scores.sku.recall >= NEW_SET_RECALL_FLOOR[set_name, part], scores.missed
 
 
 # --- relations: our part resold, or a competitor's part that replaces it -------------------
@@ -509,3 +547,48 @@ def test_a_code_two_descriptions_share_names_neither() -> None:
     assert "NBR118" not in index.by_description_code
     result = Matcher(index).match(listing("Head gasket, NBR, 118 mm", "Acme", "C 536/16"))
     assert result.status != "auto", result
+
+
+# --- issue 16: model numbers in long descriptions, field identity, shortened numbers ----
+
+RETAIL = [
+    CatalogPart("CAM-B", "IT-1", "Canon",
+                "Canon PowerShot SX620 HS 20.2 MP camera, 25x zoom, black (1072C001)", "Cameras"),
+    CatalogPart("SSD", "MZ-77E1T0B/AM", "Samsung", "870 EVO 1TB SATA SSD", "Storage"),
+    CatalogPart("DMM", "FLUKE-117", "Fluke", "Electricians true RMS multimeter", "Tools"),
+    CatalogPart("DRL", "GSR12V-300B22", "Bosch", "12V max brushless drill driver", "Tools"),
+]
+
+
+@pytest.mark.parametrize(
+    ("title", "brand", "pn", "sku", "status"),
+    [
+        # a long description names the part by several codes; either one finds it
+        ("Canon 1072C001 PowerShot SX620 HS (Black)", None, None, "CAM-B", "auto"),
+        ("Canon PowerShot SX620 HS digital camera", None, None, "CAM-B", "auto"),
+        # the title's own model number is another colour: the series name does not decide
+        ("Canon PowerShot SX620 HS (Red) 1073C001", None, None, "CAM-B", "needs_review"),
+        # our number without its region code, or without our brand in front
+        ("Samsung 870 EVO 1TB", "Samsung", "MZ-77E1T0B", "SSD", "auto"),
+        ("Fluke 117 multimeter", "Fluke", "117", "DMM", "auto"),
+        ("Samsung 870 EVO 1TB", "Corsair", "MZ-77E1T0B", None, "unmatched"),
+        # the part-number field is the listing's identity: our number in the title is
+        # then a compatible model or a series name, for a person to check
+        ("Bosch drill driver GSR12V-300B22", "Bosch", "GSR12V-300N", "DRL", "needs_review"),
+        ("Bosch drill driver GSR12V-300B22", "Bosch", None, "DRL", "auto"),
+    ],
+)
+def test_model_numbers_in_descriptions_and_fields(title: str, brand: str | None, pn: str | None,
+                                                   sku: str | None, status: str) -> None:
+    result = Matcher(CatalogIndex.build(RETAIL, [])).match(listing(title, brand, pn))
+    assert (result.sku, result.status) == (sku, status), result
+
+
+def test_codes_of_one_shape_side_by_side_are_a_list_of_machines() -> None:
+    parts = [
+        CatalogPart("R", "IT-2", "Netgear", "Nighthawk router (R7000) - AC1900 dual band", "Net"),
+        CatalogPart("F", "RE533910", "John Deere", "Fuel filter element, 5075E, 5085E", "F"),
+    ]
+    codes = CatalogIndex.build(parts, []).by_description_code
+    assert codes["R7000"] == ["R"] and codes["AC1900"] == ["R"]  # a model and a spec
+    assert {"5075E", "5085E"}.isdisjoint(codes)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from pricing.matching.fx import FxRateMissingError, FxRates, FxTableError
+from pricing.fx import FxRateMissingError, FxRates, FxTableError
 from pricing.matching.normalize import (
     find_part_numbers,
     gtin_check_digit,

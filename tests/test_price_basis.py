@@ -20,10 +20,10 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from pricing.competitor_prices import trusted_competitor_prices
 from pricing.config import load_config
 from pricing.errors import ConfigError
 from pricing.observations import ObservationIn, store_observations
-from pricing.pipeline.optimize import trusted_competitor_prices
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, Listing, Match, PriceObservation
 from pricing.tax import PriceBasis, price_on_basis

@@ -36,7 +36,7 @@ def demo_database(factory: pytest.TempPathFactory, name: str) -> str:
     """
     built = factory.getbasetemp() / "web-demo" / "pricing.db"
     if not built.exists():
-        result = run_cli("demo", "--out", str(built.parent), timeout=600)
+        result = run_cli("demo", "--out", str(built.parent), "--nights", "1", timeout=600)
         assert result.returncode == 0, result.stderr[-2000:]
     copy = factory.mktemp(name) / "pricing.db"
     shutil.copyfile(built, copy)
@@ -335,3 +335,12 @@ def test_export_needs_a_token_and_makes_approved_prices_current(
             assert run.summary["exports"][-1]["by"] == "ci-bot"
     finally:
         db.dispose()
+
+
+def test_matches_carry_relation_and_evidence(client: httpx.Client) -> None:
+    rows = client.get("/api/matches", params={"status": "auto", "limit": 50}).json()
+    assert rows
+    for row in rows:  # what `pricing matches` shows, also over the API
+        assert row["relation"] in ("same", "alternative", "kit"), row
+        assert row["evidence"], row
+        assert "probability" in row

@@ -57,7 +57,7 @@ class LabelledPage:
         return values
 
     def extract(self) -> ExtractedProduct:
-        from pricing.config import SelectorSet
+        from pricing.selectors import SelectorSet
 
         body = self.html.read_bytes()
         html: str | bytes = body if self.spec.get("read_as") == "bytes" else body.decode("utf-8")

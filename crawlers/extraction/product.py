@@ -35,7 +35,7 @@ from crawlers.extraction.structured import jsonld_found, microdata_found, rdfa_f
 from crawlers.extraction.visible import visible_found
 
 if TYPE_CHECKING:
-    from pricing.config import SelectorSet
+    from pricing.selectors import SelectorSet
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

@@ -1,6 +1,6 @@
-"""Per-competitor selectors from ``competitors.yaml`` (:class:`pricing.config.SelectorSet`).
+"""Per-competitor selectors from ``competitors.yaml`` (:class:`pricing.selectors.SelectorSet`).
 
-A selector is XPath when :func:`pricing.config.is_xpath` says so, CSS otherwise. The
+A selector is XPath when :func:`pricing.selectors.is_xpath` says so, CSS otherwise. The
 first match is read: an element gives its visible text, ``::attr(name)``/``@name`` an
 attribute, ``::text``/``text()`` the text itself. Values then go through the same
 parsers as every other method.
@@ -21,10 +21,10 @@ from crawlers.extraction.packs import parse_pack_field
 from crawlers.extraction.page import Page
 from crawlers.extraction.prices import read_price
 from crawlers.extraction.text import clean_text, element_text
-from pricing.config import is_xpath
+from pricing.selectors import is_xpath
 
 if TYPE_CHECKING:
-    from pricing.config import SelectorSet
+    from pricing.selectors import SelectorSet
 
 log = logging.getLogger(__name__)
 

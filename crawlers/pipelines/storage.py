@@ -12,6 +12,7 @@ column of their own: they are kept in the run's stats, by URL.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Self
 
 from scrapy import signals
@@ -27,6 +28,8 @@ from pricing.settings import Settings
 from pricing.storage import Database
 from pricing.storage.models import CrawlRun, utcnow
 from pricing.tax import OnBasis, PriceBasis, price_on_basis
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
 MAX_BREAKS_KEPT = 5000  # listings whose quantity breaks a run's stats keep
@@ -151,8 +154,17 @@ class StoragePipeline:
         competitor = getattr(spider, "competitor", None)
         rules = getattr(competitor, "suspect", None) or SuspectRules()
         with self.db.session() as session:
-            run = session.get(CrawlRun, self.run_id)
+            run = session.get(CrawlRun, self.run_id, with_for_update=True)
             assert run is not None
+            if run.status != "running":
+                # a daemon closed it first (it lost this crawl with its node or its own
+                # death, and dispatched the crawl again): its verdict stands, so the
+                # same night never counts two good runs of one shop
+                log.warning(
+                    "crawl run %s was closed as %s meanwhile: %s", run.id, run.status, run.note
+                )
+                self.db.dispose()
+                return
             if reason == "finished":
                 previous = crawlruns.recent_good_item_counts(session, run.competitor, run.id)
                 jumps = crawlruns.price_jumps(session, run.id, rules.price_jump_factor)

@@ -27,8 +27,9 @@ from scrapy.utils.sitemap import Sitemap
 
 from crawlers.extraction import extract_product
 from crawlers.items import ProductItem
-from pricing.config import Competitor, is_xpath
+from pricing.config import Competitor
 from pricing.errors import PricingError
+from pricing.selectors import is_xpath
 from pricing.settings import Settings
 from pricing.tax import PriceBasis
 
@@ -214,6 +215,12 @@ class CompetitorSpider(scrapy.Spider):
             elif self._product_pattern is None or self._product_pattern.search(loc):
                 yield self._product_request(response.urljoin(loc))
 
+    def _observed_at(self) -> dt.datetime:
+        """Now, or the moment ``PRICING_OBSERVED_AT`` (ISO 8601) names: a replayed season
+        (``pricing demo --nights``) stamps what it crawls with the simulated date."""
+        fixed = self.settings.get("PRICING_OBSERVED_AT")
+        return dt.datetime.fromisoformat(fixed) if fixed else dt.datetime.now(dt.UTC)
+
     def _product_request(self, url: str) -> scrapy.Request:
         meta: dict[str, Any] = {}
         if self.competitor.render_js:
@@ -261,6 +268,6 @@ class CompetitorSpider(scrapy.Spider):
         yield ProductItem(
             competitor=self.competitor.name,
             url=response.url,
-            fetched_at=dt.datetime.now(dt.UTC),
+            fetched_at=self._observed_at(),
             product=product,
         )

@@ -194,6 +194,11 @@ class Storefront(ABC):
     def price(self, product: ShopProduct) -> Decimal:
         return self.catalog.price(product, self.day)
 
+    def product(self, slug: str) -> ShopProduct | None:
+        """The product behind ``slug`` as it stands on the shop's day (stock included)."""
+        product = self.catalog.product(slug)
+        return None if product is None else self.catalog.on(product, self.day)
+
     def title(self, product: ShopProduct) -> str:
         return title(self.catalog.profile, product)
 

@@ -35,7 +35,7 @@ class FleetStore(Storefront):
             return self.listing(query)
         for prefix in ("/parts/", "/print/"):
             if path.startswith(prefix):
-                product = self.catalog.product(path.removeprefix(prefix))
+                product = self.product(path.removeprefix(prefix))
                 return Response.html(self.product_page(product)) if product else None
         if path == "/compare":
             return Response.html(self.layout("Compare", "<h1>Compare parts</h1>"))

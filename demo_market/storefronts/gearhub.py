@@ -47,7 +47,7 @@ class GearHub(Storefront):
         if path.startswith("/sitemaps/"):
             return self.sitemap(path.removeprefix("/sitemaps/"), origin)
         if path.startswith("/products/"):
-            product = self.catalog.product(path.removeprefix("/products/"))
+            product = self.product(path.removeprefix("/products/"))
             return Response.html(self.product_page(product, origin)) if product else None
         if path.startswith("/img/") and path.endswith(".svg"):
             return Response(200, _IMAGE.encode(), "image/svg+xml; charset=utf-8")

@@ -41,7 +41,7 @@ class PartsDepot(Storefront):
         if path == "/catalog":
             return self.listing(query)
         if path.startswith("/product/"):
-            product = self.catalog.product(path.removeprefix("/product/"))
+            product = self.product(path.removeprefix("/product/"))
             return Response.html(self.product_page(product)) if product else None
         if path == "/static/site.css":
             return Response(200, CSS.encode(), "text/css; charset=utf-8")

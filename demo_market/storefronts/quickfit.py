@@ -76,10 +76,10 @@ class QuickFit(Storefront):
         if path == "/static/app.js":
             return Response(200, APP_JS.encode(), "text/javascript; charset=utf-8")
         if path.startswith("/p/"):
-            product = self.catalog.product(path.removeprefix("/p/"))
+            product = self.product(path.removeprefix("/p/"))
             return Response.html(self.product_page(product)) if product else None
         if path.startswith("/api/products/"):
-            product = self.catalog.product(path.removeprefix("/api/products/"))
+            product = self.product(path.removeprefix("/api/products/"))
             return Response.json(json.dumps(self.api(product))) if product else None
         return None
 

@@ -29,7 +29,7 @@ class TradeSupply(Storefront):
         if path == "/catalog":
             return self.listing(query)
         if path.startswith("/item/"):
-            product = self.catalog.product(path.removeprefix("/item/"))
+            product = self.product(path.removeprefix("/item/"))
             return Response.html(self.item_page(product)) if product else None
         return None
 

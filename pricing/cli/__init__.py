@@ -65,13 +65,14 @@ def _root(
 
 
 def _register() -> None:
-    from pricing.cli import commands, daemon, data, market, web
+    from pricing.cli import commands, daemon, data, market, web, whatif
 
     commands.register(app)
     daemon.register(app)
     data.register(app)
     market.register(app)
     web.register(app)
+    whatif.register(app)
 
 
 _register()

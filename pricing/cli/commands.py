@@ -5,14 +5,24 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
 
 from pricing.cli.context import get
 from pricing.cli.options import AsOfOpt, parse_as_of
-from pricing.cli.output import Format, console, dumps, emit, print_line, progress
+from pricing.cli.output import (
+    Format,
+    OutOpt,
+    console,
+    dumps,
+    emit,
+    out_format,
+    print_line,
+    progress,
+    write_out,
+)
 from pricing.errors import PricingError
 from pricing.storage.models import Suggestion, SuggestionRun
 
@@ -52,6 +62,9 @@ def _suggestion_dict(s: Suggestion) -> dict[str, object]:
     row["reasons"] = {"codes": list(s.reason_codes), "text": s.explanation}
     row["review_status"] = s.review_status
     row["approved_price"] = s.approved_price
+    row["expected_gain"] = s.expected_profit_after - s.expected_profit_before
+    row["reviewed_by"] = s.reviewed_by
+    row["review_note"] = s.review_note
     return row
 
 
@@ -61,10 +74,25 @@ def _run_id(session: object, run: int | None) -> int:
     return run if run is not None else latest_complete_run(session)  # type: ignore[arg-type]
 
 
+def _optimize_out(
+    out: Path, kind: Format, run_id: int, summary: dict[str, Any], rows: list[dict[str, Any]]
+) -> None:
+    """``optimize --out FILE``: exactly what ``--format csv|json`` would print."""
+    if kind is Format.json:
+        payload = {"run_id": run_id, "summary": summary, "suggestions": rows}
+        write_out(out, lambda fh: fh.write(dumps(payload) + "\n"))
+        print_line(f"suggestion run {run_id}: {len(rows)} suggestions written to {out} (json)")
+    else:
+        emit(rows, kind, SUGGESTION_COLUMNS, title=f"suggestion run {run_id}", out=out)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def optimize(
-        ctx: typer.Context, fmt: FormatOpt = Format.table, as_of: AsOfOpt = None
+        ctx: typer.Context,
+        fmt: FormatOpt = Format.table,
+        as_of: AsOfOpt = None,
+        out: OutOpt = None,
     ) -> None:
         """Make a suggestion run from the latest trusted competitor prices.
 
@@ -74,6 +102,7 @@ def register(app: typer.Typer) -> None:
         from pricing.pipeline.optimize import run_optimizer
 
         moment = parse_as_of(as_of)
+        kind = out_format(fmt, out) if out is not None else None  # bad --out: before the work
         app_ctx = get(ctx)
         with progress("optimizing prices"):
             run_id = run_optimizer(app_ctx.db, app_ctx.config.policy, as_of=moment)
@@ -91,12 +120,18 @@ def register(app: typer.Typer) -> None:
             print_line(f"SKU {item['sku']}: {item['reason']}", stderr=True)
         if summary.get("skipped"):
             print_line(f"{summary['skipped']} SKUs skipped", stderr=True)
+        changed = [r for r in rows if r["suggested_price"] != r["current_price"]]
+        if out is not None and kind is not None:  # every row to the file, a summary here
+            _optimize_out(out, kind, run_id, summary, rows)
+            console.print(
+                f"suggestion run {run_id}: {len(rows)} SKUs, {len(changed)} price changes"
+            )
+            return
         if fmt is Format.json:
             sys.stdout.write(
                 dumps({"run_id": run_id, "summary": summary, "suggestions": rows}) + "\n"
             )
             return
-        changed = [r for r in rows if r["suggested_price"] != r["current_price"]]
         if fmt is Format.csv:
             emit(rows, fmt, SUGGESTION_COLUMNS)
             return
@@ -160,6 +195,24 @@ def register(app: typer.Typer) -> None:
         changes_only: Annotated[
             bool, typer.Option("--changes-only", help="Only suggestions that move a price.")
         ] = False,
+        rule: Annotated[
+            str | None,
+            typer.Option("--rule", help="Those the named auto-approval rule approved."),
+        ] = None,
+        min_change: Annotated[
+            str | None,
+            typer.Option("--min-change", help="Moves at least this big, either way: 0.02 or 2%."),
+        ] = None,
+        max_change: Annotated[
+            str | None,
+            typer.Option("--max-change", help="Moves at most this big, either way: 0.05 or 5%."),
+        ] = None,
+        min_gain: Annotated[
+            str | None,
+            typer.Option(
+                "--min-gain", help="Expected gross profit gained per period, at least (amount)."
+            ),
+        ] = None,
         by: Annotated[str, typer.Option("--by", help="Who decides (default: your login).")] = "",
         why: Annotated[
             str | None, typer.Option("--why", help="Why (required for overrides).")
@@ -168,9 +221,21 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--log", help="Show the run's audit trail: decisions, exports.")
         ] = False,
         fmt: FormatOpt = Format.table,
+        out: OutOpt = None,
     ) -> None:
-        """Approve, reject or override suggestions; with no action, list pending ones."""
-        from pricing.review import ReviewFilter, decide, decision_log, parse_price, selected
+        """Approve, reject or override suggestions; with no action, list pending ones.
+
+        ``--rule NAME`` selects what that auto-approval rule approved (to list it, or to
+        reject it); the other filters select pending suggestions."""
+        from pricing.review import (
+            ReviewFilter,
+            decide,
+            decision_log,
+            parse_amount,
+            parse_fraction,
+            parse_price,
+            selected,
+        )
 
         actions = [approve, reject, override is not None]
         if sum(actions) > 1:
@@ -181,9 +246,18 @@ def register(app: typer.Typer) -> None:
             if log:
                 columns = ["at", "by", "action", "count", "price", "why", "skus"]
                 title = f"Audit trail, run {run_id}"
-                emit(decision_log(session, run_id), fmt, columns, title=title)
+                emit(decision_log(session, run_id), fmt, columns, title=title, out=out)
                 return
-            flt = ReviewFilter(tuple(sku or ()), category, reason, changes_only)
+            flt = ReviewFilter(
+                tuple(sku or ()), category, reason, changes_only,
+                status=None if rule else "pending",
+                rule=rule,
+                min_change=None if min_change is None
+                else abs(parse_fraction(min_change, "--min-change")),
+                max_change=None if max_change is None
+                else abs(parse_fraction(max_change, "--max-change")),
+                min_gain=None if min_gain is None else parse_amount(min_gain, "--min-gain"),
+            )
             rows = selected(session, run_id, flt)
             if not any(actions):
                 emit(
@@ -193,12 +267,17 @@ def register(app: typer.Typer) -> None:
                         "sku",
                         "current_price",
                         "suggested_price",
+                        "change_pct",
+                        "expected_gain",
                         "margin_after",
                         "binding_constraint",
                         "review_status",
+                        "reviewed_by",
                         "explanation",
                     ],
-                    title=f"Pending suggestions, run {run_id}",
+                    title=(f"Suggestions approved by rule {rule}, run {run_id}" if rule
+                           else f"Pending suggestions, run {run_id}"),
+                    out=out,
                 )
                 return
             price = None if override is None else parse_price(override, "--override")
@@ -214,9 +293,14 @@ def register(app: typer.Typer) -> None:
             )
         for line in done.refused:
             console.print(f"left pending {line}")
-        console.print(f"run {run_id}: {action} applied to {done.count} suggestions"
-                      + (f"; {len(done.refused)} left pending (they fail the re-check)"
-                         if done.refused else ""))
+        console.print(
+            f"run {run_id}: {action} applied to {done.count} suggestions"
+            + (
+                f"; {len(done.refused)} left pending (they fail the re-check)"
+                if done.refused
+                else ""
+            )
+        )
 
     @app.command()
     def export(
@@ -240,8 +324,9 @@ def register(app: typer.Typer) -> None:
             app_ctx.db, run_id, by or getpass.getuser(), app_ctx.config.policy, out
         )
         for left in result.left_out:
-            console.print(f"left out {left.sku}: {left.reason}",
-                          highlight=False, markup=False, soft_wrap=True)
+            console.print(
+                f"left out {left.sku}: {left.reason}", highlight=False, markup=False, soft_wrap=True
+            )
         where = result.path.resolve()
         left_out = f", {len(result.left_out)} left out" if result.left_out else ""
         if result.repeat:
@@ -249,11 +334,17 @@ def register(app: typer.Typer) -> None:
                 f"run {run_id} was already exported at {result.exported_at:%Y-%m-%d %H:%M:%S} "
                 f"UTC by {result.exported_by}: nothing new written to the price history; the "
                 f"same price list ({result.rows} prices{left_out}) written to {where}",
-                highlight=False, markup=False, soft_wrap=True,
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
             )
             return
-        console.print(f"exported {result.rows} approved prices to {where}{left_out}",
-                      highlight=False, markup=False, soft_wrap=True)
+        console.print(
+            f"exported {result.rows} approved prices to {where}{left_out}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
     @app.command()
     def demo(
@@ -261,14 +352,43 @@ def register(app: typer.Typer) -> None:
         out: Annotated[
             Path, typer.Option("--out", help="Folder for the demo database, inputs and report.")
         ] = Path("var/demo"),
+        nights: Annotated[
+            int, typer.Option("--nights", min=1, max=730, help="Simulated nights to replay.")
+        ] = 91,
+        price_every: Annotated[
+            int,
+            typer.Option(
+                "--price-every", min=1, help="Run the nightly pricing every N-th night (1: all)."
+            ),
+        ] = 7,
     ) -> None:
-        """Run the whole pipeline on the bundled demo market with a fresh SQLite database."""
-        from pricing.pipeline.demo import run_demo
+        """Replay a season of the whole pipeline on the bundled demo market (fresh SQLite)."""
+        from pricing.cli.demo import run_demo
 
         app_ctx = get(ctx)
         result = run_demo(
             out,
             app_ctx.settings.config_dir,
-            progress=lambda msg: console.print(msg, highlight=False),
+            nights=nights,
+            price_every=price_every,
+            progress=lambda msg: console.print(msg, highlight=False, markup=False),
         )
-        console.print(f"\nreport: {result.report.resolve()}")
+        c = result.counts
+        db = result.database_url
+        lines = [
+            "",
+            f"replayed {result.nights} nights from {result.first_night.isoformat()} "
+            f"in {result.seconds:.0f} s",
+            f"{c['crawls']} crawls, {c['observations']} price observations, {c['runs']} "
+            f"suggestion runs with {c['suggestions']} suggestions; {c['approved']} approved "
+            f"(small moves, no warnings), {c['exported']} prices exported; run "
+            f"{result.run_id} has {c['pending']} changes pending review",
+            f"report: {result.report.resolve()}",
+            "",
+            "explore the demo database (or `export PRICING_DATABASE_URL=" + db + "` once):",
+            f"  pricing --db {db} history {result.example_sku or 'SKU'}",
+            f"  pricing --db {db} review --run {result.run_id}",
+            f"  pricing --db {db} serve",
+        ]
+        for line in lines:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from pricing.cli.context import get
-from pricing.cli.output import Format, console, emit
+from pricing.cli.options import LogFormatOpt, with_log_format
+from pricing.cli.output import Format, OutOpt, console, emit
+from pricing.logs import setup as setup_logs
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 
@@ -70,6 +72,15 @@ ScrapydOpt = Annotated[
 ScrapydProjectOpt = Annotated[
     str, _opt("--scrapyd-project", "SCRAPYD_PROJECT", "The Scrapyd project of the crawlers.")
 ]
+ScrapydLostOpt = Annotated[
+    float,
+    _opt(
+        "--scrapyd-lost-after",
+        "SCRAPYD_LOST_AFTER",
+        "Seconds a Scrapyd node may not answer about a running crawl before the crawl "
+        "counts as lost and is dispatched to another node.",
+    ),
+]
 # trial mode (docs/daemon.md): intervals instead of the crons, same job store and jobs
 CrawlEveryOpt = Annotated[
     float | None,
@@ -109,9 +120,11 @@ def register(app: typer.Typer) -> None:
         max_attempts: AttemptsOpt = 2,
         scrapyd: ScrapydOpt = None,
         scrapyd_project: ScrapydProjectOpt = "crawlers",
+        scrapyd_lost_after: ScrapydLostOpt = 60.0,
         crawl_every: CrawlEveryOpt = None,
         nightly_every: NightlyEveryOpt = None,
         max_workers: WorkersOpt = 8,
+        log_format: LogFormatOpt = None,
     ) -> None:
         """Run crawls and the nightly pipeline on their schedules (config/schedules.yaml).
 
@@ -123,11 +136,11 @@ def register(app: typer.Typer) -> None:
         from scheduler.options import DaemonOptionError, DaemonOptions
 
         app_ctx = get(ctx)
-        logging.basicConfig(
-            level=logging.DEBUG if app_ctx.settings.debug else logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        app_ctx.settings = with_log_format(app_ctx.settings, log_format)
+        setup_logs(
+            app_ctx.settings.log_format,
+            logging.DEBUG if app_ctx.settings.debug else logging.INFO,
         )
-        logging.getLogger("alembic").setLevel(logging.WARNING)
         config = app_ctx.config
         overrides: dict[str, str] = {}
         for item in base_url or []:
@@ -152,6 +165,7 @@ def register(app: typer.Typer) -> None:
             max_workers=max_workers,
             scrapyd_nodes=tuple(scrapyd or ()),
             scrapyd_project=scrapyd_project,
+            scrapyd_lost_after=scrapyd_lost_after,
         )
         alerts = load_alerts(app_ctx.settings.config_dir)
         app_ctx.db  # noqa: B018 - refuse early when the schema is missing or behind
@@ -177,11 +191,11 @@ def register(app: typer.Typer) -> None:
             console.print(f"{node}: project {project}, spiders: {', '.join(spiders) or 'none'}")
 
     @app.command()
-    def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+    def status(ctx: typer.Context, fmt: FormatOpt = Format.table, out: OutOpt = None) -> None:
         """Schedules, next runs, last runs with their health, the active daemon, alerts."""
         from scheduler.status import STATUS_COLUMNS, status_rows
 
         app_ctx = get(ctx)
         config = app_ctx.config  # a bad config is reported before a missing schema
         rows = status_rows(app_ctx.db, config)
-        emit(rows, fmt, STATUS_COLUMNS, title="Status")
+        emit(rows, fmt, STATUS_COLUMNS, title="Status", out=out)

@@ -13,7 +13,7 @@ import typer
 from pricing import imports
 from pricing.cli.context import get
 from pricing.cli.options import AsOfOpt, parse_as_of
-from pricing.cli.output import Format, console, emit, print_line, progress
+from pricing.cli.output import Format, OutOpt, console, emit, print_line, progress
 from pricing.errors import PricingError
 from pricing.history import sku_history
 from pricing.storage import Database
@@ -146,6 +146,7 @@ def register(app: typer.Typer) -> None:
             typer.Option("--since", formats=["%Y-%m-%d"], help="From this date."),
         ] = None,
         fmt: FormatOpt = Format.json,
+        out: OutOpt = None,
     ) -> None:
         """Our price and every matched competitor's price for a SKU over time."""
         with get(ctx).db.session() as session:
@@ -163,7 +164,7 @@ def register(app: typer.Typer) -> None:
             "url",
             "title",
         ]
-        emit([r.as_json() for r in rows], fmt, columns, title=f"Price history of {sku}")
+        emit([r.as_json() for r in rows], fmt, columns, title=f"Price history of {sku}", out=out)
 
     @app.command("market-position")
     def market_position_cmd(
@@ -173,6 +174,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--skus", help="One row per SKU instead of per category.")
         ] = False,
         fmt: FormatOpt = Format.table,
+        out: OutOpt = None,
     ) -> None:
         """Where we stand against the market per category: price index, SKUs above/at/below.
 
@@ -191,7 +193,7 @@ def register(app: typer.Typer) -> None:
             raise PricingError(f"no category {category!r} in the catalog")
         if skus:
             rows = [{**asdict(p), "position": p.position} for c in cats for p in c.items]
-            emit(rows, fmt, SKU_POSITION_COLUMNS, title="Market position by SKU")
+            emit(rows, fmt, SKU_POSITION_COLUMNS, title="Market position by SKU", out=out)
             return
         rows = [
             {
@@ -200,7 +202,7 @@ def register(app: typer.Typer) -> None:
             }
             for c in cats
         ]
-        emit(rows, fmt, POSITION_COLUMNS, title="Market position by category")
+        emit(rows, fmt, POSITION_COLUMNS, title="Market position by category", out=out)
 
     @app.command("competitor-moves")
     def competitor_moves_cmd(
@@ -222,6 +224,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--listings", help="One row per listing that moved, biggest first.")
         ] = False,
         fmt: FormatOpt = Format.table,
+        out: OutOpt = None,
     ) -> None:
         """Which competitors moved their prices for our SKUs most over a period.
 
@@ -257,7 +260,9 @@ def register(app: typer.Typer) -> None:
                 {**asdict(m), "change": m.change} for c in result for m in c.items if m.change != 0
             ]
             rows.sort(key=lambda r: (-abs(r["change"]), r["competitor"], r["sku"]))
-            emit(rows, fmt, LISTING_MOVE_COLUMNS, title=f"Competitor price moves, {period}")
+            emit(
+                rows, fmt, LISTING_MOVE_COLUMNS, title=f"Competitor price moves, {period}", out=out
+            )
             return
         rows = [{k: v for k, v in asdict(c).items() if k != "items"} for c in result]
-        emit(rows, fmt, MOVES_COLUMNS, title=f"Competitor moves, {period}")
+        emit(rows, fmt, MOVES_COLUMNS, title=f"Competitor moves, {period}", out=out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -12,9 +13,11 @@ import typer
 from sqlalchemy import select
 
 from pricing.cli.context import get
-from pricing.cli.output import Format, console, dumps, emit, progress
+from pricing.cli.options import LogFormatOpt, with_log_format
+from pricing.cli.output import Format, OutOpt, console, dumps, emit, progress
 from pricing.config import COMPETITORS_FILE
 from pricing.errors import ExitCode, PricingError, crawl_exit_code
+from pricing.settings import Settings
 from pricing.storage.models import CrawlRun, Listing, Match
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
@@ -26,6 +29,7 @@ class Relation(StrEnum):
     same = "same"
     alternative = "alternative"
     kit = "kit"
+
 
 ByOpt = Annotated[str, typer.Option("--by", help="Who decides (default: your login).")]
 
@@ -94,11 +98,13 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option("--base-url", help="NAME=URL: crawl this competitor at another address."),
         ] = None,
+        log_format: LogFormatOpt = None,
     ) -> None:
         """Run competitors' spiders now and record each crawl run."""
         from crawlers.runner import run_crawls
 
         app_ctx = get(ctx)
+        app_ctx.settings = with_log_format(app_ctx.settings, log_format)
         app_ctx.db  # noqa: B018 - refuse early when the schema is missing
         if not competitors and not any(c.enabled for c in app_ctx.config.competitors):
             where = app_ctx.config.directory / COMPETITORS_FILE
@@ -110,10 +116,14 @@ def register(app: typer.Typer) -> None:
                 app_ctx.config,
                 competitors,
                 base_urls=overrides,
-                log_level="DEBUG" if app_ctx.settings.debug else "WARNING",
+                log_level=_crawl_log_level(app_ctx.settings),
                 tracebacks=app_ctx.settings.debug,
             )
-        statuses = _print_runs(app_ctx, [o.run_id for o in outcomes if o.run_id is not None])
+        run_ids = [o.run_id for o in outcomes if o.run_id is not None]
+        if app_ctx.settings.log_format == "json":
+            statuses = _log_runs(app_ctx, run_ids)
+        else:
+            statuses = _print_runs(app_ctx, run_ids)
         statuses += [None for o in outcomes if o.run_id is None]
         code = crawl_exit_code(statuses)
         if code is not ExitCode.OK:
@@ -128,11 +138,12 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
         fmt: FormatOpt = Format.table,
+        out: OutOpt = None,
     ) -> None:
         if ctx.invoked_subcommand is None:
             with get(ctx).db.session() as session:
                 runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit))
-                emit([_run_row(r) for r in runs], fmt, RUN_COLUMNS, title="Crawl runs")
+                emit([_run_row(r) for r in runs], fmt, RUN_COLUMNS, title="Crawl runs", out=out)
 
     @crawls.command("confirm")
     def crawls_confirm(
@@ -197,11 +208,16 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         fmt: FormatOpt = Format.table,
+        out: OutOpt = None,
     ) -> None:
         if ctx.invoked_subcommand is not None:
             return
+        from pricing.pipeline.learned import queue_order
+
         stmt = (
-            select(Match, Listing).join(Listing, Listing.id == Match.listing_id).order_by(Match.id)
+            select(Match, Listing)
+            .join(Listing, Listing.id == Match.listing_id)
+            .order_by(*queue_order(status))
         )
         if status:
             stmt = stmt.where(Match.status == status)
@@ -221,13 +237,14 @@ def register(app: typer.Typer) -> None:
                     "relation": m.relation,
                     "method": m.method,
                     "confidence": round(m.confidence, 3),
+                    "probability": m.learned_probability,
                     "status": m.status,
                     "evidence": m.evidence,
                     "note": m.note,
                 }
                 for m, li in session.execute(stmt)
             ]
-        emit(rows, fmt, MATCH_COLUMNS, title="Matches")
+        emit(rows, fmt, MATCH_COLUMNS, title="Matches", out=out)
 
     def _decide(
         ctx: typer.Context,
@@ -293,6 +310,7 @@ MATCH_COLUMNS = [
     "relation",
     "method",
     "confidence",
+    "probability",
     "status",
     "evidence",
     "note",
@@ -312,6 +330,40 @@ RUN_COLUMNS = [
 
 def _run_row(run: CrawlRun) -> dict[str, object]:
     return {c: getattr(run, c) for c in RUN_COLUMNS}
+
+
+def _crawl_log_level(settings: Settings) -> str:
+    """Text on a terminal: warnings and errors; JSON for a log collector: from INFO on
+    (it filters); ``--debug``: everything."""
+    if settings.debug:
+        return "DEBUG"
+    return "INFO" if settings.log_format == "json" else "WARNING"
+
+
+def _log_runs(app_ctx: object, run_ids: list[int]) -> list[str | None]:
+    """With JSON logs, the runs are log records (one JSON line each on stderr) instead
+    of a table; returns their statuses."""
+    from pricing.cli.context import AppContext
+
+    assert isinstance(app_ctx, AppContext)
+    log = logging.getLogger("pricing.crawl")
+    with app_ctx.db.session() as session:
+        runs = list(
+            session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id))
+        )
+        for run in runs:
+            row = _run_row(run)
+            level = logging.INFO if run.status == "succeeded" else logging.WARNING
+            log.log(
+                level,
+                "crawl run %d of %s: %s, %d items",
+                run.id,
+                run.competitor,
+                run.status,
+                run.items,
+                extra={**row, "competitor": run.competitor, "run_id": run.id},
+            )
+        return [r.status for r in runs]
 
 
 def _print_runs(app_ctx: object, run_ids: list[int]) -> list[str | None]:

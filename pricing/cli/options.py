@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from pricing.errors import PricingError
+from pricing.logs import check_format
+from pricing.settings import Settings
 
 AS_OF_RANGE = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(2200, 1, 1, tzinfo=dt.UTC))
 
@@ -20,6 +22,24 @@ AsOfOpt = Annotated[
         "(UTC unless it has an offset). Default: now.",
     ),
 ]
+
+
+LogFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log-format",
+        metavar="text|json",
+        envvar="PRICING_LOG_FORMAT",
+        show_envvar=True,
+        help="Log lines on stderr as text, or as one JSON object a line (time, level, "
+        "logger, message, competitor, run_id...).",
+    ),
+]
+
+
+def with_log_format(settings: Settings, value: str | None) -> Settings:
+    """The settings with ``--log-format`` applied (checked: one clear line if bad)."""
+    return settings.model_copy(update={"log_format": check_format(value or settings.log_format)})
 
 
 def parse_as_of(text: str | None) -> dt.datetime | None:

@@ -5,17 +5,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, TextIO
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pricing.errors import PricingError
 from pricing.reports.cells import csv_value
 
 console = Console()
@@ -47,35 +52,104 @@ def dumps(obj: Any) -> str:
 TABLE_ROWS = 50
 
 
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        metavar="FILE",
+        help="Write every row to FILE (CSV or JSON: --format csv|json, or the file's "
+        ".csv/.json suffix); the terminal gets a one-line summary.",
+    ),
+]
+
+
 def emit(
-    rows: Sequence[dict[str, Any]], fmt: Format, columns: Sequence[str], title: str = ""
+    rows: Sequence[dict[str, Any]],
+    fmt: Format,
+    columns: Sequence[str],
+    title: str = "",
+    out: Path | None = None,
+) -> None:
+    """Print ``rows`` as a table, CSV or JSON; with ``out``, write them all there (CSV
+    or JSON) and print a summary line instead."""
+    if out is not None:
+        kind = out_format(fmt, out)
+        write_out(out, lambda fh: _write_rows(rows, kind, columns, fh))
+        print_line(f"{title or 'rows'}: {len(rows)} rows written to {out} ({kind})")
+    elif fmt is Format.table:
+        _print_table(rows, columns, title)
+    else:
+        _write_rows(rows, fmt, columns, sys.stdout)
+
+
+def _write_rows(
+    rows: Sequence[dict[str, Any]], fmt: Format, columns: Sequence[str], stream: TextIO
 ) -> None:
     if fmt is Format.json:
-        sys.stdout.write(dumps([{c: jsonable(r.get(c)) for c in columns} for r in rows]) + "\n")
-    elif fmt is Format.csv:
-        writer = csv.writer(sys.stdout)
+        stream.write(dumps([{c: jsonable(r.get(c)) for c in columns} for r in rows]) + "\n")
+    else:
+        writer = csv.writer(stream)
         writer.writerow(columns)
         for r in rows:
             writer.writerow([_csv_cell(r.get(c)) for c in columns])
-    else:
-        shown = rows[:TABLE_ROWS]
-        table = Table(title=title or None)
-        for c in columns:
-            table.add_column(c)
-        for r in shown:
-            # scraped text may contain rich markup; show it literally
-            table.add_row(
-                *("" if r.get(c) is None else escape(str(jsonable(r.get(c)))) for c in columns)
-            )
-        console.print(table)
-        if len(rows) > len(shown):
-            console.print(
-                f"{len(rows)} rows; the first {len(shown)} shown. "
-                "All of them: --format csv or --format json (e.g. > rows.csv)",
-                highlight=False,
-                markup=False,
-                soft_wrap=True,
-            )
+
+
+def _print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str) -> None:
+    shown = rows[:TABLE_ROWS]
+    table = Table(title=title or None)
+    for c in columns:
+        table.add_column(c)
+    for r in shown:
+        # scraped text may contain rich markup; show it literally
+        table.add_row(
+            *("" if r.get(c) is None else escape(str(jsonable(r.get(c)))) for c in columns)
+        )
+    console.print(table)
+    if len(rows) > len(shown):
+        console.print(
+            f"{len(rows)} rows; the first {len(shown)} shown. "
+            "All of them: --format csv or --format json (e.g. > rows.csv), or --out FILE",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def out_format(fmt: Format, out: Path) -> Format:
+    """What ``--out FILE`` holds: the ``--format`` asked for, or for a table the file's
+    suffix (a table is for a terminal, not a file)."""
+    _check_out(out)
+    if fmt is not Format.table:
+        return fmt
+    by_suffix = {".csv": Format.csv, ".json": Format.json}
+    kind = by_suffix.get(out.suffix.lower())
+    if kind is None:
+        raise PricingError(
+            f"--out {out}: choose the file's format with --format csv or --format json "
+            "(or name a .csv or .json file)"
+        )
+    return kind
+
+
+def _check_out(out: Path) -> None:
+    if out.is_dir():
+        raise PricingError(f"--out {out}: is a folder; name a file")
+    if not out.parent.is_dir():
+        raise PricingError(f"--out {out}: no folder {out.parent}")
+
+
+def write_out(out: Path, write: Callable[[TextIO], object]) -> None:
+    """Write a file whole or not at all: into a temporary file next to it, then renamed
+    over it (an interrupted command never leaves half a price list behind)."""
+    _check_out(out)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def progress(message: str) -> AbstractContextManager[object]:

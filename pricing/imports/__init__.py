@@ -45,7 +45,12 @@ from pricing.imports.rows import (
     reason,
 )
 from pricing.matching.normalize import normalize_brand, normalize_gtin, normalize_part_number
-from pricing.observations import STAGE_COLUMNS, observation_stage, store_staged, unit_price
+from pricing.observations import (
+    STAGE_COLUMNS,
+    observation_stage,
+    observed_unit_price,
+    store_staged,
+)
 from pricing.storage import Database
 from pricing.storage.bulk import (
     copy_batches,
@@ -202,8 +207,11 @@ _CATALOG_FIELDS = list(CatalogRow.model_fields)
 _PART_COLUMNS = [*_CATALOG_FIELDS, "part_number_norm", "updated_at"]
 
 
-def import_catalog(db: Database, path: Path, *, skip_bad_rows: bool = False) -> ImportResult:
-    now = utcnow()
+def import_catalog(
+    db: Database, path: Path, *, skip_bad_rows: bool = False, as_of: dt.datetime | None = None
+) -> ImportResult:
+    """Parts from a file; a changed price enters our price history at ``as_of`` (default now)."""
+    now = as_of or utcnow()
     gtin_at = 1 + _CATALOG_FIELDS.index("gtin")
     part_number_at = 1 + _CATALOG_FIELDS.index("part_number")
 
@@ -324,8 +332,9 @@ def import_observations(
                               f"{_span(FUTURE_SKEW)} after {as_of.isoformat(timespec='seconds')})"))
             return None
         # in STAGE_COLUMNS order
+        per_unit = observed_unit_price(price, pack_qty, title)
         return (line, competitor, url, title, brand, part_number, gtin, pack_qty, at, price,
-                str(price), currency, None, unit_price(price, pack_qty), availability, "import")
+                str(price), currency, None, per_unit, availability, "import")
 
     rows = _rows(path, ObservationRow, OBSERVATION_FAST)
     with db.session() as session:

@@ -29,8 +29,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pricing.bounds import CONTROL_RE, FREE_TEXT_CONTROL_RE, MAX_FREE_TEXT, NotUtf8Error
+from pricing.bounds import CONTROL_RE, FREE_TEXT_CONTROL_RE, MAX_FREE_TEXT
 from pricing.errors import InputFileError
+from pricing.utf8 import NotUtf8Error
 
 _BLOCK = 1 << 20
 BATCH_ROWS = 5000
@@ -162,7 +163,7 @@ def boolean(cells: Sequence[str]) -> list[bool]:
 
 def check_utf8(path: Path) -> None:
     """Read the file as bytes once; :class:`InputFileError` at its first non-UTF-8 byte
-    (line and column as :func:`pricing.bounds.decode_utf8` gives them)."""
+    (line and column as :func:`pricing.utf8.decode_utf8` gives them)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with path.open("rb") as f:

@@ -12,13 +12,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pricing.matching.normalize import _ascii_fold
+from pricing.matching.normalize import _BRAND_NOISE, _ascii_fold, normalize_brand
 
 __all__ = ["BrandRules", "TitleBrands", "acronym_aliases"]
 
 _WORDS = re.compile(r"[A-Z0-9]+")
 _MAX_BRAND_WORDS = 3
 _MIN_AFFIX = 3
+_LEGAL_WORDS = _BRAND_NOISE  # legal forms and generic words, not the maker
 
 
 def words_of(text: str) -> list[str]:
@@ -60,6 +61,7 @@ class BrandRules:
     def __init__(self, known: Iterable[str], aliases: Mapping[str, str]) -> None:
         self.aliases = dict(aliases)
         known = frozenset(known)
+        self.makers = known  # the brands of the catalog and cross-references themselves
         self.known = (
             known
             | frozenset(self.canon(b) for b in known)
@@ -70,6 +72,30 @@ class BrandRules:
     def canon(self, brand: str) -> str:
         """``brand`` (normalized) after aliasing."""
         return self.aliases.get(brand, brand)
+
+    def of_field(self, raw: str | None) -> str:
+        """A listing's brand field, normalized and aliased; a spelling the catalog does
+        not know is read as the known brand it abbreviates or joins with "and":
+        ``Hewlett Packard`` is ``HP``, ``Black and Decker`` is ``BLACK+DECKER``."""
+        brand = self.canon(normalize_brand(raw))
+        if not brand or brand in self.known:
+            return brand
+        words = [w for w in words_of(raw or "") if w not in _LEGAL_WORDS]
+        return self._spelled(words) or brand
+
+    def _spelled(self, words: list[str]) -> str:
+        """The known brand ``words`` spell as initials or with "and" between, or ``""``."""
+        if len(words) < 2 or not all(w.isalpha() for w in words):
+            return ""
+        joined = "".join(w for w in words if w != "AND")
+        if joined in self.known:
+            return self.canon(joined)
+        # initials only of a maker that is written so itself ("HP"), not of an alias
+        # that initials made ("BD" for Black & Decker is no "Black Diamond")
+        initials = "".join(w[0] for w in words if w != "AND")
+        if len(initials) >= 2 and initials in self.makers:
+            return self.canon(initials)
+        return ""
 
     def agree(self, a: str, b: str) -> bool:
         """Whether normalized brands ``a`` and ``b`` name the same maker; never for an
@@ -95,6 +121,20 @@ class BrandRules:
                     mentioned.add(self.canon(window))
                     if i == 0:
                         leading = self.canon(window)
+            # "Black and Decker" for BLACK+DECKER
+            if i + 2 < len(words) and words[i + 1] == "AND":
+                spelled = self._spelled(words[i : i + 3])
+                if spelled:
+                    mentioned.add(spelled)
+                    leading = leading or (spelled if i == 0 else "")
+        if not leading:
+            # a title that starts with a brand's words spelled out: "Hewlett Packard ..."
+            for n in (2, 3):
+                spelled = self._spelled(words[:n]) if len(words) > n else ""
+                if spelled and all(len(w) >= 3 for w in words[:n]):
+                    leading = spelled
+                    mentioned.add(spelled)
+                    break
         return TitleBrands(leading, frozenset(mentioned))
 
     def mentioned(self, brand: str, found: TitleBrands) -> bool:

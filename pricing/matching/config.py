@@ -10,7 +10,39 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from pricing.matching.normalize import normalize_brand
 
-__all__ = ["MatchingConfig"]
+__all__ = ["LearnedConfig", "MatchingConfig"]
+
+
+class LearnedConfig(BaseModel):
+    """Learning from confirm/reject decisions (:mod:`pricing.matching.learned`).
+
+    With fewer than ``min_decisions`` decisions nothing changes. From there a model
+    ranks the review queue (``pricing matches --status needs_review``, most likely
+    first, column ``probability``) and, unless ``auto_precision`` is null, a pending
+    candidate whose probability reaches the threshold that gave ``auto_precision`` on
+    held-out decisions becomes ``auto``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    """Set false to ignore decisions entirely."""
+
+    min_decisions: int = Field(default=50, ge=4)
+    """Decisions (confirms plus rejects) needed before a model is fitted."""
+
+    auto_precision: float | None = Field(default=0.99, gt=0.5, le=1.0)
+    """Precision the auto-accept threshold must reach on held-out decisions; null:
+    the model only ranks the review queue, it never accepts."""
+
+    min_support: int = Field(default=10, ge=1)
+    """Held-out decisions that must lie above the threshold for it to count."""
+
+    folds: int = Field(default=5, ge=2, le=20)
+    """Cross-validation folds for the held-out probabilities."""
+
+    regularization: float = Field(default=1.0, gt=0.0)
+    """Inverse regularization strength of the logistic regression (``C``)."""
 
 
 class MatchingConfig(BaseModel):
@@ -76,6 +108,9 @@ class MatchingConfig(BaseModel):
     brand_aliases: dict[str, str] = Field(default_factory=dict)
     """Brand spellings that name the same maker, e.g. ``{"Hewlett-Packard": "HP"}``;
     keys and values are normalized like every brand."""
+
+    learned: LearnedConfig = Field(default_factory=LearnedConfig)
+    """Learning from people's confirm/reject decisions; see :class:`LearnedConfig`."""
 
     @field_validator("brand_aliases")
     @classmethod

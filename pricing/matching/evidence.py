@@ -6,7 +6,9 @@ may decide alone. :class:`~pricing.matching.matcher.Matcher` weighs them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from pricing.matching.brands import BrandRules, TitleBrands, words_of
 from pricing.matching.config import MatchingConfig
@@ -77,6 +79,7 @@ class Evidence:
     weak: bool = False  # a brand conflict: counts only when nothing else was found
     relation: str = "same"  # see records.MATCH_RELATIONS
     reason: str = ""  # the fact it rests on, for MatchResult.evidence
+    from_description: bool = False  # a model number written in our description
 
 
 @dataclass(slots=True)
@@ -127,6 +130,7 @@ class NumberEvidence:
         *,
         relation: str = "same",
         reason: str = "",
+        from_description: bool = False,
     ) -> Evidence:
         """Evidence for ``sku`` moved to its current SKU; a broken supersession chain
         makes it reviewed."""
@@ -143,6 +147,7 @@ class NumberEvidence:
             weak,
             relation,
             reason,
+            from_description,
         )
 
     def by_gtin(self, gtin: str) -> list[Evidence]:
@@ -219,7 +224,8 @@ class NumberEvidence:
             listed = ctx.listing.brand or ctx.title_brand
             notes += (f"brand {listed} differs from {part.brand}",)
             return self.evidence(
-                sku, method, conf, False, number, notes, weak=True, reason=reason
+                sku, method, conf, False, number, notes, weak=True, reason=reason,
+                from_description=in_description,
             )
         if fits is None and (in_text or in_description):
             part_brand = self.index.part_brand[sku]
@@ -231,12 +237,14 @@ class NumberEvidence:
             conf = TITLE if in_text else OWN
         elif in_text or in_description:
             conf, notes = TITLE_NO_BRAND, (*notes, "no brand to confirm the number")
-            return self.evidence(sku, method, conf, False, number, notes, reason=reason)
+            return self.evidence(sku, method, conf, False, number, notes, reason=reason,
+                                 from_description=in_description)
         else:
             conf = OWN_NO_BRAND  # our number, no brand to contradict it
         if in_description:
             conf = min(conf, DESCRIPTION)
-        return self.evidence(sku, method, conf, True, number, notes, reason=reason)
+        return self.evidence(sku, method, conf, True, number, notes, reason=reason,
+                             from_description=in_description)
 
     def _exact(
         self, ctx: ListingContext, key: str, number: str, *, in_text: bool, method: str
@@ -265,6 +273,8 @@ class NumberEvidence:
         found = self._exact(ctx, key, raw, in_text=False, method="part_number")
         if not found:
             found = self._by_brand_affix(ctx, key, raw)
+        if not found:
+            found = self._by_stem(ctx, key, raw)
         if not found and self.config.zero_padding_tolerant and key.isdigit():
             found = self._by_unpadded(ctx, key, raw)
         if not found:
@@ -300,6 +310,42 @@ class NumberEvidence:
                                 sku, "part_number", AFFIX, True, raw, (note,), reason=reason
                             )
                         )
+        return out
+
+    @cached_property
+    def _stems(self) -> dict[str, list[tuple[str, str]]]:
+        """Our part numbers as shops shorten them: without a trailing region or
+        packaging code of letters (``MZ-77E1T0B/AM`` -> ``MZ77E1T0B``) and without our
+        brand in front (``FLUKE-117`` -> ``117``); stem -> [(SKU, what was dropped)]."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        for sku, part in self.index.parts.items():
+            number = part.part_number.strip()
+            brand = self.index.part_brand[sku]
+            region = _REGION_SUFFIX.search(number)
+            if region:
+                out.setdefault(normalize_part_number(number[: region.start()]), []).append(
+                    (sku, region.group(0)))
+            key = normalize_part_number(number)
+            if brand and key.startswith(brand) and len(key) - len(brand) >= 3:
+                out.setdefault(key[len(brand):], []).append((sku, part.brand))
+        return {k: v for k, v in out.items() if k and k not in self.index.by_number}
+
+    def _by_stem(self, ctx: ListingContext, key: str, raw: str) -> list[Evidence]:
+        """Our number written shorter (see :attr:`_stems`): automatic only with the
+        brand agreeing and one SKU for the stem."""
+        owners = self._stems.get(key, ())
+        brand = ctx.effective_brand
+        out = []
+        for sku, dropped in owners:
+            if not brand or not self._agree(brand, self.index.part_brand[sku]):
+                continue
+            part = self.index.parts[sku]
+            out.append(self.evidence(
+                sku, "part_number", STEM, len(owners) == 1, raw,
+                (f"{raw} is our {part.part_number} without {dropped!r}",),
+                reason=f"{raw} in the part-number field is our part number "
+                       f"{part.part_number} ({part.brand}) without {dropped!r}",
+            ))
         return out
 
     def _by_unpadded(self, ctx: ListingContext, key: str, raw: str) -> list[Evidence]:
@@ -366,6 +412,7 @@ class NumberEvidence:
                 self._note_near(ctx, cand.key)
         if not in_field:
             hits = self._read_context(ctx, text, candidates, hits)
+        unknown = self._unknown_model(candidates, hits)
         out: list[Evidence] = []
         for cand, found in hits:
             if any(
@@ -386,8 +433,38 @@ class NumberEvidence:
                 if fits_other and e.method not in ("xref", "replaces"):
                     note = f"the title says it fits or replaces {cand.raw}"
                     e = replace(e, may_auto=False, notes=(*e.notes, note))
+                if unknown and e.from_description and not self._variant_of(unknown, e.sku):
+                    # "Canon SX620 ... 1073C001": the title's model number is another's
+                    note = f"the text also names {unknown.raw}, a model number not ours"
+                    e = replace(e, may_auto=False, notes=(*e.notes, note))
                 out.append(e)
         return out
+
+    def _unknown_model(
+        self, candidates: list[Candidate], hits: list[tuple[Candidate, list[Evidence]]]
+    ) -> Candidate | None:
+        """The most model-like number of a text that found nothing, overlaps no number
+        that did, and is written nowhere in our catalog (not a series or a spec such as
+        ``DDR4``), if any."""
+        spans = [(c.start, c.end) for c, _ in hits]
+        for cand in candidates:  # most likely first
+            if cand.score < _MODEL_LIKE:
+                return None
+            if cand.key in self.index.description_keys:
+                continue
+            if not any(s < cand.end and cand.start < e for s, e in spans):
+                return cand
+        return None
+
+    def _variant_of(self, cand: Candidate, sku: str) -> bool:
+        """Whether ``cand`` is one of the SKU's codes with a suffix added or dropped
+        (``CHDHX-901`` for ``CHDHX-901-RW``): the same model, written shorter or longer."""
+        key = cand.key
+        return any(
+            len(code) >= _VARIANT_MIN_HEAD and len(key) >= _VARIANT_MIN_HEAD
+            and (code.startswith(key) or key.startswith(code))
+            for code in self.index.codes_by_sku.get(sku, ())
+        )
 
     def _read_context(
         self,
@@ -493,6 +570,9 @@ class NumberEvidence:
 
 
 _VARIANT_SEPS = ("-", "/")
+# A trailing region or packaging code of letters only: "/AM", "-RW", "#ABA"
+_REGION_SUFFIX = re.compile(r"[-/#][A-Za-z]{2,3}$")
+STEM = 0.92  # our number without a region code or our brand in front, brand agrees
 _VARIANT_MIN_HEAD = 5
 VARIANT = 0.8  # may not auto: our number plus a suffix (another region, colour, pack?)
 

@@ -14,6 +14,7 @@ from functools import cached_property
 from pricing.matching.context import number_context
 from pricing.matching.fuzzy import FuzzyIndex
 from pricing.matching.normalize import (
+    Candidate,
     find_part_numbers,
     normalize_brand,
     normalize_gtin,
@@ -133,26 +134,48 @@ class CatalogIndex:
         name exactly one current SKU and are nobody's part number: a second, weaker way
         to find a SKU by number.
 
-        A code after "for / fits / replaces" (``Hydraulic filter for 6120M``), or one of
-        several codes in one description (``Fuel filter element, 5075E, 5085E``), names
-        the machines the part fits, not the part: it is left out."""
+        A code after "for / fits / replaces" (``Hydraulic filter for 6120M``), or one in
+        a list of codes of one shape (``Fuel filter element, 5075E, 5085E``), names the
+        machines the part fits, not the part: it is left out. A long description may
+        name the part by several codes (``HP 61XL ... (CH563WN)``, ``WH-1000XM4 ...
+        model WH1000XM4/B``): each one that is not such a machine is kept. A plain
+        number counts when it follows the maker's name (``Klein Tools 11061``).
+
+        Also fills ``description_keys`` (every number-like key in any description: the
+        catalog's vocabulary of codes, sizes and series) and ``codes_by_sku`` (each
+        current SKU's part number and description codes)."""
         seen: dict[str, set[str]] = {}
         machines: set[str] = set()
+        vocabulary: set[str] = set()
+        codes_by_sku: dict[str, set[str]] = {}
         for sku, part in self.parts.items():
             current = self.resolved[sku].sku
+            found = find_part_numbers(part.description)
+            vocabulary.update(c.key for c in found)
+            tokens = text_tokens(part.description)
+            after_brand = _after_brand(tokens, self.part_brand[sku])
             cands = [
                 c
-                for c in find_part_numbers(part.description)
-                if c.score >= _CODE_MIN_SCORE
+                for c in found
+                if (c.score >= _CODE_MIN_SCORE or c.start == after_brand)
                 and c.key not in self.by_number
                 and not _DIMENSIONS.match(c.key)
             ]
-            tokens = text_tokens(part.description)
+            spans = {(c.start, c.end) for c in found}
+            mine = codes_by_sku.setdefault(current, set())
+            mine.add(normalize_part_number(part.part_number))
             for cand in cands:
                 # counted even when it names a machine: a code two parts share names neither
                 seen.setdefault(cand.key, set()).add(current)
-                if len(cands) > 1 or number_context(tokens, cand.start, cand.end) is not None:
+                mine.add(cand.key)
+                if _in_list(cand, cands, spans) or (
+                    number_context(tokens, cand.start, cand.end) is not None
+                ):
                     machines.add(cand.key)
+        self.description_keys: frozenset[str] = frozenset(vocabulary)
+        self.codes_by_sku: dict[str, frozenset[str]] = {
+            sku: frozenset(codes) for sku, codes in codes_by_sku.items()
+        }
         return {
             key: sorted(skus)
             for key, skus in seen.items()
@@ -218,6 +241,40 @@ class CatalogIndex:
         for variant in _deletions(key):
             found |= self.near_index.get(variant, set())
         return {k for k in found if k != key and _one_edit(key, k)}
+
+
+def _in_list(cand: Candidate, cands: list[Candidate], spans: set[tuple[int, int]]) -> bool:
+    """Whether ``cand`` stands right next to another code that is not one number with it
+    (``5075E, 5085E``): a list of machines."""
+    for other in cands:
+        if other.end == cand.start:
+            joined = (other.start, cand.end)
+        elif other.start == cand.end:
+            joined = (cand.start, other.end)
+        else:
+            continue
+        if joined not in spans or _shape(cand.key) == _shape(other.key):
+            return True
+    return False
+
+
+def _shape(key: str) -> str:
+    """``5075E`` -> ``9999A``: two codes of one shape side by side are a list of models
+    (``5075E, 5085E``); a model and a spec (``R7000 - AC1900``) are not."""
+    return "".join("9" if c.isdigit() else "A" if c.isalpha() else c for c in key)
+
+
+def _after_brand(tokens: list[str], brand: str) -> int:
+    """The token position right after the part's brand written at the start of its
+    description (``Klein Tools 11061 ...`` -> 2); -1 when it is not there."""
+    if not brand:
+        return -1
+    joined = ""
+    for i, tok in enumerate(tokens[:3]):
+        joined += normalize_part_number(tok)
+        if joined == brand:
+            return i + 1
+    return -1
 
 
 def _deletions(key: str) -> set[str]:

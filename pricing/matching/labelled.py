@@ -24,7 +24,9 @@ from pricing.matching.records import (
 from pricing.scores import Tally
 
 __all__ = [
+    "LABELLED_SETS",
     "Labelled",
+    "LabelledSet",
     "Scores",
     "Tally",
     "load_catalog",
@@ -42,6 +44,42 @@ class Labelled:
     sku: str | None
     relation: str | None
     case: str
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledSet:
+    """One labelled set in ``tests/data`` (see its README): a catalog, optional
+    cross-references, a development part rules are tuned on and a frozen part that is
+    only measured."""
+
+    name: str
+    catalog: str
+    xrefs: str | None
+    development: str
+    frozen: str
+
+    def index_inputs(self, folder: Path) -> tuple[list[CatalogPart], list[CrossRef]]:
+        """The catalog and cross-references of this set, read from ``folder``."""
+        xrefs = load_xrefs(folder / self.xrefs) if self.xrefs else []
+        return load_catalog(folder / self.catalog), xrefs
+
+    def parts(self) -> dict[str, str]:
+        """``{"development": file, "frozen": file}``."""
+        return {"development": self.development, "frozen": self.frozen}
+
+
+LABELLED_SETS = (
+    # aftermarket parts: our numbers, cross-references, replace phrases, relations
+    LabelledSet("aftermarket", "matching_catalog.csv", "matching_xrefs.csv",
+                "matching_labeled.csv", "matching_frozen.csv"),
+    # electronics and tools written as free text on both sides: the model number is
+    # somewhere in a long description, brands are written several ways
+    LabelledSet("freetext", "freetext_catalog.csv", None,
+                "freetext_dev.csv", "freetext_frozen.csv"),
+    # records with brand and model-number fields whose titles can mislead
+    LabelledSet("structured", "structured_catalog.csv", None,
+                "structured_dev.csv", "structured_frozen.csv"),
+)
 
 
 @dataclass(slots=True)

@@ -39,6 +39,7 @@ no other evidence for that SKU is auto); a different brand is never an automatic
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -53,7 +54,7 @@ from pricing.matching.evidence import (
 from pricing.matching.index import CatalogIndex
 from pricing.matching.normalize import normalize_brand, normalize_gtin, normalize_part_number
 from pricing.matching.records import CatalogPart, CrossRef, ListingInput, MatchResult
-from pricing.matching.units import parse_pack_qty
+from pricing.matching.units import effective_pack
 
 __all__ = ["CatalogIndex", "CatalogPart", "CrossRef", "ListingInput", "MatchResult", "Matcher"]
 
@@ -88,10 +89,25 @@ class Matcher:
         if listing.part_number and normalize_part_number(listing.part_number):
             evidence += self.numbers.by_field_number(ctx, listing.part_number)
         if not evidence and listing.title:
-            evidence += self.numbers.by_text_numbers(ctx, listing.title, in_field=False)
+            evidence += self._title_numbers(ctx)
         if evidence:
             return self._decide(ctx, evidence)
         return self._by_fuzzy(ctx)
+
+    def _title_numbers(self, ctx: ListingContext) -> list[Evidence]:
+        """Numbers in the title. When the part-number field holds a model number that is
+        not ours, that field is the listing's identity: our number in the title (a
+        series name, a compatible model) is reviewed, not automatic
+        (``Bosch drill GSR12V-300B22`` with ``GSR12V-300N`` in the field)."""
+        found = self.numbers.by_text_numbers(ctx, ctx.listing.title, in_field=False)
+        if not ctx.number_missed:
+            return found
+        note = f"the part-number field says {ctx.listing.part_number}, not this number"
+        return [
+            replace(e, may_auto=False, notes=(*e.notes, note))
+            if e.method == "title_part_number" and e.may_auto else e
+            for e in found
+        ]
 
     def match_many(self, listings: Iterable[ListingInput]) -> list[MatchResult]:
         """:meth:`match` for each listing, in order."""
@@ -99,11 +115,9 @@ class Matcher:
 
     def _context(self, listing: ListingInput) -> ListingContext:
         found = self.brands.in_title(listing.title)
-        # 1 is also what a pack field holds by default: a title stating more wins over it
-        pack = listing.pack_qty
-        if not pack or pack == 1:
-            pack = parse_pack_qty(listing.title) or pack
-        brand = self.brands.canon(normalize_brand(listing.brand))
+        stated, _ = effective_pack(listing.pack_qty, listing.title)
+        pack = stated if listing.pack_qty or stated > 1 else None  # None: no pack stated
+        brand = self.brands.of_field(listing.brand)
         return ListingContext(listing, brand, found, pack)
 
     # --- fuzzy -------------------------------------------------------------------------

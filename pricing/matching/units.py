@@ -13,7 +13,7 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_EVEN, Decimal
 
-__all__ = ["MAX_PACK", "parse_pack_field", "parse_pack_qty", "unit_price"]
+__all__ = ["MAX_PACK", "effective_pack", "parse_pack_field", "parse_pack_qty", "unit_price"]
 
 # A number the text labels as a count ("Box of 5000", "VE 5000 Stk", "10000 Stück",
 # "Qty: 2500", a pack field holding "5000") is believed up to MAX_PACK: B2B fasteners,
@@ -206,3 +206,29 @@ def unit_price(price: Decimal, pack_qty: int | None, places: int = 4) -> Decimal
     """
     qty = pack_qty if pack_qty and pack_qty > 0 else 1
     return (Decimal(price) / Decimal(qty)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+
+
+def effective_pack(stored: int | None, title: str | None,
+                   cache: dict[str, int | None] | None = None) -> tuple[int, bool]:
+    """The pack a listing's price buys, and whether its title said so: the stored pack
+    when above 1; otherwise (1 is also what an unknown pack is stored as) a larger pack
+    the title states; otherwise 1. The one home of that rule: the matcher, the stored
+    ``unit_price``, the optimizer and every view of competitor prices read packs through
+    it. ``cache`` memoizes title parses across a batch.
+
+    >>> effective_pack(1, "Oil filter (pack of 4)"), effective_pack(6, "pack of 4")
+    ((4, True), (6, False))
+    """
+    if stored is not None and stored > 1:
+        return stored, False
+    if not title:
+        return 1, False
+    if cache is None:
+        stated = parse_pack_qty(title)
+    else:
+        if title not in cache:
+            cache[title] = parse_pack_qty(title)
+        stated = cache[title]
+    if stated is not None and stated > 1:
+        return stated, True
+    return 1, False

@@ -42,9 +42,3 @@ def profit(price: Array, cost: Array, q0: Array, p0: Array, eps: Array) -> Array
     """Expected gross profit per period at ``price``: ``(price - cost) * q0 * (price/p0)**eps``."""
     return (price - cost) * q0 * (price / p0) ** eps
 
-
-def unconstrained_optimum(cost: Array, eps: Array) -> Array:
-    """The profit-maximizing price with no bounds: ``cost * eps / (1 + eps)``
-    (the Lerner rule), or ``inf`` where demand is inelastic (``eps >= -1``)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(eps < -1.0, cost * eps / (1.0 + eps), np.inf)

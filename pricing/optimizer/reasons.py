@@ -50,6 +50,12 @@ ALL_CODES = (
     MAX_MARKUP, LIST_PRICE, RISE_LIMIT, RESELLER_CAP, EVIDENCE_RANGE, HOLD_FOR_EVIDENCE, STEP_BACK,
     SHARE_GUARD, SMALL_CHANGE, CALL_FOR_PRICE, ALTERNATIVE_CAP,
 )
+# conditions a person should look at: a suggestion with any of them is never approved
+# automatically (pricing.autoapprove)
+FLAGS = frozenset({
+    FLOOR_ABOVE_MAX_CHANGE, CANNOT_COMPETE_AT_FLOOR, PRICE_INDEX_CAP_DEFERRED,
+    NO_COMPETITOR_PRICE, CURRENCY_MISMATCH, LADDER_CONFLICT, SOLVER_FALLBACK, CALL_FOR_PRICE,
+})
 # what each code means, for the report's glossary and the docs
 GLOSSARY = {
     PROFIT_OPTIMUM: "the most profitable price under the demand model, inside every limit",

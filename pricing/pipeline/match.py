@@ -16,6 +16,7 @@ from pricing.errors import NotFoundError
 from pricing.matching.config import MatchingConfig
 from pricing.matching.matcher import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
 from pricing.matching.records import MATCH_RELATIONS
+from pricing.pipeline.learned import apply_learned
 from pricing.storage import Database
 from pricing.storage.bulk import upsert
 from pricing.storage.models import (
@@ -91,6 +92,7 @@ def run_matching(
             stmt = stmt.where(Listing.needs_match | unmatched)
         listings = [ListingInput(*row) for row in session.execute(stmt)]
         results = matcher.match_many(listings)
+        results, probability = apply_learned(session, matcher, config.learned, listings, results)
         now = utcnow()
         upsert(
             session,
@@ -106,6 +108,7 @@ def run_matching(
                     "note": r.note,
                     "relation": r.relation,
                     "evidence": r.evidence,
+                    "learned_probability": probability.get(r.listing_id),
                     "updated_at": now,
                 }
                 for r in results
@@ -120,6 +123,7 @@ def run_matching(
                 "note",
                 "relation",
                 "evidence",
+                "learned_probability",
                 "updated_at",
             ],
         )

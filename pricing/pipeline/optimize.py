@@ -1,13 +1,9 @@
 """Optimize step: gather each SKU's inputs, run the optimizer, store a suggestion run.
 
-Competitor prices that count: from auto or confirmed matches only, the latest trusted
-observation of each listing (a crawl run that is not suspect, or an imported file),
-fresher than the policy's ``max_age_days``, with a price and in stock. Each is made a
-per-unit price with the listing's pack quantity (a pack of 1, which is also what an
-unknown pack is stored as, gives way to a larger pack the title states) and converted
-with the rate in force on the day it was observed (``fx:`` in ``pricing.yaml``) into
-the currency of the part it is compared with. A price with no rate is left out and
-counted in the run summary.
+The competitor prices that count are :mod:`pricing.competitor_prices`'s; each is
+converted with the rate in force on the day it was observed (``fx:`` in
+``pricing.yaml``) into the currency of the part it is compared with. A price with no
+rate is left out and counted in the run summary.
 
 Inputs are read with a few Core selects on the driver's cursor (latest observation per
 listing by ``GROUP BY``; sales as NumPy arrays, by a helper process on the second core
@@ -24,20 +20,25 @@ import json
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, NamedTuple
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
 from pricing.bounds import MAX_PACK_QTY, money_problem
+from pricing.competitor_prices import (
+    LeftOutPrices,
+    PartKey,
+    PartPrices,
+    call_for_price,
+    counted_prices,
+    longest_age,
+)
 from pricing.config import PricingPolicy
-from pricing.matching.fx import FxRateMissingError, FxRates
-from pricing.matching.units import parse_pack_qty
-from pricing.observations import matched_at_edge, trusted_edge
 from pricing.optimizer import (
     LadderPolicy,
     OptimizationRun,
@@ -53,11 +54,8 @@ from pricing.pipeline.sales import SalesPrefetch, read_sales
 from pricing.storage import Database
 from pricing.storage.columns import read_columns
 from pricing.storage.models import (
-    Listing,
-    Match,
     OurPrice,
     Part,
-    PriceObservation,
     Suggestion,
     SuggestionRun,
     utcnow,
@@ -65,113 +63,16 @@ from pricing.storage.models import (
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = ("OutOfStock", "SoldOut", "Discontinued")
-# A backordered listing cannot be bought now; it counts only when the policy says so.
-BACKORDER = "BackOrder"
-UNIT_Q = Decimal("0.0001")
 _INSERT_CHUNK = 5000
-
-
-class CompetitorPrice(NamedTuple):
-    """A listing's latest trusted price, per unit, in the currency it was seen in.
-
-    ``pack_qty`` is the pack the unit price was computed with: the observation's, or the
-    one its title states when the observation says 1 (the stored default for unknown).
-    """
-
-    sku: str
-    competitor: str
-    listing_id: int
-    unit_price: Decimal
-    currency: str
-    observed_at: dt.datetime
-    pack_qty: int = 1
-    pack_from_title: bool = False
-    relation: str | None = None  # the match's: same, alternative or kit
-
-
-def trusted_competitor_prices(
-    session: Session,
-    oldest: dt.datetime,
-    skus: list[str] | None = None,
-    *,
-    count_backorder: bool = False,
-    newest: dt.datetime | None = None,
-) -> dict[str, list[CompetitorPrice]]:
-    """Latest trusted observation per matched listing, newer than ``oldest`` and (when
-    given: a run's ``as_of``) not after ``newest``, by SKU (listings whose latest trusted
-    observation is out of stock are left out, and so are backordered ones unless
-    ``count_backorder``: policy ``count_backorder``)."""
-    unavailable = UNAVAILABLE if count_backorder else (*UNAVAILABLE, BACKORDER)
-    window = [PriceObservation.observed_at >= oldest]
-    if newest is not None:
-        window.append(PriceObservation.observed_at <= newest)
-    latest = trusted_edge(PriceObservation.price.is_not(None), *window)
-    stmt = matched_at_edge(
-        latest,
-        Match.sku,
-        Listing.competitor,
-        Listing.id,
-        Listing.title,
-        PriceObservation.price,
-        PriceObservation.pack_qty,
-        PriceObservation.currency,
-        PriceObservation.observed_at,
-        PriceObservation.availability,
-        Match.relation,
-    )
-    if skus is not None:
-        stmt = stmt.where(Match.sku.in_(skus))
-    packs: dict[str, int | None] = {}
-    by_sku: dict[str, list[CompetitorPrice]] = defaultdict(list)
-    for (sku, competitor, listing_id, title, price, pack, currency, observed_at, avail,
-         relation) in zip(*read_columns(session.connection(), stmt), strict=True):
-        if sku is None or avail in unavailable or price is None or price <= 0:
-            continue
-        qty, from_title = _pack(pack, title, packs)
-        unit = (price / qty).quantize(UNIT_Q, ROUND_HALF_EVEN)
-        by_sku[sku].append(
-            CompetitorPrice(
-                sku, competitor, listing_id, unit, (currency or "").upper(), observed_at, qty,
-                from_title, relation,
-            )
-        )
-    return by_sku
-
-
-def call_for_price(session: Session, oldest: dt.datetime) -> set[str]:
-    """SKUs with a matched listing whose latest trusted observation (newer than
-    ``oldest``) shows no price: "call for price" / "price on application"."""
-    latest = trusted_edge(PriceObservation.observed_at >= oldest)
-    stmt = matched_at_edge(latest, Match.sku).where(PriceObservation.price.is_(None))
-    return set(session.scalars(stmt))
-
-
-def _pack(stored: int | None, title: str | None, cache: dict[str, int | None]) -> tuple[int, bool]:
-    """The pack quantity a price buys. 1 is also what an unknown pack is stored as, so a
-    larger pack stated in the title wins over it (the matcher reads listings the same way)."""
-    if stored is not None and stored > 1:
-        return stored, False
-    if not title:
-        return 1, False
-    if title not in cache:
-        cache[title] = parse_pack_qty(title)
-    stated = cache[title]
-    if stated is not None and stated > 1:
-        return stated, True
-    return 1, False
 
 
 # --- inputs ---------------------------------------------------------------------------
 
 
 @dataclass
-class LeftOut:
-    """Competitor prices that did not count, with the reason, for the run summary."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-    missing_rates: Counter[str] = field(default_factory=Counter)
-    pack_from_title: int = 0
+class LeftOut(LeftOutPrices):
+    """What a run left out, with the reason, for the run summary: competitor prices
+    (:class:`LeftOutPrices`), parts and sales histories."""
     # parts that cannot be priced as stored: SKU -> why (the run goes on without them)
     parts: dict[str, str] = field(default_factory=dict)
     # sales histories out of bounds: SKU -> why (those parts are priced without them)
@@ -200,57 +101,28 @@ class LeftOut:
         return out
 
 
-class CurrencyConverter:
-    """Competitor unit prices into a part's currency, through the base currency."""
-
-    def __init__(self, fx: FxRates) -> None:
-        self.fx = fx
-        self._rates: dict[tuple[str, dt.date], Decimal | None] = {}
-
-    def rate(self, currency: str, on: dt.date) -> Decimal | None:
-        key = (currency, on)
-        if key not in self._rates:
-            try:
-                self._rates[key] = self.fx.rate(currency, on)
-            except FxRateMissingError:
-                self._rates[key] = None
-        return self._rates[key]
-
-    def convert(self, cp: CompetitorPrice, to: str) -> Decimal | None:
-        if cp.currency == to:
-            return cp.unit_price
-        on = cp.observed_at.date()
-        source, target = self.rate(cp.currency, on), self.rate(to, on)
-        if source is None or target is None:
-            return None
-        return (cp.unit_price * source / target).quantize(UNIT_Q, ROUND_HALF_EVEN)
-
-
-def build_inputs(
-    session: Session, policy: PricingPolicy, as_of: dt.datetime
-) -> tuple[list[PartInput], dict[str, int]]:
-    """The optimizer's inputs for every current SKU, and counts of prices left out."""
-    inputs, left_out = read_inputs(session, policy, as_of)
-    return inputs, dict(left_out.counts)
-
-
 def read_inputs(
-    session: Session, policy: PricingPolicy, as_of: dt.datetime
+    session: Session, policy: PricingPolicy, as_of: dt.datetime,
+    competitor_moves: Mapping[str, Decimal] | None = None,
 ) -> tuple[list[PartInput], LeftOut]:
     """The optimizer's inputs for every current SKU that can be priced, sales histories
-    included, and what was left out and why."""
-    inputs, left_out = read_part_inputs(session, policy, as_of)
+    included, and what was left out and why (``competitor_moves``: see
+    :func:`read_part_inputs`)."""
+    inputs, left_out = read_part_inputs(session, policy, as_of, competitor_moves)
     histories = read_sales(session, left_out.sales)
     return [replace(p, sales=histories[p.sku]) if p.sku in histories else p
             for p in inputs], left_out
 
 
 def read_part_inputs(
-    session: Session, policy: PricingPolicy, as_of: dt.datetime
+    session: Session, policy: PricingPolicy, as_of: dt.datetime,
+    competitor_moves: Mapping[str, Decimal] | None = None,
 ) -> tuple[list[PartInput], LeftOut]:
     """:func:`read_inputs` without the sales histories (``sales`` is None on each).
-    Parts that cannot be priced are left out, with the reason, in ``LeftOut.parts``."""
-    parts = zip(*read_columns(session.connection(), (
+    Parts that cannot be priced are left out, with the reason, in ``LeftOut.parts``.
+    ``competitor_moves`` (what-if scenarios: :mod:`pricing.whatif`) moves every price
+    of the named competitors by that fraction (-0.1: 10 % lower)."""
+    parts = list(zip(*read_columns(session.connection(), (
         select(
             Part.sku, Part.category, Part.family, Part.proprietary, Part.unit_cost, Part.price,
             Part.currency, Part.pack_qty, Part.map_price, Part.min_margin, Part.tier,
@@ -258,62 +130,21 @@ def read_part_inputs(
         )
         .where(Part.superseded_by.is_(None))
         .order_by(Part.sku)
-    )), strict=True)
-    longest = max(
-        [policy.defaults.max_age_days or 14]
-        + [c.max_age_days for c in policy.categories.values() if c.max_age_days]
-        + [
-            c.proprietary.max_age_days
-            for c in policy.categories.values()
-            if c.proprietary.max_age_days
-        ]
-        + ([policy.proprietary.max_age_days] if policy.proprietary.max_age_days else [])
-    )
-    prices = trusted_competitor_prices(
-        session, as_of - dt.timedelta(days=longest), count_backorder=policy.count_backorder,
-        newest=as_of,
-    )
-    on_request = call_for_price(session, as_of - dt.timedelta(days=longest))
-    converter = CurrencyConverter(policy.fx.table(policy.base_currency))
+    )), strict=True))
+    oldest = as_of - dt.timedelta(days=longest_age(policy))
+    on_request = call_for_price(session, oldest)
     left_out = LeftOut()
-    ages: dict[tuple[str, bool], dt.datetime] = {}
+    counted = counted_prices(session, policy, as_of, (
+        PartKey(sku, category, proprietary, currency)
+        for sku, category, _, proprietary, _, _, currency, *_ in parts), left_out=left_out,
+        competitor_moves=competitor_moves)
     inputs = []
     ours = our_price_history(session)
     windows = _PerPool(lambda key: policy.resolve(*key).rise_window_days)
     for (sku, category, family, proprietary, cost, price, currency, pack, map_price,
          min_margin, tier, list_price, ladder_group) in parts:
-        unit_prices: list[Decimal] = []
-        alternatives: list[Decimal] = []
-        competitor_currency = None
-        found = prices.get(sku)
-        if found:
-            key = (category, proprietary)
-            if key not in ages:
-                age = policy.resolve(category, proprietary).max_age_days
-                ages[key] = as_of - dt.timedelta(days=age)
-            oldest = ages[key]
-            # compare in the part's currency where it has a rate, else in the base one
-            target = currency if converter.rate(currency, as_of.date()) else policy.base_currency
-            competitor_currency = target
-            for cp in found:
-                if cp.observed_at < oldest:
-                    left_out.counts["stale"] += 1
-                    continue
-                value = converter.convert(cp, target)
-                if value is None:
-                    left_out.counts["no_fx_rate"] += 1
-                    left_out.missing_rates[cp.currency] += 1
-                    continue
-                if cp.currency != target:
-                    left_out.counts["converted"] += 1
-                if cp.pack_from_title:
-                    left_out.pack_from_title += 1
-                # a proprietary part's competitors are the dealers who resell it; a
-                # will-fit alternative is a ceiling of its own (max_alternative_index)
-                if proprietary and cp.relation not in (None, "same"):
-                    alternatives.append(value)
-                else:
-                    unit_prices.append(value)
+        mine = counted.get(sku) or PartPrices()
+        unit_prices = [c.value for c in mine.references]
         inputs.append(
             PartInput(
                 sku=sku,
@@ -328,10 +159,10 @@ def read_part_inputs(
                 min_margin=min_margin,
                 tier=tier,
                 competitor_unit_prices=unit_prices,
-                competitor_currency=competitor_currency,
+                competitor_currency=mine.currency,
                 list_price=list_price,
                 ladder_group=ladder_group,
-                alternative_unit_prices=alternatives,
+                alternative_unit_prices=[c.value for c in mine.alternatives],
                 call_for_price=sku in on_request and not unit_prices,
                 **ours.inputs(sku, price, as_of, windows[category, proprietary]
                               if sku in ours.rows else 0),
@@ -435,7 +266,7 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
         run = SuggestionRun(
             status="running",
             base_currency=policy.base_currency,
-            policy=policy.model_dump(mode="json"),
+            policy=policy.stored(),
             created_at=as_of,
         )
         session.add(run)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,10 +21,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pricing.config import PricingPolicy
 from pricing.errors import NotFoundError
 from pricing.optimizer.reasons import GLOSSARY
 from pricing.reports.cells import csv_value, neutralize
 from pricing.reports.detail import SkuDetail, Wanted, load_details
+from pricing.reports.season import Season, load_season
 from pricing.storage import Database
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
@@ -35,7 +38,7 @@ from pricing.storage.models import (
     utcnow,
 )
 
-CHART_DAYS = 90
+CHART_DAYS = 120
 # charts and listings for this many of the biggest moves; the files keep every row
 DETAIL_LIMIT = 500
 
@@ -64,6 +67,8 @@ COLUMNS: list[tuple[str, str, str | None]] = [
     ("reason_codes", "reasons_text", None),
     ("explanation", "explanation", None),
     ("review_status", "review_status", None),
+    ("reviewed_by", "reviewed_by", None),
+    ("review_note", "review_note", None),
 ]
 
 
@@ -87,6 +92,7 @@ class ReportData:
     figures: dict[str, Any]
     flags: list[str] = field(default_factory=list)
     details: dict[str, SkuDetail] = field(default_factory=dict)
+    season: Season | None = None
 
 
 def latest_complete_run(session: Session) -> int:
@@ -125,12 +131,15 @@ def load_report(
         moved = [
             Wanted(r.sku, r.suggested_price) for r in rows if r.suggested_price != r.current_price
         ][:DETAIL_LIMIT]
+        data.season = load_season(session, [r.sku for r in rows], end)
         data.details = load_details(
             session,
             moved,
             currency=run.base_currency,
             start=end - dt.timedelta(days=CHART_DAYS),
             end=end,
+            policy=PricingPolicy.of_run(run.policy),
+            as_of=run.created_at,
         )
     return data
 
@@ -158,18 +167,25 @@ def _figures(rows: list[ReportRow]) -> dict[str, Any]:
     }
 
 
-def category_table(rows: list[ReportRow]) -> list[dict[str, Any]]:
-    """Per category: expected units per period and the price index of the parts with a
-    competitor reference (our prices over the references), before and after the run.
+def category_table(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Per category: expected units, revenue and gross profit per period, and the price
+    index of the parts with a competitor reference (our prices over the references),
+    before and after the run (``rows``: report rows or optimizer results).
     The share guard keeps the competitive units; this is where an analyst sees it."""
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         c = out.setdefault(r.category, {
             "category": r.category, "skus": 0, "units_before": 0.0, "units_after": 0.0,
+            "revenue_before": Decimal(0), "revenue_after": Decimal(0),
+            "profit_before": Decimal(0), "profit_after": Decimal(0),
             "ours_before": Decimal(0), "ours_after": Decimal(0), "reference": Decimal(0)})
         c["skus"] += 1
         c["units_before"] += r.expected_units_before
         c["units_after"] += r.expected_units_after
+        c["revenue_before"] += Decimal(str(r.expected_units_before)) * r.current_price
+        c["revenue_after"] += Decimal(str(r.expected_units_after)) * r.suggested_price
+        c["profit_before"] += r.expected_profit_before
+        c["profit_after"] += r.expected_profit_after
         if r.competitor_reference:
             c["ours_before"] += r.current_price
             c["ours_after"] += r.suggested_price
@@ -248,6 +264,7 @@ def write_html(data: ReportData, path: Path) -> None:
         figures=data.figures,
         flags=data.flags,
         details=data.details,
+        season=data.season,
         chart_days=CHART_DAYS,
         detail_limit=DETAIL_LIMIT,
         categories=category_table(data.rows),

@@ -253,6 +253,9 @@ class Match(Base):
     relation: Mapped[str | None] = mapped_column(String(16))
     # the fact the matcher's decision rests on, in words (MatchResult.evidence)
     evidence: Mapped[str | None] = mapped_column(Text)
+    # how likely a person would confirm it, from the model fitted on their decisions
+    # (pricing.matching.learned); None without enough decisions
+    learned_probability: Mapped[float | None] = mapped_column()
 
 
 class SuggestionRun(Base):

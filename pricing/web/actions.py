@@ -38,20 +38,29 @@ def review_filter(
     reason: str | None = None,
     status: str | None = None,
     only_changes: bool = False,
+    rule: str | None = None,
+    min_change: Decimal | None = None,
+    max_change: Decimal | None = None,
+    min_gain: Decimal | None = None,
 ) -> ReviewFilter:
     """A :class:`ReviewFilter` from loose inputs; ``status`` ``any`` (or blank) means all.
 
-    With no status given, naming SKUs selects them whatever their status (a person may
-    change their mind), while a filter selects only pending suggestions.
+    With no status given, naming SKUs or an auto-approval rule selects them whatever
+    their status (a person may change their mind), while a filter selects only pending
+    suggestions.
     """
     if status is None:
-        status = "any" if skus else "pending"
+        status = "any" if skus or rule else "pending"
     return ReviewFilter(
         skus=skus,
         category=category or None,
         reason=reason or None,
         only_changes=only_changes,
         status=None if status in ("any", "") else status,
+        rule=rule or None,
+        min_change=None if min_change is None else abs(min_change),
+        max_change=None if max_change is None else abs(max_change),
+        min_gain=min_gain,
     )
 
 
@@ -128,8 +137,15 @@ def match_rows(
     limit: int = 500,
     offset: int = 0,
 ) -> list[MatchRow]:
-    """Listing-to-SKU matches with their listings, oldest first."""
-    stmt = select(Match, Listing).join(Listing, Listing.id == Match.listing_id).order_by(Match.id)
+    """Listing-to-SKU matches with their listings, oldest first (the review queue: most
+    probable first, once the learned model gives probabilities)."""
+    from pricing.pipeline.learned import queue_order
+
+    stmt = (
+        select(Match, Listing)
+        .join(Listing, Listing.id == Match.listing_id)
+        .order_by(*queue_order(status))
+    )
     if status:
         stmt = stmt.where(Match.status == status)
     if competitor:

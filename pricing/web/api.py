@@ -8,6 +8,7 @@ strings (``"12.50"``), never floats; times are ISO 8601 in UTC.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -105,9 +106,17 @@ def list_suggestions(
     reason: Annotated[str | None, Query(description="a reason code")] = None,
     status: Literal["pending", "approved", "rejected", "overridden", "any"] = "any",
     only_changes: bool = False,
+    rule: Annotated[str | None, Query(description="approved by this auto-approval rule")] = None,
+    min_change: Annotated[Decimal | None, Query(
+        ge=0, le=10, description="moves at least this big (fraction), either way")] = None,
+    max_change: Annotated[Decimal | None, Query(
+        ge=0, le=10, description="moves at most this big (fraction), either way")] = None,
+    min_gain: Annotated[Decimal | None, Query(
+        ge=-10**9, le=10**9, description="expected gross profit gained per period")] = None,
 ) -> list[SuggestionOut]:
     flt = actions.review_filter(
-        category=category, reason=reason, status=status, only_changes=only_changes
+        category=category, reason=reason, status=status, only_changes=only_changes,
+        rule=rule, min_change=min_change, max_change=max_change, min_gain=min_gain,
     )
     with state.db.session() as session:
         rows = actions.suggestion_rows(session, run_id, flt)
@@ -164,6 +173,10 @@ def list_matches(
                 status=r.match.status,
                 decided_by=r.match.decided_by,
                 decided_at=r.match.decided_at,
+                relation=r.match.relation,
+                evidence=r.match.evidence,
+                note=r.match.note,
+                probability=r.match.learned_probability,
             )
             for r in rows
         ]

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
@@ -21,7 +21,7 @@ from pricing.history import sku_history
 from pricing.market import competitor_moves, market_position
 from pricing.reports.charts import price_chart
 from pricing.reports.nightly import latest_complete_run, load_report
-from pricing.review import decision_log
+from pricing.review import decision_log, parse_amount, parse_fraction, rule_note
 from pricing.storage.models import Listing, Match, Part, Suggestion, SuggestionRun, utcnow
 from pricing.web import actions, sessions
 from pricing.web.auth import SESSION_MAX_AGE, csrf_matches, new_csrf_token
@@ -50,6 +50,9 @@ from pricing.web.schemas import (
 router = APIRouter(include_in_schema=False)
 MOVES_DAYS = 30
 TRAIL = 20  # latest audit-trail entries under the report
+MAX_SELECTED = 5000  # SKUs ticked in one bulk decision
+MAX_WHATIF_LINES = 50  # policy changes in one what-if
+RULE_PREFIX = rule_note("")
 Reader = Depends(require_reader)
 FormText = Annotated[str | None, Form()]
 
@@ -112,6 +115,20 @@ def runs_page(request: Request, state: State) -> Response:
     return render(request, "runs.html.j2", title="Suggestion runs", runs=runs, counts=counts)
 
 
+def _size_filters(
+    min_change: str | None, max_change: str | None, min_gain: str | None
+) -> dict[str, Decimal | None]:
+    """The size-of-change and expected-gain filters as typed (``2%`` or ``0.02``)."""
+    try:
+        return {
+            "min_change": parse_fraction(min_change, "min change") if min_change else None,
+            "max_change": parse_fraction(max_change, "max change") if max_change else None,
+            "min_gain": parse_amount(min_gain, "min gain") if min_gain else None,
+        }
+    except PricingError as exc:
+        raise FormInputError(str(exc)) from None
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse, dependencies=[Reader])
 def report_page(
     request: Request,
@@ -121,10 +138,21 @@ def report_page(
     reason: str | None = None,
     status: str | None = None,
     changes: str | None = None,
+    rule: str | None = None,
+    min_change: str | None = None,
+    max_change: str | None = None,
+    min_gain: str | None = None,
 ) -> Response:
     status = status if status in actions.REVIEW_STATUSES else "any"
+    try:
+        sizes = _size_filters(min_change, max_change, min_gain)
+    except FormInputError as exc:
+        flash(request, f"{exc}; that filter is not applied", "error")
+        sizes = _size_filters(None, None, None)
     flt = actions.review_filter(
-        category=category, reason=reason, status=status, only_changes=bool(changes)
+        category=category, reason=reason, status=status, only_changes=bool(changes),
+        rule=rule, min_change=sizes["min_change"], max_change=sizes["max_change"],
+        min_gain=sizes["min_gain"],
     )
     with state.db.session() as session:
         data = load_report(session, run_id)
@@ -139,9 +167,16 @@ def report_page(
             ("reason", flt.reason),
             ("status", flt.status),
             ("changes", "1" if flt.only_changes else None),
+            ("rule", flt.rule),
+            ("min_change", min_change if sizes["min_change"] is not None else None),
+            ("max_change", max_change if sizes["max_change"] is not None else None),
+            ("min_gain", min_gain if sizes["min_gain"] is not None else None),
         )
         if v
     }
+    rules = sorted({r.review_note.removeprefix(RULE_PREFIX) for r in data.rows
+                    if r.review_note and r.review_note.startswith(RULE_PREFIX)}
+                   | {rule.name for rule in state.config.policy.auto_approve})
     here = f"/runs/{run_id}" + (f"?{urlencode(query)}" if query else "")
     return render(
         request,
@@ -155,6 +190,9 @@ def report_page(
         categories=categories,
         reasons=reasons,
         flt=flt,
+        rules=rules,
+        sizes={"min_change": min_change or "", "max_change": max_change or "",
+               "min_gain": min_gain or ""},
         here=here,
         bulk_count=sum(1 for r in rows if r.review_status == (flt.status or "pending")),
     )
@@ -167,15 +205,22 @@ def review_form(
     run_id: RunId,
     csrf_token: FormText = None,
     action: FormText = None,
-    sku: FormText = None,
+    sku: Annotated[list[str] | None, Form()] = None,
     category: FormText = None,
     reason: FormText = None,
     status: FormText = None,
     changes_only: FormText = None,
+    rule: FormText = None,
+    min_change: FormText = None,
+    max_change: FormText = None,
+    min_gain: FormText = None,
+    selection: FormText = None,
     price: FormText = None,
     why: FormText = None,
     back: FormText = None,
 ) -> Response:
+    """One decision for one SKU, for the SKUs ticked in the table (``sku`` repeated),
+    or for every suggestion the filters select."""
     who = require_form_user(request, csrf_token)
     target = local_path(back, f"/runs/{run_id}")
     if action not in ("approve", "reject", "override"):
@@ -186,13 +231,20 @@ def review_form(
         if action == "override":
             override_price = parse_override_price(price)
         note = parse_note(why)
-        named = _field(Sku, "sku", sku)
+        if sku is not None and len(sku) > MAX_SELECTED:
+            raise FormInputError(f"at most {MAX_SELECTED} SKUs at once")
+        named = tuple(dict.fromkeys(
+            checked for value in sku or () if (checked := _field(Sku, "sku", value))))
+        if (sku or selection) and not named:
+            raise FormInputError("no SKU selected: tick the rows to decide first")
         flt = actions.review_filter(
-            skus=(named,) if named else (),
+            skus=named,
             category=_field(Name, "category", category),
             reason=_field(Name, "reason", reason),
             status=status if status in actions.REVIEW_STATUSES else None,
             only_changes=bool(changes_only),
+            rule=_field(Name, "rule", rule),
+            **_size_filters(min_change, max_change, min_gain),
         )
     except FormInputError as exc:
         flash(request, str(exc), "error")
@@ -288,6 +340,28 @@ def market_page(request: Request, state: State) -> Response:
     )
 
 
+@router.get("/impact", response_class=HTMLResponse, dependencies=[Reader])
+def impact_page(request: Request, state: State) -> Response:
+    """After each export: the sales that followed against what the model expected,
+    and our market position per category over the runs."""
+    from pricing.impact import LARGE_MISS, MIN_UNITS, WINDOW_WEEKS, export_impacts
+    from pricing.reports.season import position_chart
+
+    with state.db.session() as session:
+        impacts = export_impacts(session)
+        position = position_chart(session, utcnow())
+    return render(
+        request,
+        "impact.html.j2",
+        title="Impact",
+        impacts=impacts,
+        position=position,
+        large_miss=LARGE_MISS,
+        min_units=MIN_UNITS,
+        window_weeks=WINDOW_WEEKS,
+    )
+
+
 @router.get("/market/{category:path}", response_class=HTMLResponse, dependencies=[Reader])
 def market_category_page(request: Request, state: State, category: str) -> Response:
     with state.db.session() as session:
@@ -301,6 +375,45 @@ def market_category_page(request: Request, state: State, category: str) -> Respo
         title=f"Market position: {category}",
         cat=cats[0],
         items=items,
+    )
+
+
+@router.get("/whatif", response_class=HTMLResponse, dependencies=[Reader])
+def whatif_page(
+    request: Request,
+    state: State,
+    sets: Annotated[list[str] | None, Query(alias="set")] = None,
+    competitor: str | None = None,
+    move: str | None = None,
+) -> Response:
+    """The optimizer with the policy in force and with the typed changes, compared per
+    category (:mod:`pricing.whatif`, as ``pricing whatif``); nothing is written."""
+    from pricing.whatif import Scenario, changed_rows, compare, parse_move, parse_set, what_if
+
+    lines = [line.strip() for line in sets or () if line.strip()][:MAX_WHATIF_LINES]
+    with state.db.session() as session:
+        competitors = sorted(session.scalars(select(Listing.competitor).distinct()))
+    rows: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    error = None
+    scenario = Scenario()
+    try:
+        for line in lines:
+            scenario = scenario.merged(parse_set(line))
+        if competitor or move:
+            if not (competitor and move):
+                raise PricingError("give both a competitor and how its prices move")
+            scenario = scenario.merged(parse_move(competitor, move))
+        if scenario.described:
+            result = what_if(state.db, state.config.policy, scenario)
+            rows, changed = compare(result), changed_rows(result)
+    except PricingError as exc:
+        error = str(exc)
+    return render(
+        request, "whatif.html.j2", title="What if",
+        sets=[*lines, "", "", ""][: max(4, len(lines) + 1)],
+        competitors=competitors, competitor=competitor or "", move=move or "",
+        rows=rows, changed=changed, error=error,
     )
 
 

@@ -148,6 +148,14 @@ class MatchOut(BaseModel):
     status: str
     decided_by: str | None
     decided_at: dt.datetime | None
+    relation: str | None = Field(
+        default=None, description="same (our part resold), alternative, kit; None: no SKU"
+    )
+    evidence: str | None = Field(default=None, description="the fact the match rests on")
+    note: str | None = None
+    probability: float | None = Field(
+        default=None, description="learned probability a person would confirm it"
+    )
 
 
 class SkuPositionOut(BaseModel):

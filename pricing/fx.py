@@ -15,10 +15,24 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Protocol
 
 from pricing.errors import PricingError
 
-__all__ = ["FxRateMissingError", "FxRates", "FxTableError"]
+__all__ = ["CurrencyConverter", "FxRateMissingError", "FxRates", "FxTableError"]
+
+_UNIT_Q = Decimal("0.0001")
+
+
+class Priced(Protocol):
+    """A price seen on a day: a competitor's unit price."""
+
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def observed_at(self) -> dt.datetime: ...
 
 
 class FxRateMissingError(PricingError):
@@ -113,3 +127,32 @@ class FxRates:
         half-even to ``places`` decimals."""
         value = Decimal(amount) * self.rate(currency, on)
         return value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+
+
+class CurrencyConverter:
+    """Competitor unit prices into a part's currency, through the base currency, with
+    each (currency, day) rate looked up once per run."""
+
+    def __init__(self, fx: FxRates) -> None:
+        self.fx = fx
+        self._rates: dict[tuple[str, dt.date], Decimal | None] = {}
+
+    def rate(self, currency: str, on: dt.date) -> Decimal | None:
+        key = (currency, on)
+        if key not in self._rates:
+            try:
+                self._rates[key] = self.fx.rate(currency, on)
+            except FxRateMissingError:
+                self._rates[key] = None
+        return self._rates[key]
+
+    def convert(self, price: Priced, to: str) -> Decimal | None:
+        """``price.unit_price`` in ``to`` at the rates in force on the day it was seen, to
+        four decimals (half-even); None where a rate is missing."""
+        if price.currency == to:
+            return price.unit_price
+        on = price.observed_at.date()
+        source, target = self.rate(price.currency, on), self.rate(to, on)
+        if source is None or target is None:
+            return None
+        return (price.unit_price * source / target).quantize(_UNIT_Q, ROUND_HALF_EVEN)
