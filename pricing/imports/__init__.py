@@ -109,7 +109,8 @@ def _stage_file(
 
 def _stage(session: Session, name: str, columns: Sequence[Column[Any]],
            keys: Sequence[str]) -> Table:
-    """A stage of ``columns`` numbered by line, indexed on the file's key."""
+    """A stage of ``columns`` numbered by line, with an index on the file's key (built by
+    :func:`_index_keys` where it helps)."""
     table = stage_table(
         session, name, [Column("line", Integer, primary_key=True, autoincrement=False), *columns]
     )

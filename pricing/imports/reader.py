@@ -1,8 +1,8 @@
 """Reading an input CSV as a stream of checked rows, in bounded memory.
 
 A file is read twice from disk, never held whole: once as bytes to prove it is UTF-8
-(the first bad byte is reported with its line and column before anything else, as
-before), then as text, a batch of rows at a time, each row checked against its
+(the first bad byte is reported with its line and column before anything else), then
+as text, a batch of rows at a time, each row checked against its
 pydantic model (:mod:`pricing.imports.rows`). The model is the one definition of a
 valid row and of every error message. Most rows of a real file are plain
 (``SKU123``, ``2025-01-06``, ``12.50``), and checking them one by one with the model
