@@ -2,6 +2,9 @@
 
 Both SQLite and PostgreSQL support ``INSERT ... ON CONFLICT``; these helpers pick the
 dialect's construct so callers write one code path and re-running a write is harmless.
+For data too large to hold in Python, rows are streamed into a temporary stage table
+(:func:`stage_table`, :func:`copy_batches`: COPY on PostgreSQL) and merged from there
+in SQL (:func:`merge_select`, :func:`upsert_select`).
 """
 
 from __future__ import annotations
