@@ -40,8 +40,8 @@ MARGIN_PLACES = 4  # Numeric(6, 4)
 MAX_FREE_TEXT = 1000  # descriptions and titles (Text columns)
 FUTURE_SKEW = dt.timedelta(hours=1)
 
-_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
-_FREE_TEXT_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # but tab, LF, CR
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+FREE_TEXT_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # but tab, LF, CR
 
 
 def column_length(table: str, column: str) -> int:
@@ -60,7 +60,7 @@ def blank_to_none(value: Any) -> Any:
 
 def _no_controls(free: bool) -> AfterValidator:
     """Refuse control characters (Unicode category Cc); free text keeps tab and breaks."""
-    pattern = _FREE_TEXT_CONTROL_RE if free else _CONTROL_RE
+    pattern = FREE_TEXT_CONTROL_RE if free else CONTROL_RE
 
     def check(value: str) -> str:
         found = pattern.search(value)

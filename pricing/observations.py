@@ -14,11 +14,33 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, tuple_
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from pricing.matching.units import effective_pack, unit_price
-from pricing.storage.bulk import copy_insert_ignore, insert_ignore
+from pricing.storage.bulk import (
+    copy_rows,
+    dialect_insert,
+    drop_stage,
+    insert_ignore,
+    merge_select,
+    stage_table,
+)
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
     TRUSTED_RUN_STATUSES,
@@ -30,9 +52,6 @@ from pricing.storage.models import (
 )
 
 _MAX_TEXT = 1000
-_LOOKUP_CHUNK = 400
-# below this many rows a multi-row INSERT beats setting up COPY's staging table
-_COPY_FROM = 2000
 _OBS_KEY = ("listing_id", "observed_at")
 # the order of the tuples given to copy_insert_ignore (also the benchmark's)
 OBSERVATION_COLUMNS = (
@@ -72,11 +91,7 @@ class ObservationIn:
 
     @property
     def unit_price(self) -> Decimal | None:
-        """Per unit, by the one rule every view reads (:mod:`pricing.competitor_prices`):
-        a pack of 1 gives way to a larger pack the title states."""
-        if self.price is None:
-            return None
-        return unit_price(self.price, effective_pack(self.pack_qty, self.title)[0])
+        return observed_unit_price(self.price, self.pack_qty, self.title)
 
 
 def _clip(text: str | None, limit: int = _MAX_TEXT) -> str | None:
@@ -94,6 +109,41 @@ def ensure_competitors(
     insert_ignore(session, CompetitorRecord, rows, keys=["name"])
 
 
+def observed_unit_price(price: Decimal | None, pack_qty: int, title: str) -> Decimal | None:
+    """Per unit, by the one rule every view reads (:mod:`pricing.competitor_prices`):
+    a pack of 1 gives way to a larger pack the title states."""
+    if price is None:
+        return None
+    return unit_price(price, effective_pack(pack_qty, title)[0])
+
+
+def observation_stage(session: Session, name: str = "_stage_observations") -> Table:
+    """A temporary table of sightings to store with :func:`store_staged`: columns
+    :data:`STAGE_COLUMNS`, ``line`` numbering them (a file's line, or the order given)."""
+    obs, listing = PriceObservation.__table__.c, Listing.__table__.c
+    columns = [Column("line", Integer, primary_key=True, autoincrement=False)]
+    for name_ in STAGE_COLUMNS[1:]:
+        source = listing if name_ in _LISTING_STAGE else obs
+        columns.append(Column(name_, source[name_].type))
+    return stage_table(session, name, columns)
+
+
+_LISTING_STAGE = ("competitor", "url", "title", "brand", "part_number", "gtin")
+STAGE_COLUMNS = (
+    "line",
+    *_LISTING_STAGE,
+    "pack_qty",
+    "observed_at",
+    "price",
+    "price_text",
+    "currency",
+    "list_price",
+    "unit_price",
+    "availability",
+    "method",
+)
+
+
 def store_observations(
     session: Session,
     observations: Sequence[ObservationIn],
@@ -104,81 +154,104 @@ def store_observations(
     """Upsert the listings and insert the observations; returns observations given."""
     if not observations:
         return 0
-    ensure_competitors(session, (o.competitor for o in observations))
-    listing_ids = _upsert_listings(session, observations)
-    rows = [
+    stage = observation_stage(session)
+    rows = (
         (
-            listing_ids[(o.competitor, o.url)],
-            crawl_run_id,
+            line,
+            o.competitor,
+            o.url,
+            _clip(o.title) or "",
+            _clip(o.brand, 128),
+            _clip(o.part_number, 128),
+            _clip(o.gtin, 14),
+            o.pack_qty,
             o.observed_at,
             o.price,
             _clip(o.price_text, 256),
             o.currency,
             o.list_price,
-            o.pack_qty,
             o.unit_price,
             _clip(o.availability, 32),
             o.method,
-            source,
         )
-        for o in observations
-    ]
-    if len(rows) >= _COPY_FROM:
-        copy_insert_ignore(session, PriceObservation, OBSERVATION_COLUMNS, rows, keys=_OBS_KEY)
-    else:
-        insert_ignore(
-            session,
-            PriceObservation,
-            [dict(zip(OBSERVATION_COLUMNS, row, strict=True)) for row in rows],
-            keys=_OBS_KEY,
-        )
-    return len(rows)
+        for line, o in enumerate(observations, start=1)
+    )
+    copy_rows(session, stage, STAGE_COLUMNS, rows)
+    store_staged(session, stage, crawl_run_id=crawl_run_id, source=source)
+    drop_stage(session, stage)
+    return len(observations)
 
 
-def _upsert_listings(
-    session: Session, observations: Sequence[ObservationIn]
-) -> dict[tuple[str, str], int]:
-    latest: dict[tuple[str, str], ObservationIn] = {}
-    for obs in observations:
-        key = (obs.competitor, obs.url)
-        if key not in latest or obs.observed_at >= latest[key].observed_at:
-            latest[key] = obs
-    keys = list(latest)
-    existing: dict[tuple[str, str], Listing] = {}
-    for start in range(0, len(keys), _LOOKUP_CHUNK):
-        wanted = tuple_(Listing.competitor, Listing.url).in_(keys[start : start + _LOOKUP_CHUNK])
-        existing.update(
-            ((row.competitor, row.url), row)
-            for row in session.scalars(select(Listing).where(wanted))
+def store_staged(
+    session: Session, stage: Table, *, crawl_run_id: int | None = None, source: str = "crawl"
+) -> None:
+    """Store the sightings of an :func:`observation_stage`, set-based, so a file of
+    millions of rows is never held in Python.
+
+    Each listing (competitor, url) takes the identifying fields of its latest sighting
+    (on equal times, the later line); a new listing is first and last seen then, a
+    stored one whose fields change is flagged for re-matching, and its last sighting
+    moves forward only. Observations already stored (same listing and moment) are
+    left as they are, so storing a batch twice leaves one copy.
+    """
+    names = session.scalars(select(stage.c.competitor).distinct())
+    ensure_competitors(session, list(names))
+    s = stage.c
+    newest = func.row_number().over(
+        partition_by=(s.competitor, s.url), order_by=(s.observed_at.desc(), s.line.desc())
+    )
+    ranked = select(
+        s.competitor, s.url, s.title, s.brand, s.part_number, s.gtin, s.pack_qty, s.observed_at,
+        newest.label("newest"),
+    ).subquery()
+    r = ranked.c
+    listings = Listing.__table__
+    stmt = dialect_insert(session, listings).from_select(
+        ["competitor", "url", *_LISTING_FIELDS, "first_seen", "last_seen", "needs_match"],
+        select(
+            r.competitor, r.url, *(r[f] for f in _LISTING_FIELDS), r.observed_at, r.observed_at,
+            true(),
+        ).where(r.newest == 1).order_by(r.competitor, r.url),
+    )
+    new = stmt.excluded
+    changed = or_(*(listings.c[f].is_distinct_from(new[f]) for f in _LISTING_FIELDS))
+    later = (
+        func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
+    )(listings.c.last_seen, new.last_seen)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["competitor", "url"],
+            set_={
+                **{f: new[f] for f in _LISTING_FIELDS},
+                "needs_match": case((changed, true()), else_=listings.c.needs_match),
+                "last_seen": later,
+            },
         )
-    for key, obs in latest.items():
-        fields = {
-            "title": _clip(obs.title) or "",
-            "brand": _clip(obs.brand, 128),
-            "part_number": _clip(obs.part_number, 128),
-            "gtin": _clip(obs.gtin, 14),
-            "pack_qty": obs.pack_qty,
-        }
-        row = existing.get(key)
-        if row is None:
-            row = Listing(
-                competitor=obs.competitor,
-                url=obs.url,
-                first_seen=obs.observed_at,
-                last_seen=obs.observed_at,
-                needs_match=True,
-                **fields,
-            )
-            session.add(row)
-            existing[key] = row
-            continue
-        if any(getattr(row, name) != value for name, value in fields.items()):
-            for name, value in fields.items():
-                setattr(row, name, value)
-            row.needs_match = True
-        row.last_seen = max(row.last_seen, obs.observed_at)
-    session.flush()
-    return {key: row.id for key, row in existing.items()}
+    )
+    sightings = (
+        select(
+            Listing.id.label("listing_id"),
+            literal(crawl_run_id, Integer).label("crawl_run_id"),
+            s.observed_at,
+            s.price,
+            s.price_text,
+            s.currency,
+            s.list_price,
+            s.pack_qty,
+            s.unit_price,
+            s.availability,
+            s.method,
+            literal(source, String).label("source"),
+        )
+        .select_from(stage)
+        .join(Listing, and_(Listing.competitor == s.competitor, Listing.url == s.url))
+    )
+    merge_select(
+        session, PriceObservation, OBSERVATION_COLUMNS, sightings, keys=_OBS_KEY, update=()
+    )
+
+
+_LISTING_FIELDS = ("title", "brand", "part_number", "gtin", "pack_qty")
 
 
 # --- reading: the observations that count --------------------------------------------

@@ -2,6 +2,9 @@
 
 Both SQLite and PostgreSQL support ``INSERT ... ON CONFLICT``; these helpers pick the
 dialect's construct so callers write one code path and re-running a write is harmless.
+For data too large to hold in Python, rows are streamed into a temporary stage table
+(:func:`stage_table`, :func:`copy_batches`: COPY on PostgreSQL) and merged from there
+in SQL (:func:`merge_select`, :func:`upsert_select`).
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Column, MetaData, Select, Table, and_, exists, select, true
+from sqlalchemy import update as sa_update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 # SQLite allows 32766 bound parameters per statement; stay well below for wide rows.
@@ -26,7 +31,8 @@ def _table(model: type[DeclarativeBase] | Table) -> Table:
     return model if isinstance(model, Table) else model.__table__  # type: ignore[return-value]
 
 
-def _insert(session: Session, table: Table) -> Any:
+def dialect_insert(session: Session, table: Table) -> Any:
+    """The dialect's INSERT construct (it has ``on_conflict_do_*``) for ``table``."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
@@ -53,7 +59,7 @@ def upsert(
     table = _table(model)
     count = 0
     for chunk in _chunks(rows, _CHUNK_ROWS):
-        stmt = _insert(session, table)
+        stmt = dialect_insert(session, table)
         if update:
             stmt = stmt.on_conflict_do_update(
                 index_elements=list(keys),
@@ -85,7 +91,7 @@ def claim(session: Session, model: type[DeclarativeBase] | Table, row: dict[str,
     wins: the others wait for its transaction and then find the row.
     """
     table = _table(model)
-    stmt = (_insert(session, table).values(**row)
+    stmt = (dialect_insert(session, table).values(**row)
             .on_conflict_do_nothing(index_elements=list(keys))
             .returning(*(table.c[k] for k in keys)))
     return session.execute(stmt).first() is not None
@@ -144,7 +150,7 @@ def _copy_postgresql(
     inserted = 0
     for chunk in _chunks(rows, batch):
         _sort_in_key_order(chunk, columns, keys)
-        values = [processors(row) for row in chunk]
+        values = list(map(processors, chunk)) if processors else list(chunk)
         try:
             with session.begin_nested():
                 session.connection()  # the SAVEPOINT is made when the connection is asked for
@@ -225,7 +231,7 @@ def _executemany_sqlite(
     try:
         for chunk in _chunks(rows, batch):
             _sort_in_key_order(chunk, columns, keys)
-            cur.executemany(sql, (processors(row) for row in chunk))
+            cur.executemany(sql, map(processors, chunk) if processors else chunk)
             inserted += max(cur.rowcount, 0)
     finally:
         cur.execute(f"PRAGMA cache_size = {int(cache)}")
@@ -255,13 +261,17 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
 
 def _processors(session: Session, table: Table, columns: Sequence[str]) -> Any:
     """A function giving a row's values as the dialect takes them (UTC datetimes, and
-    decimals on SQLite): only the columns whose type processes values are touched."""
+    decimals on SQLite): only the columns whose type processes values are touched.
+    None when no column's type does."""
     dialect = session.get_bind().dialect
     steps = [
         (i, proc)
         for i, c in enumerate(columns)
         if (proc := table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) is not None
     ]
+
+    if not steps:
+        return None
 
     def process(row: Sequence[Any]) -> list[Any]:
         values = list(row)
@@ -271,3 +281,131 @@ def _processors(session: Session, table: Table, columns: Sequence[str]) -> Any:
         return values
 
     return process
+
+
+# --- staging: a file's rows loaded as they are read, checked in SQL, then merged ------
+
+
+def stage_table(session: Session, name: str, columns: Sequence[Column[Any]]) -> Table:
+    """A temporary table ``name`` of ``columns`` (typed as the target's, so values are
+    stored and compared as there), created in the session's transaction; drop it with
+    :func:`drop_stage`. A leftover of the same name (a failed SQLite run on a pooled
+    connection) is dropped first."""
+    table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+    conn = session.connection()
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    table.create(conn)
+    return table
+
+
+def drop_stage(session: Session, table: Table) -> None:
+    session.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
+
+
+def copy_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    batch: int = 20_000,
+) -> int:
+    """Append rows (tuples in ``columns`` order, consumed as a stream) to a table with
+    no conflicts to handle, such as a stage; see :func:`copy_batches`."""
+    return copy_batches(session, table, columns, _chunks(rows, batch))
+
+
+def copy_batches(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    batches: Iterable[Sequence[Sequence[Any]]],
+) -> int:
+    """Append batches of rows (tuples in ``columns`` order; the batches consumed as a
+    stream) to a table with no conflicts to handle, such as a stage: one binary COPY on
+    PostgreSQL, a prepared ``executemany`` per batch on SQLite. Returns the rows
+    written."""
+    dialect = session.get_bind().dialect.name
+    processors = _processors(session, table, columns)
+    raw = _driver_connection(session)
+    cols = _quoted(session, columns)
+    written = 0
+    if dialect == "postgresql":
+        types = _pg_types(session, table, columns)
+        with raw.cursor() as cur, cur.copy(
+            f"COPY {table.name} ({cols}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(types)
+            write = copy.write_row
+            for chunk in batches:
+                for row in map(processors, chunk) if processors else chunk:
+                    write(row)
+                written += len(chunk)
+        return written
+    if dialect == "sqlite":
+        sql = f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join('?' for _ in columns)})"
+        cur = raw.cursor()
+        try:
+            for chunk in batches:
+                cur.executemany(sql, map(processors, chunk) if processors else chunk)
+                written += len(chunk)
+        finally:
+            cur.close()
+        return written
+    raise NotImplementedError(f"bulk writes are not implemented for {dialect}")
+
+
+def upsert_select(
+    session: Session,
+    model: type[DeclarativeBase] | Table,
+    columns: Sequence[str],
+    rows: Select[Any],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> int:
+    """``INSERT INTO model (columns) rows ON CONFLICT (keys)``: update the ``update``
+    columns (none: keep the stored row). ``rows`` should end in a WHERE clause (SQLite
+    reads ``SELECT ... ON CONFLICT`` as a join otherwise). Returns the rows written."""
+    table = _table(model)
+    stmt = dialect_insert(session, table).from_select(list(columns), rows)
+    if update:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    return max(session.execute(stmt).rowcount, 0)
+
+
+def merge_select(
+    session: Session,
+    model: type[DeclarativeBase] | Table,
+    columns: Sequence[str],
+    rows: Select[Any],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """What :func:`upsert_select` does, as an ``UPDATE`` of the keys already stored and
+    a plain ``INSERT`` of the others, in key order: each row then costs a fraction of
+    ``ON CONFLICT``'s speculative insertion. ``rows`` must name its columns as
+    ``columns`` and hold each key once. Should another writer store one of the keys
+    meanwhile (or ``rows`` repeat one), the step is redone as :func:`upsert_select`."""
+    table = _table(model)
+    src = rows.subquery()
+    stored = and_(*(table.c[k] == src.c[k] for k in keys))
+    in_order = select(*(src.c[c] for c in columns)).order_by(*(src.c[k] for k in keys))
+    try:
+        with session.begin_nested():
+            if update:
+                session.execute(
+                    sa_update(table).where(stored).values({c: src.c[c] for c in update})
+                )
+            session.execute(
+                dialect_insert(session, table).from_select(
+                    list(columns), in_order.where(~exists().where(stored))
+                )
+            )
+    except IntegrityError:
+        upsert_select(session, model, columns, in_order.where(true()), keys=keys, update=update)

@@ -1,0 +1,321 @@
+"""Imports of large files: streamed in bounded memory, checked as a whole, stored all or
+nothing, on SQLite and PostgreSQL, through the real ``pricing`` command.
+
+The fast path (:mod:`pricing.imports.reader`) must give exactly what the row models
+give: the first tests hold it to that, cell by cell, on the forms users write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from pricing.imports import import_catalog, reader
+from pricing.imports.reader import BATCH_ROWS, CsvRows
+from pricing.imports.rows import (
+    CATALOG_FAST,
+    OBSERVATION_FAST,
+    SALES_FAST,
+    CatalogRow,
+    ObservationRow,
+    SalesRow,
+    reason,
+)
+from pricing.storage import Database
+from pricing.storage.models import Listing, PriceObservation, SalesRecord
+from tests.conftest import ROOT, run_cli
+
+SKUS = 200
+START = dt.date(2024, 1, 1)
+
+
+def _canon(value: Any) -> Any:
+    """A value as a user would see it stored: decimals by their text (12.50 is not
+    12.5 in ``price_text``), datetimes by their moment and offset."""
+    if isinstance(value, Decimal):
+        return ("decimal", str(value))
+    if isinstance(value, dt.datetime):
+        return ("datetime", value.isoformat())
+    return (type(value).__name__, value)
+
+
+def _read(path: Path, model: Any, fast: dict[str, Any] | None) -> tuple[list[Any], list[Any]]:
+    good, bad = [], []
+    for batch, batch_bad in CsvRows(path, model, reason, fast=fast):
+        good += [tuple(_canon(v) for v in row) for row in batch]
+        bad += batch_bad
+    return good, bad
+
+
+def _one_row_files(folder: Path, header: Sequence[str], base: dict[str, str],
+                   variants: dict[str, Sequence[str]]) -> list[Path]:
+    """One file per variant cell: ``base`` with that column's cell replaced."""
+    folder.mkdir()
+    files = []
+    for column, cells in variants.items():
+        for n, cell in enumerate(cells):
+            row = {**base, column: cell}
+            path = folder / f"{column}-{n}.csv"
+            text = ",".join(header) + "\n" + ",".join(_quote(row.get(h, "")) for h in header)
+            path.write_text(text + "\n", encoding="utf-8")
+            files.append(path)
+    return files
+
+
+def _quote(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"'
+
+
+def _agree(files: list[Path], model: Any, fast: dict[str, Any],
+           monkeypatch: pytest.MonkeyPatch) -> int:
+    """Each file read with and without the fast path gives the same rows and errors;
+    returns how many files the fast path took."""
+    taken = 0
+    fast_path = CsvRows._fast
+
+    def counting(*args: Any) -> Any:
+        nonlocal taken
+        rows = fast_path(*args)
+        taken += 1
+        return rows
+
+    monkeypatch.setattr(CsvRows, "_fast", staticmethod(counting))
+    for path in files:
+        assert _read(path, model, fast) == _read(path, model, None), path.read_text()
+    return taken
+
+
+SALES_HEADER = ["sku", "date", "units", "unit_price"]
+SALES_VARIANTS = {
+    "sku": ["SKU-1", " SKU-1 ", "", "A" * 64, "A" * 65, "SKU\x07", "ÄÖÜ-ß", "\u3000X\u3000"],
+    "date": ["2025-01-06", "2025-02-30", "2025-1-6", "20250106", " 2025-01-06", "2025-01-06T00:00"],
+    "units": ["0", "12", "12.5", "12.500", "12.5000", "0012", "999999.999", "1000000", "-1",
+              "1e3", "NaN", " 3", "3.", ".5", "1_000"],
+    "unit_price": ["12.50", "0", "0.0001", "0.00001", "12.50000", "99999999.9999",
+                   "100000000", "1E+2", "Infinity", "+5", "٣"],
+}
+OBS_HEADER = ["competitor", "url", "title", "price", "currency", "brand", "part_number",
+              "gtin", "pack_qty", "availability", "observed_at"]
+OBS_VARIANTS = {
+    "title": ["Oil filter", "Oil\tfilter\nline two", "bell\x07", "  padded  ", "x" * 1001],
+    "currency": ["EUR", "eur", " usd ", "EURO", "E1R", "ÉUR"],
+    "pack_qty": ["", "1", "0", "007", "100000", "100001", "2.0", " 3 ", "-1"],
+    "observed_at": ["", "2025-01-01T06:00:00Z", "2025-01-01T06:00:00+00:00",
+                    "2025-01-01 06:00:00.5+02:00", "2025-01-01T06:00:00", "2025-01-01",
+                    "2025-01-01T06:00", "2025-01-01T25:00:00", "2025-01-01T06:00:00.1234567",
+                    "1735711200", "2025-01-01t06:00:00z"],
+    "brand": ["", "Acme", "A" * 129],
+    "gtin": ["", "4006381333931", "400638133393100"],
+    "price": ["19.99", "19.990", "0", "1,5"],
+}
+CATALOG_HEADER = list(CatalogRow.model_fields)
+CATALOG_VARIANTS = {
+    "proprietary": ["true", "false", "True", "FALSE", " true", "yes", "1", "0", ""],
+    "min_margin": ["", "0", "0.25", "0.2500", "0.25000", "0.12345", "1", "1.0", ".3"],
+    "map_price": ["", "10", "0", "10.00001"],
+    "gtin": ["", "4006381333931", "4006-3813-3393-1", "40063813339310000", "ABC"],
+    "part_number": ["PN-1", "p/n 1 ß", "X" * 128, ""],
+}
+
+
+def test_fast_path_gives_what_the_models_give(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    sales = _one_row_files(tmp_path / "s", SALES_HEADER,
+                           {"sku": "SKU-1", "date": "2025-01-06", "units": "3",
+                            "unit_price": "12.50"}, SALES_VARIANTS)
+    obs = _one_row_files(tmp_path / "o", OBS_HEADER,
+                         {"competitor": "alpha", "url": "https://a.example/1", "title": "Filter",
+                          "price": "19.99", "currency": "EUR"}, OBS_VARIANTS)
+    catalog = _one_row_files(tmp_path / "c", CATALOG_HEADER,
+                             {"sku": "SKU-1", "part_number": "PN-1", "description": "Filter",
+                              "brand": "Acme", "category": "Filters", "family": "Oil",
+                              "unit_cost": "5", "price": "12.50", "currency": "EUR",
+                              "pack_qty": "1", "proprietary": "false"}, CATALOG_VARIANTS)
+    taken = (_agree(sales, SalesRow, SALES_FAST, monkeypatch)
+             + _agree(obs, ObservationRow, OBSERVATION_FAST, monkeypatch)
+             + _agree(catalog, CatalogRow, CATALOG_FAST, monkeypatch))
+    # the comparison means something only if plain rows did take the fast path
+    assert taken >= 40, taken
+
+
+def test_fast_columns_refuse_what_they_cannot_vouch_for() -> None:
+    money = reader.decimal(8, 4, positive=True)
+    assert money(["12.50", "0.0001"]) == [Decimal("12.50"), Decimal("0.0001")]
+    for cells in (["0"], ["0.00001"], ["1e3"], [" 1"], ["100000000"]):
+        with pytest.raises(Exception):  # noqa: B017,PT011 - any refusal hands over
+            money(cells)
+
+
+# --- large files through the command ---------------------------------------------------
+
+
+def _catalog(path: Path, skus: int = SKUS) -> Path:
+    lines = ["sku,part_number,description,brand,category,family,unit_cost,price,currency,"
+             "pack_qty,proprietary"]
+    lines += [f"SKU{i:05d},PN-{i:05d},Filter {i},Acme,Filters,Oil,5.00,12.50,EUR,1,false"
+              for i in range(skus)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _sales_lines(rows: int, price: str = "12.50") -> list[str]:
+    """``rows`` sales rows over the catalog's SKUs, period after period."""
+    out = []
+    for n in range(rows):
+        day = START + dt.timedelta(days=n // SKUS)
+        out.append(f"SKU{n % SKUS:05d},{day.isoformat()},{n % 97},{price}")
+    return out
+
+
+def _write(path: Path, header: str, lines: list[str]) -> Path:
+    path.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _prepared(db_url: str, tmp_path: Path) -> Database:
+    db = Database(db_url)
+    db.upgrade()
+    import_catalog(db, _catalog(tmp_path / "catalog.csv"))
+    return db
+
+
+def _sales_summary(db: Database) -> tuple[int, Decimal, Decimal]:
+    with db.engine.connect() as conn:
+        return tuple(conn.execute(sa.select(  # type: ignore[return-value]
+            sa.func.count(), sa.func.sum(SalesRecord.units), sa.func.sum(SalesRecord.unit_price)
+        )).one())
+
+
+def test_a_large_sales_file_imports_completely(db_url: str, tmp_path: Path) -> None:
+    db = _prepared(db_url, tmp_path)
+    rows = 60_000
+    lines = _sales_lines(rows)
+    path = _write(tmp_path / "sales.csv", "sku,date,units,unit_price", lines)
+    result = run_cli("sales", "import", str(path), db_url=db_url)
+    assert result.returncode == 0, result.stderr
+    assert f"imported {rows} rows" in result.stdout
+    count, units, prices = _sales_summary(db)
+    assert count == rows
+    assert units == sum(n % 97 for n in range(rows))
+    assert prices == Decimal("12.50") * rows
+    with db.engine.connect() as conn:
+        last = conn.execute(sa.select(SalesRecord.units, SalesRecord.unit_price).where(
+            SalesRecord.sku == f"SKU{(rows - 1) % SKUS:05d}",
+            SalesRecord.period_start == START + dt.timedelta(days=(rows - 1) // SKUS),
+        )).one()
+    assert last == ((rows - 1) % 97, Decimal("12.50"))
+    db.dispose()
+
+
+def test_a_large_observations_file_imports_completely(db_url: str, tmp_path: Path) -> None:
+    db = Database(db_url)
+    db.upgrade()
+    listings, days = 1_000, 30
+    lines = []
+    for day in range(days):
+        at = dt.datetime(2025, 3, 1, 6, tzinfo=dt.UTC) + dt.timedelta(days=day)
+        for i in range(listings):
+            title = f"Filter {i}" if day < days - 1 else f"Filter {i} (new)"
+            lines.append(f"alpha,https://alpha.example/p/{i},{title},{10 + day}.50,EUR,Acme,"
+                         f"PN-{i},{1 + i % 2},InStock,{at.isoformat()}")
+    header = "competitor,url,title,price,currency,brand,part_number,pack_qty,availability,observed_at"
+    path = _write(tmp_path / "obs.csv", header, lines)
+    result = run_cli("observations", "import", str(path), "--as-of", "2025-06-01",
+                     db_url=db_url)
+    assert result.returncode == 0, result.stderr
+    assert f"imported {listings * days} rows" in result.stdout
+    with db.engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(PriceObservation)) == 30_000
+        listing = conn.execute(sa.select(Listing).where(
+            Listing.url == "https://alpha.example/p/7")).one()
+        # the latest sighting names the listing; it was first and last seen then
+        assert listing.title == "Filter 7 (new)" and listing.pack_qty == 2
+        assert listing.last_seen == dt.datetime(2025, 3, 30, 6, tzinfo=dt.UTC)
+        prices = conn.execute(
+            sa.select(PriceObservation.price_text, PriceObservation.unit_price)
+            .where(PriceObservation.listing_id == listing.id)
+            .order_by(PriceObservation.observed_at)
+        ).all()
+    assert len(prices) == days
+    assert prices[0] == ("10.50", Decimal("5.25"))
+    db.dispose()
+
+
+def test_a_bad_row_at_the_end_stores_nothing(db_url: str, tmp_path: Path) -> None:
+    db = _prepared(db_url, tmp_path)
+    first = _write(tmp_path / "first.csv", "sku,date,units,unit_price", _sales_lines(2 * SKUS))
+    assert run_cli("sales", "import", str(first), db_url=db_url).returncode == 0
+    before = _sales_summary(db)
+    # the same periods at another price (an update), new periods, then one bad row
+    lines = _sales_lines(30_000, price="9.99") + ["SKU00001,2030-01-01,1,0.00001"]
+    path = _write(tmp_path / "sales.csv", "sku,date,units,unit_price", lines)
+    result = run_cli("sales", "import", str(path), db_url=db_url)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: {path}: line {len(lines) + 1}: unit_price: more than 4 decimal places (storage would "
+        "round it) (got '0.00001'); nothing imported (use --skip-bad-rows to import the good "
+        "rows)"
+    )
+    assert _sales_summary(db) == before
+    db.dispose()
+
+
+def test_duplicates_across_batches_are_caught(db_url: str, tmp_path: Path) -> None:
+    db = _prepared(db_url, tmp_path)
+    lines = _sales_lines(3 * BATCH_ROWS)
+    far = 2 * BATCH_ROWS + 17
+    lines[far] = lines[1]  # the second row's key again, two batches later
+    path = _write(tmp_path / "sales.csv", "sku,date,units,unit_price", lines)
+    result = run_cli("sales", "import", str(path), db_url=db_url)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: {path}: line 3: sku, date: duplicate key, also on line {far + 2} (and 1 more bad "
+        "rows); nothing imported (use --skip-bad-rows to import the good rows)"
+    )
+    assert _sales_summary(db)[0] == 0
+    skipped = run_cli("sales", "import", str(path), "--skip-bad-rows", db_url=db_url)
+    assert skipped.returncode == 0, skipped.stderr
+    assert skipped.stderr.splitlines() == [
+        f"{path}: line 3: skipped: sku, date: duplicate key, also on line {far + 2}",
+        f"{path}: line {far + 2}: skipped: sku, date: duplicate key, also on line 3",
+        f"{path}: 2 bad rows skipped",
+    ]
+    assert f"imported {len(lines) - 2} rows" in skipped.stdout
+    assert _sales_summary(db)[0] == len(lines) - 2
+    db.dispose()
+
+
+# --- memory ------------------------------------------------------------------------------
+
+
+def _peak_rss_mib(db_url: str, *args: str) -> float:
+    """Run ``pricing`` in a child process; its own peak resident memory (from wait4)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
+    cmd = [sys.executable, "-m", "pricing", "--db", db_url, *args]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    err = proc.stderr.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, err.decode()
+    return usage.ru_maxrss / 1024
+
+
+def test_memory_does_not_grow_with_the_file(db_url: str, tmp_path: Path) -> None:
+    """Ten times the rows, about the same peak memory (before streaming, 50,000 sales
+    rows took 150 MB and 200,000 took 320 MB)."""
+    db = _prepared(db_url, tmp_path)
+    db.dispose()
+    small = _write(tmp_path / "small.csv", "sku,date,units,unit_price", _sales_lines(15_000))
+    large = _write(tmp_path / "large.csv", "sku,date,units,unit_price", _sales_lines(150_000))
+    rss_small = _peak_rss_mib(db_url, "sales", "import", str(small))
+    rss_large = _peak_rss_mib(db_url, "sales", "import", str(large))
+    assert rss_large < rss_small * 1.25, (rss_small, rss_large)
