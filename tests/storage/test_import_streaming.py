@@ -32,7 +32,7 @@ from pricing.imports.rows import (
 )
 from pricing.storage import Database
 from pricing.storage.models import Listing, PriceObservation, SalesRecord
-from tests.conftest import ROOT, run_cli
+from tests.support import ROOT, run_cli
 
 SKUS = 200
 START = dt.date(2024, 1, 1)
