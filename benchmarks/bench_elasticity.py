@@ -6,8 +6,9 @@ For each seed, ``--skus`` SKUs get a true elasticity drawn from −4 to −0.8 a
 years of weekly Poisson sales at stepped prices with promotions
 (``tests/support/simulator.py::stepped_history``, the histories
 ``tests/optimizer/test_elasticity.py`` uses). Each SKU is fitted alone
-(``fit_sku_elasticities``); printed per seed: the share of SKUs with an estimate, the mean error (estimate − truth), and how many of the 95 %
-intervals (±1.96 standard errors) cover the truth. A calibrated estimator covers about
+(``fit_sku_elasticities``); printed per seed: the share of SKUs with an estimate,
+the mean error (estimate − truth), and how many of the 95 % intervals (±1.96
+standard errors) cover the truth. A calibrated estimator covers about
 95 %; the test asserts a mean error within ±0.05 and coverage between 90 and 99 % on
 one seed. The baseline, fitted on the same histories in the same run, is an ordinary
 log-log least-squares regression of units on price (zero weeks dropped, as it must).

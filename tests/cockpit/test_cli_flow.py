@@ -107,7 +107,11 @@ def test_analyst_flow(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
 
     history = json.loads(cli("history", "NL-2002", "--format", "json"))
     ours = [h for h in history if h["competitor"] == "ours"]
-    assert [Decimal(h["price"]) for h in ours] == [Decimal("9.00"), Decimal("9.49")]
+    # months of it: our price read from the sales history first (sold at 9.00 since
+    # January), then the catalog's 9.00 and the exported override
+    assert [(Decimal(h["price"]), h["title"]) for h in ours] == [
+        (Decimal("9.00"), "sales history"), (Decimal("9.00"), None), (Decimal("9.49"), None)]
+    assert ours[0]["observed_at"].startswith("2026-01-05")
     theirs = [h for h in history if h["competitor"] == "shopa"]
     assert len(theirs) == 1 and Decimal(theirs[0]["unit_price"]) == Decimal("8.50")
     for row in history:
