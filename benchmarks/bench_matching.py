@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import datetime as dt
 import multiprocessing as mp
 import random
@@ -407,17 +408,23 @@ def run_command(n_skus: int, n_listings: int, seed: int, db_url: str | None) -> 
                  for item, exp in zip(market.listings, market.truth, strict=True)}
         db = Database(url)
         tp = fp = positives = 0
+        digest = hashlib.sha256()
         with db.session() as session:
             rows_ = session.execute(
-                select(Listing.url, Match.sku, Match.status).join(
-                    Match, Match.listing_id == Listing.id)
+                select(Listing.url, Match.sku, Match.status, Match.method, Match.confidence,
+                       Match.competitor_part_number, Match.note, Match.relation,
+                       Match.evidence)
+                .join(Match, Match.listing_id == Listing.id)
+                .order_by(Listing.url)
             )
-            for listing_url, sku, status in rows_:
+            for listing_url, sku, status, *rest in rows_:
+                digest.update(repr((listing_url, sku, status, *rest)).encode())
                 expected = truth[listing_url]
                 if status == "auto":
                     tp += sku == expected and expected is not None
                     fp += sku != expected
         db.dispose()
+        print(f"stored matches digest (sha256 of every match row): {digest.hexdigest()[:16]}")
         positives = sum(1 for exp in market.truth if exp)
         print(
             f"stored auto matches on the synthetic truth: precision {tp / max(tp + fp, 1):.4f},"

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from pricing.errors import NotFoundError
 from pricing.matching.config import MatchingConfig
-from pricing.matching.matcher import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
+from pricing.matching.matcher import CatalogIndex, ListingInput, Matcher
+from pricing.matching.parallel import default_workers, match_parallel
 from pricing.matching.records import MATCH_RELATIONS
+from pricing.pipeline.match_inputs import load_catalog_rows, save_fingerprint, stored_fingerprint
 from pricing.storage import Database
 from pricing.storage.bulk import upsert
 from pricing.storage.models import (
     HUMAN_MATCH_STATUSES,
-    CrossReference,
     Listing,
     Match,
     Part,
@@ -39,39 +40,25 @@ class MatchSummary:
     considered: int
     by_status: dict[str, int]
     problems: list[str] = field(default_factory=list)
-
-
-def load_index(session: Session) -> CatalogIndex:
-    parts = [
-        CatalogPart(
-            sku=p.sku,
-            part_number=p.part_number,
-            brand=p.brand,
-            description=p.description,
-            category=p.category,
-            gtin=p.gtin,
-            pack_qty=p.pack_qty,
-            superseded_by=p.superseded_by,
-        )
-        for p in session.scalars(select(Part))
-    ]
-    xrefs = [
-        CrossRef(
-            competitor_brand=x.competitor_brand,
-            competitor_part_number=x.competitor_part_number,
-            sku=x.sku,
-            relation=x.relation,
-        )
-        for x in session.scalars(select(CrossReference))
-    ]
-    return CatalogIndex.build(parts, xrefs)
+    # every undecided listing was matched (catalog, settings or rules changed, or --all)
+    everything: bool = False
 
 
 def run_matching(
-    db: Database, config: MatchingConfig, *, rematch_all: bool = False
+    db: Database,
+    config: MatchingConfig,
+    *,
+    rematch_all: bool = False,
+    workers: int | None = None,
 ) -> MatchSummary:
+    """Match the listings that need it: new or changed ones, or, when the catalog, the
+    cross-references, the matching settings or rules changed since the last run (or
+    ``rematch_all``), every listing no person has decided. ``workers``: processes to
+    match on (default: the cores available); the decisions are the same for any."""
     with db.session() as session:
-        index = load_index(session)
+        catalog = load_catalog_rows(session, config)
+        everything = rematch_all or stored_fingerprint(session) != catalog.fingerprint
+        index = CatalogIndex.build(catalog.parts, catalog.xrefs)
         for problem in index.problems:
             log.warning("catalog: %s", problem)
         matcher = Matcher(index, config)
@@ -87,10 +74,12 @@ def run_matching(
             Listing.gtin,
             Listing.pack_qty,
         ).where(Listing.id.not_in(decided))
-        if not rematch_all:
+        if not everything:
             stmt = stmt.where(Listing.needs_match | unmatched)
-        listings = [ListingInput(*row) for row in session.execute(stmt)]
-        results = matcher.match_many(listings)
+        listings = [ListingInput(*row) for row in session.execute(stmt.order_by(Listing.id))]
+        results = match_parallel(
+            matcher, listings, default_workers() if workers is None else workers
+        )
         now = utcnow()
         upsert(
             session,
@@ -131,8 +120,12 @@ def run_matching(
                 .values(needs_match=False)
                 .execution_options(synchronize_session=False)
             )
+        save_fingerprint(session, catalog.fingerprint)
     return MatchSummary(
-        len(results), dict(Counter(r.status for r in results)), list(index.problems)
+        len(results),
+        dict(Counter(r.status for r in results)),
+        list(index.problems),
+        everything=everything,
     )
 
 

@@ -1,0 +1,65 @@
+"""Matching many listings on several cores: the same decisions as one process, sooner.
+
+A :class:`~pricing.matching.matcher.Matcher` is pure, so listings can be matched in any
+order and in any process. The index is built once in this process and shared with the
+workers by ``fork`` (copy-on-write, nothing is pickled but the listings and the
+results); where ``fork`` does not exist, or the batch is too small to repay starting
+workers, everything runs here.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Iterator, Sequence
+
+from pricing.matching.matcher import Matcher
+from pricing.matching.records import ListingInput, MatchResult
+
+__all__ = ["default_workers", "match_parallel"]
+
+# Below this many listings a worker pool costs more than it saves.
+MIN_PARALLEL = 4_000
+_CHUNK = 2_000
+
+_WORKER: Matcher | None = None
+
+
+def default_workers() -> int:
+    """The cores this process may use (its CPU affinity where the OS reports one)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+def _match_chunk(chunk: Sequence[ListingInput]) -> list[MatchResult]:
+    assert _WORKER is not None, "the worker pool is forked from match_parallel"
+    return _WORKER.match_many(chunk)
+
+
+def _chunks(listings: Sequence[ListingInput], size: int) -> Iterator[Sequence[ListingInput]]:
+    for start in range(0, len(listings), size):
+        yield listings[start : start + size]
+
+
+def match_parallel(
+    matcher: Matcher, listings: Sequence[ListingInput], workers: int
+) -> list[MatchResult]:
+    """``matcher.match_many(listings)``, in order, on up to ``workers`` processes."""
+    global _WORKER
+    if workers <= 1 or len(listings) < MIN_PARALLEL or "fork" not in mp.get_all_start_methods():
+        return matcher.match_many(listings)
+    # the lazy parts of the index are built before forking, once for every worker
+    matcher.index.fuzzy  # noqa: B018
+    matcher.index.near_index  # noqa: B018
+    _WORKER = matcher
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            return [
+                result
+                for part in pool.imap(_match_chunk, _chunks(listings, _CHUNK))
+                for result in part
+            ]
+    finally:
+        _WORKER = None
