@@ -13,6 +13,8 @@ import multiprocessing as mp
 import os
 from collections.abc import Iterator, Sequence
 
+from pricing.matching.fuzzy import FuzzyIndex
+from pricing.matching.index import CatalogIndex
 from pricing.matching.matcher import Matcher
 from pricing.matching.records import ListingInput, MatchResult
 
@@ -38,6 +40,24 @@ def _match_chunk(chunk: Sequence[ListingInput]) -> list[MatchResult]:
     return _WORKER.match_many(chunk)
 
 
+def _build_fuzzy() -> FuzzyIndex:
+    assert _WORKER is not None
+    return _WORKER.index.fuzzy
+
+
+def _prepare(index: CatalogIndex) -> None:
+    """Build the lazy parts of ``index`` before the workers fork, once for all of them:
+    the fuzzy index in a helper process while this one builds the near-miss table."""
+    if "fuzzy" in vars(index):
+        index.near_index  # noqa: B018
+        return
+    with mp.get_context("fork").Pool(1) as helper:
+        pending = helper.apply_async(_build_fuzzy)
+        index.near_index  # noqa: B018
+        # a cached_property keeps its value in the instance dict
+        vars(index)["fuzzy"] = pending.get()
+
+
 def _chunks(listings: Sequence[ListingInput], size: int) -> Iterator[Sequence[ListingInput]]:
     for start in range(0, len(listings), size):
         yield listings[start : start + size]
@@ -50,10 +70,8 @@ def match_parallel(
     global _WORKER
     if workers <= 1 or len(listings) < MIN_PARALLEL or "fork" not in mp.get_all_start_methods():
         return matcher.match_many(listings)
-    # the lazy parts of the index are built before forking, once for every worker
-    matcher.index.fuzzy  # noqa: B018
-    matcher.index.near_index  # noqa: B018
     _WORKER = matcher
+    _prepare(matcher.index)
     try:
         with mp.get_context("fork").Pool(workers) as pool:
             return [
