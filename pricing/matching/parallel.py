@@ -18,7 +18,7 @@ from pricing.matching.index import CatalogIndex
 from pricing.matching.matcher import Matcher
 from pricing.matching.records import ListingInput, MatchResult
 
-__all__ = ["default_workers", "match_parallel"]
+__all__ = ["default_workers", "imatch", "match_parallel"]
 
 # Below this many listings a worker pool costs more than it saves.
 MIN_PARALLEL = 4_000
@@ -63,21 +63,28 @@ def _chunks(listings: Sequence[ListingInput], size: int) -> Iterator[Sequence[Li
         yield listings[start : start + size]
 
 
+def imatch(
+    matcher: Matcher, listings: Sequence[ListingInput], workers: int
+) -> Iterator[MatchResult]:
+    """``matcher.match(listing)`` for each listing, in order, on up to ``workers``
+    processes, yielded as they come, so the caller can store them meanwhile."""
+    global _WORKER
+    if workers <= 1 or len(listings) < MIN_PARALLEL or "fork" not in mp.get_all_start_methods():
+        for listing in listings:
+            yield matcher.match(listing)
+        return
+    _WORKER = matcher
+    try:
+        _prepare(matcher.index)
+        with mp.get_context("fork").Pool(workers) as pool:
+            for part in pool.imap(_match_chunk, _chunks(listings, _CHUNK)):
+                yield from part
+    finally:
+        _WORKER = None
+
+
 def match_parallel(
     matcher: Matcher, listings: Sequence[ListingInput], workers: int
 ) -> list[MatchResult]:
     """``matcher.match_many(listings)``, in order, on up to ``workers`` processes."""
-    global _WORKER
-    if workers <= 1 or len(listings) < MIN_PARALLEL or "fork" not in mp.get_all_start_methods():
-        return matcher.match_many(listings)
-    _WORKER = matcher
-    _prepare(matcher.index)
-    try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            return [
-                result
-                for part in pool.imap(_match_chunk, _chunks(listings, _CHUNK))
-                for result in part
-            ]
-    finally:
-        _WORKER = None
+    return list(imatch(matcher, listings, workers))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from pricing.errors import NotFoundError
 from pricing.matching.config import MatchingConfig
 from pricing.matching.matcher import CatalogIndex, ListingInput, Matcher
-from pricing.matching.parallel import default_workers, match_parallel
+from pricing.matching.parallel import default_workers, imatch
 from pricing.matching.records import MATCH_RELATIONS
 from pricing.pipeline.match_inputs import load_catalog_rows, save_fingerprint, stored_fingerprint
 from pricing.storage import Database
@@ -77,15 +78,13 @@ def run_matching(
         if not everything:
             stmt = stmt.where(Listing.needs_match | unmatched)
         listings = [ListingInput(*row) for row in session.execute(stmt.order_by(Listing.id))]
-        results = match_parallel(
-            matcher, listings, default_workers() if workers is None else workers
-        )
-        now = utcnow()
-        upsert(
-            session,
-            Match,
-            (
-                {
+        counts: Counter[str] = Counter()
+
+        def rows() -> Iterator[dict[str, object]]:
+            now = utcnow()
+            for r in imatch(matcher, listings, default_workers() if workers is None else workers):
+                counts[r.status] += 1
+                yield {
                     "listing_id": r.listing_id,
                     "sku": r.sku,
                     "method": r.method,
@@ -97,8 +96,12 @@ def run_matching(
                     "evidence": r.evidence,
                     "updated_at": now,
                 }
-                for r in results
-            ),
+
+        # results are stored as the workers hand them over
+        upsert(
+            session,
+            Match,
+            rows(),
             keys=["listing_id"],
             update=[
                 "sku",
@@ -122,8 +125,8 @@ def run_matching(
             )
         save_fingerprint(session, catalog.fingerprint)
     return MatchSummary(
-        len(results),
-        dict(Counter(r.status for r in results)),
+        len(listings),
+        dict(counts),
         list(index.problems),
         everything=everything,
     )
