@@ -2,9 +2,9 @@
 
 A :class:`~pricing.matching.matcher.Matcher` is pure, so listings can be matched in any
 order and in any process. The index is built once in this process and shared with the
-workers by ``fork`` (copy-on-write, nothing is pickled but the listings and the
-results); where ``fork`` does not exist, or the batch is too small to repay starting
-workers, everything runs here.
+workers by ``fork`` (copy-on-write: only the listings, the results and, once, the fuzzy
+index, built in a helper beside the near-miss table, cross a pipe). Where ``fork`` does
+not exist, or the batch is too small to repay starting workers, everything runs here.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def default_workers() -> int:
 
 
 def _match_chunk(chunk: Sequence[ListingInput]) -> list[MatchResult]:
-    assert _WORKER is not None, "the worker pool is forked from match_parallel"
+    assert _WORKER is not None, "the worker pool is forked from imatch"
     return _WORKER.match_many(chunk)
 
 

@@ -10,6 +10,7 @@ the decision it already has.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -26,13 +27,13 @@ __all__ = ["CatalogRows", "load_catalog_rows", "save_fingerprint", "stored_finge
 _STATE_ID = 1
 
 
+@dataclass(frozen=True)
 class CatalogRows:
     """The catalog and cross-references as matching values, with their fingerprint."""
 
-    def __init__(self, parts: list[CatalogPart], xrefs: list[CrossRef], fingerprint: str):
-        self.parts = parts
-        self.xrefs = xrefs
-        self.fingerprint = fingerprint
+    parts: list[CatalogPart]
+    xrefs: list[CrossRef]
+    fingerprint: str
 
 
 @cache
