@@ -20,7 +20,7 @@ from pricing.matching.parallel import default_workers, imatch
 from pricing.matching.records import MATCH_RELATIONS
 from pricing.pipeline.match_inputs import load_catalog_rows, save_fingerprint, stored_fingerprint
 from pricing.storage import Database
-from pricing.storage.bulk import upsert
+from pricing.storage.bulk_upsert import fast_upsert
 from pricing.storage.models import (
     HUMAN_MATCH_STATUSES,
     Listing,
@@ -30,6 +30,20 @@ from pricing.storage.models import (
 )
 
 log = logging.getLogger(__name__)
+
+# what a matching run writes for each listing, in the order rows() yields it
+_MATCH_COLUMNS = (
+    "listing_id",
+    "sku",
+    "method",
+    "confidence",
+    "status",
+    "competitor_part_number",
+    "note",
+    "relation",
+    "evidence",
+    "updated_at",
+)
 
 
 @dataclass(frozen=True)
@@ -80,41 +94,26 @@ def run_matching(
         listings = [ListingInput(*row) for row in session.execute(stmt.order_by(Listing.id))]
         counts: Counter[str] = Counter()
 
-        def rows() -> Iterator[dict[str, object]]:
+        def rows() -> Iterator[tuple[object, ...]]:
             now = utcnow()
             for r in imatch(matcher, listings, default_workers() if workers is None else workers):
                 counts[r.status] += 1
-                yield {
-                    "listing_id": r.listing_id,
-                    "sku": r.sku,
-                    "method": r.method,
-                    "confidence": r.confidence,
-                    "status": r.status,
-                    "competitor_part_number": r.competitor_part_number,
-                    "note": r.note,
-                    "relation": r.relation,
-                    "evidence": r.evidence,
-                    "updated_at": now,
-                }
+                yield (
+                    r.listing_id,
+                    r.sku,
+                    r.method,
+                    r.confidence,
+                    r.status,
+                    r.competitor_part_number,
+                    r.note,
+                    r.relation,
+                    r.evidence,
+                    now,
+                )
 
         # results are stored as the workers hand them over
-        upsert(
-            session,
-            Match,
-            rows(),
-            keys=["listing_id"],
-            update=[
-                "sku",
-                "method",
-                "confidence",
-                "status",
-                "competitor_part_number",
-                "note",
-                "relation",
-                "evidence",
-                "updated_at",
-            ],
-        )
+        fast_upsert(session, Match, _MATCH_COLUMNS, rows(), keys=["listing_id"],
+                    update=_MATCH_COLUMNS[1:])
         ids = [row.listing_id for row in listings]
         for start in range(0, len(ids), 500):
             session.execute(
