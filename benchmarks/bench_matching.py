@@ -27,8 +27,10 @@ one process, every listing), ``pricing match --all --workers N`` (every listing 
 on N processes: its stored matches must equal the baseline's, digest printed), a
 ``pricing match`` with nothing changed, and one after 1% of the listings changed
 (re-imported with new titles); then precision/recall of the stored auto matches on the
-synthetic truth. Target: 100,000 SKUs x 150,000 listings through ``pricing match`` in
-under 60 s on 2 cores.
+synthetic truth. Before each of the two full match runs, a "cores check" times two
+pure-Python loops one after the other and on two processes: on a machine shared with
+other jobs it shows how much of a second core there was to use. Target: 100,000 SKUs x
+150,000 listings through ``pricing match`` in under 60 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -432,6 +434,28 @@ def _observation_rows(listings: list[ListingInput], when: dt.datetime) -> list[l
             for item in listings]  # fmt: skip
 
 
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def _cores_check(n: int = 10_000_000) -> tuple[float, float]:
+    """Seconds for two equal pure-Python loops one after the other, and on two
+    processes at once: how much of a second core the machine gives right now."""
+    import multiprocessing as mp
+
+    t0 = time.perf_counter()
+    _burn(n)
+    _burn(n)
+    serial = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with mp.get_context("fork").Pool(2) as pool:
+        pool.map(_burn, [n, n])
+    return serial, time.perf_counter() - t0
+
+
 def run_command(n_skus: int, n_listings: int, seed: int, workers: int, db_url: str | None) -> None:
     market = build_market(n_skus, n_listings, seed)
     work = Path(tempfile.mkdtemp(prefix="bench_matching_"))
@@ -491,6 +515,11 @@ def run_command(n_skus: int, n_listings: int, seed: int, workers: int, db_url: s
             ("pricing match (1% changed)", ["match"], len(changed)),
         ]
         for label, args, rows in steps:
+            if label.startswith(("pricing match --workers", "pricing match --all")):
+                serial, parallel = _cores_check()
+                print(f"  cores check: two CPU loops take {serial:.2f} s one after the other,"
+                      f" {parallel:.2f} s on two processes ({serial / parallel:.2f}x);"
+                      f" load average {os.getloadavg()[0]:.1f}")
             done = _timed([*base, *args])
             rate = f"{rows / done.wall:10,.0f} rows/s" if rows else ""
             print(f"{label:40} {done.wall:6.1f} s {done.cpu:6.1f} s {done.rss_mb:7.0f} MB"
