@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
         if summary.everything and not rematch_all:
             console.print(
                 "every undecided listing was matched: first run, or the catalog, the "
-                "cross-references or the matching settings changed"
+                "cross-references, the matching settings or the matching code changed"
             )
         if summary.problems:
             shown = 20
