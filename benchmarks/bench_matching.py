@@ -57,7 +57,7 @@ from pricing.matching import CatalogIndex, CatalogPart, CrossRef, ListingInput, 
 from pricing.matching.fuzzy import process as fuzzy_text
 from pricing.matching.labelled import Scores, load_catalog, load_labelled, load_xrefs, score
 from pricing.matching.normalize import gtin_check_digit, normalize_part_number
-from pricing.matching.parallel import match_parallel
+from pricing.matching.parallel import MIN_PARALLEL, match_parallel
 
 OUR_BRANDS = ["Acme", "Acme Pro"]
 MAKERS = [
@@ -289,8 +289,9 @@ def run(n_skus: int, n_listings: int, workers: int, sample: int, seed: int) -> N
         s: sum(1 for _, st in results if st == s) for s in ("auto", "needs_review", "unmatched")
     }
     print(f"index build: {t_index:6.1f} s")
+    used = workers if len(market.listings) >= MIN_PARALLEL else 1
     print(
-        f"matching:    {t_match:6.1f} s  ({workers} worker{'s' if workers > 1 else ''},"
+        f"matching:    {t_match:6.1f} s  ({used} process{'es' if used > 1 else ''},"
         " fuzzy and near-miss indexes built inside)"
     )
     print(f"whole run:   {total:6.1f} s  -> {len(market.listings) / total:,.0f} listings/s")
