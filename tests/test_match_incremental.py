@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -130,3 +131,26 @@ def test_parallel_and_incremental_runs_store_what_one_full_run_stores(
     # what the incremental runs left equals one full single-process run on this data
     out = _ok("match", "--all", "--workers", "1", db_url=db_url)
     assert _stored(db_url) == incremental
+
+
+def test_worker_processes_give_the_single_process_results() -> None:
+    """The matcher on two processes returns, in order, what one process returns."""
+    from pricing.matching import CatalogIndex, Matcher
+    from pricing.matching.labelled import load_catalog, load_labelled, load_xrefs
+    from pricing.matching.parallel import match_parallel
+
+    index = CatalogIndex.build(
+        load_catalog(DATA / "matching_catalog.csv"), load_xrefs(DATA / "matching_xrefs.csv")
+    )
+    labelled = [item.listing for item in load_labelled(DATA / "matching_labeled.csv")]
+    listings = [
+        replace(listing, listing_id=copy * 1000 + listing.listing_id)
+        for copy in range(COPIES)
+        for listing in labelled
+    ]
+    assert len(listings) >= MIN_PARALLEL
+    single = Matcher(index).match_many(listings)
+    parallel = match_parallel(Matcher(index), listings, 2)
+    assert parallel == single
+    assert [r.listing_id for r in parallel] == [item.listing_id for item in listings]
+    assert {r.status for r in parallel} >= {"auto", "needs_review", "unmatched"}
