@@ -164,17 +164,28 @@ def register(app: typer.Typer) -> None:
     def match(
         ctx: typer.Context,
         rematch_all: Annotated[bool, typer.Option("--all", help="Re-match every listing.")] = False,
+        workers: Annotated[
+            int | None,
+            typer.Option("--workers", min=1, help="Processes to match on (default: all cores)."),
+        ] = None,
     ) -> None:
         """Normalize and match new or changed competitor listings to our SKUs."""
         from pricing.pipeline.match import run_matching
 
         app_ctx = get(ctx)
         with progress("matching listings to SKUs"):
-            summary = run_matching(app_ctx.db, app_ctx.config.matching, rematch_all=rematch_all)
+            summary = run_matching(
+                app_ctx.db, app_ctx.config.matching, rematch_all=rematch_all, workers=workers
+            )
         counts = (
             ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items())) or "nothing new"
         )
         console.print(f"matched {summary.considered} listings: {counts}")
+        if summary.everything and not rematch_all:
+            console.print(
+                "every undecided listing was matched: first run, or the catalog, the "
+                "cross-references, the matching settings or the matching code changed"
+            )
         if summary.problems:
             shown = 20
             console.print(

@@ -6,7 +6,6 @@ the new results, and the order of the review queue it gives.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -15,12 +14,12 @@ from sqlalchemy.orm import Session
 from pricing.matching.config import LearnedConfig
 from pricing.matching.learned import Decision, LearnedModel
 from pricing.matching.matcher import Matcher
-from pricing.matching.records import ListingInput, MatchResult
+from pricing.matching.records import ListingInput
 from pricing.storage.models import HUMAN_MATCH_STATUSES, Listing, Match
 
 log = logging.getLogger(__name__)
 
-__all__ = ["apply_learned", "load_decisions", "queue_order"]
+__all__ = ["fit_learned", "load_decisions", "queue_order"]
 
 
 def load_decisions(session: Session) -> list[Decision]:
@@ -48,36 +47,26 @@ def load_decisions(session: Session) -> list[Decision]:
     ]
 
 
-def apply_learned(
-    session: Session,
-    matcher: Matcher,
-    config: LearnedConfig,
-    listings: Sequence[ListingInput],
-    results: list[MatchResult],
-) -> tuple[list[MatchResult], dict[int, float]]:
-    """``results`` with pending candidates the model accepts made ``auto``, and each
-    reviewed result's probability by listing id. Unchanged, with no probabilities,
-    while there are too few decisions (or learning is off)."""
+def fit_learned(session: Session, matcher: Matcher, config: LearnedConfig) -> LearnedModel | None:
+    """The model fitted on the people's confirm/reject decisions, or None while there are
+    too few (or learning is off): then matching is exactly the rules'. Its
+    :meth:`LearnedModel.apply` turns each result into (result, probability), accepting a
+    pending candidate at or above the threshold chosen for ``auto_precision``."""
     if not config.enabled:
-        return results, {}
+        return None
     decisions = load_decisions(session)
     model = LearnedModel.fit(matcher, decisions, config)
     if model is None:
         log.info("learned model: %d decisions, %d needed; not used",
                  len(decisions), config.min_decisions)
-        return results, {}
+        return None
     h = model.held_out
     log.info(
         "learned model: %d decisions (%d on the review queue, %d confirmed); threshold %s "
         "(held-out precision %.3f, recall %.3f)", len(decisions), h.decisions, h.accepted,
         "none" if model.threshold is None else f"{model.threshold:.3f}", h.precision, h.recall,
     )
-    out, probabilities = [], {}
-    for result, p in model.apply(matcher, listings, results):
-        out.append(result)
-        if p is not None:
-            probabilities[result.listing_id] = round(p, 4)
-    return out, probabilities
+    return model
 
 
 def queue_order(status: str | None) -> list[Any]:  # ORDER BY clauses

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
@@ -14,14 +15,15 @@ from sqlalchemy.orm import Session
 
 from pricing.errors import NotFoundError
 from pricing.matching.config import MatchingConfig
-from pricing.matching.matcher import CatalogIndex, CatalogPart, CrossRef, ListingInput, Matcher
+from pricing.matching.matcher import CatalogIndex, ListingInput, Matcher
+from pricing.matching.parallel import default_workers, imatch
 from pricing.matching.records import MATCH_RELATIONS
-from pricing.pipeline.learned import apply_learned
+from pricing.pipeline.learned import fit_learned
+from pricing.pipeline.match_inputs import load_catalog_rows, save_fingerprint, stored_fingerprint
 from pricing.storage import Database
-from pricing.storage.bulk import upsert
+from pricing.storage.bulk_upsert import fast_upsert
 from pricing.storage.models import (
     HUMAN_MATCH_STATUSES,
-    CrossReference,
     Listing,
     Match,
     Part,
@@ -29,6 +31,21 @@ from pricing.storage.models import (
 )
 
 log = logging.getLogger(__name__)
+
+# what a matching run writes for each listing, in the order rows() yields it
+_MATCH_COLUMNS = (
+    "listing_id",
+    "sku",
+    "method",
+    "confidence",
+    "status",
+    "competitor_part_number",
+    "note",
+    "relation",
+    "evidence",
+    "learned_probability",
+    "updated_at",
+)
 
 
 @dataclass(frozen=True)
@@ -40,39 +57,25 @@ class MatchSummary:
     considered: int
     by_status: dict[str, int]
     problems: list[str] = field(default_factory=list)
-
-
-def load_index(session: Session) -> CatalogIndex:
-    parts = [
-        CatalogPart(
-            sku=p.sku,
-            part_number=p.part_number,
-            brand=p.brand,
-            description=p.description,
-            category=p.category,
-            gtin=p.gtin,
-            pack_qty=p.pack_qty,
-            superseded_by=p.superseded_by,
-        )
-        for p in session.scalars(select(Part))
-    ]
-    xrefs = [
-        CrossRef(
-            competitor_brand=x.competitor_brand,
-            competitor_part_number=x.competitor_part_number,
-            sku=x.sku,
-            relation=x.relation,
-        )
-        for x in session.scalars(select(CrossReference))
-    ]
-    return CatalogIndex.build(parts, xrefs)
+    # every undecided listing was matched (catalog, settings or rules changed, or --all)
+    everything: bool = False
 
 
 def run_matching(
-    db: Database, config: MatchingConfig, *, rematch_all: bool = False
+    db: Database,
+    config: MatchingConfig,
+    *,
+    rematch_all: bool = False,
+    workers: int | None = None,
 ) -> MatchSummary:
+    """Match the listings that need it: new or changed ones, or, when the catalog, the
+    cross-references, the matching settings or rules changed since the last run (or
+    ``rematch_all``), every listing no person has decided. ``workers``: processes to
+    match on (default: the cores available); the decisions are the same for any."""
     with db.session() as session:
-        index = load_index(session)
+        catalog = load_catalog_rows(session, config)
+        everything = rematch_all or stored_fingerprint(session) != catalog.fingerprint
+        index = CatalogIndex.build(catalog.parts, catalog.xrefs)
         for problem in index.problems:
             log.warning("catalog: %s", problem)
         matcher = Matcher(index, config)
@@ -88,45 +91,38 @@ def run_matching(
             Listing.gtin,
             Listing.pack_qty,
         ).where(Listing.id.not_in(decided))
-        if not rematch_all:
+        if not everything:
             stmt = stmt.where(Listing.needs_match | unmatched)
-        listings = [ListingInput(*row) for row in session.execute(stmt)]
-        results = matcher.match_many(listings)
-        results, probability = apply_learned(session, matcher, config.learned, listings, results)
-        now = utcnow()
-        upsert(
-            session,
-            Match,
-            (
-                {
-                    "listing_id": r.listing_id,
-                    "sku": r.sku,
-                    "method": r.method,
-                    "confidence": r.confidence,
-                    "status": r.status,
-                    "competitor_part_number": r.competitor_part_number,
-                    "note": r.note,
-                    "relation": r.relation,
-                    "evidence": r.evidence,
-                    "learned_probability": probability.get(r.listing_id),
-                    "updated_at": now,
-                }
-                for r in results
-            ),
-            keys=["listing_id"],
-            update=[
-                "sku",
-                "method",
-                "confidence",
-                "status",
-                "competitor_part_number",
-                "note",
-                "relation",
-                "evidence",
-                "learned_probability",
-                "updated_at",
-            ],
-        )
+        listings = [ListingInput(*row) for row in session.execute(stmt.order_by(Listing.id))]
+        counts: Counter[str] = Counter()
+        # fitted on the people's decisions before matching; None while there are too few
+        model = fit_learned(session, matcher, config.learned)
+
+        def rows() -> Iterator[tuple[object, ...]]:
+            now = utcnow()
+            found = imatch(matcher, listings, default_workers() if workers is None else workers)
+            for listing, r in zip(listings, found, strict=True):
+                probability = None
+                if model is not None:
+                    ((r, probability),) = model.apply(matcher, [listing], [r])
+                counts[r.status] += 1
+                yield (
+                    r.listing_id,
+                    r.sku,
+                    r.method,
+                    r.confidence,
+                    r.status,
+                    r.competitor_part_number,
+                    r.note,
+                    r.relation,
+                    r.evidence,
+                    None if probability is None else round(probability, 4),
+                    now,
+                )
+
+        # results are stored as the workers hand them over
+        fast_upsert(session, Match, _MATCH_COLUMNS, rows(), keys=["listing_id"],
+                    update=_MATCH_COLUMNS[1:])
         ids = [row.listing_id for row in listings]
         for start in range(0, len(ids), 500):
             session.execute(
@@ -135,8 +131,12 @@ def run_matching(
                 .values(needs_match=False)
                 .execution_options(synchronize_session=False)
             )
+        save_fingerprint(session, catalog.fingerprint)
     return MatchSummary(
-        len(results), dict(Counter(r.status for r in results)), list(index.problems)
+        len(listings),
+        dict(counts),
+        list(index.problems),
+        everything=everything,
     )
 
 

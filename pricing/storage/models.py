@@ -258,6 +258,18 @@ class Match(Base):
     learned_probability: Mapped[float | None] = mapped_column()
 
 
+class MatchState(Base):
+    """What the last ``pricing match`` ran against: a fingerprint of the catalog, the
+    cross-references, the matching settings and rules. When it changes, every listing
+    no person has decided is matched again; otherwise only new or changed listings."""
+
+    __tablename__ = "match_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    matched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SuggestionRun(Base):
     __tablename__ = "suggestion_runs"
 
