@@ -16,9 +16,9 @@ from sqlalchemy import select
 from pricing.matching.parallel import MIN_PARALLEL
 from pricing.storage import Database
 from pricing.storage.models import Listing, Match
-from tests.conftest import ROOT, run_cli
+from tests.support import DATA_DIR, run_cli
 
-DATA = ROOT / "tests" / "data"
+DATA = DATA_DIR
 # copies of the labelled listings, each under its own URL: enough for a worker pool
 COPIES = MIN_PARALLEL // 280 + 1
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
