@@ -157,7 +157,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 def load_config_file(model: type[_M], path: Path) -> _M:
     """One config file read and checked as ``model``: the loader of every file users
-    edit (this module's and :mod:`scheduler.alerts`'s)."""
+    edit (:mod:`pricing.config`'s and :mod:`scheduler.alerts`'s)."""
     return validate_config(model, path, read_yaml(path))
 
 
