@@ -70,6 +70,7 @@ __all__ = [
 ]
 
 _DELETE_CHUNK = 500
+_WORK_MEM = "128MB"  # per sort of the import's transaction on PostgreSQL
 Bad = list[tuple[int, str]]
 Derive = Callable[[tuple[Any, ...], Bad], tuple[Any, ...] | None]
 
@@ -123,10 +124,12 @@ def _index_keys(session: Session, stage: Table) -> None:
     the rows are in: faster than growing it row by row), which its GROUP BY and
     lookups need; PostgreSQL hashes instead, and gets the stage's statistics (a
     temporary table has none until analyzed), so that merging a small file into a
-    large table probes the table's index rather than scanning it."""
+    large table probes the table's index rather than scanning it, and room to sort the
+    stage in memory (the default 4 MB spills a large file's sorts to disk)."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {stage.name}")
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{_WORK_MEM}'")
         return
     for index in stage.indexes:
         index.create(conn)
@@ -390,6 +393,7 @@ def import_observations(
     (default now), and rows observed more than ``FUTURE_SKEW`` after it are refused."""
     as_of = as_of or utcnow()
     latest = as_of + FUTURE_SKEW
+    titles: dict[str, int | None] = {}
 
     def derive(row: tuple[Any, ...], bad: Bad) -> tuple[Any, ...] | None:
         (line, competitor, url, title, price, currency, brand, part_number, gtin, pack_qty,
@@ -400,7 +404,7 @@ def import_observations(
                               f"{_span(FUTURE_SKEW)} after {as_of.isoformat(timespec='seconds')})"))
             return None
         # in STAGE_COLUMNS order
-        per_unit = observed_unit_price(price, pack_qty, title)
+        per_unit = observed_unit_price(price, pack_qty, title, titles)
         return (line, competitor, url, title, brand, part_number, gtin, pack_qty, at, price,
                 str(price), currency, None, per_unit, availability, "import")
 
