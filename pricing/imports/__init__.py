@@ -299,13 +299,14 @@ _SALES_COLUMNS = ["sku", "period_start", "units", "unit_price"]
 def import_sales(db: Database, path: Path, *, skip_bad_rows: bool = False) -> ImportResult:
     if db.dialect == "postgresql":
         try:
-            return _import_sales_direct(db, path, skip_bad_rows)
+            return _import_sales_direct(db, path, skip_bad_rows=skip_bad_rows)
         except _NotPlain:
             pass  # the general path decides, and reports, from scratch
-    return _import_sales_staged(db, path, skip_bad_rows)
+    return _import_sales_staged(db, path, skip_bad_rows=skip_bad_rows)
 
 
-def _import_sales_staged(db: Database, path: Path, skip_bad_rows: bool) -> ImportResult:
+def _import_sales_staged(db: Database, path: Path, *, skip_bad_rows: bool = False
+                         ) -> ImportResult:
     rows = _rows(path, SalesRow, SALES_FAST)
     with db.session() as session:
         columns = _columns(SalesRecord, _SALES_COLUMNS)
@@ -325,7 +326,8 @@ class _NotPlain(Exception):
     """The file is not one the direct path may load: its transaction is rolled back."""
 
 
-def _import_sales_direct(db: Database, path: Path, skip_bad_rows: bool) -> ImportResult:
+def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = False
+                         ) -> ImportResult:
     """The plain case on PostgreSQL, the general path's result at COPY speed: every row
     good (or, skipping bad rows, every row the model accepts), no key repeated in the
     file or already stored, every SKU known. The rows are then copied straight into
