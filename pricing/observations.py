@@ -204,16 +204,6 @@ def store_staged(
     """
     names = session.scalars(select(stage.c.competitor).distinct())
     ensure_competitors(session, list(names))
-    _upsert_listings(session, stage)
-    merge_select(
-        session, PriceObservation, OBSERVATION_COLUMNS, _sightings(stage, crawl_run_id, source),
-        keys=_OBS_KEY, update=(),
-    )
-
-
-def _upsert_listings(session: Session, stage: Table) -> None:
-    """Each listing of the stage takes the fields of its latest sighting there; see
-    :func:`store_staged`."""
     s = stage.c
     newest = func.row_number().over(
         partition_by=(s.competitor, s.url), order_by=(s.observed_at.desc(), s.line.desc())
@@ -246,12 +236,7 @@ def _upsert_listings(session: Session, stage: Table) -> None:
             },
         )
     )
-
-
-def _sightings(stage: Table, crawl_run_id: int | None, source: str) -> Select[Any]:
-    """The stage's rows as price observations (``OBSERVATION_COLUMNS``) of their listings."""
-    s = stage.c
-    return (
+    sightings = (
         select(
             Listing.id.label("listing_id"),
             literal(crawl_run_id, Integer).label("crawl_run_id"),
@@ -269,65 +254,8 @@ def _sightings(stage: Table, crawl_run_id: int | None, source: str) -> Select[An
         .select_from(stage)
         .join(Listing, and_(Listing.competitor == s.competitor, Listing.url == s.url))
     )
-
-
-# --- storing a stage in parts, while it fills (imports on PostgreSQL) ------------------
-
-
-def new_listings_table(session: Session) -> Table:
-    """Where :func:`store_new_part` keeps the ids of the listings it creates."""
-    return stage_table(session, "_new_listings", [Column("id", Integer, primary_key=True)])
-
-
-def store_new_part(session: Session, stage: Table, after: int, new: Table, *,
-                   source: str) -> None:
-    """Store the stage's lines after ``after`` as :func:`store_staged` would, on the
-    condition that none of their sightings is stored yet (the unique key's violation
-    says otherwise, and the caller gives up): their listings not stored yet are
-    created (ids kept in ``new``), their observations inserted. The listings' fields
-    are settled once the whole stage is in, by :func:`settle_listings`."""
-    s = stage.c
-    part = s.line > after
-    names = session.scalars(select(s.competitor).where(part).distinct())
-    ensure_competitors(session, list(names))
-    listings = Listing.__table__
-    first = (
-        select(s.competitor, s.url, *(s[f] for f in _LISTING_FIELDS), s.observed_at,
-               s.observed_at, true())
-        .where(part)
-        .order_by(s.competitor, s.url)
-        .distinct(s.competitor, s.url)
-    )
-    created = (
-        dialect_insert(session, listings)
-        .from_select(["competitor", "url", *_LISTING_FIELDS, "first_seen", "last_seen",
-                      "needs_match"], first)
-        .on_conflict_do_nothing(index_elements=["competitor", "url"])
-        .returning(listings.c.id)
-        .cte("created")
-    )
-    session.execute(new.insert().from_select(["id"], select(created.c.id)))
-    sightings = _sightings(stage, None, source).where(part)
-    ordered = sightings.subquery()
-    session.execute(
-        PriceObservation.__table__.insert().from_select(
-            list(OBSERVATION_COLUMNS),
-            select(*(ordered.c[c] for c in OBSERVATION_COLUMNS))
-            .order_by(ordered.c.listing_id, ordered.c.observed_at),
-        )
-    )
-
-
-def settle_listings(session: Session, stage: Table, new: Table) -> None:
-    """After :func:`store_new_part` has stored the whole stage: every listing takes the
-    fields of its latest sighting as :func:`store_staged` leaves them, and one created
-    by the parts is first seen then, as if created now."""
-    _upsert_listings(session, stage)
-    listings = Listing.__table__
-    session.execute(
-        listings.update()
-        .where(listings.c.id.in_(select(new.c.id)))
-        .values(first_seen=listings.c.last_seen)
+    merge_select(
+        session, PriceObservation, OBSERVATION_COLUMNS, sightings, keys=_OBS_KEY, update=()
     )
 
 

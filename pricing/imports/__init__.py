@@ -21,8 +21,6 @@ error rolls the whole transaction back, so nothing stored before is lost.
 from __future__ import annotations
 
 import datetime as dt
-import queue
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, groupby
@@ -30,19 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import (
-    Column,
-    Index,
-    Integer,
-    Table,
-    and_,
-    exists,
-    func,
-    literal,
-    select,
-    tuple_,
-)
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, Index, Integer, Table, and_, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from pricing.bounds import FUTURE_SKEW
@@ -61,11 +47,8 @@ from pricing.imports.rows import (
 from pricing.matching.normalize import normalize_brand, normalize_gtin, normalize_part_number
 from pricing.observations import (
     STAGE_COLUMNS,
-    new_listings_table,
     observation_stage,
     observed_unit_price,
-    settle_listings,
-    store_new_part,
     store_staged,
 )
 from pricing.storage import Database
@@ -76,15 +59,7 @@ from pricing.storage.bulk import (
     stage_table,
     upsert_select,
 )
-from pricing.storage.models import (
-    CrossReference,
-    Listing,
-    OurPrice,
-    Part,
-    PriceObservation,
-    SalesRecord,
-    utcnow,
-)
+from pricing.storage.models import CrossReference, OurPrice, Part, SalesRecord, utcnow
 
 __all__ = [
     "ImportResult",
@@ -347,9 +322,6 @@ def _import_sales_staged(db: Database, path: Path, *, skip_bad_rows: bool = Fals
     return ImportResult(str(path), imported, bad)
 
 
-_PROBE_ROWS = 100  # a file's first rows, looked up to tell a re-import before loading it
-
-
 class _NotPlain(Exception):
     """The file is not one the direct path may load: its transaction is rolled back."""
 
@@ -363,9 +335,11 @@ def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = Fals
     while Python checks the next ones, instead of after. Anything else raises
     :class:`_NotPlain` and rolls back: a stored key, or one twice in the file, at the
     unique key's violation; an unknown SKU by a check of the rows just written (ids
-    above the largest stored before); a file whose first rows are stored (a re-import)
-    before any row is written."""
+    above the largest stored before); a file whose first batch meets stored keys (a
+    re-import) before any row is written."""
     from psycopg.errors import UniqueViolation
+    from sqlalchemy import tuple_
+    from sqlalchemy.exc import IntegrityError
 
     rows = _rows(path, SalesRow, SALES_FAST)
     table = SalesRecord.__table__
@@ -385,7 +359,7 @@ def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = Fals
             if first and session.execute(
                 select(SalesRecord.id).where(
                     tuple_(SalesRecord.sku, SalesRecord.period_start).in_(
-                        [row[:2] for row in first[:_PROBE_ROWS]])
+                        [row[:2] for row in first])
                 ).limit(1)
             ).first():
                 raise _NotPlain
@@ -419,18 +393,7 @@ def import_observations(
 ) -> ImportResult:
     """Competitor prices from a file; rows without ``observed_at`` are stamped ``as_of``
     (default now), and rows observed more than ``FUTURE_SKEW`` after it are refused."""
-    derive = _observation_row(as_of or utcnow())
-    if db.dialect == "postgresql":
-        try:
-            return _import_observations_direct(db, path, derive, skip_bad_rows=skip_bad_rows)
-        except _NotPlain:
-            pass  # the general path decides, and reports, from scratch
-    return _import_observations_staged(db, path, derive, skip_bad_rows=skip_bad_rows)
-
-
-def _observation_row(as_of: dt.datetime) -> Derive:
-    """A checked file row ``(line, *ObservationRow fields)`` as a stage row
-    (``STAGE_COLUMNS`` order), or None when observed too far after ``as_of``."""
+    as_of = as_of or utcnow()
     latest = as_of + FUTURE_SKEW
     titles: dict[str, int | None] = {}
 
@@ -442,15 +405,11 @@ def _observation_row(as_of: dt.datetime) -> Derive:
             bad.append((line, f"observed_at: {at.isoformat()} is in the future (more than "
                               f"{_span(FUTURE_SKEW)} after {as_of.isoformat(timespec='seconds')})"))
             return None
+        # in STAGE_COLUMNS order
         per_unit = observed_unit_price(price, pack_qty, title, titles)
         return (line, competitor, url, title, brand, part_number, gtin, pack_qty, at, price,
                 str(price), currency, None, per_unit, availability, "import")
 
-    return derive
-
-
-def _import_observations_staged(db: Database, path: Path, derive: Derive, *,
-                                skip_bad_rows: bool = False) -> ImportResult:
     rows = _rows(path, ObservationRow, OBSERVATION_FAST)
     with db.session() as session:
         stage = observation_stage(session, "_stage_import_observations")
@@ -464,113 +423,7 @@ def _import_observations_staged(db: Database, path: Path, derive: Derive, *,
     return ImportResult(str(path), imported, bad)
 
 
-_PART_ROWS = 100_000  # rows staged before each part is stored
-_QUEUED_BATCHES = 24
-
-
-def _import_observations_direct(db: Database, path: Path, derive: Derive, *,
-                                skip_bad_rows: bool = False) -> ImportResult:
-    """The plain case on PostgreSQL, the general path's result with the database's work
-    overlapping Python's: every row good (or, skipping bad rows, every row the model
-    accepts) and no sighting repeated in the file or already stored. A thread reads
-    and checks the file a batch at a time; the rows are staged, and each
-    ``_PART_ROWS`` of them stored (:func:`store_new_part`) while the thread reads on,
-    and the listings settled at the end (:func:`settle_listings`). Anything else
-    raises :class:`_NotPlain` and rolls back: a repeated or stored sighting at the
-    unique key's violation, a file whose first rows are stored (a re-import) before
-    anything is written."""
-    from psycopg.errors import UniqueViolation
-
-    rows = _rows(path, ObservationRow, OBSERVATION_FAST)
-    bad: Bad = []
-    queued: queue.Queue[Any] = queue.Queue(maxsize=_QUEUED_BATCHES)
-    stop = threading.Event()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                queued.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for batch, batch_bad in rows:
-                bad.extend(batch_bad)
-                good = [out for row in batch if (out := derive(row, bad)) is not None]
-                if bad and not skip_bad_rows:
-                    raise _NotPlain
-                if not put(good):
-                    return
-            put(None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            put(exc)
-
-    def take() -> list[tuple[Any, ...]] | None:
-        item = queued.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    reader_thread = threading.Thread(target=produce, name="import-reader", daemon=True)
-    reader_thread.start()
-    try:
-        with db.session() as session:
-            stage = observation_stage(session, "_stage_import_observations")
-            new = new_listings_table(session)
-            first = take()
-            if first and _stored_sightings(session, first[:_PROBE_ROWS]):
-                raise _NotPlain
-            pending = [] if first is None else [first]
-            done, last_line, after = first is None, 0, 0
-
-            def part() -> Iterator[list[tuple[Any, ...]]]:
-                """The next ``_PART_ROWS`` rows or so, a batch at a time."""
-                nonlocal done, last_line
-                count = 0
-                while count < _PART_ROWS:
-                    batch = pending.pop() if pending else take()
-                    if batch is None:
-                        done = True
-                        return
-                    if batch:
-                        count += len(batch)
-                        last_line = batch[-1][0]
-                        yield batch
-
-            while not done:
-                copy_batches(session, stage, list(STAGE_COLUMNS), part())
-                if last_line > after:
-                    store_new_part(session, stage, after, new, source="import")
-                    after = last_line
-            settle_listings(session, stage, new)
-            drop_stage(session, new)
-            drop_stage(session, stage)
-    except IntegrityError as exc:
-        if isinstance(exc.orig, UniqueViolation):
-            raise _NotPlain from None
-        raise
-    finally:
-        stop.set()
-        reader_thread.join()
-    return ImportResult(str(path), rows.total - len(bad), sorted(bad))
-
-
 assert STAGE_COLUMNS[:3] == ("line", "competitor", "url")
-
-
-def _stored_sightings(session: Session, rows: Sequence[tuple[Any, ...]]) -> bool:
-    """Whether any of these stage rows' sightings is stored already."""
-    s = dict(zip(STAGE_COLUMNS, range(len(STAGE_COLUMNS)), strict=True))
-    keys = [(r[s["competitor"]], r[s["url"]], r[s["observed_at"]]) for r in rows]
-    return session.execute(
-        select(PriceObservation.id)
-        .join(Listing, Listing.id == PriceObservation.listing_id)
-        .where(tuple_(Listing.competitor, Listing.url, PriceObservation.observed_at).in_(keys))
-        .limit(1)
-    ).first() is not None
 
 
 def _span(delta: dt.timedelta) -> str:
