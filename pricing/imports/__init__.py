@@ -322,6 +322,9 @@ def _import_sales_staged(db: Database, path: Path, *, skip_bad_rows: bool = Fals
     return ImportResult(str(path), imported, bad)
 
 
+_PROBE_ROWS = 100  # a file's first rows, looked up to tell a re-import before loading it
+
+
 class _NotPlain(Exception):
     """The file is not one the direct path may load: its transaction is rolled back."""
 
@@ -335,8 +338,8 @@ def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = Fals
     while Python checks the next ones, instead of after. Anything else raises
     :class:`_NotPlain` and rolls back: a stored key, or one twice in the file, at the
     unique key's violation; an unknown SKU by a check of the rows just written (ids
-    above the largest stored before); a file whose first batch meets stored keys (a
-    re-import) before any row is written."""
+    above the largest stored before); a file whose first rows are stored (a re-import)
+    before any row is written."""
     from psycopg.errors import UniqueViolation
     from sqlalchemy import tuple_
     from sqlalchemy.exc import IntegrityError
@@ -359,7 +362,7 @@ def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = Fals
             if first and session.execute(
                 select(SalesRecord.id).where(
                     tuple_(SalesRecord.sku, SalesRecord.period_start).in_(
-                        [row[:2] for row in first])
+                        [row[:2] for row in first[:_PROBE_ROWS]])
                 ).limit(1)
             ).first():
                 raise _NotPlain
