@@ -383,3 +383,21 @@ def test_the_direct_sales_path_gives_what_the_staged_path_gives(pg_url: str,
         assert took == direct, name
     assert outcomes[0][0][0] == "imported"  # the last case stored its good rows
     db.dispose()
+
+
+def test_the_title_cache_gives_the_unit_prices_of_the_one_rule_and_stays_bounded() -> None:
+    from pricing import observations
+    from pricing.matching.units import effective_pack, unit_price
+
+    titles = ["Oil filter (pack of 4)", "Brake pads x2", "Socket Set, 24 pc", "Filter 6204",
+              "Spark plug 4-pack", "VE 25 Stk"]
+    cache: dict[str, int | None] = {}
+    for price, pack in [(Decimal("19.99"), 1), (Decimal("7.01"), 3), (Decimal("0.0001"), 1)]:
+        for title in titles * 2:  # the second time from the cache
+            assert observations.observed_unit_price(price, pack, title, cache) == unit_price(
+                price, effective_pack(pack, title)[0]), (price, pack, title)
+    assert observations.observed_unit_price(Decimal("10"), 1, "Oil filter (pack of 4)",
+                                            cache) == Decimal("2.5000")
+    many = {f"title {n}": None for n in range(observations.TITLE_CACHE)}
+    observations.observed_unit_price(Decimal("1"), 1, "one more", many)
+    assert len(many) == 1  # emptied when full, then the new title
