@@ -13,8 +13,9 @@ runs the commands a user runs, each as a child process::
 
 (sales rows are spread over the catalog's SKUs, ``--periods`` per SKU; observations
 over ``--rows / --periods`` listings of six competitors). Each is timed on the wall
-clock, and its peak resident memory is read from the kernel (``wait4``'s ru_maxrss of
-that child alone). The baseline loads the same CSV, in the same run, into a table of
+clock, and its CPU time (user + system) and peak resident memory are read from the
+kernel (``wait4``'s rusage of that child alone; the database server's work is not in
+the CPU time). The baseline loads the same CSV, in the same run, into a table of
 the file's columns with the same unique key: PostgreSQL ``COPY ... FROM STDIN (FORMAT
 csv)`` streamed from the file; SQLite ``csv.reader`` plus one ``executemany`` in one
 transaction (no checks, no conversions, no upsert). Figures are rows per second.
@@ -95,8 +96,9 @@ def write_files(folder: Path, rows: int, periods: int, seed: int) -> dict[str, P
 # --- the commands users run ------------------------------------------------------------
 
 
-def run_cli(url: str, *args: str) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one ``pricing`` child process."""
+def run_cli(url: str, *args: str) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one ``pricing``
+    child process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
     env["PYTHONPATH"] = str(ROOT)
     cmd = [sys.executable, "-m", "pricing", "--db", url, *args]
@@ -109,7 +111,7 @@ def run_cli(url: str, *args: str) -> tuple[float, float]:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {err.decode()[-2000:]}")
     del out
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 # --- baselines -------------------------------------------------------------------------
@@ -188,13 +190,14 @@ def bench_backend(backend: str, files: dict[str, Path], rows: int, folder: Path,
     try:
         run_cli(url, "init")
         for kind in ("catalog", "sales", "observations"):
-            seconds, rss = run_cli(url, kind, "import", str(files[kind]))
+            seconds, cpu, rss = run_cli(url, kind, "import", str(files[kind]))
             if backend == "sqlite":
                 base = baseline_sqlite(str(db_file), kind, files[kind])
             else:
                 base = baseline_pg(url, kind, files[kind])
-            table.append((backend, kind, f"{rows:,}", f"{seconds:.2f}", f"{rows / seconds:,.0f}",
-                          f"{rss:.0f}", f"{rows / base:,.0f}", f"{base / seconds:.2f}"))
+            table.append((backend, kind, f"{rows:,}", f"{seconds:.2f}", f"{cpu:.2f}",
+                          f"{rows / seconds:,.0f}", f"{rss:.0f}", f"{rows / base:,.0f}",
+                          f"{base / seconds:.2f}"))
             log("  ".join(table[-1]))
     finally:
         if admin is not None:
@@ -220,7 +223,7 @@ def main() -> None:
         files = write_files(folder, args.rows, args.periods, args.seed)
         sizes = ", ".join(f"{k} {p.stat().st_size / 1e6:.1f} MB" for k, p in files.items())
         log(f"{args.rows:,} rows per file ({sizes})")
-        header = ("backend", "file", "rows", "seconds", "rows/s", "peak_rss_mib",
+        header = ("backend", "file", "rows", "seconds", "cpu_s", "rows/s", "peak_rss_mib",
                   "baseline_rows/s", "vs_baseline")
         log("  ".join(header))
         table = [header]

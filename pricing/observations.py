@@ -109,12 +109,20 @@ def ensure_competitors(
     insert_ignore(session, CompetitorRecord, rows, keys=["name"])
 
 
-def observed_unit_price(price: Decimal | None, pack_qty: int, title: str) -> Decimal | None:
+def observed_unit_price(price: Decimal | None, pack_qty: int, title: str,
+                        cache: dict[str, int | None] | None = None) -> Decimal | None:
     """Per unit, by the one rule every view reads (:mod:`pricing.competitor_prices`):
-    a pack of 1 gives way to a larger pack the title states."""
+    a pack of 1 gives way to a larger pack the title states. ``cache`` keeps title
+    parses across calls (a listing is seen day after day under one title); it is
+    emptied when it reaches :data:`TITLE_CACHE` titles, so it stays bounded."""
     if price is None:
         return None
-    return unit_price(price, effective_pack(pack_qty, title)[0])
+    if cache is not None and len(cache) >= TITLE_CACHE:
+        cache.clear()
+    return unit_price(price, effective_pack(pack_qty, title, cache)[0])
+
+
+TITLE_CACHE = 100_000
 
 
 def observation_stage(session: Session, name: str = "_stage_observations") -> Table:

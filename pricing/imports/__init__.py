@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import chain, groupby
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,7 @@ __all__ = [
 ]
 
 _DELETE_CHUNK = 500
+_WORK_MEM = "128MB"  # per sort of the import's transaction on PostgreSQL
 Bad = list[tuple[int, str]]
 Derive = Callable[[tuple[Any, ...], Bad], tuple[Any, ...] | None]
 
@@ -123,10 +124,12 @@ def _index_keys(session: Session, stage: Table) -> None:
     the rows are in: faster than growing it row by row), which its GROUP BY and
     lookups need; PostgreSQL hashes instead, and gets the stage's statistics (a
     temporary table has none until analyzed), so that merging a small file into a
-    large table probes the table's index rather than scanning it."""
+    large table probes the table's index rather than scanning it, and room to sort the
+    stage in memory (the default 4 MB spills a large file's sorts to disk)."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {stage.name}")
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{_WORK_MEM}'")
         return
     for index in stage.indexes:
         index.create(conn)
@@ -294,6 +297,16 @@ _SALES_COLUMNS = ["sku", "period_start", "units", "unit_price"]
 
 
 def import_sales(db: Database, path: Path, *, skip_bad_rows: bool = False) -> ImportResult:
+    if db.dialect == "postgresql":
+        try:
+            return _import_sales_direct(db, path, skip_bad_rows=skip_bad_rows)
+        except _NotPlain:
+            pass  # the general path decides, and reports, from scratch
+    return _import_sales_staged(db, path, skip_bad_rows=skip_bad_rows)
+
+
+def _import_sales_staged(db: Database, path: Path, *, skip_bad_rows: bool = False
+                         ) -> ImportResult:
     rows = _rows(path, SalesRow, SALES_FAST)
     with db.session() as session:
         columns = _columns(SalesRecord, _SALES_COLUMNS)
@@ -307,6 +320,68 @@ def import_sales(db: Database, path: Path, *, skip_bad_rows: bool = False) -> Im
                ["units", "unit_price"])
         drop_stage(session, stage)
     return ImportResult(str(path), imported, bad)
+
+
+_PROBE_ROWS = 100  # a file's first rows, looked up to tell a re-import before loading it
+
+
+class _NotPlain(Exception):
+    """The file is not one the direct path may load: its transaction is rolled back."""
+
+
+def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = False
+                         ) -> ImportResult:
+    """The plain case on PostgreSQL, the general path's result at COPY speed: every row
+    good (or, skipping bad rows, every row the model accepts), no key repeated in the
+    file or already stored, every SKU known. The rows are then copied straight into
+    ``sales_history`` while the file is read, so the database inserts and indexes them
+    while Python checks the next ones, instead of after. Anything else raises
+    :class:`_NotPlain` and rolls back: a stored key, or one twice in the file, at the
+    unique key's violation; an unknown SKU by a check of the rows just written (ids
+    above the largest stored before); a file whose first rows are stored (a re-import)
+    before any row is written."""
+    from psycopg.errors import UniqueViolation
+    from sqlalchemy import tuple_
+    from sqlalchemy.exc import IntegrityError
+
+    rows = _rows(path, SalesRow, SALES_FAST)
+    table = SalesRecord.__table__
+    bad: Bad = []
+    try:
+        with db.session() as session:
+            top = session.scalar(select(func.coalesce(func.max(SalesRecord.id), 0)))
+            batches = iter(rows)
+
+            def plain(batch: list[tuple[Any, ...]], batch_bad: Bad) -> list[tuple[Any, ...]]:
+                if batch_bad and not skip_bad_rows:
+                    raise _NotPlain
+                bad.extend(batch_bad)
+                return [row[1:] for row in batch]
+
+            first = plain(*next(batches, ([], [])))
+            if first and session.execute(
+                select(SalesRecord.id).where(
+                    tuple_(SalesRecord.sku, SalesRecord.period_start).in_(
+                        [row[:2] for row in first[:_PROBE_ROWS]])
+                ).limit(1)
+            ).first():
+                raise _NotPlain
+            copy_batches(session, table, _SALES_COLUMNS,
+                         chain([first], (plain(*b) for b in batches)))
+            unknown = session.execute(
+                select(SalesRecord.id)
+                .where(SalesRecord.id > top, ~exists().where(Part.sku == SalesRecord.sku))
+                .limit(1)
+            ).first()
+            if unknown:
+                raise _NotPlain
+    except UniqueViolation:
+        raise _NotPlain from None
+    except IntegrityError as exc:
+        if isinstance(exc.orig, UniqueViolation):
+            raise _NotPlain from None
+        raise
+    return ImportResult(str(path), rows.total - len(bad), sorted(bad))
 
 
 _OBS_KEY = ["competitor", "url", "observed_at"]
@@ -323,6 +398,7 @@ def import_observations(
     (default now), and rows observed more than ``FUTURE_SKEW`` after it are refused."""
     as_of = as_of or utcnow()
     latest = as_of + FUTURE_SKEW
+    titles: dict[str, int | None] = {}
 
     def derive(row: tuple[Any, ...], bad: Bad) -> tuple[Any, ...] | None:
         (line, competitor, url, title, price, currency, brand, part_number, gtin, pack_qty,
@@ -333,7 +409,7 @@ def import_observations(
                               f"{_span(FUTURE_SKEW)} after {as_of.isoformat(timespec='seconds')})"))
             return None
         # in STAGE_COLUMNS order
-        per_unit = observed_unit_price(price, pack_qty, title)
+        per_unit = observed_unit_price(price, pack_qty, title, titles)
         return (line, competitor, url, title, brand, part_number, gtin, pack_qty, at, price,
                 str(price), currency, None, per_unit, availability, "import")
 

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from pricing import imports
+from pricing.errors import InputFileError
 from pricing.imports import import_catalog, reader
 from pricing.imports.reader import BATCH_ROWS, CsvRows
 from pricing.imports.rows import (
@@ -319,3 +321,83 @@ def test_memory_does_not_grow_with_the_file(db_url: str, tmp_path: Path) -> None
     rss_small = _peak_rss_mib(db_url, "sales", "import", str(small))
     rss_large = _peak_rss_mib(db_url, "sales", "import", str(large))
     assert rss_large < rss_small * 1.25, (rss_small, rss_large)
+
+
+# --- the direct path (PostgreSQL sales): exactly what the staged path gives --------------
+
+
+def _outcome(run: Any, db: Database, path: Path, skip: bool) -> tuple[Any, ...]:
+    """What a user sees of one import: its result or its error, and the stored rows."""
+    try:
+        result = run(db, path, skip_bad_rows=skip)
+        said: tuple[Any, ...] = ("imported", result.imported, tuple(result.skipped))
+    except InputFileError as exc:
+        said = ("error", str(exc))
+    with db.engine.connect() as conn:
+        stored = conn.execute(sa.select(
+            SalesRecord.sku, SalesRecord.period_start, SalesRecord.units, SalesRecord.unit_price
+        ).order_by(SalesRecord.sku, SalesRecord.period_start)).all()
+    return said, tuple(stored)
+
+
+def test_the_direct_sales_path_gives_what_the_staged_path_gives(pg_url: str,
+                                                                 tmp_path: Path) -> None:
+    db = _prepared(pg_url, tmp_path)
+    header = "sku,date,units,unit_price"
+    stored = _sales_lines(2 * SKUS)
+    clean = _sales_lines(3 * BATCH_ROWS)[2 * SKUS:]  # new periods, over several batches
+    later_clash = clean[:BATCH_ROWS + 5] + [stored[3].replace("12.50", "8.00")]
+    twice = clean[:2 * BATCH_ROWS] + [clean[7]]
+    unknown = [*clean, "SKU99999,2024-01-01,3,1.00"]
+    bad_row = [*clean[:BATCH_ROWS + 1], "SKU00001,2030-01-01,1,0.00001"]
+    reimport = [line.replace("12.50", "9.99") for line in stored]
+    cases = {  # name: (lines, skip bad rows, the direct path takes it)
+        "clean": (clean, False, True),
+        "a stored key in the first batch": (reimport, False, False),
+        "a stored key later": (later_clash, False, False),
+        "a key twice in the file": (twice, False, False),
+        "twice, skipping": (twice, True, False),
+        "an unknown sku": (unknown, False, False),
+        "an unknown sku, skipping": (unknown, True, False),
+        "a bad row": (bad_row, False, False),
+        "a bad row, skipping": (bad_row, True, True),
+    }
+    first = _write(tmp_path / "stored.csv", header, stored)
+    for name, (lines, skip, direct) in cases.items():
+        path = _write(tmp_path / "sales.csv", header, lines)
+        outcomes = []
+        for run in (imports.import_sales, imports._import_sales_staged):
+            with db.engine.begin() as conn:
+                conn.execute(sa.delete(SalesRecord))
+            imports.import_sales(db, first)
+            outcomes.append(_outcome(run, db, path, skip))
+        assert outcomes[0] == outcomes[1], name
+        with db.engine.begin() as conn:
+            conn.execute(sa.delete(SalesRecord))
+        imports.import_sales(db, first)
+        try:
+            imports._import_sales_direct(db, path, skip_bad_rows=skip)
+            took = True
+        except imports._NotPlain:
+            took = False
+        assert took == direct, name
+    assert outcomes[0][0][0] == "imported"  # the last case stored its good rows
+    db.dispose()
+
+
+def test_the_title_cache_gives_the_unit_prices_of_the_one_rule_and_stays_bounded() -> None:
+    from pricing import observations
+    from pricing.matching.units import effective_pack, unit_price
+
+    titles = ["Oil filter (pack of 4)", "Brake pads x2", "Socket Set, 24 pc", "Filter 6204",
+              "Spark plug 4-pack", "VE 25 Stk"]
+    cache: dict[str, int | None] = {}
+    for price, pack in [(Decimal("19.99"), 1), (Decimal("7.01"), 3), (Decimal("0.0001"), 1)]:
+        for title in titles * 2:  # the second time from the cache
+            assert observations.observed_unit_price(price, pack, title, cache) == unit_price(
+                price, effective_pack(pack, title)[0]), (price, pack, title)
+    assert observations.observed_unit_price(Decimal("10"), 1, "Oil filter (pack of 4)",
+                                            cache) == Decimal("2.5000")
+    many = {f"title {n}": None for n in range(observations.TITLE_CACHE)}
+    observations.observed_unit_price(Decimal("1"), 1, "one more", many)
+    assert len(many) == 1  # emptied when full, then the new title
