@@ -61,9 +61,11 @@ class ExitCode(IntEnum):
 def crawl_exit_code(statuses: Iterable[str | None]) -> ExitCode:
     """The exit code of a command that ran crawls with these run statuses (None: the
     crawl never opened a run): failed wins over suspect, which wins over success."""
+    from pricing.storage.models import CrawlStatus
+
     seen = set(statuses)
-    if seen - {"succeeded", "confirmed", "suspect"}:
+    if seen - {CrawlStatus.succeeded, CrawlStatus.confirmed, CrawlStatus.suspect}:
         return ExitCode.CRAWL_FAILED
-    if "suspect" in seen:
+    if CrawlStatus.suspect in seen:
         return ExitCode.CRAWL_SUSPECT
     return ExitCode.OK

@@ -24,7 +24,7 @@ from pricing.cli.output import (
     write_out,
 )
 from pricing.errors import PricingError
-from pricing.storage.models import Suggestion, SuggestionRun
+from pricing.storage.models import ReviewStatus, Suggestion, SuggestionRun
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 RunOpt = Annotated[
@@ -250,7 +250,7 @@ def register(app: typer.Typer) -> None:
                 return
             flt = ReviewFilter(
                 tuple(sku or ()), category, reason, changes_only,
-                status=None if rule else "pending",
+                status=None if rule else ReviewStatus.pending,
                 rule=rule,
                 min_change=None if min_change is None
                 else abs(parse_fraction(min_change, "--min-change")),

@@ -18,7 +18,7 @@ from pricing.cli.output import Format, OutOpt, console, dumps, emit, progress
 from pricing.config import COMPETITORS_FILE
 from pricing.errors import ExitCode, PricingError, crawl_exit_code
 from pricing.settings import Settings
-from pricing.storage.models import CrawlRun, Listing, Match
+from pricing.storage.models import CrawlRun, CrawlStatus, Listing, Match, MatchStatus
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 
@@ -296,7 +296,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Confirm matches; kept forever, it wins over later automatic runs."""
-        _decide(ctx, ids, "confirmed", by, sku, note, relation)
+        _decide(ctx, ids, MatchStatus.confirmed, by, sku, note, relation)
 
     @matches.command("reject")
     def matches_reject(
@@ -306,7 +306,7 @@ def register(app: typer.Typer) -> None:
         note: Annotated[str | None, typer.Option("--note")] = None,
     ) -> None:
         """Reject matches: these listings never feed a price for that SKU."""
-        _decide(ctx, ids, "rejected", by, None, note)
+        _decide(ctx, ids, MatchStatus.rejected, by, None, note)
 
     app.add_typer(matches, name="matches")
 
@@ -364,7 +364,7 @@ def _log_runs(app_ctx: object, run_ids: list[int]) -> list[str | None]:
         )
         for run in runs:
             row = _run_row(run)
-            level = logging.INFO if run.status == "succeeded" else logging.WARNING
+            level = logging.INFO if run.status == CrawlStatus.succeeded else logging.WARNING
             log.log(
                 level,
                 "crawl run %d of %s: %s, %d items",
