@@ -426,7 +426,14 @@ def test_prices_are_fixed_for_a_day_and_drift_across_days() -> None:
         then = month_on.ground_truth("gearhub")
         moved = [(a, b) for a, b in zip(now, then, strict=True) if a.price != b.price]
         assert len(moved) > len(now) // 3
-        assert all(abs(b.price / a.price - 1) < Decimal("0.1") for a, b in moved)
+        # gearhub joins the season's filters price war on day 12 (demo_market/season.py)
+        assert min(b.price / a.price - 1 for a, b in moved) < Decimal("-0.1")
+        # a shop the season leaves alone (stock events only) drifts a little, day to day
+        calm = [(a, b) for a, b in zip(today.ground_truth("tradesupply"),
+                                       month_on.ground_truth("tradesupply"), strict=True)
+                if a.price is not None and b.price is not None and a.price != b.price]
+        assert len(calm) > 10
+        assert all(abs(b.price / a.price - 1) < Decimal("0.1") for a, b in calm)
         item = moved[0][1]
         assert eur(item.price) in fetch(item.url)[2]
         month_on.day = today.day  # a running market can move to another day
