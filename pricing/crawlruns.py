@@ -18,7 +18,7 @@ Its observations are kept but do not feed suggestions until a person confirms th
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,7 +26,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pricing.config import SuspectRules
-from pricing.errors import NotFoundError
+from pricing.errors import ExitCode, NotFoundError
 from pricing.observations import from_trusted_run
 from pricing.storage.models import (
     TRUSTED_RUN_STATUSES,
@@ -195,3 +195,14 @@ def confirm_run(session: Session, run_id: int, who: str) -> CrawlRun:
     run.status = CrawlStatus.confirmed
     run.note = f"{run.note or ''} (confirmed by {who})".strip()
     return run
+
+
+def crawl_exit_code(statuses: Iterable[str | None]) -> ExitCode:
+    """The exit code of a command that ran crawls with these run statuses (None: the
+    crawl never opened a run): failed wins over suspect, which wins over success."""
+    seen = set(statuses)
+    if seen - {CrawlStatus.succeeded, CrawlStatus.confirmed, CrawlStatus.suspect}:
+        return ExitCode.CRAWL_FAILED
+    if CrawlStatus.suspect in seen:
+        return ExitCode.CRAWL_SUSPECT
+    return ExitCode.OK

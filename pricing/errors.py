@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import IntEnum
 from pathlib import Path
 
@@ -57,15 +56,3 @@ class ExitCode(IntEnum):
     CRAWL_SUSPECT = 4  # no crawl failed, but one was flagged suspect
     INTERRUPTED = 130
 
-
-def crawl_exit_code(statuses: Iterable[str | None]) -> ExitCode:
-    """The exit code of a command that ran crawls with these run statuses (None: the
-    crawl never opened a run): failed wins over suspect, which wins over success."""
-    from pricing.storage.models import CrawlStatus
-
-    seen = set(statuses)
-    if seen - {CrawlStatus.succeeded, CrawlStatus.confirmed, CrawlStatus.suspect}:
-        return ExitCode.CRAWL_FAILED
-    if CrawlStatus.suspect in seen:
-        return ExitCode.CRAWL_SUSPECT
-    return ExitCode.OK
