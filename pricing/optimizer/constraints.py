@@ -17,8 +17,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from pricing.config import ResolvedPolicy
 from pricing.optimizer.inputs import OptimizerInputError, PartInput
+from pricing.optimizer.policy import ResolvedPolicy
 
 CENT = Decimal("0.01")
 NO_CAP = np.iinfo(np.int64).max

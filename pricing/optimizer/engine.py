@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from pricing.config import PricingPolicy, ResolvedPolicy
 from pricing.optimizer import reasons as rc
 from pricing.optimizer.constraints import (
     KINDS,
@@ -49,8 +48,12 @@ from pricing.optimizer.ladders import (
     violated_families,
 )
 from pricing.optimizer.objective import profit
+from pricing.optimizer.policy import ResolvedPolicy
 from pricing.optimizer.results import Cents, SuggestionTable, margins
 from pricing.optimizer.solver import round_cents, solve_bounded
+
+if TYPE_CHECKING:  # the policy's schema imports this package (for resolve_policy)
+    from pricing.config import PricingPolicy
 
 IntArray = npt.NDArray[np.int64]
 
