@@ -46,6 +46,9 @@ from pricing.storage import Database
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
     Match,
+    MatchStatus,
+    ReviewStatus,
+    RunStatus,
     Suggestion,
     SuggestionRun,
     utcnow,
@@ -89,7 +92,7 @@ class AutoApprovalSummary:
 def excluded(s: Suggestion) -> str | None:
     """Why no rule may approve ``s``, or None: a person decided it already, it keeps
     the price, a hard constraint bound it, or it carries a flag."""
-    if s.review_status != "pending":
+    if s.review_status != ReviewStatus.pending:
         return f"already {s.review_status}"
     if s.suggested_price == s.current_price:
         return "keeps the price"
@@ -152,7 +155,7 @@ def references(session: Session, skus: Sequence[str]) -> dict[str, Reference]:
             if sku is None:
                 continue
             confidences, relations = found[sku]
-            confidences.append(CONFIRMED_CONFIDENCE if status == "confirmed"
+            confidences.append(CONFIRMED_CONFIDENCE if status == MatchStatus.confirmed
                                else float(confidence))
             relations.append(relation)
     return {sku: Reference(tuple(c), tuple(r)) for sku, (c, r) in found.items()}
@@ -171,12 +174,12 @@ def auto_approve(
     re-check every approval goes through. A run already exported takes no decisions
     (:class:`~pricing.review.ReviewError`)."""
     run = session.get(SuggestionRun, run_id)
-    if run is None or run.status != "complete":
+    if run is None or run.status != RunStatus.complete:
         raise NotFoundError(f"no complete suggestion run {run_id}")
     if not rules:
         return AutoApprovalSummary(run_id)
     pending = list(session.scalars(select(Suggestion).where(
-        Suggestion.run_id == run_id, Suggestion.review_status == "pending"
+        Suggestion.run_id == run_id, Suggestion.review_status == ReviewStatus.pending
     ).order_by(Suggestion.sku)))
     candidates = [s for s in pending if excluded(s) is None]
     refs = references(session, [s.sku for s in candidates])

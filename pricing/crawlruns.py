@@ -18,7 +18,7 @@ Its observations are kept but do not feed suggestions until a person confirms th
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,9 +26,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pricing.config import SuspectRules
-from pricing.errors import NotFoundError
+from pricing.errors import ExitCode, NotFoundError
 from pricing.observations import from_trusted_run
-from pricing.storage.models import TRUSTED_RUN_STATUSES, CrawlRun, PriceObservation, utcnow
+from pricing.storage.models import (
+    TRUSTED_RUN_STATUSES,
+    CrawlRun,
+    CrawlStatus,
+    PriceObservation,
+    utcnow,
+)
 
 GOOD_RUNS_LOOKBACK = 5
 DEFAULT_RULES = SuspectRules()
@@ -67,7 +73,7 @@ def assess(
     shop could not be read, there is nothing to confirm.
     """
     if items == 0 and lost_pages:
-        return Health("failed", f"found no items; {lost_pages} pages lost to errors")
+        return Health(CrawlStatus.failed, f"found no items; {lost_pages} pages lost to errors")
     reasons = []
     if previous_items:
         usual = statistics.median(previous_items)
@@ -89,12 +95,12 @@ def assess(
             f"x{rules.price_jump_factor:g}{example}"
         )
     if reasons:
-        return Health("suspect", "; ".join(reasons))
-    return Health("succeeded", None)
+        return Health(CrawlStatus.suspect, "; ".join(reasons))
+    return Health(CrawlStatus.succeeded, None)
 
 
 def start_run(session: Session, competitor: str) -> CrawlRun:
-    run = CrawlRun(competitor=competitor, status="running", started_at=utcnow(), stats={})
+    run = CrawlRun(competitor=competitor, status=CrawlStatus.running, started_at=utcnow(), stats={})
     session.add(run)
     session.flush()
     return run
@@ -184,8 +190,19 @@ def confirm_run(session: Session, run_id: int, who: str) -> CrawlRun:
     run = session.get(CrawlRun, run_id)
     if run is None:
         raise NotFoundError(f"no crawl run {run_id}")
-    if run.status != "suspect":
+    if run.status != CrawlStatus.suspect:
         raise NotFoundError(f"crawl run {run_id} is {run.status}, not suspect; nothing to confirm")
-    run.status = "confirmed"
+    run.status = CrawlStatus.confirmed
     run.note = f"{run.note or ''} (confirmed by {who})".strip()
     return run
+
+
+def crawl_exit_code(statuses: Iterable[str | None]) -> ExitCode:
+    """The exit code of a command that ran crawls with these run statuses (None: the
+    crawl never opened a run): failed wins over suspect, which wins over success."""
+    seen = set(statuses)
+    if seen - {CrawlStatus.succeeded, CrawlStatus.confirmed, CrawlStatus.suspect}:
+        return ExitCode.CRAWL_FAILED
+    if CrawlStatus.suspect in seen:
+        return ExitCode.CRAWL_SUSPECT
+    return ExitCode.OK

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import IntEnum
 from pathlib import Path
 
@@ -57,13 +56,3 @@ class ExitCode(IntEnum):
     CRAWL_SUSPECT = 4  # no crawl failed, but one was flagged suspect
     INTERRUPTED = 130
 
-
-def crawl_exit_code(statuses: Iterable[str | None]) -> ExitCode:
-    """The exit code of a command that ran crawls with these run statuses (None: the
-    crawl never opened a run): failed wins over suspect, which wins over success."""
-    seen = set(statuses)
-    if seen - {"succeeded", "confirmed", "suspect"}:
-        return ExitCode.CRAWL_FAILED
-    if "suspect" in seen:
-        return ExitCode.CRAWL_SUSPECT
-    return ExitCode.OK

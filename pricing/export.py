@@ -39,7 +39,15 @@ from pricing.review import (
 )
 from pricing.storage import Database
 from pricing.storage.bulk import claim
-from pricing.storage.models import OurPrice, Part, PriceExport, Suggestion, SuggestionRun, utcnow
+from pricing.storage.models import (
+    OurPrice,
+    Part,
+    PriceExport,
+    RunStatus,
+    Suggestion,
+    SuggestionRun,
+    utcnow,
+)
 
 ERP_COLUMNS = (
     "sku", "part_number", "price", "currency", "previous_price", "effective_date", "run_id",
@@ -114,7 +122,7 @@ def _export(
     now: dt.datetime,
 ) -> ExportResult:
     run = session.get(SuggestionRun, run_id)
-    if run is None or run.status != "complete":
+    if run is None or run.status != RunStatus.complete:
         raise NotFoundError(f"no complete suggestion run {run_id}")
     path = out or default_export_path(run_id)
     if session.get_bind().dialect.name == "postgresql":

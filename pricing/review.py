@@ -23,11 +23,19 @@ from sqlalchemy.orm import Session
 from pricing.config import PricingPolicy
 from pricing.errors import NotFoundError, PricingError
 from pricing.optimizer.constraints import Floor, price_floor
-from pricing.storage.models import Part, PriceExport, Suggestion, SuggestionRun, utcnow
+from pricing.storage.models import (
+    Part,
+    PriceExport,
+    ReviewStatus,
+    RunStatus,
+    Suggestion,
+    SuggestionRun,
+    utcnow,
+)
 
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal(10) ** 9  # no part sells for a billion; a typo or an overflow does
-APPROVED = ("approved", "overridden")
+APPROVED = (ReviewStatus.approved, ReviewStatus.overridden)
 _CHUNK = 10_000  # SKUs per IN (...): SQLite allows 32,766 bound parameters
 
 
@@ -65,7 +73,7 @@ class ReviewFilter:
     category: str | None = None
     reason: str | None = None
     only_changes: bool = False
-    status: str | None = "pending"
+    status: str | None = ReviewStatus.pending
     rule: str | None = None
     min_change: Decimal | None = None
     max_change: Decimal | None = None
@@ -243,7 +251,7 @@ def lock_run(session: Session, run_id: int) -> SuggestionRun | None:
 def _open_run(session: Session, run_id: int) -> SuggestionRun:
     """A complete run, locked, that has not been exported: decisions on it still count."""
     run = lock_run(session, run_id)
-    if run is None or run.status != "complete":
+    if run is None or run.status != RunStatus.complete:
         raise NotFoundError(f"no complete suggestion run {run_id}")
     done = session.scalar(select(PriceExport).where(PriceExport.run_id == run_id))
     if done is not None:
@@ -303,7 +311,11 @@ def decide(
             raise ReviewError(f"override: {problem}")
     for run_id in sorted({s.run_id for s in suggestions}):
         _open_run(session, run_id)
-    status = {"approve": "approved", "reject": "rejected", "override": "overridden"}[action]
+    status = {
+        "approve": ReviewStatus.approved,
+        "reject": ReviewStatus.rejected,
+        "override": ReviewStatus.overridden,
+    }[action]
     prices: dict[int, Decimal | None] = {
         s.id: None if action == "reject"
         else override_price.quantize(CENT) if override_price is not None

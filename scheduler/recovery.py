@@ -22,13 +22,23 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pricing.storage import Database
-from pricing.storage.models import CrawlRun, DaemonTask, SuggestionRun, utcnow
+from pricing.storage.models import (
+    CrawlRun,
+    CrawlStatus,
+    DaemonTask,
+    RunStatus,
+    SuggestionRun,
+    TaskStatus,
+    utcnow,
+)
 from scheduler.alerts import add_event
 
 log = logging.getLogger(__name__)
 
+# a task that ended so is run again at the next start
+RETRIED_STATUSES = (TaskStatus.interrupted, TaskStatus.cancelled)
 # a crawl run in one of these has been closed by its own crawl process
-COMPLETED_RUN_STATUSES = ("succeeded", "suspect", "failed")
+COMPLETED_RUN_STATUSES = (CrawlStatus.succeeded, CrawlStatus.suspect, CrawlStatus.failed)
 
 
 @dataclass(frozen=True)
@@ -55,18 +65,18 @@ def fail_task_runs(session: Session, task: DaemonTask, note: str, now: dt.dateti
             .where(
                 CrawlRun.competitor == task.target,
                 CrawlRun.id > task.after_run_id,
-                CrawlRun.status == "running",
+                CrawlRun.status == CrawlStatus.running,
             )
-            .values(status="failed", finished_at=now, note=note)
+            .values(status=CrawlStatus.failed, finished_at=now, note=note)
         )
     else:
         stmt = (
             update(SuggestionRun)
             .where(
                 SuggestionRun.id > task.after_run_id,
-                SuggestionRun.status == "running",
+                SuggestionRun.status == RunStatus.running,
             )
-            .values(status="failed", finished_at=now)
+            .values(status=RunStatus.failed, finished_at=now)
         )
     result = session.execute(stmt.execution_options(synchronize_session=False))
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -87,7 +97,8 @@ def closed_outcome(runs: list[CrawlRun]) -> tuple[str, str]:
     """A crawl task's status and note from the runs its crawl closed itself: the worst
     of them (failed, suspect, else succeeded)."""
     statuses = {r.status for r in runs}
-    status = next((s for s in ("failed", "suspect") if s in statuses), "succeeded")
+    worst = (TaskStatus.failed, TaskStatus.suspect)
+    status = next((s for s in worst if s in statuses), TaskStatus.succeeded)
     note = "; ".join(
         f"run {r.id}: {r.items} items" + (f", {r.note}" if r.note else "") for r in runs
     )
@@ -105,7 +116,7 @@ def _closed_by_its_crawl(session: Session, task: DaemonTask, now: dt.datetime) -
     status, note = closed_outcome(runs)
     task.status, task.finished_at = status, now
     task.note = f"{note} (finished after its daemon {task.holder} stopped)"[:1000]
-    if status in ("failed", "suspect"):
+    if status in (TaskStatus.failed, TaskStatus.suspect):
         add_event(session, f"crawl_{status}", task.target, task.note)
     log.warning(
         "task %d (crawl %s) ended %s after its daemon stopped", task.id, task.target, status
@@ -131,7 +142,7 @@ def recover(
         interrupted = list(
             session.scalars(
                 select(DaemonTask)
-                .where(DaemonTask.status == "running", DaemonTask.holder != holder)
+                .where(DaemonTask.status == TaskStatus.running, DaemonTask.holder != holder)
                 .order_by(DaemonTask.id)
             )
         )
@@ -140,7 +151,7 @@ def recover(
         for task in interrupted:
             note = f"interrupted: the daemon running it ({task.holder}) stopped"
             runs = fail_task_runs(session, task, note, now)
-            task.status, task.finished_at = "interrupted", now
+            task.status, task.finished_at = TaskStatus.interrupted, now
             task.note = f"{note}; {runs} run(s) marked failed"
             add_event(session, "task_interrupted", task.target, task.note)
             log.warning(
@@ -153,9 +164,9 @@ def recover(
         oldest = now - dt.timedelta(seconds=stale_after)
         stale = session.execute(
             update(CrawlRun)
-            .where(CrawlRun.status == "running", CrawlRun.started_at < oldest)
+            .where(CrawlRun.status == CrawlStatus.running, CrawlRun.started_at < oldest)
             .values(
-                status="failed",
+                status=CrawlStatus.failed,
                 finished_at=now,
                 note="stale: still running long after any time limit; marked failed",
             )
@@ -163,8 +174,8 @@ def recover(
         ).rowcount  # type: ignore[attr-defined]
         stale += session.execute(
             update(SuggestionRun)
-            .where(SuggestionRun.status == "running", SuggestionRun.created_at < oldest)
-            .values(status="failed", finished_at=now)
+            .where(SuggestionRun.status == RunStatus.running, SuggestionRun.created_at < oldest)
+            .values(status=RunStatus.failed, finished_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         reruns = _reruns(session, now, rerun_within, max_attempts)
@@ -187,6 +198,6 @@ def _reruns(
     reruns = []
     for (kind, target), task in latest.items():
         young = task.started_at >= now - dt.timedelta(seconds=within.get(kind, 0))
-        if task.status in ("interrupted", "cancelled") and young and task.attempt < max_attempts:
+        if task.status in RETRIED_STATUSES and young and task.attempt < max_attempts:
             reruns.append(Rerun(kind, target, task.attempt + 1))
     return reruns

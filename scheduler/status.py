@@ -15,9 +15,12 @@ from pricing.storage import Database
 from pricing.storage.models import (
     AlertEvent,
     CrawlRun,
+    CrawlStatus,
     DaemonTask,
+    RunStatus,
     SchedulerJob,
     SuggestionRun,
+    TaskStatus,
     utcnow,
 )
 from scheduler.jobs import NIGHTLY_ID, crawl_id
@@ -25,7 +28,7 @@ from scheduler.lease import lease_info
 
 STATUS_COLUMNS = ["job", "schedule", "next_run", "last_run", "status", "health", "note"]
 HEALTH_RUNS = 10  # how far back ``health`` counts failures in a row
-FAILED = ("failed", "timed_out", "interrupted")
+FAILED = (TaskStatus.failed, TaskStatus.timed_out, TaskStatus.interrupted)
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,9 @@ def _last_task(session: Session, target: str) -> DaemonTask | None:
 
 def _task_note(task: DaemonTask | None) -> str | None:
     """Mention the daemon's side only when it says more than the run does."""
-    if task is None or task.status in ("running", "succeeded", "suspect", "failed"):
+    if task is None or task.status in (
+        TaskStatus.running, TaskStatus.succeeded, TaskStatus.suspect, TaskStatus.failed
+    ):
         return None
     return f"daemon task {task.id}: {task.status}" + (f": {task.note}" if task.note else "")
 
@@ -90,7 +95,9 @@ def _attempts(
         .limit(HEALTH_RUNS)
     )
     for task in tasks:
-        if task.status in ("running", "cancelled", "succeeded", "suspect"):
+        if task.status in (
+            TaskStatus.running, TaskStatus.cancelled, TaskStatus.succeeded, TaskStatus.suspect
+        ):
             continue
         end = task.finished_at or task.started_at
         if not any(task.started_at <= at <= end for at, _, _ in runs):
@@ -105,14 +112,14 @@ def _health(attempts: list[_Attempt]) -> str:
     in progress does not hide how the previous ones went (the status column shows it)."""
     if not attempts:
         return "never run"
-    finished = [a for a in attempts if a.status != "running"]
+    finished = [a for a in attempts if a.status != TaskStatus.running]
     if not finished:
         return "running"
     attempts = finished
     head = attempts[0].status
-    if head in ("succeeded", "confirmed", "complete"):
+    if head in (TaskStatus.succeeded, CrawlStatus.confirmed, RunStatus.complete):
         return "ok"
-    if head == "suspect":
+    if head == TaskStatus.suspect:
         return head
     streak = next((i for i, a in enumerate(attempts) if a.status not in FAILED), len(attempts))
     return f"failing ({streak} in a row)" if streak > 1 else "failing"

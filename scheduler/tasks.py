@@ -22,12 +22,20 @@ from sqlalchemy.orm import Session
 from pricing.config import load_config
 from pricing.errors import ExitCode, PricingError
 from pricing.logs import log_context
-from pricing.storage.models import CrawlRun, DaemonTask, SuggestionRun, utcnow
+from pricing.storage.models import (
+    CrawlRun,
+    CrawlStatus,
+    DaemonTask,
+    SuggestionRun,
+    TaskStatus,
+    utcnow,
+)
 from scheduler.alerts import add_event, record_event
 from scheduler.children import ChildResult, child_env
 from scheduler.price_moves import find_moves
 from scheduler.recovery import (
     COMPLETED_RUN_STATUSES,
+    RETRIED_STATUSES,
     closed_outcome,
     crawl_runs,
     fail_task_runs,
@@ -38,11 +46,13 @@ from scheduler.scrapyd import Dispatcher, RemoteJob, RemoteResult, ScrapydError,
 log = logging.getLogger(__name__)
 
 WAIT_POLL_SECONDS = 1.0
-# a task that ended so is run again at the next start (scheduler.recovery)
-RETRIED_STATUSES = ("interrupted", "cancelled")
 # ``pricing crawl`` exit codes of a crawl that closed its runs (their status tells how)
 CRAWL_CLOSED_CODES = (ExitCode.OK, ExitCode.CRAWL_FAILED, ExitCode.CRAWL_SUSPECT)
-ALERT_KINDS = {"failed": "crawl_failed", "suspect": "crawl_suspect", "timed_out": "crawl_timed_out"}
+ALERT_KINDS = {
+    TaskStatus.failed: "crawl_failed",
+    TaskStatus.suspect: "crawl_suspect",
+    TaskStatus.timed_out: "crawl_timed_out",
+}
 
 
 def _start_task(rt: Runtime, kind: str, target: str) -> DaemonTask:
@@ -65,7 +75,7 @@ def _start_task(rt: Runtime, kind: str, target: str) -> DaemonTask:
             attempt=last.attempt + 1 if retry and last is not None else 1,
             holder=rt.holder,
             started_at=utcnow(),
-            status="running",
+            status=TaskStatus.running,
             after_run_id=after,
         )
         session.add(task)
@@ -118,7 +128,7 @@ def _crawl(rt: Runtime, competitor: str) -> str | None:
         comp = load_config(rt.settings.config_dir).competitor(competitor)
     except PricingError as exc:
         record_event(rt.db, "crawl_failed", competitor, f"not started: {exc}")
-        return "failed"
+        return TaskStatus.failed
     if not comp.enabled:
         log.info("crawl %s: skipped, disabled in config", competitor)
         return None
@@ -135,7 +145,7 @@ def _crawl(rt: Runtime, competitor: str) -> str | None:
                 break
             lost_on.add(result.job.node)
             if task.attempt >= rt.options.max_attempts or not rt.acting:
-                return "interrupted"
+                return TaskStatus.interrupted
             task = _start_task(rt, "crawl", competitor)
             log.info("crawl %s: dispatching again (attempt %d)", competitor, task.attempt)
     else:
@@ -204,7 +214,7 @@ def _settle_lost(rt: Runtime, task: DaemonTask, result: RemoteResult) -> bool:
         note = f"interrupted: scrapyd node {result.job.node} lost the job: {result.error}"
         failed = fail_task_runs(session, task, note[:1000], now)
         note = f"{note}; {failed} run(s) marked failed"[:1000]
-        _finish_task(session, task, "interrupted", note)
+        _finish_task(session, task, TaskStatus.interrupted, note)
         add_event(session, "crawl_node_lost", task.target, note)
     log.warning("crawl %s: %s", task.target, note)
     return True
@@ -221,30 +231,32 @@ def _settle_crawl(
         runs = crawl_runs(session, task)
         completed = bool(runs) and all(r.status in COMPLETED_RUN_STATUSES for r in runs)
         if result is None:
-            status, note = "cancelled", "not started: the daemon is stopping"
+            status, note = TaskStatus.cancelled, "not started: the daemon is stopping"
         elif result.timed_out:
-            status = "timed_out"
+            status = TaskStatus.timed_out
             note = f"time limit of {rt.options.crawl_timeout:g}s reached; stopped by the daemon"
             for run in runs:
-                if run.status in ("running", "failed"):
-                    run.status, run.note, run.finished_at = "failed", note, run.finished_at or now
+                if run.status in (CrawlStatus.running, CrawlStatus.failed):
+                    run.status, run.note = CrawlStatus.failed, note
+                    run.finished_at = run.finished_at or now
         elif result.cancelled and not (result.returncode in CRAWL_CLOSED_CODES and completed):
-            status, note = "cancelled", "stopped: the daemon was stopping"
+            status, note = TaskStatus.cancelled, "stopped: the daemon was stopping"
             fail_task_runs(session, task, note, now)
         elif result.returncode not in CRAWL_CLOSED_CODES or not runs:
-            status = "failed"
+            status = TaskStatus.failed
             note = f"crawl ended with code {result.returncode}: {result.tail()}"
             fail_task_runs(session, task, note[:1000], now)
         else:
             for run in runs:
-                if run.status == "running":
-                    run.status, run.note, run.finished_at = "failed", "ended without closing", now
+                if run.status == CrawlStatus.running:
+                    run.status, run.note = CrawlStatus.failed, "ended without closing"
+                    run.finished_at = now
             status, note = closed_outcome(runs)
         _finish_task(session, task, status, note)
         if status in ALERT_KINDS:
             add_event(session, ALERT_KINDS[status], task.target, note or status)
         watch = rt.alerts.price_moves
-        if status == "succeeded" and watch is not None:
+        if status == TaskStatus.succeeded and watch is not None:
             session.flush()
             for move in find_moves(session, [r.id for r in runs], watch.skus, watch.threshold):
                 add_event(session, "price_move", move.sku, move.summary())
@@ -280,7 +292,7 @@ def wait_for_crawls(rt: Runtime) -> bool:
             remote = (
                 session.scalar(
                     select(func.count(CrawlRun.id)).where(
-                        CrawlRun.status == "running", CrawlRun.started_at > oldest
+                        CrawlRun.status == CrawlStatus.running, CrawlRun.started_at > oldest
                     )
                 )
                 or 0
@@ -323,21 +335,21 @@ def _nightly(rt: Runtime) -> str | None:
     note: str | None
     with rt.db.session() as session:
         if result is None:
-            status, note = "cancelled", "not started: the daemon is stopping"
+            status, note = TaskStatus.cancelled, "not started: the daemon is stopping"
         elif result.ok:
-            status, note = "succeeded", _nightly_summary(result)
+            status, note = TaskStatus.succeeded, _nightly_summary(result)
         else:
             if result.timed_out:
-                status = "timed_out"
+                status = TaskStatus.timed_out
                 note = f"time limit of {rt.options.nightly_timeout:g}s reached; stopped"
             elif result.cancelled:
-                status, note = "cancelled", "stopped: the daemon was stopping"
+                status, note = TaskStatus.cancelled, "stopped: the daemon was stopping"
             else:
-                status = "failed"
+                status = TaskStatus.failed
                 note = f"exited with code {result.returncode}: {result.tail()}"
             fail_task_runs(session, task, note, now)
         _finish_task(session, task, status, note)
-        if status in ("failed", "timed_out"):
+        if status in (TaskStatus.failed, TaskStatus.timed_out):
             add_event(session, "nightly_failed", "nightly", note or status)
     log.info("nightly: %s%s", status, f" ({note})" if note else "")
     return status

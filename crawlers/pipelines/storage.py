@@ -26,7 +26,7 @@ from pricing.config import SuspectRules
 from pricing.observations import ObservationIn, ensure_competitors, store_observations
 from pricing.settings import Settings
 from pricing.storage import Database
-from pricing.storage.models import CrawlRun, utcnow
+from pricing.storage.models import CrawlRun, CrawlStatus, utcnow
 from pricing.tax import OnBasis, PriceBasis, price_on_basis
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class StoragePipeline:
         with self.db.session() as session:
             run = session.get(CrawlRun, self.run_id, with_for_update=True)
             assert run is not None
-            if run.status != "running":
+            if run.status != CrawlStatus.running:
                 # a daemon closed it first (it lost this crawl with its node or its own
                 # death, and dispatched the crawl again): its verdict stands, so the
                 # same night never counts two good runs of one shop
@@ -178,7 +178,7 @@ class StoragePipeline:
                     lost_pages=sum(summary["lost_pages"].values()),
                 )
             else:
-                health = crawlruns.Health("failed", f"stopped early: {reason}")
+                health = crawlruns.Health(CrawlStatus.failed, f"stopped early: {reason}")
             run.status, run.note = health.status, health.note
             run.finished_at = utcnow()
             run.items = items

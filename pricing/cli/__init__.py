@@ -65,14 +65,39 @@ def _root(
 
 
 def _register() -> None:
-    from pricing.cli import commands, daemon, data, market, web, whatif
+    """Every command, grouped in modules by what users do, in ``pricing --help`` order."""
+    from pricing.cli import crawling, history, inputs, matching, operations, pricing_run
 
-    commands.register(app)
-    daemon.register(app)
-    data.register(app)
-    market.register(app)
-    web.register(app)
-    whatif.register(app)
+    for name, command in [
+        ("optimize", pricing_run.optimize),
+        ("report", pricing_run.report),
+        ("review", pricing_run.review),
+        ("export", pricing_run.export),
+        ("demo", operations.demo),
+        ("daemon", operations.daemon),
+        ("deploy-crawlers", operations.deploy_crawlers),
+        ("status", operations.status),
+        ("init", operations.init),
+        ("history", history.history),
+        ("market-position", history.market_position_cmd),
+        ("competitor-moves", history.competitor_moves_cmd),
+        ("extract", crawling.extract),
+        ("crawl", crawling.crawl),
+        ("match", matching.match),
+        ("serve", operations.serve),
+        ("web-user", operations.web_user),
+        ("whatif", pricing_run.whatif),
+    ]:
+        app.command(name)(command)
+    for name, group in [
+        ("catalog", inputs.catalog),
+        ("xref", inputs.xref),
+        ("sales", inputs.sales),
+        ("observations", inputs.observations),
+        ("crawls", crawling.crawls),
+        ("matches", matching.matches),
+    ]:
+        app.add_typer(group, name=name)
 
 
 _register()

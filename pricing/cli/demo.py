@@ -38,7 +38,7 @@ from pricing.export import export_approved
 from pricing.reports.nightly import write_report
 from pricing.settings import Settings
 from pricing.storage import Database
-from pricing.storage.models import CrawlRun, Part, PriceObservation, Suggestion
+from pricing.storage.models import CrawlRun, Part, PriceObservation, ReviewStatus, Suggestion
 
 if TYPE_CHECKING:
     from demo_market import DemoMarket
@@ -281,7 +281,8 @@ def _counts(db: Database, replay: _Replay) -> dict[str, int]:
 
         pending = count(
             select(func.count()).select_from(Suggestion).where(
-                Suggestion.run_id == replay.last_run, Suggestion.review_status == "pending",
+                Suggestion.run_id == replay.last_run,
+                Suggestion.review_status == ReviewStatus.pending,
                 Suggestion.suggested_price != Suggestion.current_price,
             )
         )

@@ -7,11 +7,15 @@ from typing import Annotated
 
 import typer
 
+from pricing.cli.output import Format
 from pricing.errors import PricingError
 from pricing.logs import check_format
 from pricing.settings import Settings
 
 AS_OF_RANGE = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(2200, 1, 1, tzinfo=dt.UTC))
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+ByOpt = Annotated[str, typer.Option("--by", help="Who decides (default: your login).")]
 
 AsOfOpt = Annotated[
     str | None,

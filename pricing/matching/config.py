@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pricing.matching.normalize import normalize_brand
+from pricing.matching.records import MatchStatus
 
 __all__ = ["LearnedConfig", "MatchingConfig"]
 
@@ -134,10 +135,10 @@ class MatchingConfig(BaseModel):
             raise ValueError("fuzzy_min_score must not exceed fuzzy_auto_score")
         return self
 
-    def status_for(self, confidence: float, may_auto: bool = True) -> str:
+    def status_for(self, confidence: float, may_auto: bool = True) -> MatchStatus:
         """``auto``, ``needs_review`` or ``unmatched`` for ``confidence``."""
         if may_auto and confidence >= self.auto_threshold:
-            return "auto"
+            return MatchStatus.auto
         if confidence >= self.review_threshold:
-            return "needs_review"
-        return "unmatched"
+            return MatchStatus.needs_review
+        return MatchStatus.unmatched

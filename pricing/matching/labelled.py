@@ -20,6 +20,7 @@ from pricing.matching.records import (
     CrossRef,
     ListingInput,
     MatchResult,
+    MatchStatus,
 )
 from pricing.scores import Tally
 
@@ -104,7 +105,7 @@ def score(matcher: Matcher, labelled: Iterable[Labelled]) -> Scores:
     for item in labelled:
         out.listings += 1
         result = matcher.match(item.listing)
-        predicted = result.sku if result.status == "auto" else None
+        predicted = result.sku if result.status == MatchStatus.auto else None
         right_sku = predicted is not None and predicted == item.sku
         if predicted:
             if right_sku:

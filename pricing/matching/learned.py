@@ -33,7 +33,7 @@ from pricing.matching.fuzzy import codes_of, compact, contains_code
 from pricing.matching.fuzzy import process as fuzzy_text
 from pricing.matching.matcher import Matcher
 from pricing.matching.normalize import find_part_numbers, normalize_part_number
-from pricing.matching.records import ListingInput, MatchResult
+from pricing.matching.records import ListingInput, MatchResult, MatchStatus
 
 __all__ = ["FEATURES", "Decision", "LearnedModel", "features"]
 
@@ -149,7 +149,7 @@ class LearnedModel:
         for d in decisions:
             result = matcher.match(d.listing)
             rows.append(features(matcher, d.listing, d.sku, result))
-            pending.append(result.sku == d.sku and result.status == "needs_review")
+            pending.append(result.sku == d.sku and result.status == MatchStatus.needs_review)
         return cls.fit_features(rows, [d.accepted for d in decisions], config, pending)
 
     @classmethod
@@ -204,7 +204,7 @@ class LearnedModel:
         threshold = self.threshold
         out = []
         for listing, result in zip(listings, results, strict=True):
-            pending = result.status == "needs_review"
+            pending = result.status == MatchStatus.needs_review
             p = self.probability(matcher, listing, result) if pending else None
             if p is not None and threshold is not None and p >= threshold:
                 h = self.held_out
@@ -214,7 +214,7 @@ class LearnedModel:
                     f"{h.decisions} decisions (held-out precision {h.precision:.3f})"
                 )
                 notes = "; ".join(n for n in (result.note, note) if n)
-                result = replace(result, status="auto", note=notes)
+                result = replace(result, status=MatchStatus.auto, note=notes)
             out.append((result, p))
         return out
 

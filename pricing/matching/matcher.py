@@ -53,7 +53,13 @@ from pricing.matching.evidence import (
 )
 from pricing.matching.index import CatalogIndex
 from pricing.matching.normalize import normalize_brand, normalize_gtin, normalize_part_number
-from pricing.matching.records import CatalogPart, CrossRef, ListingInput, MatchResult
+from pricing.matching.records import (
+    CatalogPart,
+    CrossRef,
+    ListingInput,
+    MatchResult,
+    MatchStatus,
+)
 from pricing.matching.units import effective_pack
 
 __all__ = ["CatalogIndex", "CatalogPart", "CrossRef", "ListingInput", "MatchResult", "Matcher"]
@@ -197,7 +203,7 @@ class Matcher:
             notes.insert(0, f"candidate SKU {best.sku} by {best.method} ruled out")
             return self._unmatched(ctx, *notes, confidence=0.0)
         status = cfg.status_for(best.confidence, best.may_auto and not rivals)
-        if status == "unmatched":
+        if status == MatchStatus.unmatched:
             notes.insert(0, f"best candidate SKU {best.sku} by {best.method}")
             return self._unmatched(ctx, *notes, confidence=best.confidence)
         return MatchResult(
@@ -245,7 +251,7 @@ class Matcher:
             None,
             "none",
             round(confidence, 4),
-            "unmatched",
+            MatchStatus.unmatched,
             ctx.listing.part_number,
             "; ".join(dict.fromkeys(all_notes)) or None,
         )

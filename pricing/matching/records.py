@@ -7,6 +7,7 @@ writes a :class:`MatchResult` back as a ``Match`` row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 __all__ = [
     "MATCH_RELATIONS",
@@ -17,10 +18,27 @@ __all__ = [
     "CrossRef",
     "ListingInput",
     "MatchResult",
+    "MatchStatus",
 ]
 
 METHODS = ("gtin", "xref", "part_number", "title_part_number", "replaces", "fuzzy", "none")
-STATUSES = ("auto", "needs_review", "unmatched")
+
+
+class MatchStatus(StrEnum):
+    """A match's status (``Match.status``): the matcher decides ``auto``,
+    ``needs_review`` or ``unmatched``; a person ``confirmed`` or ``rejected``.
+
+    Stored as the plain string (members equal their values)."""
+
+    auto = "auto"
+    needs_review = "needs_review"
+    unmatched = "unmatched"
+    confirmed = "confirmed"
+    rejected = "rejected"
+
+
+# what the matcher itself decides
+STATUSES = (MatchStatus.auto, MatchStatus.needs_review, MatchStatus.unmatched)
 # How a cross-reference's number relates to our SKU (the xref file's ``relation``).
 RELATIONS = ("equivalent", "superseded", "kit")
 # How a matched listing relates to our SKU: ``same`` (our part, resold), ``alternative``

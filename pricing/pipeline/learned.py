@@ -15,7 +15,7 @@ from pricing.matching.config import LearnedConfig
 from pricing.matching.learned import Decision, LearnedModel
 from pricing.matching.matcher import Matcher
 from pricing.matching.records import ListingInput
-from pricing.storage.models import HUMAN_MATCH_STATUSES, Listing, Match
+from pricing.storage.models import HUMAN_MATCH_STATUSES, Listing, Match, MatchStatus
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def load_decisions(session: Session) -> list[Decision]:
         .order_by(Match.id)
     )
     return [
-        Decision(ListingInput(*row[2:]), row.sku, row.status == "confirmed")
+        Decision(ListingInput(*row[2:]), row.sku, row.status == MatchStatus.confirmed)
         for row in session.execute(stmt)
     ]
 
@@ -72,6 +72,6 @@ def fit_learned(session: Session, matcher: Matcher, config: LearnedConfig) -> Le
 def queue_order(status: str | None) -> list[Any]:  # ORDER BY clauses
     """How matches are listed: the review queue most probable first (then oldest),
     everything else oldest first. Without probabilities the order is by id."""
-    if status == "needs_review":
+    if status == MatchStatus.needs_review:
         return [Match.learned_probability.desc().nulls_last(), Match.id]
     return [Match.id]

@@ -22,13 +22,7 @@ from pricing.pipeline.learned import fit_learned
 from pricing.pipeline.match_inputs import load_catalog_rows, save_fingerprint, stored_fingerprint
 from pricing.storage import Database
 from pricing.storage.bulk_upsert import fast_upsert
-from pricing.storage.models import (
-    HUMAN_MATCH_STATUSES,
-    Listing,
-    Match,
-    Part,
-    utcnow,
-)
+from pricing.storage.models import HUMAN_MATCH_STATUSES, Listing, Match, MatchStatus, Part, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +164,11 @@ def decide(
         match.method = "manual"
         match.relation = relation or "same"
         match.evidence = f"chosen by {who}"
-    if status == "confirmed" and match.sku is None:
+    if status == MatchStatus.confirmed and match.sku is None:
         raise NotFoundError(f"match {match_id} has no SKU to confirm; give one with --sku")
     if relation is not None:
         match.relation = relation
-    if status == "confirmed" and match.relation is None:
+    if status == MatchStatus.confirmed and match.relation is None:
         match.relation = "same"
     match.status = status
     match.confidence = 1.0

@@ -56,6 +56,8 @@ from pricing.storage.columns import read_columns
 from pricing.storage.models import (
     OurPrice,
     Part,
+    ReviewStatus,
+    RunStatus,
     Suggestion,
     SuggestionRun,
     utcnow,
@@ -264,7 +266,7 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
     as_of = as_of or utcnow()
     with db.session() as session:
         run = SuggestionRun(
-            status="running",
+            status=RunStatus.running,
             base_currency=policy.base_currency,
             policy=policy.stored(),
             created_at=as_of,
@@ -305,14 +307,14 @@ def run_optimizer(db: Database, policy: PricingPolicy, *, as_of: dt.datetime | N
                 log.info("suggestion run %d: %s", run_id, message)
             done = session.get(SuggestionRun, run_id)
             assert done is not None
-            done.status = "complete"
+            done.status = RunStatus.complete
             done.finished_at = utcnow()
             done.summary = summary
     except BaseException:
         with db.session() as session:
             failed = session.get(SuggestionRun, run_id)
             if failed is not None:
-                failed.status, failed.finished_at = "failed", utcnow()
+                failed.status, failed.finished_at = RunStatus.failed, utcnow()
         raise
     return run_id
 
@@ -351,7 +353,7 @@ def store_suggestions(
     names = list(SuggestionResult.__dataclass_fields__)
     keys = [*names, "run_id", "review_status", "currency"]
     constant: dict[str, list[Any]] = {
-        "run_id": [run_id] * len(table), "review_status": ["pending"] * len(table),
+        "run_id": [run_id] * len(table), "review_status": [ReviewStatus.pending] * len(table),
         "currency": list(currencies)}
     if conn.dialect.name == "postgresql":
         codes = {c: json.dumps(list(c)) for c in set(table.reason_codes)}
@@ -361,7 +363,7 @@ def store_suggestions(
         return
     if conn.dialect.name != "sqlite":
         rows = [dict(zip(names, values, strict=True))
-                | {"run_id": run_id, "review_status": "pending", "currency": currency}
+                | {"run_id": run_id, "review_status": ReviewStatus.pending, "currency": currency}
                 for *values, currency in zip(
                     *(table.column(n) for n in names), currencies, strict=True)]
         for start in range(0, len(rows), _INSERT_CHUNK):

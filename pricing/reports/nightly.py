@@ -31,8 +31,11 @@ from pricing.storage import Database
 from pricing.storage.models import (
     TRUSTED_MATCH_STATUSES,
     CrawlRun,
+    CrawlStatus,
     Match,
+    MatchStatus,
     Part,
+    RunStatus,
     Suggestion,
     SuggestionRun,
     utcnow,
@@ -97,7 +100,7 @@ class ReportData:
 
 def latest_complete_run(session: Session) -> int:
     run_id = session.scalar(
-        select(func.max(SuggestionRun.id)).where(SuggestionRun.status == "complete")
+        select(func.max(SuggestionRun.id)).where(SuggestionRun.status == RunStatus.complete)
     )
     if run_id is None:
         raise NotFoundError("no complete suggestion run yet; run `pricing optimize` first")
@@ -116,7 +119,7 @@ def load_report(
     the :data:`CHART_DAYS` before ``as_of`` (default: now, or the run's time if later)."""
     run_id = run_id if run_id is not None else latest_complete_run(session)
     run = session.get(SuggestionRun, run_id)
-    if run is None or run.status != "complete":
+    if run is None or run.status != RunStatus.complete:
         raise NotFoundError(f"no complete suggestion run {run_id}")
     stmt = (
         select(Suggestion, Part.description)
@@ -202,16 +205,16 @@ def category_table(rows: Sequence[Any]) -> list[dict[str, Any]]:
 
 def _flags(session: Session, rows: list[ReportRow]) -> list[str]:
     flags = []
-    suspect = session.scalars(select(CrawlRun).where(CrawlRun.status == "suspect")).all()
+    suspect = session.scalars(select(CrawlRun).where(CrawlRun.status == CrawlStatus.suspect)).all()
     for run in suspect:
         flags.append(
             f"Crawl run {run.id} ({run.competitor}) is suspect: {run.note}. "
             "Its prices are not used until confirmed (pricing crawls confirm ID)."
         )
-    failed = session.scalar(select(func.count()).where(CrawlRun.status == "failed"))
+    failed = session.scalar(select(func.count()).where(CrawlRun.status == CrawlStatus.failed))
     if failed:
         flags.append(f"{failed} crawl runs failed.")
-    review = session.scalar(select(func.count()).where(Match.status == "needs_review"))
+    review = session.scalar(select(func.count()).where(Match.status == MatchStatus.needs_review))
     if review:
         flags.append(
             f"{review} competitor listings wait for a match review "

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from pricing.impact import ExportImpact, export_impacts
 from pricing.market import CompetitorMoves, competitor_moves
-from pricing.storage.models import OurPrice, Suggestion, SuggestionRun
+from pricing.storage.models import OurPrice, RunStatus, Suggestion, SuggestionRun
 
 MOVES_DAYS = 28
 IMPACTS_SHOWN = 6
@@ -106,7 +106,7 @@ def position_chart(
     reference, as each run saw them) over every complete run up to ``as_of``."""
     runs = list(session.execute(
         select(SuggestionRun.id, SuggestionRun.created_at)
-        .where(SuggestionRun.status == "complete", SuggestionRun.created_at <= as_of)
+        .where(SuggestionRun.status == RunStatus.complete, SuggestionRun.created_at <= as_of)
         .order_by(SuggestionRun.created_at)
     ))
     if len(runs) < 2:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +29,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pricing.matching.records import MatchStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -66,10 +69,56 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# --- the values of the status columns --------------------------------------------
+# Each is a StrEnum whose members equal their stored strings, so rows, JSON and CSV
+# hold the same text as before; ``MatchStatus`` lives with the pure matcher (which
+# decides most of them) and is re-exported here.
+
+
+class CrawlStatus(StrEnum):
+    """A crawl run's status (``CrawlRun.status``)."""
+
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    suspect = "suspect"
+    confirmed = "confirmed"  # a suspect run a person vouched for
+
+
+class RunStatus(StrEnum):
+    """A suggestion run's status (``SuggestionRun.status``): only complete runs are
+    ever reported or reviewed."""
+
+    running = "running"
+    complete = "complete"
+    failed = "failed"
+
+
+class ReviewStatus(StrEnum):
+    """A suggestion's review status (``Suggestion.review_status``)."""
+
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    overridden = "overridden"
+
+
+class TaskStatus(StrEnum):
+    """How a daemon task ended (``DaemonTask.status``)."""
+
+    running = "running"
+    succeeded = "succeeded"
+    suspect = "suspect"
+    failed = "failed"
+    timed_out = "timed_out"
+    cancelled = "cancelled"
+    interrupted = "interrupted"
+
+
 # Match statuses whose listings feed prices; crawl run statuses whose prices count.
-TRUSTED_MATCH_STATUSES = ("auto", "confirmed")
-HUMAN_MATCH_STATUSES = ("confirmed", "rejected")
-TRUSTED_RUN_STATUSES = ("succeeded", "confirmed")
+TRUSTED_MATCH_STATUSES = (MatchStatus.auto, MatchStatus.confirmed)
+HUMAN_MATCH_STATUSES = (MatchStatus.confirmed, MatchStatus.rejected)
+TRUSTED_RUN_STATUSES = (CrawlStatus.succeeded, CrawlStatus.confirmed)
 
 
 class Base(DeclarativeBase):
@@ -165,8 +214,7 @@ class CrawlRun(Base):
     competitor: Mapped[str] = mapped_column(String(64), index=True)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # running | succeeded | failed | suspect | confirmed
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[str] = mapped_column(String(16), default=CrawlStatus.running)  # CrawlStatus
     requests: Mapped[int] = mapped_column(Integer, default=0)
     items: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
@@ -242,7 +290,7 @@ class Match(Base):
     sku: Mapped[str | None] = mapped_column(String(64), index=True)
     method: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column()
-    # auto | needs_review | rejected | confirmed | unmatched (see TRUSTED_MATCH_STATUSES)
+    # a MatchStatus (see TRUSTED_MATCH_STATUSES)
     status: Mapped[str] = mapped_column(String(16), index=True)
     competitor_part_number: Mapped[str | None] = mapped_column(String(128))
     decided_by: Mapped[str | None] = mapped_column(String(128))
@@ -276,8 +324,8 @@ class SuggestionRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # running | complete | failed; only complete runs are ever reported or reviewed
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    # a RunStatus: only complete runs are ever reported or reviewed
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.running)
     base_currency: Mapped[str] = mapped_column(String(3))
     policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -311,8 +359,7 @@ class Suggestion(Base):
     explanation: Mapped[str] = mapped_column(Text)
     # the part's currency when the run priced it (None on runs made before 0005)
     currency: Mapped[str | None] = mapped_column(String(3))
-    # pending | approved | rejected | overridden
-    review_status: Mapped[str] = mapped_column(String(16), default="pending")
+    review_status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.pending)
     approved_price: Mapped[Decimal | None] = mapped_column(Money)
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -403,8 +450,9 @@ class DaemonTask(Base):
     holder: Mapped[str] = mapped_column(String(255))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # running | succeeded | suspect | failed | timed_out | cancelled | interrupted
-    status: Mapped[str] = mapped_column(String(16), default="running", index=True)
+    status: Mapped[str] = mapped_column(  # a TaskStatus
+        String(16), default=TaskStatus.running, index=True
+    )
     after_run_id: Mapped[int] = mapped_column(Integer, default=0)
     # a crawl dispatched to Scrapyd: "NODE_URL PROJECT JOB_ID"
     remote: Mapped[str | None] = mapped_column(String(255))

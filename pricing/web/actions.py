@@ -17,16 +17,16 @@ from pricing.errors import NotFoundError
 from pricing.export import ExportResult, default_export_path, export_approved
 from pricing.reports.nightly import ReportRow
 from pricing.review import ReviewFilter, decide, selected
-from pricing.storage.models import Listing, Match, Part, SuggestionRun
+from pricing.storage.models import Listing, Match, Part, ReviewStatus, RunStatus, SuggestionRun
 from pricing.web.deps import Principal, WebState
 
 Action = Literal["approve", "reject", "override"]
-REVIEW_STATUSES = ("pending", "approved", "rejected", "overridden")
+REVIEW_STATUSES = tuple(ReviewStatus)
 
 
 def complete_run(session: Session, run_id: int) -> SuggestionRun:
     run = session.get(SuggestionRun, run_id)
-    if run is None or run.status != "complete":
+    if run is None or run.status != RunStatus.complete:
         raise NotFoundError(f"no complete suggestion run {run_id}")
     return run
 
@@ -50,7 +50,7 @@ def review_filter(
     suggestions.
     """
     if status is None:
-        status = "any" if skus or rule else "pending"
+        status = "any" if skus or rule else ReviewStatus.pending
     return ReviewFilter(
         skus=skus,
         category=category or None,

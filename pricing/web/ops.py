@@ -47,7 +47,9 @@ from pricing.storage.models import (
     TRUSTED_RUN_STATUSES,
     AlertEvent,
     CrawlRun,
+    CrawlStatus,
     DaemonLease,
+    RunStatus,
     SuggestionRun,
     utcnow,
 )
@@ -123,7 +125,7 @@ class PricingCollector(Collector):
         )
         last_ids = (
             select(func.max(CrawlRun.id))
-            .where(CrawlRun.status != "running")
+            .where(CrawlRun.status != CrawlStatus.running)
             .group_by(CrawlRun.competitor)
         )
         last = {
@@ -204,7 +206,9 @@ class PricingCollector(Collector):
     def _suggestions(self, session: Session, now: dt.datetime) -> Iterator[Metric]:
         run = session.scalars(
             select(SuggestionRun)
-            .where(SuggestionRun.status == "complete", SuggestionRun.finished_at.is_not(None))
+            .where(
+                SuggestionRun.status == RunStatus.complete, SuggestionRun.finished_at.is_not(None)
+            )
             .order_by(SuggestionRun.id.desc())
             .limit(1)
         ).first()

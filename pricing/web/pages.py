@@ -22,7 +22,17 @@ from pricing.market import competitor_moves, market_position
 from pricing.reports.charts import price_chart
 from pricing.reports.nightly import latest_complete_run, load_report
 from pricing.review import decision_log, parse_amount, parse_fraction, rule_note
-from pricing.storage.models import Listing, Match, Part, Suggestion, SuggestionRun, utcnow
+from pricing.storage.models import (
+    Listing,
+    Match,
+    MatchStatus,
+    Part,
+    ReviewStatus,
+    RunStatus,
+    Suggestion,
+    SuggestionRun,
+    utcnow,
+)
 from pricing.web import actions, sessions
 from pricing.web.auth import SESSION_MAX_AGE, csrf_matches, new_csrf_token
 from pricing.web.deps import (
@@ -194,7 +204,7 @@ def report_page(
         sizes={"min_change": min_change or "", "max_change": max_change or "",
                "min_gain": min_gain or ""},
         here=here,
-        bulk_count=sum(1 for r in rows if r.review_status == (flt.status or "pending")),
+        bulk_count=sum(1 for r in rows if r.review_status == (flt.status or ReviewStatus.pending)),
     )
 
 
@@ -303,7 +313,7 @@ def sku_page(
         suggestion = session.scalar(
             select(Suggestion)
             .join(SuggestionRun, SuggestionRun.id == Suggestion.run_id)
-            .where(Suggestion.sku == sku, SuggestionRun.status == "complete")
+            .where(Suggestion.sku == sku, SuggestionRun.status == RunStatus.complete)
             .order_by(Suggestion.run_id.desc())
             .limit(1)
         )
@@ -418,7 +428,9 @@ def whatif_page(
 
 
 @router.get("/matches", response_class=HTMLResponse, dependencies=[Reader])
-def matches_page(request: Request, state: State, status: str | None = "needs_review") -> Response:
+def matches_page(
+    request: Request, state: State, status: str | None = MatchStatus.needs_review
+) -> Response:
     with state.db.session() as session:
         rows = actions.match_rows(session, status=status or None)
         stmt = select(Match.status, func.count()).group_by(Match.status)
