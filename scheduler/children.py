@@ -34,7 +34,7 @@ def child_env(
     database_url: str, base: Mapping[str, str] | None = None, *, log_format: str | None = None
 ) -> dict[str, str]:
     """The environment for a child: this process's (or ``base``) plus the database URL
-    as ``PRICING_DATABASE_URL``, which ``pricing`` and ``scheduler.nightly`` read, and
+    as ``PRICING_DATABASE_URL``, which ``pricing`` (crawls and ``pricing nightly``) reads, and
     the daemon's log format as ``PRICING_LOG_FORMAT``."""
     env = dict(os.environ if base is None else base)
     env[DATABASE_URL_ENV] = database_url

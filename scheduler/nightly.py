@@ -1,28 +1,23 @@
 """The nightly pipeline: match new listings, optimize, auto-approve, write the report.
 
-The daemon runs it as ``python -m scheduler.nightly --config DIR --reports DIR`` in a
-child process, like a crawl, so it has a time limit and can be stopped; the database
-URL comes in ``PRICING_DATABASE_URL`` (not ``--db``, which ``ps`` would show).
+The daemon runs it as ``pricing --config DIR nightly --reports DIR`` in a child process,
+like a crawl, so it has a time limit and can be stopped; the database URL comes in
+``PRICING_DATABASE_URL`` (not ``--db``, which ``ps`` would show). The demo season calls
+:func:`run_nightly` for each simulated night.
 The report goes to ``REPORTS/<date>/`` (the date in the schedules' time zone); a
-second run on the same day replaces that day's files. The child prints one JSON line
-with what it did.
+second run on the same day replaces that day's files. ``pricing nightly`` prints one
+JSON line with what it did.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pricing.config import AppConfig, load_config
-from pricing.errors import PricingError
-from pricing.logs import setup as setup_logs
-from pricing.settings import Settings
+from pricing.config import AppConfig
 from pricing.storage import Database
 
 log = logging.getLogger(__name__)
@@ -81,28 +76,3 @@ def run_nightly(
     report = write_report(db, report_dir(reports, config, as_of), run_id, as_of=as_of)
     log.info("report written: %s", report)
     return NightlyResult(summary.considered, summary.by_status, run_id, report, approved.count)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scheduler.nightly", description=__doc__)
-    parser.add_argument("--db", help="SQLAlchemy database URL (default: env PRICING_DATABASE_URL)")
-    parser.add_argument("--config", required=True, type=Path, help="config folder")
-    parser.add_argument("--reports", required=True, type=Path, help="reports folder")
-    args = parser.parse_args(argv)
-    settings = Settings()
-    setup_logs(settings.log_format)
-    db = Database(args.db or settings.database_url)
-    try:
-        db.require_schema()
-        result = run_nightly(db, load_config(args.config), args.reports)
-    except PricingError as exc:
-        sys.stderr.write(f"nightly: {exc}\n")
-        return 1
-    finally:
-        db.dispose()
-    sys.stdout.write(json.dumps(result.as_json()) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -264,14 +264,15 @@ def _settle_crawl(
 
 
 def nightly_command(rt: Runtime) -> list[str]:
-    """``python -m scheduler.nightly --config DIR --reports DIR``; the database URL goes
-    in the child's environment."""
+    """``pricing --config DIR nightly --reports DIR`` (the command a user can run too);
+    the database URL goes in the child's environment."""
     return [
         sys.executable,
         "-m",
-        "scheduler.nightly",
+        "pricing",
         "--config",
         str(rt.settings.config_dir),
+        "nightly",
         "--reports",
         str(rt.options.reports_dir),
     ]

@@ -78,6 +78,7 @@ def _register() -> None:
         ("deploy-crawlers", operations.deploy_crawlers),
         ("status", operations.status),
         ("init", operations.init),
+        ("nightly", operations.nightly),
         ("history", history.history),
         ("market-position", history.market_position_cmd),
         ("competitor-moves", history.competitor_moves_cmd),

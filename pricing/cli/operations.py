@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pricing.cli.context import get
-from pricing.cli.options import FormatOpt, LogFormatOpt, with_log_format
-from pricing.cli.output import Format, OutOpt, console, emit, err_console
+from pricing.cli.options import AsOfOpt, FormatOpt, LogFormatOpt, parse_as_of, with_log_format
+from pricing.cli.output import Format, OutOpt, console, dumps, emit, err_console
 from pricing.logs import setup as setup_logs
 from pricing.storage import Database
 
@@ -102,6 +103,25 @@ WorkersOpt = Annotated[
     int, _opt("--max-workers", "MAX_WORKERS", "Jobs (crawls, nightly) that may run at once.")
 ]
 NodesArg = Annotated[list[str], typer.Option("--scrapyd", help="Scrapyd node URL (repeatable).")]
+
+
+def nightly(
+    ctx: typer.Context,
+    reports: Annotated[Path, typer.Option(
+        "--reports", help="Reports folder: the report goes to REPORTS/<date>/.")
+    ] = Path("var/reports"),
+    as_of: AsOfOpt = None,
+) -> None:
+    """The nightly sequence once: match new listings, optimize, apply the auto-approval
+    rules, write the report. What the daemon runs on its nightly schedule; prints one JSON
+    line with what it did."""
+    from scheduler.nightly import run_nightly
+
+    app_ctx = get(ctx)
+    setup_logs(app_ctx.settings.log_format)
+    app_ctx.db.require_schema()
+    result = run_nightly(app_ctx.db, app_ctx.config, reports, as_of=parse_as_of(as_of))
+    sys.stdout.write(dumps(result.as_json()) + "\n")
 
 
 def init(ctx: typer.Context) -> None:
@@ -340,8 +360,8 @@ def demo(
         f"replayed {result.nights} nights from {result.first_night.isoformat()} "
         f"in {result.seconds:.0f} s",
         f"{c['crawls']} crawls, {c['observations']} price observations, {c['runs']} "
-        f"suggestion runs with {c['suggestions']} suggestions; {c['approved']} approved "
-        f"(small moves, no warnings), {c['exported']} prices exported; run "
+        f"suggestion runs with {c['suggestions']} suggestions; {c['approved']} approved by "
+        f"the auto-approval rules, {c['exported']} prices exported; run "
         f"{result.run_id} has {c['pending']} changes pending review",
         f"report: {result.report.resolve()}",
         "",

@@ -337,8 +337,8 @@ def test_the_season_approved_something(season: Season) -> None:
 
 
 def test_the_nightly_pipeline_applies_the_rules(tmp_path: Path) -> None:
-    """``python -m scheduler.nightly`` (what the daemon runs): match, optimize, the
-    rules, report; its JSON line counts what the rules approved."""
+    """``pricing nightly`` (what the daemon runs): match, optimize, the rules, report;
+    its JSON line counts what the rules approved."""
     import os
     import subprocess
     import sys
@@ -363,7 +363,7 @@ def test_the_nightly_pipeline_applies_the_rules(tmp_path: Path) -> None:
     cli("observations", "import", str(obs))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
     result = subprocess.run(
-        [sys.executable, "-m", "scheduler.nightly", "--config", str(config),
+        [sys.executable, "-m", "pricing", "--config", str(config), "nightly",
          "--reports", str(tmp_path / "reports")],
         capture_output=True, text=True, timeout=300, env={**env, "PRICING_DATABASE_URL": url},
         cwd=ROOT)
