@@ -8,12 +8,11 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from pricing.cli.context import get
 from pricing.cli.options import ByOpt, FormatOpt
 from pricing.cli.output import Format, OutOpt, console, emit, progress
-from pricing.storage.models import Listing, Match, MatchStatus
+from pricing.storage.models import MatchStatus
 
 
 class Relation(StrEnum):
@@ -104,19 +103,10 @@ def matches_list(
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    from pricing.pipeline.learned import queue_order
+    from pricing.pipeline.learned import matches_query
 
-    stmt = (
-        select(Match, Listing)
-        .join(Listing, Listing.id == Match.listing_id)
-        .order_by(*queue_order(status))
-    )
-    if status:
-        stmt = stmt.where(Match.status == status)
-    if competitor:
-        stmt = stmt.where(Listing.competitor == competitor)
-    if relation:
-        stmt = stmt.where(Match.relation == relation.value)
+    stmt = matches_query(status=status, competitor=competitor,
+                         relation=relation.value if relation else None)
     with get(ctx).db.session() as session:
         rows = [
             {

@@ -19,7 +19,7 @@ from pricing.storage.models import HUMAN_MATCH_STATUSES, Listing, Match, MatchSt
 
 log = logging.getLogger(__name__)
 
-__all__ = ["fit_learned", "load_decisions", "queue_order"]
+__all__ = ["fit_learned", "load_decisions", "matches_query", "queue_order"]
 
 
 def load_decisions(session: Session) -> list[Decision]:
@@ -75,3 +75,28 @@ def queue_order(status: str | None) -> list[Any]:  # ORDER BY clauses
     if status == MatchStatus.needs_review:
         return [Match.learned_probability.desc().nulls_last(), Match.id]
     return [Match.id]
+
+
+def matches_query(
+    *,
+    status: str | None = None,
+    competitor: str | None = None,
+    relation: str | None = None,
+    sku: str | None = None,
+) -> Any:
+    """Matches with their listings, filtered, in :func:`queue_order`: what ``pricing
+    matches`` and the web's matches page and API list."""
+    stmt = (
+        select(Match, Listing)
+        .join(Listing, Listing.id == Match.listing_id)
+        .order_by(*queue_order(status))
+    )
+    if status:
+        stmt = stmt.where(Match.status == status)
+    if competitor:
+        stmt = stmt.where(Listing.competitor == competitor)
+    if relation:
+        stmt = stmt.where(Match.relation == relation)
+    if sku:
+        stmt = stmt.where(Match.sku == sku)
+    return stmt

@@ -139,17 +139,7 @@ def match_rows(
 ) -> list[MatchRow]:
     """Listing-to-SKU matches with their listings, oldest first (the review queue: most
     probable first, once the learned model gives probabilities)."""
-    from pricing.pipeline.learned import queue_order
+    from pricing.pipeline.learned import matches_query
 
-    stmt = (
-        select(Match, Listing)
-        .join(Listing, Listing.id == Match.listing_id)
-        .order_by(*queue_order(status))
-    )
-    if status:
-        stmt = stmt.where(Match.status == status)
-    if competitor:
-        stmt = stmt.where(Listing.competitor == competitor)
-    if sku:
-        stmt = stmt.where(Match.sku == sku)
+    stmt = matches_query(status=status, competitor=competitor, sku=sku)
     return [MatchRow(m, li) for m, li in session.execute(stmt.limit(limit).offset(offset))]
