@@ -15,6 +15,7 @@ from pricing.matching.config import LearnedConfig
 from pricing.matching.learned import Decision, LearnedModel
 from pricing.matching.matcher import Matcher
 from pricing.matching.records import ListingInput
+from pricing.pipeline.match_inputs import LISTING_INPUT_COLUMNS
 from pricing.storage.models import HUMAN_MATCH_STATUSES, Listing, Match, MatchStatus
 
 log = logging.getLogger(__name__)
@@ -26,17 +27,7 @@ def load_decisions(session: Session) -> list[Decision]:
     """Every confirm and reject with a SKU: (listing as the matcher reads it, SKU,
     accepted)."""
     stmt = (
-        select(
-            Match.sku,
-            Match.status,
-            Listing.id,
-            Listing.competitor,
-            Listing.title,
-            Listing.brand,
-            Listing.part_number,
-            Listing.gtin,
-            Listing.pack_qty,
-        )
+        select(Match.sku, Match.status, *LISTING_INPUT_COLUMNS)
         .join(Listing, Listing.id == Match.listing_id)
         .where(Match.status.in_(HUMAN_MATCH_STATUSES), Match.sku.is_not(None))
         .order_by(Match.id)

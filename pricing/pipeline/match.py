@@ -19,7 +19,12 @@ from pricing.matching.matcher import CatalogIndex, ListingInput, Matcher
 from pricing.matching.parallel import default_workers, imatch
 from pricing.matching.records import MATCH_RELATIONS
 from pricing.pipeline.learned import fit_learned
-from pricing.pipeline.match_inputs import load_catalog_rows, save_fingerprint, stored_fingerprint
+from pricing.pipeline.match_inputs import (
+    LISTING_INPUT_COLUMNS,
+    load_catalog_rows,
+    save_fingerprint,
+    stored_fingerprint,
+)
 from pricing.storage import Database
 from pricing.storage.bulk_upsert import fast_upsert
 from pricing.storage.models import HUMAN_MATCH_STATUSES, Listing, Match, MatchStatus, Part, utcnow
@@ -76,15 +81,7 @@ def run_matching(
         decided = select(Match.listing_id).where(Match.status.in_(HUMAN_MATCH_STATUSES))
         unmatched = ~select(Match.id).where(Match.listing_id == Listing.id).exists()
         # plain rows, not ORM objects: nothing here changes a listing through the session
-        stmt = select(
-            Listing.id,
-            Listing.competitor,
-            Listing.title,
-            Listing.brand,
-            Listing.part_number,
-            Listing.gtin,
-            Listing.pack_qty,
-        ).where(Listing.id.not_in(decided))
+        stmt = select(*LISTING_INPUT_COLUMNS).where(Listing.id.not_in(decided))
         if not everything:
             stmt = stmt.where(Listing.needs_match | unmatched)
         listings = [ListingInput(*row) for row in session.execute(stmt.order_by(Listing.id))]

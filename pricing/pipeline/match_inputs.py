@@ -20,11 +20,21 @@ from sqlalchemy.orm import Session
 from pricing.matching.config import MatchingConfig
 from pricing.matching.records import CatalogPart, CrossRef
 from pricing.storage.bulk import upsert
-from pricing.storage.models import CrossReference, MatchState, Part, utcnow
+from pricing.storage.models import CrossReference, Listing, MatchState, Part, utcnow
 
 __all__ = ["CatalogRows", "load_catalog_rows", "save_fingerprint", "stored_fingerprint"]
 
 _STATE_ID = 1
+# a listing as the matcher reads it (``ListingInput``'s fields, in order)
+LISTING_INPUT_COLUMNS = (
+    Listing.id,
+    Listing.competitor,
+    Listing.title,
+    Listing.brand,
+    Listing.part_number,
+    Listing.gtin,
+    Listing.pack_qty,
+)
 
 
 @dataclass(frozen=True)
