@@ -316,8 +316,29 @@ def database_run(url: str, parts: list[PartInput], *, profile: bool = False) -> 
           f"{summary['prices_converted']:,} prices converted from EUR, "
           f"{summary['prices_pack_from_title']:,} packs read from titles; solver "
           f"{summary['solver']})")
+    print(f"  stored output digest (every suggestion column but ids, by SKU): "
+          f"{stored_digest(url, run_id)}")
     if profile:
         profile_run(url, as_of)
+
+
+def stored_digest(url: str, run_id: int) -> str:
+    """sha256 of a run's stored suggestions: a refactor that keeps behaviour keeps it."""
+    import hashlib
+
+    import sqlalchemy as sa
+
+    cols = ("sku, category, proprietary, current_price, suggested_price, unit_cost, "
+            "margin_before, margin_after, competitor_reference, competitor_count, elasticity, "
+            "elasticity_se, elasticity_source, expected_units_before, expected_units_after, "
+            "expected_profit_before, expected_profit_after, binding_constraint, reason_codes, "
+            "explanation, currency, review_status")
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(f"SELECT {cols} FROM suggestions WHERE run_id = :r "
+                                    "ORDER BY sku"), {"r": run_id}).all()
+    engine.dispose()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
 
 
 def profile_run(url: str, as_of: dt.datetime, top: int = 25) -> None:
