@@ -454,4 +454,4 @@ def test_command_line_serves_until_interrupted(tmp_path: Path) -> None:
         assert (tmp_path / "catalog.csv").is_file()
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=30) == 0  # a loaded CI machine: allow for it
