@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Column,
@@ -213,7 +213,7 @@ def store_staged(
         newest.label("newest"),
     ).subquery()
     r = ranked.c
-    listings = Listing.__table__
+    listings = cast(Table, Listing.__table__)
     stmt = dialect_insert(session, listings).from_select(
         ["competitor", "url", *_LISTING_FIELDS, "first_seen", "last_seen", "needs_match"],
         select(

@@ -93,7 +93,7 @@ def crawl_runs(session: Session, task: DaemonTask) -> list[CrawlRun]:
     )
 
 
-def closed_outcome(runs: list[CrawlRun]) -> tuple[str, str]:
+def closed_outcome(runs: list[CrawlRun]) -> tuple[TaskStatus, str]:
     """A crawl task's status and note from the runs its crawl closed itself: the worst
     of them (failed, suspect, else succeeded)."""
     statuses = {r.status for r in runs}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -68,7 +69,7 @@ def _register() -> None:
     """Every command, grouped in modules by what users do, in ``pricing --help`` order."""
     from pricing.cli import crawling, history, inputs, matching, operations, pricing_run
 
-    for name, command in [
+    commands: list[tuple[str, Callable[..., Any]]] = [
         ("optimize", pricing_run.optimize),
         ("report", pricing_run.report),
         ("review", pricing_run.review),
@@ -88,7 +89,8 @@ def _register() -> None:
         ("serve", operations.serve),
         ("web-user", operations.web_user),
         ("whatif", pricing_run.whatif),
-    ]:
+    ]
+    for name, command in commands:
         app.command(name)(command)
     for name, group in [
         ("catalog", inputs.catalog),

@@ -237,10 +237,10 @@ class _Replay:
         self.approved += approved
         if approved and export:
             path = self.out / "exports" / f"price-list-run{result.run_id}.csv"
-            export = export_approved(
+            exported = export_approved(
                 self.db, result.run_id, WHO, self.config.policy, path, as_of=at(day, EXPORT_AT)
             )
-            self.exported += export.rows
+            self.exported += exported.rows
 
     def _sell(self, day: dt.date) -> None:
         """The day's sales at the prices in force after the morning's export."""

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 from sqlalchemy import Column, Index, Integer, Table, and_, exists, func, literal, select
@@ -345,7 +345,7 @@ def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = Fals
     from sqlalchemy.exc import IntegrityError
 
     rows = _rows(path, SalesRow, SALES_FAST)
-    table = SalesRecord.__table__
+    table = cast(Table, SalesRecord.__table__)
     bad: Bad = []
     try:
         with db.session() as session:

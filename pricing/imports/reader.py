@@ -173,8 +173,8 @@ def check_utf8(path: Path) -> None:
     except OSError as exc:
         raise InputFileError(path, [(0, f"cannot read file: {exc.strerror}")], 0) from None
     except UnicodeDecodeError:
-        exc = _locate(path)
-        raise InputFileError(path, [(exc.line, str(exc))], 0) from None
+        bad = _locate(path)
+        raise InputFileError(path, [(bad.line, str(bad))], 0) from None
 
 
 def _locate(path: Path) -> NotUtf8Error:

@@ -121,7 +121,8 @@ def position_chart(
         Suggestion.competitor_reference.is_not(None), Suggestion.competitor_reference > 0,
     )
     for rid, category, price, ref in session.execute(stmt):
-        indexes[category][rid].append(float(price / ref))
+        if ref:  # the query asks for a reference above zero
+            indexes[category][rid].append(float(price / ref))
     if not indexes:
         return None
     order = [rid for rid, _ in runs]

@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable, Sequence
 from itertools import islice
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Column, MetaData, Select, Table, and_, exists, select, true
+from sqlalchemy import Column, CursorResult, MetaData, Select, Table, and_, exists, select, true
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -150,7 +150,7 @@ def _copy_postgresql(
     inserted = 0
     for chunk in _chunks(rows, batch):
         _sort_in_key_order(chunk, columns, keys)
-        values = list(map(processors, chunk)) if processors else list(chunk)
+        values: list[Any] = list(map(processors, chunk)) if processors else list(chunk)
         try:
             with session.begin_nested():
                 session.connection()  # the SAVEPOINT is made when the connection is asked for
@@ -375,7 +375,7 @@ def upsert_select(
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    return max(session.execute(stmt).rowcount, 0)
+    return max(cast(CursorResult[Any], session.execute(stmt)).rowcount, 0)
 
 
 def merge_select(
