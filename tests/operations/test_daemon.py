@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -46,52 +43,11 @@ from pricing.storage.models import (
     SuggestionRun,
 )
 from scheduler.lease import lease_info
-from tests.support import CONFIG_DIR, ROOT, run_cli
+from tests.support import CONFIG_DIR, run_cli
 from tests.support.alerts import SmtpSink, WebhookReceiver, alerts_yaml
-
-PYTHON = sys.executable
-LEASE = ["--lease", "3", "--heartbeat", "0.5"]
-
+from tests.support.daemon import PYTHON, Daemon, clean_env
 
 # --- helpers --------------------------------------------------------------------------
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
-
-
-class Daemon:
-    """One ``python -m pricing daemon`` child process, its output in a log file."""
-
-    def __init__(self, db_url: str, config: Path, work: Path, *args: str) -> None:
-        self.log = work / f"daemon-{time.monotonic_ns()}.log"
-        cmd = [PYTHON, "-m", "pricing", "--db", db_url, "--config", str(config), "daemon"]
-        cmd += [*LEASE, "--kill-grace", "2", "--stop-timeout", "20"]
-        cmd += ["--reports", str(work / "reports"), "--log-dir", str(work / "logs"), *args]
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=_env()
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def terminate(self, timeout: float = 40) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
-
-    def cleanup(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 @pytest.fixture
@@ -514,7 +470,7 @@ def scrapyd_node(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         f"http_port = {port}\neggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\n"
         f"dbs_dir = {home / 'dbs'}\nitems_dir =\npoll_interval = 0.5\nmax_proc = 2\n"
     )
-    env = _env() | {"PRICING_CONFIG_DIR": str(tmp_path / "config")}
+    env = clean_env() | {"PRICING_CONFIG_DIR": str(tmp_path / "config")}
     scrapyd = Path(PYTHON).with_name("scrapyd")
     with (home / "scrapyd.log").open("wb") as out:
         proc = subprocess.Popen([str(scrapyd)], cwd=home, env=env, stdout=out, stderr=out)

@@ -22,7 +22,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,17 +38,13 @@ from pricing.storage import Database
 from pricing.storage.models import CrawlRun, DaemonTask, Listing, PriceObservation
 from scheduler.lease import lease_info
 from tests.support import CONFIG_DIR, ROOT
+from tests.support.daemon import PYTHON, Daemon, clean_env
 
-PYTHON = sys.executable
 SHOPS = ("partsdepot", "gearhub", "tradesupply")
 # seconds between requests to a shop: a crawl of its ~200 pages lasts at least 8 s, so
 # once its first batch is committed there is time to kill a node, or the leader (the
 # standby takes over within 3.5 s), before it ends
 DOWNLOAD_DELAY = 0.04
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
 
 
 def _free_port() -> int:
@@ -82,7 +77,7 @@ class Node:
             f"http_port = {self.port}\neggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\n"
             f"dbs_dir = {home / 'dbs'}\nitems_dir =\npoll_interval = 0.2\nmax_proc = 4\n"
         )
-        env = _env() | {"PRICING_CONFIG_DIR": str(config), "HOME": str(home)}
+        env = clean_env() | {"PRICING_CONFIG_DIR": str(config), "HOME": str(home)}
         scrapyd = [str(Path(PYTHON).with_name("scrapyd")), "--pidfile", str(home / "twistd.pid")]
         with (home / "scrapyd.log").open("wb") as out:
             self.proc = subprocess.Popen(
@@ -107,32 +102,6 @@ class Node:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
-
-
-class Daemon:
-    """One ``python -m pricing daemon`` child process, its output in a log file."""
-
-    def __init__(self, db_url: str, config: Path, work: Path, *args: str) -> None:
-        self.log = work / f"daemon-{time.monotonic_ns()}.log"
-        cmd = [PYTHON, "-m", "pricing", "--db", db_url, "--config", str(config), "daemon"]
-        cmd += ["--lease", "3", "--heartbeat", "0.5", "--kill-grace", "2"]
-        cmd += ["--reports", str(work / "reports"), "--log-dir", str(work / "logs"), *args]
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=_env()
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def cleanup(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 @pytest.fixture
