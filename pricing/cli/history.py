@@ -119,7 +119,7 @@ def market_position_cmd(
     """
     from dataclasses import asdict
 
-    from pricing.market import market_position
+    from pricing.market_position import market_position
 
     app_ctx = get(ctx)
     with app_ctx.db.session() as session:
@@ -170,7 +170,7 @@ def competitor_moves_cmd(
     """
     from dataclasses import asdict
 
-    from pricing.market import competitor_moves
+    from pricing.market_position import competitor_moves
 
     now = dt.datetime.now(dt.UTC)
     end = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,7 +41,7 @@ from pricing.optimizer.evidence import LEVEL_TOL, evidence_bounds
 from pricing.optimizer.guards import ShareGuard, apply_evidence, calm
 from pricing.optimizer.inputs import LadderPolicy, PartInput, SalesHistory, SuggestionResult
 from pricing.optimizer.ladders import (
-    Market,
+    SkuEconomics,
     ambiguous_cells,
     build_edges,
     enforce_ladders,
@@ -185,7 +186,7 @@ def optimize_run(
         families = violated_families(edges, price)
         if families:
             out = enforce_ladders(families, edges, hard, cont,
-                                  Market(cost, q0, p0, eps, ending), profit_at)
+                                  SkuEconomics(cost, q0, p0, eps, ending), profit_at)
             idx = out.nodes
             for name in ("lo", "hi", "lo_kind", "hi_kind", "cannot_compete", "cap_deferred"):
                 getattr(box, name)[idx] = getattr(out.box, name)
@@ -257,10 +258,12 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
                            [Decimal(c).scaleb(-2) for c in price.tolist()]
                            if cost_s is None else [], unit_cost)
     proprietary = [p.proprietary for p in parts]
-    market = np.select(
+    basis = np.select(
         [np.array(proprietary, bool), np.array(bounds.currency_mismatch, bool),
          np.array([p.call_for_price for p in parts], bool),
-         np.array(bounds.competitor_count) == 0], [0, 1, 4, 2], 3).tolist()
+         np.array(bounds.competitor_count) == 0],
+        [Basis.PROPRIETARY, Basis.CURRENCY_MISMATCH, Basis.CALL_FOR_PRICE,
+         Basis.NO_COMPETITOR_PRICE], Basis.COMPETITORS).tolist()
     move = (np.sign(suggested_s - price_s) if price_s is not None else np.array(
         [(Decimal(c).scaleb(-2) > p) - (Decimal(c).scaleb(-2) < p)
          for c, p in zip(price.tolist(), current, strict=True)])).tolist()
@@ -278,7 +281,7 @@ def _suggestions(parts: Sequence[PartInput], resolved: Sequence[ResolvedPolicy],
     for i, (part, rp, reference, bits) in enumerate(zip(
             parts, resolved, bounds.reference_pack, flags.tolist(), strict=True)):
         bind, e = binding_list[i], eps_list[i]
-        key = (bind, bits, market[i], e >= -1.0, source[i])
+        key = (bind, bits, basis[i], e >= -1.0, source[i])
         codes = code_cache.get(key)
         if codes is None:
             codes = code_cache[key] = _codes(*key)
@@ -382,16 +385,26 @@ def _binding(cont: npt.NDArray[np.float64], lo: IntArray, hi: IntArray,
     return np.where(at_lo, lo_kind, np.where(at_hi, hi_kind, -1)).astype(np.int64)
 
 
-_MARKET_CODES = {0: rc.PROPRIETARY, 1: rc.CURRENCY_MISMATCH, 2: rc.NO_COMPETITOR_PRICE,
-                 4: rc.CALL_FOR_PRICE}
+class Basis(IntEnum):
+    """What a SKU's price is set against, as far as the reason codes tell."""
+
+    PROPRIETARY = 0  # only we make it: no competitor reference
+    CURRENCY_MISMATCH = 1  # competitor prices only in another currency
+    NO_COMPETITOR_PRICE = 2
+    COMPETITORS = 3  # priced against competitors
+    CALL_FOR_PRICE = 4  # competitors list it without a price
 
 
-def _codes(binding: int, bits: int, market: int, inelastic: bool, source: str
+_BASIS_CODES = {Basis.PROPRIETARY: rc.PROPRIETARY, Basis.CURRENCY_MISMATCH: rc.CURRENCY_MISMATCH,
+                Basis.NO_COMPETITOR_PRICE: rc.NO_COMPETITOR_PRICE,
+                Basis.CALL_FOR_PRICE: rc.CALL_FOR_PRICE}
+
+
+def _codes(binding: int, bits: int, basis: int, inelastic: bool, source: str
            ) -> tuple[str, ...]:
     """Reason codes in a fixed order: the binding constraint (or PROFIT_OPTIMUM), then
-    conditions, then where the elasticity came from. ``market``: 0 proprietary,
-    1 competitor prices in another currency, 2 no competitor price, 3 priced against
-    competitors, 4 competitors list it without a price ("call for price")."""
+    conditions, then what the price is set against (:class:`Basis`), then where the
+    elasticity came from."""
     bound = KINDS[binding] if binding >= 0 else rc.PROFIT_OPTIMUM
     flagged = [code for bit, code in _FLAG_CODES if bits & bit]
     codes = [bound]
@@ -399,8 +412,8 @@ def _codes(binding: int, bits: int, market: int, inelastic: bool, source: str
         codes.append(rc.LADDER)
     codes += [c for c in flagged if c in (
         rc.FLOOR_ABOVE_MAX_CHANGE, rc.CANNOT_COMPETE_AT_FLOOR, rc.PRICE_INDEX_CAP_DEFERRED)]
-    if market in _MARKET_CODES:
-        codes.append(_MARKET_CODES[market])
+    if basis in _BASIS_CODES:
+        codes.append(_BASIS_CODES[Basis(basis)])
     if inelastic and bound in (rc.MAX_CHANGE_UP, rc.PRICE_INDEX_CAP):
         codes.append(rc.INELASTIC_DEMAND)
     codes += [c for c in flagged if c in (rc.PRICE_ENDING, rc.LADDER_CONFLICT,

@@ -189,8 +189,9 @@ def propagate(graph: Graph, lo: IntArray, hi: IntArray, lo_kind: npt.NDArray[np.
 
 
 @dataclass(frozen=True)
-class Market:
-    """Per-SKU floats the ladder re-solve needs (whole arrays, indexed by SKU)."""
+class SkuEconomics:
+    """Per-SKU cost, baseline units and price, elasticity and ending rule: what the
+    ladder re-solve needs (whole arrays, indexed by SKU)."""
 
     cost: Array
     q0: Array
@@ -215,7 +216,7 @@ class LadderOutcome:
 
 
 def enforce_ladders(families: Sequence[str], edges: dict[str, list[Edge]], hard: Box,
-                    start: Array, market: Market, profit_at: ProfitAt) -> LadderOutcome:
+                    start: Array, economics: SkuEconomics, profit_at: ProfitAt) -> LadderOutcome:
     """Re-solve the given families under their ladders (see the module docstring).
 
     ``hard`` is every SKU's floor/MAP and ``max_change`` box (no cap), ``start`` every
@@ -251,16 +252,16 @@ def enforce_ladders(families: Sequence[str], edges: dict[str, list[Edge]], hard:
         low=np.array([e.low for _, e in kept_edges], dtype=np.int64),
         k=np.array([e.num / e.den for _, e in kept_edges]),
         family=np.array([f for f, _ in kept_edges], dtype=np.int64))
-    data = NodeData(box.lo / 100.0, box.hi / 100.0, market.cost[idx], market.q0[idx],
-                    market.p0[idx], market.eps[idx])
+    data = NodeData(box.lo / 100.0, box.hi / 100.0, economics.cost[idx], economics.q0[idx],
+                    economics.p0[idx], economics.eps[idx])
     cont, merged = merge_blocks(arrays, data, np.clip(start[idx], data.lo, data.hi))
 
     price = round_cents(cont, box.lo, box.hi)
-    price, with_ending = apply_endings(price, box.lo, box.hi, market.ending[idx],
+    price, with_ending = apply_endings(price, box.lo, box.hi, economics.ending[idx],
                                        lambda cents, sub: profit_at(cents, idx[sub]))
     pushed = np.zeros(idx.size, bool)
     for graph in graphs:
-        _push_up(graph, price, box.hi, market.ending[idx], with_ending, pushed)
+        _push_up(graph, price, box.hi, economics.ending[idx], with_ending, pushed)
     return LadderOutcome(idx, price, cont, box, with_ending, merged | pushed, conflict)
 
 

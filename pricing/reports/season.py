@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pricing.impact import ExportImpact, export_impacts
-from pricing.market import CompetitorMoves, competitor_moves
+from pricing.market_position import CompetitorMoves, competitor_moves
 from pricing.storage.models import OurPrice, RunStatus, Suggestion, SuggestionRun
 
 MOVES_DAYS = 28

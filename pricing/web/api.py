@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from pricing.errors import NotFoundError, PricingError
 from pricing.history import sku_history
-from pricing.market import CategoryPosition, SkuPosition, competitor_moves, market_position
+from pricing.market_position import CategoryPosition, SkuPosition, competitor_moves, market_position
 from pricing.reports.nightly import load_report
 from pricing.review import decision_log
 from pricing.storage.models import SuggestionRun, utcnow

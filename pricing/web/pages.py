@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from pricing.errors import NotFoundError, PricingError
 from pricing.history import sku_history
-from pricing.market import competitor_moves, market_position
+from pricing.market_position import competitor_moves, market_position
 from pricing.reports.charts import price_chart
 from pricing.reports.nightly import latest_complete_run, load_report
 from pricing.review import decision_log, parse_amount, parse_fraction, rule_note

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from pricing import imports
 from pricing.cli import app
 from pricing.config import load_config
-from pricing.market import competitor_moves, market_position
+from pricing.market_position import competitor_moves, market_position
 from pricing.observations import ObservationIn, store_observations
 from pricing.pipeline.match import run_matching
 from pricing.storage import Database

@@ -19,7 +19,7 @@ import pytest
 
 from pricing import imports
 from pricing.config import load_config
-from pricing.market import sku_positions
+from pricing.market_position import sku_positions
 from pricing.matching.units import effective_pack, unit_price
 from pricing.observations import ObservationIn
 from pricing.pipeline.match import run_matching
