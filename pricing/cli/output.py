@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pricing.errors import PricingError
-from pricing.reports.cells import csv_value
+from pricing.reports.cells import csv_value, neutralize
 
 console = Console()
 err_console = Console(stderr=True)
@@ -90,8 +90,10 @@ def _write_rows(
     else:
         writer = csv.writer(stream)
         writer.writerow(columns)
-        for r in rows:
-            writer.writerow([_csv_cell(r.get(c)) for c in columns])
+        cell = _CSV_CELLS.get
+        writer.writerows(
+            [cell(type(v), _csv_cell)(v) for v in map(r.get, columns)] for r in rows
+        )
 
 
 def _print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str) -> None:
@@ -165,6 +167,16 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         return csv_value(value)
     return csv_value(jsonable(value))
+
+
+# _csv_cell by the value's exact type, for the common ones (a CSV of 100,000 rows)
+_CSV_CELLS: dict[type, Callable[[Any], Any]] = {
+    str: neutralize,
+    int: int,
+    float: float,
+    Decimal: lambda value: format(value, "f"),
+    type(None): lambda value: "",
+}
 
 
 def print_line(message: str, *, stderr: bool = False) -> None:

@@ -25,7 +25,13 @@ from pricing.cli.output import (
     write_out,
 )
 from pricing.errors import PricingError
-from pricing.storage.models import ReviewStatus, Suggestion, SuggestionRun
+from pricing.storage.models import (
+    ReviewStatus,
+    Suggestion,
+    SuggestionRun,
+    change_fraction,
+    price_change,
+)
 
 RunOpt = Annotated[
     int | None, typer.Option("--run", help="Suggestion run id (default: the latest).")
@@ -56,8 +62,14 @@ SUGGESTION_COLUMNS = [
 ]
 
 
-def _suggestion_dict(s: Suggestion) -> dict[str, object]:
-    row: dict[str, object] = {c: getattr(s, c) for c in SUGGESTION_COLUMNS}
+_STORED = [c for c in SUGGESTION_COLUMNS if c not in ("change", "change_pct")]
+
+
+def _suggestion_dict(s: Any) -> dict[str, object]:
+    """A suggestion (a :class:`Suggestion` or a row of its table) as the commands print it."""
+    row: dict[str, object] = {c: getattr(s, c) for c in _STORED}
+    row["change"] = price_change(s.suggested_price, s.current_price)
+    row["change_pct"] = change_fraction(s.suggested_price, s.current_price)
     row["margin"] = s.margin_after
     row["reasons"] = {"codes": list(s.reason_codes), "text": s.explanation}
     row["review_status"] = s.review_status
@@ -105,10 +117,12 @@ def optimize(
     with progress("optimizing prices"):
         run_id = run_optimizer(app_ctx.db, app_ctx.config.policy, as_of=moment)
     with app_ctx.db.session() as session:
+        # the table's rows, not ORM objects: 100,000 of them print in seconds
+        table = Suggestion.__table__
         rows = [
             _suggestion_dict(s)
-            for s in session.scalars(
-                select(Suggestion).where(Suggestion.run_id == run_id).order_by(Suggestion.sku)
+            for s in session.execute(
+                select(table).where(table.c.run_id == run_id).order_by(table.c.sku)
             )
         ]
         summary = session.get(SuggestionRun, run_id).summary  # type: ignore[union-attr]
@@ -370,13 +384,19 @@ def whatif(
         typer.Option("--move", help="How that competitor's prices move: -10% or -0.1."),
     ] = None,
     changes: Annotated[
-        bool, typer.Option("--changes", help="Also list each suggestion that changes.")
+        bool,
+        typer.Option(
+            "--changes",
+            help="Also list each suggestion that changes (with --format csv: only them).",
+        ),
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     as_of: AsOfOpt = None,
+    out: OutOpt = None,
 ) -> None:
     """Run the optimizer with a changed policy or market on the latest inputs and
-    show what differs, per category; writes nothing to the database."""
+    show what differs, per category; writes nothing to the database (``--out FILE``
+    writes what ``--format csv|json`` would print to FILE)."""
     from pricing.whatif import (
         CHANGE_COLUMNS,
         COMPARE_COLUMNS,
@@ -400,19 +420,29 @@ def whatif(
         plan = plan.merged(parse_move(name, how))
     if not plan.described:
         raise PricingError("nothing to try: give --set, --scenario or --competitor/--move")
+    if out is not None:  # a bad --out: before the work
+        fmt = out_format(fmt, out)
     app_ctx = get(ctx)
     with progress("optimizing with the policy in force and with the scenario"):
         result = what_if(app_ctx.db, app_ctx.config.policy, plan, as_of=parse_as_of(as_of))
     rows = compare(result)
     if fmt is Format.json:
-        sys.stdout.write(dumps({
+        payload = dumps({
             "as_of": result.as_of, "scenario": list(plan.described),
             "categories": [{c: jsonable(r[c]) for c in COMPARE_COLUMNS} for r in rows],
             "changed": changed_rows(result),
-        }) + "\n")
+        }) + "\n"
+        if out is None:
+            sys.stdout.write(payload)
+        else:
+            write_out(out, lambda fh: fh.write(payload))
+            print_line(f"what-if: {len(rows)} categories written to {out} (json)")
         return
     if fmt is Format.csv:
-        emit(rows, fmt, COMPARE_COLUMNS)
+        if changes:
+            emit(changed_rows(result), fmt, CHANGE_COLUMNS, title="what-if changes", out=out)
+        else:
+            emit(rows, fmt, COMPARE_COLUMNS, title="what-if categories", out=out)
         return
     emit(rows, fmt, COMPARE_COLUMNS,
          title="What if " + "; ".join(plan.described) + " (before: the policy in force)")

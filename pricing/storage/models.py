@@ -368,12 +368,22 @@ class Suggestion(Base):
     @property
     def change(self) -> Decimal:
         """Suggested minus current price."""
-        return self.suggested_price - self.current_price
+        return price_change(self.suggested_price, self.current_price)
 
     @property
     def change_pct(self) -> Decimal:
         """The change as a fraction of the current price, to four places."""
-        return (self.change / self.current_price).quantize(Decimal("0.0001"))
+        return change_fraction(self.suggested_price, self.current_price)
+
+
+def price_change(suggested: Decimal, current: Decimal) -> Decimal:
+    """A suggestion's change: suggested minus current price."""
+    return suggested - current
+
+
+def change_fraction(suggested: Decimal, current: Decimal) -> Decimal:
+    """A suggestion's change as a fraction of the current price, to four places."""
+    return ((suggested - current) / current).quantize(Decimal("0.0001"))
 
 
 class PriceExport(Base):

@@ -8,6 +8,7 @@ else; bad scenarios stop with one line naming the key.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gc
 import hashlib
@@ -82,7 +83,7 @@ SETS = ["max_change=0.05", "category=Filters min_margin=35%",
 
 
 def test_whatif_equals_a_real_run_with_that_policy_and_writes_nothing(
-        db_url: str, market: tuple[cl.Cli, Path]) -> None:
+        db_url: str, market: tuple[cl.Cli, Path], tmp_path: Path) -> None:
     cli, config = market
     policy = load_config(config).policy
     scenario = parse_set(SETS[0])
@@ -97,8 +98,18 @@ def test_whatif_equals_a_real_run_with_that_policy_and_writes_nothing(
     rows, digest = everything(db_url), file_digest(db_url)
     db = Database(db_url)
     result = what_if(db, policy, scenario, as_of=AS_OF)
-    out = json.loads(cli("whatif", *[a for s in SETS for a in ("--set", s)],
-                         "--as-of", AS_OF.isoformat(), "--format", "json", "--changes"))
+    sets = [a for s in SETS for a in ("--set", s)]
+    out = json.loads(cli("whatif", *sets, "--as-of", AS_OF.isoformat(), "--format", "json",
+                         "--changes"))
+    # --out: the file holds what --format would print; the terminal a summary
+    said = cli("whatif", *sets, "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / "w.json"))
+    assert said.strip() == f"what-if: {len(out['categories'])} categories written to " \
+        f"{tmp_path / 'w.json'} (json)"
+    assert json.loads((tmp_path / "w.json").read_text()) == out
+    cli("whatif", *sets, "--as-of", AS_OF.isoformat(), "--changes", "--out",
+        str(tmp_path / "changes.csv"))
+    with (tmp_path / "changes.csv").open(newline="") as fh:
+        changed_csv = list(csv.DictReader(fh))
     db.dispose()
     assert everything(db_url) == rows
     assert file_digest(db_url) == digest
@@ -120,6 +131,7 @@ def test_whatif_equals_a_real_run_with_that_policy_and_writes_nothing(
                 for s in mine} == real[name], name
     moved = sorted(sku for sku in real["after"] if real["after"][sku][0] != real["before"][sku][0])
     assert moved and sorted(r["sku"] for r in out["changed"]) == moved
+    assert sorted(r["sku"] for r in changed_csv) == moved
     total = out["categories"][-1]
     assert total["category"] == "(all)" and total["changed"] == len(moved)
     assert Decimal(total["profit_after"]) == sum(v[2] for v in real["after"].values())
