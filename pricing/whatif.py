@@ -240,14 +240,6 @@ def scenario_policy(policy: PricingPolicy, scenario: Scenario) -> PricingPolicy:
 # --- running it -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One optimization on the latest inputs: the suggestions, in SKU order."""
-
-    policy: PricingPolicy
-    suggestions: list[SuggestionResult]
-
-
 def optimize_in_memory(
     session: Session, policy: PricingPolicy, as_of: dt.datetime,
     competitor_moves: Mapping[str, Decimal] | None = None,
