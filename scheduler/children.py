@@ -1,4 +1,6 @@
-"""The daemon's child processes: each crawl and each nightly run is its own process.
+"""The daemon's child processes: the nightly run, and each crawl when crawls run on
+this machine (:class:`LocalExecutor`, the :class:`~scheduler.executors.CrawlExecutor`
+used without ``--scrapyd``), is its own process.
 
 Scrapy's reactor cannot restart inside a process, and a child can be given a time
 limit and stopped without touching the daemon. Children run in their own session (a
@@ -19,9 +21,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from pricing.settings import Settings
+from pricing.storage.models import DaemonTask
+from scheduler.executors import CrawlExecutor, JobResult, task_log_path
+from scheduler.options import DaemonOptions
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +51,14 @@ def child_env(
 
 
 @dataclass(frozen=True)
-class ChildResult:
-    """How a child ended. ``cancelled``: stopped by the daemon (shutdown, lost lease)."""
+class ChildResult(JobResult):
+    """How a child ended; its output is in ``log_path``."""
 
-    returncode: int
-    timed_out: bool
-    cancelled: bool
-    seconds: float
     log_path: Path
 
     @property
-    def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out and not self.cancelled
+    def where(self) -> str:
+        return "local"
 
     def tail(self, max_chars: int = 600) -> str:
         """The end of the child's output: where its error message is."""
@@ -196,6 +199,52 @@ class Children:
                 child.cancelled = True
                 _signal(child.proc, signal.SIGKILL, group=True)
         return len(chosen)
+
+
+def crawl_command(config_dir: Path, competitor: str, base_url: str | None = None) -> list[str]:
+    """``python -m pricing --config DIR crawl NAME [--base-url NAME=URL]``; the database
+    URL goes in the child's environment (:func:`child_env`)."""
+    command = [sys.executable, "-m", "pricing", "--config", str(config_dir), "crawl", competitor]
+    if base_url is not None:
+        command += ["--base-url", f"{competitor}={base_url}"]
+    return command
+
+
+class LocalExecutor(CrawlExecutor):
+    """Each crawl is ``pricing crawl NAME`` in a child process of its own, with the
+    crawl time limit; its output goes to the task's log file in ``log_dir``."""
+
+    def __init__(self, settings: Settings, options: DaemonOptions) -> None:
+        self.settings = settings
+        self.options = options
+        self.children = Children(options.kill_grace)
+
+    def crawl(
+        self, task: DaemonTask, competitor: str, avoid: Collection[str] = ()
+    ) -> ChildResult | None:
+        """``avoid`` is ignored: a child on this machine is never lost."""
+        return self.children.run(
+            "crawl",
+            competitor,
+            crawl_command(
+                self.settings.config_dir, competitor, self.options.base_urls.get(competitor)
+            ),
+            timeout=self.options.crawl_timeout,
+            log_path=task_log_path(self.options.log_dir, task),
+            env=child_env(self.settings.database_url, log_format=self.settings.log_format),
+        )
+
+    def close(self) -> None:
+        self.children.close()
+
+    def reopen(self) -> None:
+        self.children.reopen()
+
+    def stop(self) -> int:
+        return self.children.terminate("crawl")
+
+    def kill(self) -> int:
+        return self.children.kill_all()
 
 
 def _signal(proc: subprocess.Popen[bytes], sig: signal.Signals, *, group: bool) -> None:

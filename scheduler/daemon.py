@@ -10,7 +10,8 @@ lease, or another daemon took it) stops all work at once and returns to standby.
 SIGTERM or SIGINT: start nothing new, ask running crawls to stop (Scrapy closes the
 spider and records the run as stopped), let a running nightly run finish, kill what is
 still running after ``stop_timeout``, release the lease, exit 0. A second signal skips
-the wait.
+the wait. Crawls are stopped through the hooks of the runtime's crawl executor (local
+children or Scrapyd jobs: :mod:`scheduler.executors`), the nightly run as a child.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from scheduler.lease import Lease, lease_info
 from scheduler.options import DaemonOptions
 from scheduler.recovery import recover
 from scheduler.runtime import Runtime
-from scheduler.scrapyd import Dispatcher, RemoteJob
+from scheduler.scrapyd import stop_orphan
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,6 @@ class Daemon:
         self.options = options
         alerts = alerts or AlertsConfig()
         self.rt = Runtime(settings, options, Database(settings.database_url), alerts)
-        self.rt.children.kill_grace = options.kill_grace
         self.lease = Lease(self.rt.db, self.rt.holder, options.lease_seconds)
         self.notifier = Notifier(self.rt.db, alerts, channels)
         self._signals = 0
@@ -169,6 +169,7 @@ class Daemon:
 
     def _start_scheduler(self) -> BackgroundScheduler:
         """Clean up after dead daemons, then a paused scheduler with the jobs in place."""
+        self.rt.executor.reopen()
         self.rt.children.reopen()
         self.rt.stopping.clear()
         recovered = recover(
@@ -178,11 +179,8 @@ class Daemon:
             rerun_within={k: float(v) for k, v in MISFIRE_GRACE.items()},
             max_attempts=self.options.max_attempts,
         )
-        for task in recovered.interrupted:
-            if task.remote:  # a Scrapyd job outlives its daemon: stop it like a child
-                Dispatcher([task.remote.split(" ")[0]], kill_grace=self.options.kill_grace).stop(
-                    RemoteJob.parse(task.remote)
-                )
+        for task in recovered.interrupted:  # whichever executor this daemon uses
+            stop_orphan(task, self.options.kill_grace)
         scheduler = self._build_scheduler()
         scheduler.start(paused=True)
         try:
@@ -221,9 +219,10 @@ class Daemon:
 
     def _drop_everything(self, scheduler: BackgroundScheduler) -> None:
         """Lost the lease: another daemon may act now, so stop at once."""
+        self.rt.executor.close()
         self.rt.children.close()
         scheduler.shutdown(wait=False)
-        killed = self.rt.children.kill_all()
+        killed = self.rt.executor.kill() + self.rt.children.kill_all()
         if killed:
             log.warning("killed %d running child process(es)", killed)
 
@@ -231,8 +230,9 @@ class Daemon:
         """A stop was asked for: finish or cancel running work, still holding the lease."""
         self.rt.stopping.set()
         scheduler.pause()
+        self.rt.executor.close()
         self.rt.children.close()
-        asked = self.rt.children.terminate("crawl")
+        asked = self.rt.executor.stop()
         running = self.rt.claimed()
         if running:
             log.info(
@@ -248,7 +248,7 @@ class Daemon:
             if time.monotonic() >= next_beat:
                 next_beat += self.options.heartbeat_seconds
                 self.lease.renew()
-        if self.rt.children.kill_all():
+        if self.rt.executor.kill() + self.rt.children.kill_all():
             log.warning("stopping: killed the work still running")
         scheduler.shutdown(wait=True)
         self._flush_alerts()

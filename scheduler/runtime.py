@@ -3,13 +3,14 @@
 APScheduler pickles a job as a reference to a module-level function plus plain
 arguments (database URL, config folder, competitor), so a job cannot carry live
 objects. The daemon installs one :class:`Runtime` per process; the job functions in
-:mod:`scheduler.jobs` look it up here.
+:mod:`scheduler.jobs` look it up here. The runtime picks where crawls run, once, from the
+options (:func:`executor_for`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,28 +18,47 @@ from pathlib import Path
 from pricing.settings import Settings
 from pricing.storage import Database
 from scheduler.alerts import AlertsConfig
-from scheduler.children import Children
+from scheduler.children import Children, LocalExecutor
+from scheduler.executors import CrawlExecutor
 from scheduler.lease import new_holder_id
 from scheduler.options import DaemonOptions
+from scheduler.scrapyd import ScrapydExecutor
+
+
+def executor_for(
+    settings: Settings, options: DaemonOptions, db: Database, acting: Callable[[], bool]
+) -> CrawlExecutor:
+    """Where crawls run: on the Scrapyd nodes of the options, else in local children.
+    ``acting`` tells a running crawl whether the daemon still wants it."""
+    if options.scrapyd_nodes:
+        return ScrapydExecutor(settings, options, db, acting)
+    return LocalExecutor(settings, options)
 
 
 @dataclass
 class Runtime:
-    """The daemon's shared state: settings, options, database, children, flags."""
+    """The daemon's shared state: settings, options, database, where crawls run, the
+    nightly's child process, flags."""
 
     settings: Settings
     options: DaemonOptions
     db: Database
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     holder: str = field(default_factory=new_holder_id)
-    children: Children = field(default_factory=Children)
     # set while this process holds the lease and may start work
     leading: threading.Event = field(default_factory=threading.Event)
     # set once a stop was asked for: jobs start nothing new
     stopping: threading.Event = field(default_factory=threading.Event)
+    executor: CrawlExecutor = field(init=False)
+    # the nightly run's child process (it runs on this machine wherever crawls run)
+    children: Children = field(init=False)
 
     _busy: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
     _busy_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.executor = executor_for(self.settings, self.options, self.db, lambda: self.acting)
+        self.children = Children(self.options.kill_grace)
 
     @property
     def acting(self) -> bool:
@@ -85,6 +105,5 @@ def current(db_url: str, config_dir: str) -> Runtime:
         return runtime
     settings = Settings(database_url=db_url, config_dir=Path(config_dir))
     fresh = Runtime(settings, DaemonOptions(), Database(db_url))
-    fresh.children.kill_grace = fresh.options.kill_grace
     fresh.leading.set()
     return fresh

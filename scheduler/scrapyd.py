@@ -1,6 +1,7 @@
 """Crawls on other machines through Scrapyd's JSON API, instead of local children.
 
-With ``pricing daemon --scrapyd http://node1:6800 --scrapyd http://node2:6800`` each
+With ``pricing daemon --scrapyd http://node1:6800 --scrapyd http://node2:6800`` the
+daemon's :class:`~scheduler.executors.CrawlExecutor` is a :class:`ScrapydExecutor`: each
 crawl is scheduled on the node with the fewest running and pending jobs
 (``daemonstatus.json``), with the database URL and config folder passed as Scrapy
 settings (the node must reach the same database: PostgreSQL) and a base-URL override as
@@ -18,7 +19,8 @@ A node that stops answering about a running job for ``lost_after`` seconds (kill
 powered off, cut off), or that answers but no longer knows the job (restarted), has
 lost it: :meth:`Dispatcher.run` returns a result with ``lost`` set, and the caller
 (:func:`scheduler.tasks.run_crawl`) fails the run and dispatches the crawl again,
-avoiding that node.
+avoiding that node. A job left running by a daemon that died is cancelled by the next
+one (:func:`stop_orphan`).
 
 The nodes run this repository's Scrapy project, ``crawlers``, as an egg uploaded with
 ``pricing deploy-crawlers --scrapyd URL`` (:func:`build_egg`, :meth:`ScrapydClient.add_version`:
@@ -45,7 +47,12 @@ from typing import Any
 import requests
 
 from pricing.errors import PricingError
+from pricing.settings import Settings
+from pricing.storage import Database
 from pricing.storage.db import url_without_password
+from pricing.storage.models import DaemonTask
+from scheduler.executors import CrawlExecutor, JobResult
+from scheduler.options import DaemonOptions
 
 log = logging.getLogger(__name__)
 
@@ -166,21 +173,15 @@ class RemoteJob:
 
 
 @dataclass(frozen=True)
-class RemoteResult:
-    """How a Scrapyd job ended; reads like :class:`~scheduler.children.ChildResult`."""
+class RemoteResult(JobResult):
+    """How a Scrapyd job ended. ``lost``: the node stopped answering about the job, or
+    forgot it; the crawl died with it."""
 
     job: RemoteJob
-    returncode: int
-    timed_out: bool
-    cancelled: bool
-    seconds: float
-    error: str | None = None
-    # the node stopped answering about the job, or forgot it: the crawl died with it
-    lost: bool = False
 
     @property
-    def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out and not self.cancelled
+    def where(self) -> str:
+        return self.job.node
 
     def tail(self, max_chars: int = 600) -> str:
         where = f"scrapyd job {self.job.job_id} on {self.job.node}"
@@ -264,19 +265,19 @@ class Dispatcher:
                     reason = f"the node did not answer for {self.lost_after:g}s: {exc}"
                     return self._lost(job, begun, reason)
             if state == "finished":
-                return RemoteResult(job, 0, False, False, time.monotonic() - begun)
+                return RemoteResult(0, False, False, time.monotonic() - begun, job)
             if state is None:
                 return self._lost(job, begun, "the node no longer knows the job (restarted?)")
             timed_out = time.monotonic() >= deadline
             if timed_out or should_stop():
                 self.stop(job)
-                return RemoteResult(job, 1, timed_out, not timed_out, time.monotonic() - begun)
+                return RemoteResult(1, timed_out, not timed_out, time.monotonic() - begun, job)
             time.sleep(self.poll)
 
     @staticmethod
     def _lost(job: RemoteJob, begun: float, reason: str) -> RemoteResult:
         log.error("crawl job %s lost: %s", job, reason)
-        return RemoteResult(job, 1, False, False, time.monotonic() - begun, reason, lost=True)
+        return RemoteResult(1, False, False, time.monotonic() - begun, job, lost=True, error=reason)
 
     def stop(self, job: RemoteJob) -> None:
         """Cancel a job: SIGTERM, then SIGKILL if it is still there after the grace."""
@@ -297,6 +298,82 @@ class Dispatcher:
                 time.sleep(0.2)
         except ScrapydError as exc:
             log.error("could not cancel %s: %s", job, exc)
+
+
+class ScrapydExecutor(CrawlExecutor):
+    """Each crawl is a job on the least busy of ``options.scrapyd_nodes``, recorded on
+    its task row (``remote``) as soon as it is scheduled. A job watches ``acting``: once
+    the daemon stops acting (a stop, a lost lease) the job is cancelled, so the hooks
+    that stop local children have nothing to do here."""
+
+    def __init__(
+        self, settings: Settings, options: DaemonOptions, db: Database, acting: Callable[[], bool]
+    ) -> None:
+        self.dispatcher = Dispatcher(
+            options.scrapyd_nodes,
+            options.scrapyd_project,
+            kill_grace=options.kill_grace,
+            lost_after=options.scrapyd_lost_after,
+        )
+        self.scrapy_settings = job_settings(
+            settings.database_url, settings.config_dir, settings.log_format
+        )
+        self.options = options
+        self.db = db
+        self.acting = acting
+
+    def crawl(
+        self, task: DaemonTask, competitor: str, avoid: Collection[str] = ()
+    ) -> RemoteResult | None:
+        """The crawl as a job on the least busy node not in ``avoid``; a node that
+        cannot be reached gives a failed result with the reason in ``error``."""
+        opts = self.options
+        args = {"base_url": opts.base_urls[competitor]} if competitor in opts.base_urls else {}
+
+        def started(job: RemoteJob) -> None:
+            with self.db.session() as session:
+                row = session.get(DaemonTask, task.id)
+                assert row is not None
+                row.remote = str(job)
+
+        if not self.acting():
+            return None
+        try:
+            return self.dispatcher.run(
+                competitor,
+                settings=self.scrapy_settings,
+                args=args,
+                timeout=opts.crawl_timeout,
+                stop=lambda: not self.acting(),
+                started=started,
+                avoid=avoid,
+            )
+        except ScrapydError as exc:
+            nowhere = RemoteJob(",".join(opts.scrapyd_nodes), opts.scrapyd_project, "-")
+            return RemoteResult(1, False, False, 0.0, nowhere, error=str(exc))
+
+    def close(self) -> None:
+        """Nothing to close: a crawl is dispatched only while the daemon acts."""
+
+    def reopen(self) -> None:
+        """Nothing to reopen (see :meth:`close`)."""
+
+    def stop(self) -> int:
+        """0: each running job cancels itself once the daemon stops acting."""
+        return 0
+
+    def kill(self) -> int:
+        """0: each running job is cancelled (SIGTERM, then SIGKILL after the kill grace)
+        by the thread watching it, once the daemon stops acting."""
+        return 0
+
+
+def stop_orphan(task: DaemonTask, kill_grace: float) -> None:
+    """Cancel the Scrapyd job of a task whose daemon died: unlike a local child, a
+    Scrapyd job outlives its daemon. Nothing for a task that ran no job."""
+    if task.remote:
+        job = RemoteJob.parse(task.remote)
+        Dispatcher([job.node], kill_grace=kill_grace).stop(job)
 
 
 EGG_PACKAGE = "crawlers"

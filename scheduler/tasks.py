@@ -1,5 +1,6 @@
-"""What a job does when it fires: run a crawl or the nightly pipeline as a child
-process, journal it in ``daemon_tasks``, settle the runs it made, raise alerts.
+"""What a job does when it fires: run a crawl (through the runtime's
+:class:`~scheduler.executors.CrawlExecutor`, wherever it runs) or the nightly pipeline
+(a child process), journal it in ``daemon_tasks``, settle the runs it made, raise alerts.
 
 Each task is written ``running`` before its child starts, with the highest run id at
 that moment, so a daemon killed at any point leaves enough behind for the next one
@@ -14,7 +15,6 @@ import json
 import logging
 import sys
 import time
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from pricing.storage.models import (
 )
 from scheduler.alerts import add_event, record_event
 from scheduler.children import ChildResult, child_env
+from scheduler.executors import JobResult, task_log_path
 from scheduler.price_moves import find_moves
 from scheduler.recovery import (
     COMPLETED_RUN_STATUSES,
@@ -41,7 +42,6 @@ from scheduler.recovery import (
     fail_task_runs,
 )
 from scheduler.runtime import Runtime
-from scheduler.scrapyd import Dispatcher, RemoteJob, RemoteResult, ScrapydError, job_settings
 
 log = logging.getLogger(__name__)
 
@@ -82,36 +82,14 @@ def _start_task(rt: Runtime, kind: str, target: str) -> DaemonTask:
     return task
 
 
-def _log_path(rt: Runtime, task: DaemonTask) -> Path:
-    stamp = task.started_at.strftime("%Y%m%d-%H%M%S")
-    return rt.options.log_dir / f"{stamp}-{task.kind}-{task.target}-{task.id}.log"
-
-
 def _finish_task(session: Session, task: DaemonTask, status: str, note: str | None) -> None:
     row = session.get(DaemonTask, task.id)
     assert row is not None
     row.status, row.note, row.finished_at = status, note, utcnow()
 
 
-def crawl_command(rt: Runtime, competitor: str) -> list[str]:
-    """``python -m pricing --config DIR crawl NAME [--base-url NAME=URL]``; the database
-    URL goes in the child's environment (:func:`~scheduler.children.child_env`)."""
-    command = [
-        sys.executable,
-        "-m",
-        "pricing",
-        "--config",
-        str(rt.settings.config_dir),
-        "crawl",
-        competitor,
-    ]
-    if competitor in rt.options.base_urls:
-        command += ["--base-url", f"{competitor}={rt.options.base_urls[competitor]}"]
-    return command
-
-
 def run_crawl(rt: Runtime, competitor: str) -> str | None:
-    """Crawl one competitor in a child process; returns the task's final status, or
+    """Crawl one competitor wherever crawls run; returns the task's final status, or
     None when nothing was started (not leading, stopping, already running, gone)."""
     if not rt.acting:
         log.info("crawl %s: skipped, this daemon is not acting", competitor)
@@ -133,76 +111,25 @@ def _crawl(rt: Runtime, competitor: str) -> str | None:
         log.info("crawl %s: skipped, disabled in config", competitor)
         return None
     task = _start_task(rt, "crawl", competitor)
-    result: ChildResult | RemoteResult | None
-    if rt.options.scrapyd_nodes:
-        lost_on: set[str] = set()
-        while True:
-            result = _dispatch(rt, task, competitor, lost_on)
-            if result is None or not result.lost:
-                break
-            if not _settle_lost(rt, task, result):  # the crawl had closed its runs
-                result = dataclasses.replace(result, returncode=0, lost=False)
-                break
-            lost_on.add(result.job.node)
-            if task.attempt >= rt.options.max_attempts or not rt.acting:
-                return TaskStatus.interrupted
-            task = _start_task(rt, "crawl", competitor)
-            log.info("crawl %s: dispatching again (attempt %d)", competitor, task.attempt)
-    else:
-        result = rt.children.run(
-            "crawl",
-            competitor,
-            crawl_command(rt, competitor),
-            timeout=rt.options.crawl_timeout,
-            log_path=_log_path(rt, task),
-            env=child_env(rt.settings.database_url, log_format=rt.settings.log_format),
-        )
+    lost_on: set[str] = set()
+    while True:
+        result = rt.executor.crawl(task, competitor, avoid=lost_on)
+        if result is None or not result.lost:
+            break
+        if not _settle_lost(rt, task, result):  # the crawl had closed its runs
+            result = dataclasses.replace(result, returncode=0, lost=False)
+            break
+        lost_on.add(result.where)
+        if task.attempt >= rt.options.max_attempts or not rt.acting:
+            return TaskStatus.interrupted
+        task = _start_task(rt, "crawl", competitor)
+        log.info("crawl %s: dispatching again (attempt %d)", competitor, task.attempt)
     status, note = _settle_crawl(rt, task, result)
     log.info("crawl %s: %s%s", competitor, status, f" ({note})" if note else "")
     return status
 
 
-def _dispatch(
-    rt: Runtime, task: DaemonTask, competitor: str, avoid: set[str]
-) -> RemoteResult | None:
-    """The crawl as a Scrapyd job on the least busy node not in ``avoid``
-    (:mod:`scheduler.scrapyd`)."""
-    opts = rt.options
-    dispatcher = Dispatcher(
-        opts.scrapyd_nodes,
-        opts.scrapyd_project,
-        kill_grace=opts.kill_grace,
-        lost_after=opts.scrapyd_lost_after,
-    )
-    settings = job_settings(
-        rt.settings.database_url, rt.settings.config_dir, rt.settings.log_format
-    )
-    args = {"base_url": opts.base_urls[competitor]} if competitor in opts.base_urls else {}
-
-    def started(job: RemoteJob) -> None:
-        with rt.db.session() as session:
-            row = session.get(DaemonTask, task.id)
-            assert row is not None
-            row.remote = str(job)
-
-    if not rt.acting:
-        return None
-    try:
-        return dispatcher.run(
-            competitor,
-            settings=settings,
-            args=args,
-            timeout=opts.crawl_timeout,
-            stop=lambda: not rt.acting,
-            started=started,
-            avoid=avoid,
-        )
-    except ScrapydError as exc:
-        nowhere = RemoteJob(",".join(opts.scrapyd_nodes), opts.scrapyd_project, "-")
-        return RemoteResult(nowhere, 1, False, False, 0.0, error=str(exc))
-
-
-def _settle_lost(rt: Runtime, task: DaemonTask, result: RemoteResult) -> bool:
+def _settle_lost(rt: Runtime, task: DaemonTask, result: JobResult) -> bool:
     """The node lost the crawl's job: unless the crawl closed its runs before that
     (then it is settled as usual), fail the runs it left open and mark the task
     ``interrupted`` with an alert, in one transaction. True when it was so marked."""
@@ -211,7 +138,8 @@ def _settle_lost(rt: Runtime, task: DaemonTask, result: RemoteResult) -> bool:
         runs = crawl_runs(session, task)
         if runs and all(r.status in COMPLETED_RUN_STATUSES for r in runs):
             return False
-        note = f"interrupted: scrapyd node {result.job.node} lost the job: {result.error}"
+        # only a Scrapyd node loses a crawl (a local child is never lost)
+        note = f"interrupted: scrapyd node {result.where} lost the job: {result.error}"
         failed = fail_task_runs(session, task, note[:1000], now)
         note = f"{note}; {failed} run(s) marked failed"[:1000]
         _finish_task(session, task, TaskStatus.interrupted, note)
@@ -221,7 +149,7 @@ def _settle_lost(rt: Runtime, task: DaemonTask, result: RemoteResult) -> bool:
 
 
 def _settle_crawl(
-    rt: Runtime, task: DaemonTask, result: ChildResult | RemoteResult | None
+    rt: Runtime, task: DaemonTask, result: JobResult | None
 ) -> tuple[str, str | None]:
     """Decide how the task ended, close the runs it left open, and raise its alerts, all
     in one transaction: a daemon killed here leaves the task ``running`` (recovery
@@ -329,7 +257,7 @@ def _nightly(rt: Runtime) -> str | None:
         "nightly",
         nightly_command(rt),
         timeout=rt.options.nightly_timeout,
-        log_path=_log_path(rt, task),
+        log_path=task_log_path(rt.options.log_dir, task),
         env=child_env(rt.settings.database_url, log_format=rt.settings.log_format),
     )
     now = utcnow()

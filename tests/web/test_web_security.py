@@ -56,11 +56,11 @@ from pricing.web.auth import (
     write_user,
 )
 from pricing.web.network import NetworkConfig
-from scheduler.children import Children, child_env
+from scheduler.children import Children, child_env, crawl_command
 from scheduler.options import DaemonOptions
 from scheduler.runtime import Runtime
 from scheduler.scrapyd import ScrapydClient, job_settings
-from scheduler.tasks import crawl_command, nightly_command
+from scheduler.tasks import nightly_command
 from tests.support import CONFIG_DIR, ROOT
 
 USER, PASSWORD = "ana", "correct horse battery"
@@ -713,7 +713,8 @@ def test_child_commands_and_scrapyd_settings_carry_no_password(tmp_path: Path) -
     url = f"postgresql+psycopg://pricing:{SECRET}@db.internal:5432/pricing"
     rt = _runtime(url, tmp_path)
     try:
-        for command in (crawl_command(rt, "gearhub"), nightly_command(rt)):
+        crawl = crawl_command(rt.settings.config_dir, "gearhub", "http://127.0.0.1:9/")
+        for command in (crawl, nightly_command(rt)):
             assert not any(SECRET in arg for arg in command), command
             assert not any("db.internal" in arg for arg in command)
         assert child_env(url, {})["PRICING_DATABASE_URL"] == url
