@@ -32,8 +32,9 @@ from pricing.imports.rows import (
     SalesRow,
     reason,
 )
+from pricing.imports.steps import NotPlain
 from pricing.storage import Database
-from pricing.storage.models import Listing, PriceObservation, SalesRecord
+from pricing.storage.models import CompetitorRecord, Listing, PriceObservation, SalesRecord
 from tests.support import ROOT, run_cli
 
 SKUS = 200
@@ -378,7 +379,7 @@ def test_the_direct_sales_path_gives_what_the_staged_path_gives(pg_url: str,
         try:
             imports._import_sales_direct(db, path, skip_bad_rows=skip)
             took = True
-        except imports._NotPlain:
+        except NotPlain:
             took = False
         assert took == direct, name
     assert outcomes[0][0][0] == "imported"  # the last case stored its good rows
@@ -401,3 +402,123 @@ def test_the_title_cache_gives_the_unit_prices_of_the_one_rule_and_stays_bounded
     many = {f"title {n}": None for n in range(observations.TITLE_CACHE)}
     observations.observed_unit_price(Decimal("1"), 1, "one more", many)
     assert len(many) == 1  # emptied when full, then the new title
+
+
+# --- the direct path (PostgreSQL observations): exactly what the staged path gives --------
+
+OBS_FILE_HEADER = ("competitor,url,title,price,currency,brand,part_number,gtin,pack_qty,"
+                   "availability,observed_at")
+
+
+def _obs_lines(listings: int, days: int, start: int = 0) -> list[str]:
+    """Each of ``listings`` listings seen once a day for ``days`` days from day
+    ``start``: the pack only in some titles, the title changing on the last day for
+    some, no brand or availability for others, a backslash in one availability."""
+    out = []
+    for day in range(start, start + days):
+        at = dt.datetime(2025, 3, 1, 6, tzinfo=dt.UTC) + dt.timedelta(days=day)
+        for i in range(listings):
+            title = f"Filter {i} (pack of 4)" if i % 5 == 0 else f"Filter {i}"
+            if i % 3 == 0 and day == start + days - 1:
+                title += " new"
+            brand = "" if i % 7 == 0 else "Acme"
+            availability = "" if i % 4 == 0 else ("In\\Stock" if i == 6 else "InStock")
+            out.append(f"{'alpha' if i % 2 else 'bravo'},https://shop.example/p/{i},{title},"
+                       f"{10 + day}.5{i % 10},eur,{brand},PN-{i},,{1 + (i % 6 == 1)},"
+                       f"{availability},{at.isoformat()}")
+    return out
+
+
+def _observations_outcome(run: Any, db: Database, path: Path, skip: bool) -> tuple[Any, ...]:
+    """What a user sees of one observations import: its result or its error, and every
+    stored listing, observation and competitor."""
+    try:
+        result = run(db, path, skip_bad_rows=skip, as_of=dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
+        said: tuple[Any, ...] = ("imported", result.imported, tuple(result.skipped))
+    except InputFileError as exc:
+        said = ("error", str(exc))
+    with db.engine.connect() as conn:
+        listings = conn.execute(sa.select(
+            Listing.competitor, Listing.url, Listing.title, Listing.brand, Listing.part_number,
+            Listing.gtin, Listing.pack_qty, Listing.first_seen, Listing.last_seen,
+            Listing.needs_match,
+        ).order_by(Listing.competitor, Listing.url)).all()
+        observations = conn.execute(sa.select(
+            Listing.competitor, Listing.url, PriceObservation.observed_at,
+            PriceObservation.crawl_run_id, PriceObservation.price, PriceObservation.price_text,
+            PriceObservation.currency, PriceObservation.list_price, PriceObservation.pack_qty,
+            PriceObservation.unit_price, PriceObservation.availability, PriceObservation.method,
+            PriceObservation.source,
+        ).join(Listing, Listing.id == PriceObservation.listing_id).order_by(
+            Listing.competitor, Listing.url, PriceObservation.observed_at)).all()
+        competitors = conn.scalars(sa.select(CompetitorRecord.name).order_by(
+            CompetitorRecord.name)).all()
+    return said, tuple(listings), tuple(observations), tuple(competitors)
+
+
+@pytest.mark.parametrize("kept", [40, 100_000], ids=["listings held in part", "all held"])
+def test_the_direct_observations_path_gives_what_the_staged_path_gives(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: int) -> None:
+    from pricing.imports import observations, observations_direct
+
+    # small batches and chunks, so that a small file crosses their edges; listings
+    # (ids, latest sightings) held in memory at most ``kept``
+    monkeypatch.setattr(observations_direct, "_FIRST_CHUNK_ROWS", 50)
+    monkeypatch.setattr(observations_direct, "_CHUNK_ROWS", 170)
+    monkeypatch.setattr(observations_direct, "_LISTINGS_KEPT", kept)
+    monkeypatch.setattr(reader, "BATCH_ROWS", 60)
+    db = Database(pg_url)
+    db.upgrade()
+    stored = _obs_lines(30, 2)  # listings and prices stored before, matched since
+    clean = _obs_lines(90, 6, start=2)  # the stored listings, more of them, later days
+    shuffled = clean[::-1]  # latest first: the last day's titles must still win
+    earlier = _obs_lines(60, 2, start=-4)  # before what is stored: last seen stays
+    no_time = [line.rsplit(",", 1)[0] + "," for line in clean[:90]]  # seen at --as-of
+    later_clash = [*clean, stored[5]]
+    twice = [*clean, clean[7]]
+    bad_row = [*clean[:300], clean[300].replace(",eur,", ",euros,"), *clean[301:]]
+    future = [*clean, clean[0].replace("2025-03-03T06", "2030-01-01T06")]
+    cases = {  # name: (lines, skip bad rows, the direct path takes it)
+        "clean": (clean, False, True),
+        "in reverse time order": (shuffled, False, True),
+        "days before the stored ones": (earlier, False, True),
+        "rows without a time": (no_time, False, True),
+        "a re-import": (stored, False, False),
+        "a stored sighting later": (later_clash, False, False),
+        "a sighting twice in the file": (twice, False, False),
+        "twice, skipping": (twice, True, False),
+        "a bad row": (bad_row, False, False),
+        "a bad row, skipping": (bad_row, True, True),
+        "a future row": (future, False, False),
+        "a future row, skipping": (future, True, True),
+    }
+    first = _write(tmp_path / "stored.csv", OBS_FILE_HEADER, stored)
+
+    def reset() -> None:
+        with db.engine.begin() as conn:
+            conn.execute(sa.delete(PriceObservation))
+            conn.execute(sa.delete(Listing))
+            conn.execute(sa.delete(CompetitorRecord))
+        observations.import_staged(db, first, dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
+        with db.engine.begin() as conn:  # matched since: a changed listing is flagged again
+            conn.execute(sa.update(Listing).values(needs_match=False))
+
+    for name, (lines, skip, direct) in cases.items():
+        path = _write(tmp_path / "obs.csv", OBS_FILE_HEADER, lines)
+        outcomes = []
+        for run in (observations.import_observations, observations.import_staged):
+            reset()
+            outcomes.append(_observations_outcome(run, db, path, skip))
+        assert outcomes[0] == outcomes[1], name
+        reset()
+        try:
+            observations_direct.import_direct(db, path, dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
+                                              skip_bad_rows=skip)
+            took = True
+        except NotPlain:
+            took = False
+        assert took == direct, name
+    said, listings, prices, _ = outcomes[0]
+    assert said[0] == "imported"  # the last case stored its good rows
+    assert len(prices) > len(stored) and any(not row[-1] for row in listings)
+    db.dispose()
