@@ -29,11 +29,13 @@ while a file is imported (:func:`~pricing.imports.steps.without_gc`).
 from __future__ import annotations
 
 import datetime as dt
-from itertools import chain
+from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, exists, func, literal, select
+from sqlalchemy import ARRAY, String, exists, func, literal, select
+from sqlalchemy.orm import Session
 
 from pricing.imports.observations import import_observations
 from pricing.imports.rows import (
@@ -61,7 +63,8 @@ from pricing.imports.steps import (
 )
 from pricing.matching.normalize import normalize_brand, normalize_gtin, normalize_part_number
 from pricing.storage import Database
-from pricing.storage.bulk import copy_batches, drop_stage, upsert_select
+from pricing.storage.bulk import drop_stage, upsert_select
+from pricing.storage.copy_text import Background, copy_lines, text_cells, texts_by_run
 from pricing.storage.models import CrossReference, OurPrice, Part, SalesRecord, utcnow
 
 __all__ = [
@@ -161,6 +164,8 @@ def import_xrefs(db: Database, path: Path, *, skip_bad_rows: bool = False) -> Im
 
 
 _SALES_COLUMNS = ["sku", "period_start", "units", "unit_price"]
+_SALES_CHUNK_ROWS = 25_000  # rows per COPY on the direct path
+_SKUS_KEPT = 100_000  # SKUs known to the catalog the direct path remembers at most
 
 
 @without_gc
@@ -195,47 +200,54 @@ def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = Fals
     """The plain case on PostgreSQL, the general path's result at COPY speed: every row
     good (or, skipping bad rows, every row the model accepts), no key repeated in the
     file or already stored, every SKU known. The rows are then copied straight into
-    ``sales_history`` while the file is read, so the database inserts and indexes them
-    while Python checks the next ones, instead of after. Anything else raises
-    :class:`NotPlain` and rolls back: a stored key, or one twice in the file, at the
-    unique key's violation; an unknown SKU by a check of the rows just written (ids
-    above the largest stored before); a file whose first rows are stored (a re-import)
+    ``sales_history`` a chunk at a time, in key order, by a thread while the next chunk
+    is read (:class:`~pricing.storage.copy_text.Background`), so the database checks,
+    inserts and indexes rows while Python reads the next ones, instead of after.
+    Anything else raises :class:`NotPlain` and rolls back: a stored key, or one twice
+    in the file, at the unique key's violation; an unknown SKU by a check of each
+    chunk's SKUs before it is copied; a file whose first rows are stored (a re-import)
     before any row is written."""
     from psycopg.errors import UniqueViolation
     from sqlalchemy import tuple_
     from sqlalchemy.exc import IntegrityError
 
     rows = csv_rows(path, SalesRow, SALES_FAST)
-    table = cast(Table, SalesRecord.__table__)
     bad: Bad = []
+
+    def plain() -> Iterator[list[list[Any]]]:
+        for _, values, batch_bad in rows.columns():
+            if batch_bad and not skip_bad_rows:
+                raise NotPlain
+            bad.extend(batch_bad)
+            yield values
+
     try:
         with db.session() as session:
-            top = session.scalar(select(func.coalesce(func.max(SalesRecord.id), 0)))
-            batches = iter(rows)
-
-            def plain(batch: list[tuple[Any, ...]], batch_bad: Bad) -> list[tuple[Any, ...]]:
-                if batch_bad and not skip_bad_rows:
-                    raise NotPlain
-                bad.extend(batch_bad)
-                return [row[1:] for row in batch]
-
-            first = plain(*next(batches, ([], [])))
+            batches = plain()
+            first = next(batches, None)
             if first and session.execute(
                 select(SalesRecord.id).where(
                     tuple_(SalesRecord.sku, SalesRecord.period_start).in_(
-                        [row[:2] for row in first[:PROBE_ROWS]])
+                        list(islice(zip(first[0], first[1], strict=True), PROBE_ROWS)))
                 ).limit(1)
             ).first():
                 raise NotPlain
-            copy_batches(session, table, _SALES_COLUMNS,
-                         chain([first], (plain(*b) for b in batches)))
-            unknown = session.execute(
-                select(SalesRecord.id)
-                .where(SalesRecord.id > top, ~exists().where(Part.sku == SalesRecord.sku))
-                .limit(1)
-            ).first()
-            if unknown:
-                raise NotPlain
+            raw = session.connection().connection.driver_connection
+            known: set[str] = set()  # SKUs checked already
+
+            def write(chunk: _SalesChunk) -> None:
+                unchecked = chunk.skus - known
+                if len(known) + len(unchecked) > _SKUS_KEPT:
+                    known.clear()
+                if unchecked and _unknown_sku(session, unchecked):
+                    raise NotPlain
+                known.update(unchecked)
+                # in key order: the rows of one SKU meet the same index pages
+                copy_lines(raw, SalesRecord.__tablename__, _SALES_COLUMNS, sorted(chunk.lines))
+
+            with Background(write) as background:
+                for chunk in _sales_chunks(chain([first] if first else [], batches)):
+                    background.submit(chunk)
     except UniqueViolation:
         raise NotPlain from None
     except IntegrityError as exc:
@@ -245,3 +257,32 @@ def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = Fals
     return ImportResult(str(path), rows.total - len(bad), sorted(bad))
 
 
+class _SalesChunk:
+    """Sales rows as COPY text, and the SKUs they name."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.skus: set[str] = set()
+
+
+def _sales_chunks(batches: Iterable[list[list[Any]]]) -> Iterator[_SalesChunk]:
+    """Batches of sales rows (columns ``sku, date, units, unit_price``) as chunks."""
+    chunk = _SalesChunk()
+    for sku, date, units, unit_price in batches:
+        chunk.lines += map("%s\t%s\t%s\t%s\n".__mod__, zip(
+            text_cells(sku), texts_by_run(date), map(str, units), map(str, unit_price),
+            strict=True))
+        chunk.skus.update(sku)
+        if len(chunk.lines) >= _SALES_CHUNK_ROWS:
+            yield chunk
+            chunk = _SalesChunk()
+    if chunk.lines:
+        yield chunk
+
+
+def _unknown_sku(session: Session, skus: set[str]) -> bool:
+    """Whether the catalog lacks any of ``skus``."""
+    given = func.unnest(literal(sorted(skus), ARRAY(String))).table_valued("sku").render_derived()
+    return session.execute(
+        select(given.c.sku).where(~exists().where(Part.sku == given.c.sku)).limit(1)
+    ).first() is not None

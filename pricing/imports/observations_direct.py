@@ -20,12 +20,9 @@ a file whose first rows are stored (a re-import) before anything is written.
 from __future__ import annotations
 
 import datetime as dt
-import queue
-import re
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain, compress, islice, repeat
-from operator import le, ne
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
+from operator import le
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,11 +40,11 @@ from pricing.observations import (
 )
 from pricing.storage import Database
 from pricing.storage.bulk import copy_rows, dialect_insert, drop_stage, stage_table
+from pricing.storage.copy_text import Background, copy_lines, text_cells, texts_by_run
 from pricing.storage.models import Listing, PriceObservation
 
 _CHUNK_ROWS = 25_000  # rows per COPY; its foreign keys are checked at its end
 _FIRST_CHUNK_ROWS = 5000
-_COPY_ROWS = 5000  # rows formatted and sent at once
 _LISTINGS_KEPT = 100_000  # listing ids, and latest sightings, held in memory at most
 
 Key = tuple[str, str]  # a listing's (competitor, url)
@@ -56,8 +53,6 @@ _LISTING_COLUMNS = ("line", "competitor", "url", *LISTING_FIELDS, "observed_at")
 _COPIED = ("listing_id", "observed_at", "price", "price_text", "currency", "pack_qty",
            "unit_price", "availability", "method", "source")
 _COPY_REST = "%s\t%s\t%s\t%s\t%d\t%s\t%s\t" + f"{SOURCE}\t{SOURCE}\n"
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def import_direct(db: Database, path: Path, as_of: dt.datetime, *,
@@ -85,7 +80,7 @@ def import_direct(db: Database, path: Path, as_of: dt.datetime, *,
             if first is not None and _stored(session, first, PROBE_ROWS):
                 raise NotPlain
             store = _Store(session)
-            with _Background(store.write) as background:
+            with Background(store.write) as background:
                 chunker = _Chunker(store, background.drain)
                 for chunk in chunker.chunks(chain([first] if first else [], batches)):
                     background.submit(chunk)
@@ -153,8 +148,8 @@ class _Chunker:
             ids = list(map(store.ids.__getitem__, keys))
         chunk.ids += cast(list[int], ids)
         chunk.rest += map(_COPY_REST.__mod__, zip(
-            _texts(batch.observed_at), batch.price_text, batch.price_text, batch.currency,
-            batch.pack_qty, map(str, batch.unit_price), _copy_text(batch.availability),
+            texts_by_run(batch.observed_at), batch.price_text, batch.price_text, batch.currency,
+            batch.pack_qty, map(str, batch.unit_price), text_cells(batch.availability),
             strict=True))
 
     def _keep_latest(self, keys: list[Key], batch: Sightings) -> dict[Key, tuple[Any, ...]]:
@@ -216,13 +211,9 @@ class _Store:
         ids, rest = chunk.ids, chunk.rest
         # in listing order: the rows of one listing meet the same index pages
         order = sorted(range(len(ids)), key=ids.__getitem__)
-        with self.raw.cursor() as cur, cur.copy(
-            f"COPY price_observations ({', '.join(_COPIED)}) FROM STDIN"
-        ) as copy:
-            for start in range(0, len(order), _COPY_ROWS):
-                rows = order[start : start + _COPY_ROWS]
-                copy.write("".join(map("%d\t%s".__mod__, zip(
-                    map(ids.__getitem__, rows), map(rest.__getitem__, rows), strict=True))))
+        lines = list(map("%d\t%s".__mod__, zip(
+            map(ids.__getitem__, order), map(rest.__getitem__, order), strict=True)))
+        copy_lines(self.raw, "price_observations", _COPIED, lines)
 
     def look_up(self, sightings: dict[Key, tuple[Any, ...]]) -> None:
         """Have the ids of the listings of ``sightings`` (a ``_LISTING_COLUMNS`` row
@@ -276,76 +267,3 @@ class _Store:
         )
         for table in (self.unknown, self.created, self.sightings):
             drop_stage(session, table)
-
-
-class _Background:
-    """Runs ``write`` on chunks in a thread of its own while the next ones are read:
-    psycopg waits for the database without holding the GIL, so the database stores a
-    chunk while Python reads the next. One chunk waits at most; :meth:`drain` waits
-    until all are written. An error in the thread is raised in the reading one (at
-    the next chunk, at a drain or at the end), and an error there stops the thread."""
-
-    def __init__(self, write: Callable[[_Chunk], None]) -> None:
-        self.write = write
-        self.waiting: queue.Queue[_Chunk | None] = queue.Queue(maxsize=1)
-        self.failed: list[BaseException] = []
-        self.stopped = False
-        self.thread = threading.Thread(target=self._work, name="import-writer", daemon=True)
-
-    def __enter__(self) -> _Background:
-        self.thread.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        self.stopped = kind is not None
-        self.waiting.put(None)
-        self.thread.join()
-        if kind is None:
-            self._raise()
-
-    def submit(self, chunk: _Chunk) -> None:
-        self._raise()
-        self.waiting.put(chunk)
-
-    def drain(self) -> None:
-        self.waiting.join()
-        self._raise()
-
-    def _raise(self) -> None:
-        if self.failed:
-            raise self.failed[0]
-
-    def _work(self) -> None:
-        while (chunk := self.waiting.get()) is not None:
-            try:
-                if not (self.failed or self.stopped):
-                    self.write(chunk)
-            except BaseException as exc:  # noqa: BLE001 - raised in the reading thread
-                self.failed.append(exc)
-            finally:
-                del chunk
-                self.waiting.task_done()
-        self.waiting.task_done()
-
-
-def _texts(values: list[Any]) -> list[str]:
-    """``str`` of each value, once per run of equal ones: the rows of a crawl's file
-    share a few moments, and a moment's text costs far more than comparing two."""
-    if not values:
-        return []
-    ends = [*compress(range(1, len(values)), map(ne, values, islice(values, 1, None))),
-            len(values)]
-    texts: list[str] = []
-    start = 0
-    for end in ends:
-        texts += repeat(str(values[start]), end - start)
-        start = end
-    return texts
-
-
-def _copy_text(values: Sequence[str | None]) -> Sequence[str]:
-    """Text cells as COPY's text format takes them: null as ``\\N``, a backslash or a
-    separator escaped."""
-    if None not in values and not _COPY_SPECIAL.search("".join(cast(list[str], values))):
-        return cast(Sequence[str], values)
-    return ["\\N" if v is None else v.translate(_COPY_ESCAPES) for v in values]

@@ -341,8 +341,12 @@ def _outcome(run: Any, db: Database, path: Path, skip: bool) -> tuple[Any, ...]:
     return said, tuple(stored)
 
 
-def test_the_direct_sales_path_gives_what_the_staged_path_gives(pg_url: str,
-                                                                 tmp_path: Path) -> None:
+def test_the_direct_sales_path_gives_what_the_staged_path_gives(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # small chunks, and fewer SKUs remembered than the file has: a small file crosses
+    # their edges
+    monkeypatch.setattr(imports, "_SALES_CHUNK_ROWS", 700)
+    monkeypatch.setattr(imports, "_SKUS_KEPT", SKUS - 50)
     db = _prepared(pg_url, tmp_path)
     header = "sku,date,units,unit_price"
     stored = _sales_lines(2 * SKUS)
