@@ -247,10 +247,13 @@ def store_staged(
     )
 
 
-def upsert_listings(session: Session, stage: Table) -> None:
+def upsert_listings(session: Session, stage: Table, *, created: Table | None = None) -> None:
     """Each listing seen in ``stage`` (columns ``line``, ``competitor``, ``url``, the
     listing's fields and ``observed_at``, as :func:`observation_stage`'s) takes the
-    fields of its latest sighting there, as :func:`store_staged` describes."""
+    fields of its latest sighting there, as :func:`store_staged` describes. Listings
+    whose ids are in ``created`` (column ``id``) were created beforehand by the same
+    write, at some sighting of theirs: they are first seen at their latest, as if
+    created here."""
     s = stage.c
     newest = func.row_number().over(
         partition_by=(s.competitor, s.url), order_by=(s.observed_at.desc(), s.line.desc())
@@ -273,16 +276,17 @@ def upsert_listings(session: Session, stage: Table) -> None:
     later = (
         func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
     )(listings.c.last_seen, new.last_seen)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["competitor", "url"],
-            set_={
-                **{f: new[f] for f in LISTING_FIELDS},
-                "needs_match": case((changed, true()), else_=listings.c.needs_match),
-                "last_seen": later,
-            },
+    set_ = {
+        **{f: new[f] for f in LISTING_FIELDS},
+        "needs_match": case((changed, true()), else_=listings.c.needs_match),
+        "last_seen": later,
+    }
+    if created is not None:
+        set_["first_seen"] = case(
+            (listings.c.id.in_(select(created.c.id)), new.first_seen),
+            else_=listings.c.first_seen,
         )
-    )
+    session.execute(stmt.on_conflict_do_update(index_elements=["competitor", "url"], set_=set_))
 
 
 # the fields that identify a listing: a change flags it for matching again

@@ -26,7 +26,7 @@ from operator import le
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Column, Integer, Table, and_, select, true, tuple_, update
+from sqlalchemy import Column, Integer, Table, and_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from pricing.imports.rows import OBSERVATION_FAST, ObservationRow
@@ -259,11 +259,6 @@ class _Store:
         session = self.session
         self.keep_latest()
         ensure_competitors(session, sorted(self.competitors))
-        upsert_listings(session, self.sightings)
-        session.execute(
-            update(Listing)
-            .where(Listing.id.in_(select(self.created.c.id)))
-            .values(first_seen=Listing.last_seen)
-        )
+        upsert_listings(session, self.sightings, created=self.created)
         for table in (self.unknown, self.created, self.sightings):
             drop_stage(session, table)
