@@ -158,6 +158,30 @@ def test_fast_columns_refuse_what_they_cannot_vouch_for() -> None:
             money(cells)
 
 
+def test_rows_keep_their_lines_across_batches(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch is read in one call: where a quoted cell breaks over lines (\\n, \\r\\n
+    or \\r) or a blank line is left out, the rows after it keep their physical lines,
+    within a batch and across batches; an unreadable row names its line."""
+    monkeypatch.setattr(reader, "BATCH_ROWS", 2)
+    text = ('competitor,url,title,price,currency\r\n'
+            'a,u1,Belt,1.00,EUR\r\n'             # line 2
+            'a,u2,"Belt\nB",1.00,EUR\r\n'         # lines 3-4
+            '\r\n'                               # line 5, blank
+            ' , , , \r\n'                         # line 6, blank cells
+            'a,u3,"Belt\r\nC\rC",1.00,EUR\r\n'   # lines 7-9
+            'a,u4,Belt,1.00,EUR\n')               # line 10
+    path = tmp_path / "obs.csv"
+    path.write_bytes(text.encode())
+    rows = [(row[0], row[3]) for batch, _ in
+            CsvRows(path, ObservationRow, reason, fast=OBSERVATION_FAST) for row in batch]
+    assert rows == [(2, "Belt"), (3, "Belt\nB"), (7, "Belt\r\nC\rC"), (10, "Belt")]
+    path.write_bytes(text.replace("u4,", "u" * 200_000 + ",").encode())  # a cell too large
+    with pytest.raises(InputFileError) as error:
+        list(CsvRows(path, ObservationRow, reason, fast=OBSERVATION_FAST))
+    assert str(error.value).startswith(f"{path}: line 10: unreadable CSV: field larger than")
+
+
 # --- large files through the command ---------------------------------------------------
 
 
@@ -312,15 +336,22 @@ def _peak_rss_mib(db_url: str, *args: str) -> float:
     return usage.ru_maxrss / 1024
 
 
-def test_memory_does_not_grow_with_the_file(db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["sales", "observations"])
+def test_memory_does_not_grow_with_the_file(db_url: str, tmp_path: Path, kind: str) -> None:
     """Ten times the rows, about the same peak memory (before streaming, 50,000 sales
     rows took 150 MB and 200,000 took 320 MB)."""
     db = _prepared(db_url, tmp_path)
     db.dispose()
-    small = _write(tmp_path / "small.csv", "sku,date,units,unit_price", _sales_lines(15_000))
-    large = _write(tmp_path / "large.csv", "sku,date,units,unit_price", _sales_lines(150_000))
-    rss_small = _peak_rss_mib(db_url, "sales", "import", str(small))
-    rss_large = _peak_rss_mib(db_url, "sales", "import", str(large))
+    files = []
+    for name, rows in (("small", 15_000), ("large", 150_000)):
+        if kind == "sales":
+            files.append(_write(tmp_path / f"{name}.csv", "sku,date,units,unit_price",
+                                _sales_lines(rows)))
+        else:
+            files.append(_write(tmp_path / f"{name}.csv", OBS_FILE_HEADER,
+                                _obs_lines(1_500, rows // 1_500)))
+    rss_small = _peak_rss_mib(db_url, kind, "import", str(files[0]))
+    rss_large = _peak_rss_mib(db_url, kind, "import", str(files[1]))
     assert rss_large < rss_small * 1.25, (rss_small, rss_large)
 
 
@@ -406,6 +437,14 @@ def test_the_title_cache_gives_the_unit_prices_of_the_one_rule_and_stays_bounded
     many = {f"title {n}": None for n in range(observations.TITLE_CACHE)}
     observations.observed_unit_price(Decimal("1"), 1, "one more", many)
     assert len(many) == 1  # emptied when full, then the new title
+    # a batch at a time, as an import reads them: the same values, to the last digit
+    prices = [Decimal("19.99"), Decimal("7.01"), Decimal("0.0001"), Decimal("12")]
+    for packs in ([1, 1, 1, 1], [1, 3, 1, 2]):
+        for batch in (titles[:4], ["Filter"] * 4, ["Oil filter", "Oil filter", "Belt", ""]):
+            by_row = [observations.observed_unit_price(*row) for row in
+                      zip(prices, packs, batch, strict=True)]
+            by_column = observations.observed_unit_prices(prices, packs, batch, {})
+            assert [str(v) for v in by_column] == [str(v) for v in by_row], (packs, batch)
 
 
 # --- the direct path (PostgreSQL observations): exactly what the staged path gives --------
