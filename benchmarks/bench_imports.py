@@ -12,8 +12,11 @@ runs the commands a user runs, each as a child process::
     python -m pricing --db URL observations import observations.csv
 
 (sales rows are spread over the catalog's SKUs, ``--periods`` per SKU; observations
-over ``--rows / --periods`` listings of six competitors). Each is timed on the wall
-clock, and its CPU time (user + system) and peak resident memory are read from the
+over ``--rows / --periods`` listings of six competitors, one sighting of each a day).
+The database is fresh, so on PostgreSQL the sales and observations files are plain and
+take the commands' direct paths (COPY into the table while the file is read; how any
+other file fares: ``benchmarks/profile_imports.py --staged``). Each is timed on the
+wall clock, and its CPU time (user + system) and peak resident memory are read from the
 kernel (``wait4``'s rusage of that child alone; the database server's work is not in
 the CPU time). The baseline loads the same CSV, in the same run, into a table of
 the file's columns with the same unique key: PostgreSQL ``COPY ... FROM STDIN (FORMAT

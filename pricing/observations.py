@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import repeat
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -32,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from pricing.matching.units import effective_pack, unit_price
+from pricing.matching.units import effective_pack, parse_pack_qty, unit_price
 from pricing.storage.bulk import (
     copy_rows,
     dialect_insert,
@@ -123,6 +124,23 @@ def observed_unit_price(price: Decimal | None, pack_qty: int, title: str,
 
 
 TITLE_CACHE = 100_000
+_PLACES = Decimal("0.0001")  # unit_price()'s
+
+
+def observed_unit_prices(prices: Sequence[Decimal], packs: Sequence[int], titles: Sequence[str],
+                         cache: dict[str, int | None]) -> list[Decimal]:
+    """:func:`observed_unit_price` of each ``(price, pack, title)``, a batch of rows
+    given as columns: the same values, each title parsed once (``cache``, kept bounded
+    as there). In the usual batch every pack is 1 and no title states one, so every
+    unit price is its price (to the four places) and the batch takes one call."""
+    if len(cache) >= TITLE_CACHE:
+        cache.clear()
+    for title in set(titles).difference(cache):
+        cache[title] = parse_pack_qty(title)
+    if max(packs, default=1) <= 1 and not any(map(cache.__getitem__, titles)):
+        return list(map(Decimal.quantize, prices, repeat(_PLACES), repeat(ROUND_HALF_EVEN)))
+    return [unit_price(price, effective_pack(pack, title, cache)[0])
+            for price, pack, title in zip(prices, packs, titles, strict=True)]
 
 
 def observation_stage(session: Session, name: str = "_stage_observations") -> Table:
@@ -204,38 +222,8 @@ def store_staged(
     """
     names = session.scalars(select(stage.c.competitor).distinct())
     ensure_competitors(session, list(names))
+    upsert_listings(session, stage)
     s = stage.c
-    newest = func.row_number().over(
-        partition_by=(s.competitor, s.url), order_by=(s.observed_at.desc(), s.line.desc())
-    )
-    ranked = select(
-        s.competitor, s.url, s.title, s.brand, s.part_number, s.gtin, s.pack_qty, s.observed_at,
-        newest.label("newest"),
-    ).subquery()
-    r = ranked.c
-    listings = cast(Table, Listing.__table__)
-    stmt = dialect_insert(session, listings).from_select(
-        ["competitor", "url", *_LISTING_FIELDS, "first_seen", "last_seen", "needs_match"],
-        select(
-            r.competitor, r.url, *(r[f] for f in _LISTING_FIELDS), r.observed_at, r.observed_at,
-            true(),
-        ).where(r.newest == 1).order_by(r.competitor, r.url),
-    )
-    new = stmt.excluded
-    changed = or_(*(listings.c[f].is_distinct_from(new[f]) for f in _LISTING_FIELDS))
-    later = (
-        func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
-    )(listings.c.last_seen, new.last_seen)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["competitor", "url"],
-            set_={
-                **{f: new[f] for f in _LISTING_FIELDS},
-                "needs_match": case((changed, true()), else_=listings.c.needs_match),
-                "last_seen": later,
-            },
-        )
-    )
     sightings = (
         select(
             Listing.id.label("listing_id"),
@@ -259,7 +247,50 @@ def store_staged(
     )
 
 
-_LISTING_FIELDS = ("title", "brand", "part_number", "gtin", "pack_qty")
+def upsert_listings(session: Session, stage: Table, *, created: Table | None = None) -> None:
+    """Each listing seen in ``stage`` (columns ``line``, ``competitor``, ``url``, the
+    listing's fields and ``observed_at``, as :func:`observation_stage`'s) takes the
+    fields of its latest sighting there, as :func:`store_staged` describes. Listings
+    whose ids are in ``created`` (column ``id``) were created beforehand by the same
+    write, at some sighting of theirs: they are first seen at their latest, as if
+    created here."""
+    s = stage.c
+    newest = func.row_number().over(
+        partition_by=(s.competitor, s.url), order_by=(s.observed_at.desc(), s.line.desc())
+    )
+    ranked = select(
+        s.competitor, s.url, s.title, s.brand, s.part_number, s.gtin, s.pack_qty, s.observed_at,
+        newest.label("newest"),
+    ).subquery()
+    r = ranked.c
+    listings = cast(Table, Listing.__table__)
+    stmt = dialect_insert(session, listings).from_select(
+        ["competitor", "url", *LISTING_FIELDS, "first_seen", "last_seen", "needs_match"],
+        select(
+            r.competitor, r.url, *(r[f] for f in LISTING_FIELDS), r.observed_at, r.observed_at,
+            true(),
+        ).where(r.newest == 1).order_by(r.competitor, r.url),
+    )
+    new = stmt.excluded
+    changed = or_(*(listings.c[f].is_distinct_from(new[f]) for f in LISTING_FIELDS))
+    later = (
+        func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
+    )(listings.c.last_seen, new.last_seen)
+    set_ = {
+        **{f: new[f] for f in LISTING_FIELDS},
+        "needs_match": case((changed, true()), else_=listings.c.needs_match),
+        "last_seen": later,
+    }
+    if created is not None:
+        set_["first_seen"] = case(
+            (listings.c.id.in_(select(created.c.id)), new.first_seen),
+            else_=listings.c.first_seen,
+        )
+    session.execute(stmt.on_conflict_do_update(index_elements=["competitor", "url"], set_=set_))
+
+
+# the fields that identify a listing: a change flags it for matching again
+LISTING_FIELDS = ("title", "brand", "part_number", "gtin", "pack_qty")
 
 
 # --- reading: the observations that count --------------------------------------------

@@ -24,6 +24,8 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,7 @@ def text(limit: int, *, required: bool = True, free: bool = False) -> FastColumn
         if required:
             _require(all(values))
             return values
-        return [v or None for v in values]
+        return values if all(values) else [v or None for v in values]
 
     return column
 
@@ -96,6 +98,8 @@ def decimal(digits: int, places: int, *, positive: bool, optional: bool = False)
 
 def _optional(cells: Sequence[str], column: FastColumn) -> list[Any]:
     """``column`` on the cells that are not blank; None for the blank ones."""
+    if all(map(str.strip, cells)):
+        return column(cells)
     present = [i for i, cell in enumerate(cells) if cell.strip()]
     values: list[Any] = [None] * len(cells)
     for i, value in zip(present, column([cells[i] for i in present]) if present else [],
@@ -131,7 +135,7 @@ _CURRENCY = re.compile("[A-Z]{3}").fullmatch
 
 
 def currency(cells: Sequence[str]) -> list[str]:
-    values = [cell.strip().upper() for cell in cells]
+    values = list(map(str.upper, map(str.strip, cells)))
     _require(all(map(_CURRENCY, values)))
     return values
 
@@ -141,7 +145,9 @@ def count(limit: int) -> FastColumn:
     match = re.compile("[0-9]{1,9}").fullmatch
 
     def column(cells: Sequence[str]) -> list[Any]:
-        stripped = [cell.strip() or "1" for cell in cells]
+        stripped = list(map(str.strip, cells))
+        if not all(stripped):
+            stripped = [cell or "1" for cell in stripped]
         _require(all(map(match, stripped)))
         values = list(map(int, stripped))
         _require(min(values) >= 1 and max(values) <= limit)
@@ -213,6 +219,13 @@ class CsvRows:
         self.total = 0
 
     def __iter__(self) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[int, str]]]]:
+        for lines, values, bad in self.columns():
+            yield list(zip(lines, *values, strict=True)), bad
+
+    def columns(self) -> Iterator[tuple[list[int], list[list[Any]], list[tuple[int, str]]]]:
+        """The batches as columns: ``(lines, values, bad)``, ``values`` one list per
+        field (in ``fields`` order) holding the good rows' values, ``lines`` their
+        lines; what iterating gives, without building a tuple per row."""
         check_utf8(self.path)
         with self.path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f)
@@ -222,23 +235,25 @@ class CsvRows:
                 self.total += len(rows)
                 if plan is not None:
                     try:
-                        yield self._fast(plan, lines, rows), []
+                        yield lines, self._fast(plan, rows), []
                         continue
                     except Exception:  # noqa: BLE001 - any doubt: the model decides
                         pass
-                yield self._slow(header, lines, rows)
+                good, bad = self._slow(header, lines, rows)
+                values = [list(c) for c in zip(*good, strict=True)] or [
+                    [] for _ in range(1 + len(self.fields))]
+                yield values[0], values[1:], bad
 
     @staticmethod
-    def _fast(plan: list[tuple[int, FastColumn | None, Any]], lines: list[int],
-              rows: list[list[str]]) -> list[tuple[Any, ...]]:
+    def _fast(plan: list[tuple[int, FastColumn | None, Any]],
+              rows: list[list[str]]) -> list[list[Any]]:
         width = max(i for i, _, _ in plan) + 1
         _require(min(map(len, rows)) >= width)
         cells = list(zip(*rows, strict=False))  # stops at the shortest row, >= width
-        values = [
+        return [
             column(cells[i]) if column is not None else [default] * len(rows)
             for i, column, default in plan
         ]
-        return list(zip(lines, *values, strict=True))
 
     def _slow(self, header: list[str], lines: list[int],
               rows: list[list[str]]) -> tuple[list[tuple[Any, ...]], list[tuple[int, str]]]:
@@ -287,20 +302,56 @@ class CsvRows:
 
 def _batches(reader: Any, path: Path) -> Iterator[tuple[list[int], list[list[str]]]]:
     """Rows, :data:`BATCH_ROWS` at a time, with the physical line each starts on;
-    blank lines are left out."""
-    lines: list[int] = []
-    rows: list[list[str]] = []
-    end = reader.line_num
-    try:
-        for cells in reader:
-            if "".join(cells).strip():
-                lines.append(end + 1)
-                rows.append(cells)
-                if len(rows) == BATCH_ROWS:
-                    yield lines, rows
-                    lines, rows = [], []
-            end = reader.line_num
-    except csv.Error as exc:
-        raise InputFileError(path, [(end + 1, f"unreadable CSV: {exc}")], 0) from None
-    if rows:
+    blank lines are left out. The csv module reads a batch in one call; a batch that
+    took as many lines as it has rows (no cell broken over lines) is numbered at once,
+    any other by the line breaks in its cells."""
+    while True:
+        before = reader.line_num
+        try:
+            rows = list(islice(reader, BATCH_ROWS))
+        except csv.Error:
+            line, message = _csv_error(path)
+            raise InputFileError(path, [(line, f"unreadable CSV: {message}")], 0) from None
+        if not rows:
+            return
+        if reader.line_num - before == len(rows):
+            lines = list(range(before + 1, reader.line_num + 1))
+        else:
+            lines = _starts(before, rows)
+        # a row whose first cell has text is not blank: most rows, told apart cheaply
+        if not (all(rows) and all(map(str.strip, map(_first, rows)))):
+            kept = [i for i, cells in enumerate(rows) if "".join(cells).strip()]
+            lines, rows = [lines[i] for i in kept], [rows[i] for i in kept]
+            if not rows:
+                continue
         yield lines, rows
+
+
+_first = itemgetter(0)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line read with newline=""
+
+
+def _starts(before: int, rows: list[list[str]]) -> list[int]:
+    """The line each row starts on, after ``before`` lines: a row takes one line plus
+    one per line break inside its (quoted) cells."""
+    lines = []
+    for cells in rows:
+        lines.append(before + 1)
+        before += 1 + sum(len(_LINE_BREAK.findall(cell)) for cell in cells)
+    return lines
+
+
+def _csv_error(path: Path) -> tuple[int, str]:
+    """The line and reason of the file's first unreadable row: read again row by row
+    (only when reading failed), so the line is the one the row starts on."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        end = 0
+        try:
+            for _ in reader:
+                end = reader.line_num
+        except csv.Error as exc:
+            return end + 1, str(exc)
+    raise AssertionError("the file changed while it was read")

@@ -11,15 +11,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from itertools import islice
-from operator import itemgetter
+from itertools import compress, islice, repeat
+from operator import itemgetter, ne
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Column, CursorResult, MetaData, Select, Table, and_, exists, select, true
+from sqlalchemy import (
+    Column,
+    CursorResult,
+    Date,
+    MetaData,
+    Select,
+    Table,
+    and_,
+    exists,
+    select,
+    true,
+)
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from pricing.storage.models import UTCDateTime
 
 # SQLite allows 32766 bound parameters per statement; stay well below for wide rows.
 _CHUNK_ROWS = 500
@@ -150,7 +163,7 @@ def _copy_postgresql(
     inserted = 0
     for chunk in _chunks(rows, batch):
         _sort_in_key_order(chunk, columns, keys)
-        values: list[Any] = list(map(processors, chunk)) if processors else list(chunk)
+        values: list[Any] = list(processors(chunk)) if processors else list(chunk)
         try:
             with session.begin_nested():
                 session.connection()  # the SAVEPOINT is made when the connection is asked for
@@ -231,7 +244,7 @@ def _executemany_sqlite(
     try:
         for chunk in _chunks(rows, batch):
             _sort_in_key_order(chunk, columns, keys)
-            cur.executemany(sql, map(processors, chunk) if processors else chunk)
+            cur.executemany(sql, processors(chunk) if processors else chunk)
             inserted += max(cur.rowcount, 0)
     finally:
         cur.execute(f"PRAGMA cache_size = {int(cache)}")
@@ -260,12 +273,12 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
 
 
 def _processors(session: Session, table: Table, columns: Sequence[str]) -> Any:
-    """A function giving a row's values as the dialect takes them (UTC datetimes, and
-    decimals on SQLite): only the columns whose type processes values are touched.
-    None when no column's type does."""
+    """A function giving a batch of rows' values as the dialect takes them (UTC
+    datetimes, and decimals on SQLite): only the columns whose type processes values
+    are touched, a column at a time. None when no column's type does."""
     dialect = session.get_bind().dialect
     steps = [
-        (i, proc)
+        (i, proc, isinstance(table.c[c].type, _SAME_WHEN_EQUAL))
         for i, c in enumerate(columns)
         if (proc := table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) is not None
     ]
@@ -273,14 +286,33 @@ def _processors(session: Session, table: Table, columns: Sequence[str]) -> Any:
     if not steps:
         return None
 
-    def process(row: Sequence[Any]) -> list[Any]:
-        values = list(row)
-        for i, proc in steps:
-            if values[i] is not None:
-                values[i] = proc(values[i])
-        return values
+    def process(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        if not rows:
+            return []
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for i, proc, by_run in steps:
+            values[i] = _by_run(proc, values[i]) if by_run else [
+                None if v is None else proc(v) for v in values[i]]
+        return list(zip(*values, strict=True))
 
     return process
+
+
+# Types whose equal values are stored alike (UTCDateTime converts to UTC first), so
+# that a run of equal ones (a file's rows share a few moments) is processed once.
+_SAME_WHEN_EQUAL = (UTCDateTime, Date)
+
+
+def _by_run(proc: Any, values: Sequence[Any]) -> list[Any]:
+    ends = [*compress(range(1, len(values)), map(ne, values, islice(values, 1, None))),
+            len(values)]
+    out: list[Any] = []
+    start = 0
+    for end in ends:
+        value = values[start]
+        out += repeat(None if value is None else proc(value), end - start)
+        start = end
+    return out
 
 
 # --- staging: a file's rows loaded as they are read, checked in SQL, then merged ------
@@ -338,7 +370,7 @@ def copy_batches(
             copy.set_types(types)
             write = copy.write_row
             for chunk in batches:
-                for row in map(processors, chunk) if processors else chunk:
+                for row in processors(chunk) if processors else chunk:
                     write(row)
                 written += len(chunk)
         return written
@@ -347,7 +379,7 @@ def copy_batches(
         cur = raw.cursor()
         try:
             for chunk in batches:
-                cur.executemany(sql, map(processors, chunk) if processors else chunk)
+                cur.executemany(sql, processors(chunk) if processors else chunk)
                 written += len(chunk)
         finally:
             cur.close()

@@ -46,7 +46,7 @@ def fast_upsert(
     cols, conflict = _quoted(session, columns), _quoted(session, keys)
     quote = session.get_bind().dialect.identifier_preparer.quote
     assignments = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update)
-    processors = _processors(session, table, columns)
+    processors = _processors(session, table, columns) or list
     raw = _driver_connection(session)
     written = 0
     if dialect == "sqlite":
@@ -57,7 +57,7 @@ def fast_upsert(
         cur = raw.cursor()
         try:
             for chunk in _chunks(rows, batch):
-                cur.executemany(sql, [processors(row) for row in chunk])
+                cur.executemany(sql, processors(chunk))
                 written += len(chunk)
         finally:
             cur.close()
@@ -73,8 +73,8 @@ def fast_upsert(
             cur.execute(f"TRUNCATE {stage}")
             with cur.copy(f"COPY {stage} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(types)
-                for row in chunk:
-                    copy.write_row(processors(row))
+                for row in processors(chunk):
+                    copy.write_row(row)
             cur.execute(
                 f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} "
                 f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"

@@ -27,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
     Unicode,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -242,29 +243,43 @@ class Listing(Base):
     needs_match: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
 
 
+# what a price history shows of each observation (see PriceObservation's indexes)
+HISTORY_SHOWS = ("price", "unit_price", "currency", "pack_qty")
+
+
 class PriceObservation(Base):
     """One price seen on one listing at one moment. Written idempotently."""
 
     __tablename__ = "price_observations"
-    # the unique constraint's index finds "one listing over time"; the history index
-    # also carries what a price history shows, so reading it never visits the table
+    # The unique (listing_id, observed_at) index finds "one listing over time" and also
+    # carries what a price history shows, so reading a history never visits the table.
+    # PostgreSQL keeps both in one index (the key plus INCLUDE columns), one index fewer
+    # for every observation written; SQLite has no INCLUDE, so it keeps the unique key
+    # and a second index of the key and the shown columns. Most observations come from
+    # imports, without a crawl run: PostgreSQL indexes only those with one.
     __table_args__ = (
-        UniqueConstraint("listing_id", "observed_at"),
         Index(
-            "ix_price_observations_history",
+            "uq_price_observations_key",
             "listing_id",
             "observed_at",
-            "price",
-            "unit_price",
-            "currency",
-            "pack_qty",
+            unique=True,
+            postgresql_include=list(HISTORY_SHOWS),
+        ).ddl_if(dialect="postgresql"),
+        UniqueConstraint("listing_id", "observed_at").ddl_if(dialect="sqlite"),
+        Index(
+            "ix_price_observations_history", "listing_id", "observed_at", *HISTORY_SHOWS
+        ).ddl_if(dialect="sqlite"),
+        Index(
+            "ix_price_observations_crawl_run_id",
+            "crawl_run_id",
+            postgresql_where=text("crawl_run_id IS NOT NULL"),
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
     crawl_run_id: Mapped[int | None] = mapped_column(
-        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+        ForeignKey("crawl_runs.id", ondelete="SET NULL")
     )
     observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     price: Mapped[Decimal | None] = mapped_column(Money)

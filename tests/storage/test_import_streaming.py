@@ -32,8 +32,9 @@ from pricing.imports.rows import (
     SalesRow,
     reason,
 )
+from pricing.imports.steps import NotPlain
 from pricing.storage import Database
-from pricing.storage.models import Listing, PriceObservation, SalesRecord
+from pricing.storage.models import CompetitorRecord, Listing, PriceObservation, SalesRecord
 from tests.support import ROOT, run_cli
 
 SKUS = 200
@@ -155,6 +156,30 @@ def test_fast_columns_refuse_what_they_cannot_vouch_for() -> None:
     for cells in (["0"], ["0.00001"], ["1e3"], [" 1"], ["100000000"]):
         with pytest.raises(Exception):  # noqa: B017,PT011 - any refusal hands over
             money(cells)
+
+
+def test_rows_keep_their_lines_across_batches(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch is read in one call: where a quoted cell breaks over lines (\\n, \\r\\n
+    or \\r) or a blank line is left out, the rows after it keep their physical lines,
+    within a batch and across batches; an unreadable row names its line."""
+    monkeypatch.setattr(reader, "BATCH_ROWS", 2)
+    text = ('competitor,url,title,price,currency\r\n'
+            'a,u1,Belt,1.00,EUR\r\n'             # line 2
+            'a,u2,"Belt\nB",1.00,EUR\r\n'         # lines 3-4
+            '\r\n'                               # line 5, blank
+            ' , , , \r\n'                         # line 6, blank cells
+            'a,u3,"Belt\r\nC\rC",1.00,EUR\r\n'   # lines 7-9
+            'a,u4,Belt,1.00,EUR\n')               # line 10
+    path = tmp_path / "obs.csv"
+    path.write_bytes(text.encode())
+    rows = [(row[0], row[3]) for batch, _ in
+            CsvRows(path, ObservationRow, reason, fast=OBSERVATION_FAST) for row in batch]
+    assert rows == [(2, "Belt"), (3, "Belt\nB"), (7, "Belt\r\nC\rC"), (10, "Belt")]
+    path.write_bytes(text.replace("u4,", "u" * 200_000 + ",").encode())  # a cell too large
+    with pytest.raises(InputFileError) as error:
+        list(CsvRows(path, ObservationRow, reason, fast=OBSERVATION_FAST))
+    assert str(error.value).startswith(f"{path}: line 10: unreadable CSV: field larger than")
 
 
 # --- large files through the command ---------------------------------------------------
@@ -311,15 +336,22 @@ def _peak_rss_mib(db_url: str, *args: str) -> float:
     return usage.ru_maxrss / 1024
 
 
-def test_memory_does_not_grow_with_the_file(db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["sales", "observations"])
+def test_memory_does_not_grow_with_the_file(db_url: str, tmp_path: Path, kind: str) -> None:
     """Ten times the rows, about the same peak memory (before streaming, 50,000 sales
     rows took 150 MB and 200,000 took 320 MB)."""
     db = _prepared(db_url, tmp_path)
     db.dispose()
-    small = _write(tmp_path / "small.csv", "sku,date,units,unit_price", _sales_lines(15_000))
-    large = _write(tmp_path / "large.csv", "sku,date,units,unit_price", _sales_lines(150_000))
-    rss_small = _peak_rss_mib(db_url, "sales", "import", str(small))
-    rss_large = _peak_rss_mib(db_url, "sales", "import", str(large))
+    files = []
+    for name, rows in (("small", 15_000), ("large", 150_000)):
+        if kind == "sales":
+            files.append(_write(tmp_path / f"{name}.csv", "sku,date,units,unit_price",
+                                _sales_lines(rows)))
+        else:
+            files.append(_write(tmp_path / f"{name}.csv", OBS_FILE_HEADER,
+                                _obs_lines(1_500, rows // 1_500)))
+    rss_small = _peak_rss_mib(db_url, kind, "import", str(files[0]))
+    rss_large = _peak_rss_mib(db_url, kind, "import", str(files[1]))
     assert rss_large < rss_small * 1.25, (rss_small, rss_large)
 
 
@@ -340,8 +372,12 @@ def _outcome(run: Any, db: Database, path: Path, skip: bool) -> tuple[Any, ...]:
     return said, tuple(stored)
 
 
-def test_the_direct_sales_path_gives_what_the_staged_path_gives(pg_url: str,
-                                                                 tmp_path: Path) -> None:
+def test_the_direct_sales_path_gives_what_the_staged_path_gives(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # small chunks, and fewer SKUs remembered than the file has: a small file crosses
+    # their edges
+    monkeypatch.setattr(imports, "_SALES_CHUNK_ROWS", 700)
+    monkeypatch.setattr(imports, "_SKUS_KEPT", SKUS - 50)
     db = _prepared(pg_url, tmp_path)
     header = "sku,date,units,unit_price"
     stored = _sales_lines(2 * SKUS)
@@ -378,7 +414,7 @@ def test_the_direct_sales_path_gives_what_the_staged_path_gives(pg_url: str,
         try:
             imports._import_sales_direct(db, path, skip_bad_rows=skip)
             took = True
-        except imports._NotPlain:
+        except NotPlain:
             took = False
         assert took == direct, name
     assert outcomes[0][0][0] == "imported"  # the last case stored its good rows
@@ -401,3 +437,131 @@ def test_the_title_cache_gives_the_unit_prices_of_the_one_rule_and_stays_bounded
     many = {f"title {n}": None for n in range(observations.TITLE_CACHE)}
     observations.observed_unit_price(Decimal("1"), 1, "one more", many)
     assert len(many) == 1  # emptied when full, then the new title
+    # a batch at a time, as an import reads them: the same values, to the last digit
+    prices = [Decimal("19.99"), Decimal("7.01"), Decimal("0.0001"), Decimal("12")]
+    for packs in ([1, 1, 1, 1], [1, 3, 1, 2]):
+        for batch in (titles[:4], ["Filter"] * 4, ["Oil filter", "Oil filter", "Belt", ""]):
+            by_row = [observations.observed_unit_price(*row) for row in
+                      zip(prices, packs, batch, strict=True)]
+            by_column = observations.observed_unit_prices(prices, packs, batch, {})
+            assert [str(v) for v in by_column] == [str(v) for v in by_row], (packs, batch)
+
+
+# --- the direct path (PostgreSQL observations): exactly what the staged path gives --------
+
+OBS_FILE_HEADER = ("competitor,url,title,price,currency,brand,part_number,gtin,pack_qty,"
+                   "availability,observed_at")
+
+
+def _obs_lines(listings: int, days: int, start: int = 0) -> list[str]:
+    """Each of ``listings`` listings seen once a day for ``days`` days from day
+    ``start``: the pack only in some titles, the title changing on the last day for
+    some, no brand or availability for others, a backslash in one availability."""
+    out = []
+    for day in range(start, start + days):
+        at = dt.datetime(2025, 3, 1, 6, tzinfo=dt.UTC) + dt.timedelta(days=day)
+        for i in range(listings):
+            title = f"Filter {i} (pack of 4)" if i % 5 == 0 else f"Filter {i}"
+            if i % 3 == 0 and day == start + days - 1:
+                title += " new"
+            brand = "" if i % 7 == 0 else "Acme"
+            availability = "" if i % 4 == 0 else ("In\\Stock" if i == 6 else "InStock")
+            out.append(f"{'alpha' if i % 2 else 'bravo'},https://shop.example/p/{i},{title},"
+                       f"{10 + day}.5{i % 10},eur,{brand},PN-{i},,{1 + (i % 6 == 1)},"
+                       f"{availability},{at.isoformat()}")
+    return out
+
+
+def _observations_outcome(run: Any, db: Database, path: Path, skip: bool) -> tuple[Any, ...]:
+    """What a user sees of one observations import: its result or its error, and every
+    stored listing, observation and competitor."""
+    try:
+        result = run(db, path, skip_bad_rows=skip, as_of=dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
+        said: tuple[Any, ...] = ("imported", result.imported, tuple(result.skipped))
+    except InputFileError as exc:
+        said = ("error", str(exc))
+    with db.engine.connect() as conn:
+        listings = conn.execute(sa.select(
+            Listing.competitor, Listing.url, Listing.title, Listing.brand, Listing.part_number,
+            Listing.gtin, Listing.pack_qty, Listing.first_seen, Listing.last_seen,
+            Listing.needs_match,
+        ).order_by(Listing.competitor, Listing.url)).all()
+        observations = conn.execute(sa.select(
+            Listing.competitor, Listing.url, PriceObservation.observed_at,
+            PriceObservation.crawl_run_id, PriceObservation.price, PriceObservation.price_text,
+            PriceObservation.currency, PriceObservation.list_price, PriceObservation.pack_qty,
+            PriceObservation.unit_price, PriceObservation.availability, PriceObservation.method,
+            PriceObservation.source,
+        ).join(Listing, Listing.id == PriceObservation.listing_id).order_by(
+            Listing.competitor, Listing.url, PriceObservation.observed_at)).all()
+        competitors = conn.scalars(sa.select(CompetitorRecord.name).order_by(
+            CompetitorRecord.name)).all()
+    return said, tuple(listings), tuple(observations), tuple(competitors)
+
+
+@pytest.mark.parametrize("kept", [40, 100_000], ids=["listings held in part", "all held"])
+def test_the_direct_observations_path_gives_what_the_staged_path_gives(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: int) -> None:
+    from pricing.imports import observations, observations_direct
+
+    # small batches and chunks, so that a small file crosses their edges; listings
+    # (ids, latest sightings) held in memory at most ``kept``
+    monkeypatch.setattr(observations_direct, "_FIRST_CHUNK_ROWS", 50)
+    monkeypatch.setattr(observations_direct, "_CHUNK_ROWS", 170)
+    monkeypatch.setattr(observations_direct, "_LISTINGS_KEPT", kept)
+    monkeypatch.setattr(reader, "BATCH_ROWS", 60)
+    db = Database(pg_url)
+    db.upgrade()
+    stored = _obs_lines(30, 2)  # listings and prices stored before, matched since
+    clean = _obs_lines(90, 6, start=2)  # the stored listings, more of them, later days
+    shuffled = clean[::-1]  # latest first: the last day's titles must still win
+    earlier = _obs_lines(60, 2, start=-4)  # before what is stored: last seen stays
+    no_time = [line.rsplit(",", 1)[0] + "," for line in clean[:90]]  # seen at --as-of
+    later_clash = [*clean, stored[5]]
+    twice = [*clean, clean[7]]
+    bad_row = [*clean[:300], clean[300].replace(",eur,", ",euros,"), *clean[301:]]
+    future = [*clean, clean[0].replace("2025-03-03T06", "2030-01-01T06")]
+    cases = {  # name: (lines, skip bad rows, the direct path takes it)
+        "clean": (clean, False, True),
+        "in reverse time order": (shuffled, False, True),
+        "days before the stored ones": (earlier, False, True),
+        "rows without a time": (no_time, False, True),
+        "a re-import": (stored, False, False),
+        "a stored sighting later": (later_clash, False, False),
+        "a sighting twice in the file": (twice, False, False),
+        "twice, skipping": (twice, True, False),
+        "a bad row": (bad_row, False, False),
+        "a bad row, skipping": (bad_row, True, True),
+        "a future row": (future, False, False),
+        "a future row, skipping": (future, True, True),
+    }
+    first = _write(tmp_path / "stored.csv", OBS_FILE_HEADER, stored)
+
+    def reset() -> None:
+        with db.engine.begin() as conn:
+            conn.execute(sa.delete(PriceObservation))
+            conn.execute(sa.delete(Listing))
+            conn.execute(sa.delete(CompetitorRecord))
+        observations.import_staged(db, first, dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
+        with db.engine.begin() as conn:  # matched since: a changed listing is flagged again
+            conn.execute(sa.update(Listing).values(needs_match=False))
+
+    for name, (lines, skip, direct) in cases.items():
+        path = _write(tmp_path / "obs.csv", OBS_FILE_HEADER, lines)
+        outcomes = []
+        for run in (observations.import_observations, observations.import_staged):
+            reset()
+            outcomes.append(_observations_outcome(run, db, path, skip))
+        assert outcomes[0] == outcomes[1], name
+        reset()
+        try:
+            observations_direct.import_direct(db, path, dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
+                                              skip_bad_rows=skip)
+            took = True
+        except NotPlain:
+            took = False
+        assert took == direct, name
+    said, listings, prices, _ = outcomes[0]
+    assert said[0] == "imported"  # the last case stored its good rows
+    assert len(prices) > len(stored) and any(not row[-1] for row in listings)
+    db.dispose()
