@@ -50,6 +50,7 @@ from pricing.imports.steps import (
     Bad,
     ImportResult,
     NotPlain,
+    clash_is_not_plain,
     columns_of,
     csv_rows,
     drop_duplicates,
@@ -207,9 +208,7 @@ def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = Fals
     in the file, at the unique key's violation; an unknown SKU by a check of each
     chunk's SKUs before it is copied; a file whose first rows are stored (a re-import)
     before any row is written."""
-    from psycopg.errors import UniqueViolation
     from sqlalchemy import tuple_
-    from sqlalchemy.exc import IntegrityError
 
     rows = csv_rows(path, SalesRow, SALES_FAST)
     bad: Bad = []
@@ -221,39 +220,32 @@ def _import_sales_direct(db: Database, path: Path, *, skip_bad_rows: bool = Fals
             bad.extend(batch_bad)
             yield values
 
-    try:
-        with db.session() as session:
-            batches = plain()
-            first = next(batches, None)
-            if first and session.execute(
-                select(SalesRecord.id).where(
-                    tuple_(SalesRecord.sku, SalesRecord.period_start).in_(
-                        list(islice(zip(first[0], first[1], strict=True), PROBE_ROWS)))
-                ).limit(1)
-            ).first():
+    with clash_is_not_plain(), db.session() as session:
+        batches = plain()
+        first = next(batches, None)
+        if first and session.execute(
+            select(SalesRecord.id).where(
+                tuple_(SalesRecord.sku, SalesRecord.period_start).in_(
+                    list(islice(zip(first[0], first[1], strict=True), PROBE_ROWS)))
+            ).limit(1)
+        ).first():
+            raise NotPlain
+        raw = session.connection().connection.driver_connection
+        known: set[str] = set()  # SKUs checked already
+
+        def write(chunk: _SalesChunk) -> None:
+            unchecked = chunk.skus - known
+            if len(known) + len(unchecked) > _SKUS_KEPT:
+                known.clear()
+            if unchecked and _unknown_sku(session, unchecked):
                 raise NotPlain
-            raw = session.connection().connection.driver_connection
-            known: set[str] = set()  # SKUs checked already
+            known.update(unchecked)
+            # in key order: the rows of one SKU meet the same index pages
+            copy_lines(raw, SalesRecord.__tablename__, _SALES_COLUMNS, sorted(chunk.lines))
 
-            def write(chunk: _SalesChunk) -> None:
-                unchecked = chunk.skus - known
-                if len(known) + len(unchecked) > _SKUS_KEPT:
-                    known.clear()
-                if unchecked and _unknown_sku(session, unchecked):
-                    raise NotPlain
-                known.update(unchecked)
-                # in key order: the rows of one SKU meet the same index pages
-                copy_lines(raw, SalesRecord.__tablename__, _SALES_COLUMNS, sorted(chunk.lines))
-
-            with Background(write) as background:
-                for chunk in _sales_chunks(chain([first] if first else [], batches)):
-                    background.submit(chunk)
-    except UniqueViolation:
-        raise NotPlain from None
-    except IntegrityError as exc:
-        if isinstance(exc.orig, UniqueViolation):
-            raise NotPlain from None
-        raise
+        with Background(write) as background:
+            for chunk in _sales_chunks(chain([first] if first else [], batches)):
+                background.submit(chunk)
     return ImportResult(str(path), rows.total - len(bad), sorted(bad))
 
 

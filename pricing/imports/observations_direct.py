@@ -31,7 +31,14 @@ from sqlalchemy.orm import Session
 
 from pricing.imports.rows import OBSERVATION_FAST, ObservationRow
 from pricing.imports.sightings import SOURCE, SightingReader, Sightings
-from pricing.imports.steps import PROBE_ROWS, Bad, ImportResult, NotPlain, csv_rows
+from pricing.imports.steps import (
+    PROBE_ROWS,
+    Bad,
+    ImportResult,
+    NotPlain,
+    clash_is_not_plain,
+    csv_rows,
+)
 from pricing.observations import (
     LISTING_FIELDS,
     ensure_competitors,
@@ -58,8 +65,6 @@ _COPY_REST = "%s\t%s\t%s\t%s\t%d\t%s\t%s\t" + f"{SOURCE}\t{SOURCE}\n"
 def import_direct(db: Database, path: Path, as_of: dt.datetime, *,
                   skip_bad_rows: bool = False) -> ImportResult:
     """The file's result as the staged path gives it, or :class:`NotPlain`."""
-    from psycopg.errors import UniqueViolation
-    from sqlalchemy.exc import IntegrityError
 
     rows = csv_rows(path, ObservationRow, OBSERVATION_FAST)
     sightings = SightingReader(as_of)
@@ -73,24 +78,17 @@ def import_direct(db: Database, path: Path, as_of: dt.datetime, *,
                 raise NotPlain
             yield batch
 
-    try:
-        with db.session() as session:
-            batches = plain()
-            first = next(batches, None)
-            if first is not None and _stored(session, first, PROBE_ROWS):
-                raise NotPlain
-            store = _Store(session)
-            with Background(store.write) as background:
-                chunker = _Chunker(store, background.drain)
-                for chunk in chunker.chunks(chain([first] if first else [], batches)):
-                    background.submit(chunk)
-            store.finish()
-    except UniqueViolation:
-        raise NotPlain from None
-    except IntegrityError as exc:
-        if isinstance(exc.orig, UniqueViolation):
-            raise NotPlain from None
-        raise
+    with clash_is_not_plain(), db.session() as session:
+        batches = plain()
+        first = next(batches, None)
+        if first is not None and _stored(session, first, PROBE_ROWS):
+            raise NotPlain
+        store = _Store(session)
+        with Background(store.write) as background:
+            chunker = _Chunker(store, background.drain)
+            for chunk in chunker.chunks(chain([first] if first else [], batches)):
+                background.submit(chunk)
+        store.finish()
     return ImportResult(str(path), rows.total - len(bad), sorted(bad))
 
 

@@ -166,6 +166,23 @@ class NotPlain(Exception):
     """The file is not one the direct path may load: its transaction is rolled back."""
 
 
+@contextmanager
+def clash_is_not_plain() -> Iterator[None]:
+    """A direct path's block: a unique key's violation (a row twice in the file, or
+    stored before) means the file is not plain, :class:`NotPlain`."""
+    from psycopg.errors import UniqueViolation
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        yield
+    except UniqueViolation:
+        raise NotPlain from None
+    except IntegrityError as exc:
+        if isinstance(exc.orig, UniqueViolation):
+            raise NotPlain from None
+        raise
+
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
